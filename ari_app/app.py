@@ -1,0 +1,93 @@
+"""The controller's wiring: one aiohttp application owns every connection.
+
+AMI, ARI and Redis are tied to the application's lifetime with
+``cleanup_ctx``; the HTTP face serves health and the live board.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+
+from aiohttp import web
+
+from .asterisk.ami import AmiClient
+from .asterisk.ari_ import AriClient
+from .asterisk.presence import DeskPresence
+from .asterisk.stasis import DeskStasis
+from .desk.board import Board
+from .settings import Settings
+from .store.redis_ import RedisStore
+
+log = logging.getLogger(__name__)
+
+
+class Controller:
+    """The parts of a running controller, built from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.board = Board(settings.desk.queue, settings.desk.seats)
+        self.ami = AmiClient(settings.ami.host, settings.ami.port, settings.ami.username,
+                             settings.ami.secret, name="ami")
+        self.ari = AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
+                             settings.ari.app)
+        self.store = RedisStore(settings.redis.url)
+        self.presence = DeskPresence(self.ami, self.board)
+        self.stasis = DeskStasis(self.ari, self.board, record=self.store.record)
+
+    async def start(self) -> None:
+        self.store.start()
+        self.ami.start()
+        self.ari.start()
+
+    async def stop(self) -> None:
+        await self.ari.stop()
+        await self.ami.stop()
+        await self.store.stop()
+
+    def health(self) -> dict:
+        return {
+            "ami": "ready" if self.ami.ready.is_set() else "down",
+            "ari": "connected" if self.ari.connected.is_set() else "down",
+            "redis": {True: "up", False: "down", None: "unknown"}[self.store.up],
+            "board": "in-sync" if self.board.synced else "stale",
+        }
+
+
+CONTROLLER = web.AppKey("controller", Controller)
+
+
+async def _controller_ctx(app: web.Application) -> AsyncIterator[None]:
+    controller = app[CONTROLLER]
+    await controller.start()
+    yield
+    await controller.stop()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the controller can route (AMI in sync and ARI app held), else 503."""
+    controller = request.app[CONTROLLER]
+    health = controller.health()
+    ok = health["ami"] == "ready" and health["ari"] == "connected" and health["board"] == "in-sync"
+    return web.json_response({"ok": ok, **health}, status=200 if ok else 503)
+
+
+async def seats(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    now = time.time()
+    board = [{**asdict(s), "state": s.state.name.lower(), "ready": s.ready(now),
+              "in_wrapup": s.in_wrapup(now)} for s in controller.board]
+    return web.json_response({"queue": controller.board.queue, "synced": controller.board.synced,
+                              "seats": board})
+
+
+def init_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    app[CONTROLLER] = Controller(settings)
+    app.cleanup_ctx.append(_controller_ctx)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/seats", seats)
+    return app

@@ -1,0 +1,272 @@
+"""An AMI session that stays up: panoramisk for framing and matching, our own
+supervision for reconnects.
+
+panoramisk reconnects on a fixed 2 s timer and, after a reconnect, re-sends
+actions that were in flight when the link dropped. For a controller that
+originates calls that replay is a hazard (a callback dialled twice), so each
+connection here is a fresh panoramisk ``Manager`` whose own reconnect is
+disabled; actions in flight when a link drops fail with ``AmiDisconnected``
+and the caller decides what to do. Reconnects back off exponentially (capped)
+and every successful login runs the ``on_connected`` hooks, which resync state
+from Asterisk: Asterisk keeps no events for a client that was away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Message], Any]
+ConnectedHook = Callable[["AmiClient"], Awaitable[None]]
+
+
+class AmiError(RuntimeError):
+    """Asterisk answered an action with an error."""
+
+
+class AmiDisconnected(ConnectionError):
+    """The AMI link is down (or dropped while the action was in flight)."""
+
+
+def check_header_value(key: str, value: Any) -> str:
+    """Return ``value`` as a header string, refusing what would break framing.
+
+    panoramisk writes ``key: value`` as is, so a CR or LF in a value would
+    inject extra headers or whole actions.
+    """
+    text = str(value)
+    if "\r" in text or "\n" in text or "\r" in key or "\n" in key or ":" in key:
+        raise ValueError(f"AMI header {key!r} carries a line break or separator")
+    return text
+
+
+class _Session(Manager):
+    """One AMI connection; tells its owner when it ends instead of retrying."""
+
+    def __init__(self, ended: asyncio.Future, **config: Any) -> None:
+        super().__init__(**config)
+        self._ended = ended
+        self.login_reply: asyncio.Future = self.loop.create_future()
+
+    def login(self, future: asyncio.Future) -> bool:
+        ok = super().login(future)
+        if not self.login_reply.done():
+            if future.exception() is not None:
+                self.login_reply.set_exception(future.exception())
+            else:
+                self.login_reply.set_result(future.result())
+        return ok
+
+    def connection_made(self, f: asyncio.Future) -> None:
+        if f.cancelled() or f.exception() is not None:
+            if not self._ended.done():
+                self._ended.set_result(f.exception() if not f.cancelled() else None)
+            return
+        super().connection_made(f)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connected = False
+        if self.pinger:
+            self.pinger.cancel()
+            self.pinger = None
+        # Never re-send what was in flight on the next connection.
+        self.awaiting_actions.clear()
+        if not self._ended.done():
+            self._ended.set_result(exc)
+
+    def ping(self) -> None:
+        if self.protocol is not None and not getattr(self.protocol, "closed", True):
+            super().ping()
+
+
+class AmiClient:
+    """A supervised AMI session.
+
+    ``on_event(pattern, handler)`` registers a handler (fnmatch pattern on the
+    event name) that survives reconnects. ``on_connected(hook)`` registers an
+    async hook run after every login, before ``ready`` is set.
+    """
+
+    def __init__(self, host: str, port: int, username: str, secret: str, *,
+                 name: str = "ami", events: str = "on",
+                 action_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
+        self.host, self.port = host, port
+        self._username, self._secret = username, secret
+        self.name = name
+        self._events = events
+        self.action_timeout = action_timeout
+        self.max_backoff = max_backoff
+        self._handlers: list[tuple[str, EventHandler]] = []
+        self._hooks: list[ConnectedHook] = []
+        self._session: _Session | None = None
+        self._inflight: set[asyncio.Future] = set()
+        self._task: asyncio.Task | None = None
+        self._linked = False
+        self.ready = asyncio.Event()  # logged in and resynced
+        self.connects = 0
+
+    # -- registration -------------------------------------------------------
+    def on_event(self, pattern: str, handler: EventHandler) -> None:
+        self._handlers.append((pattern, handler))
+        if self._session is not None:
+            self._session.register_event(pattern, self._wrap(handler))
+
+    def on_connected(self, hook: ConnectedHook) -> None:
+        self._hooks.append(hook)
+
+    # -- lifecycle ----------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        self._drop_session(AmiDisconnected("AMI client stopped"))
+
+    async def wait_ready(self, timeout: float) -> None:
+        await asyncio.wait_for(self.ready.wait(), timeout)
+
+    def drop(self) -> None:
+        """Close the current TCP connection (the supervisor reconnects)."""
+        if self._session is not None and self._session.protocol is not None:
+            self._session.protocol.transport.abort()
+
+    # -- actions ------------------------------------------------------------
+    async def send(self, action: dict[str, Any], *, timeout: float | None = None,
+                   as_list: bool | None = None) -> Message | list[Message]:
+        """Send one action and return its response (or list of events).
+
+        Raises ``AmiDisconnected`` when the link is down or drops before the
+        answer, ``asyncio.TimeoutError`` after ``timeout`` seconds (default
+        ``action_timeout``), ``ValueError`` for a value that would break AMI
+        framing. An ``Originate`` must say ``Async`` explicitly.
+        """
+        clean = {k: ([check_header_value(k, i) for i in v] if isinstance(v, (list, tuple))
+                     else check_header_value(k, v)) for k, v in action.items()}
+        if clean.get("Action", "").lower() == "originate" and "Async" not in clean:
+            raise ValueError("Originate needs an explicit Async header")
+        session = self._session
+        if session is None or not self._linked or session.protocol is None:
+            raise AmiDisconnected(f"{self.name}: not connected")
+        future = session.send_action(clean, as_list=as_list)
+        self._inflight.add(future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout or self.action_timeout)
+        finally:
+            self._inflight.discard(future)
+
+    async def rows(self, action: dict[str, Any], *, timeout: float | None = None
+                   ) -> list[Message]:
+        """An action answered by an event list: the list (an error answer raises).
+
+        Leave list detection to panoramisk (``EventList: start``): forcing
+        ``as_list`` makes a lone error answer wait forever.
+        """
+        reply = await self.send(action, timeout=timeout)
+        rows = reply if isinstance(reply, list) else [reply]
+        if rows and rows[0].get("Response") == "Error":
+            message = rows[0].get("Message", "")
+            if "not found" in message.lower() or "no " in message.lower()[:3]:
+                return []
+            raise AmiError(f"{action.get('Action')}: {message}")
+        return rows
+
+    async def command(self, action: dict[str, Any], **kw: Any) -> Message:
+        """Like ``send`` but raise ``AmiError`` unless the response is a success."""
+        reply = await self.send(action, **kw)
+        first = reply[0] if isinstance(reply, list) else reply
+        if first.get("Response") == "Error":
+            raise AmiError(f"{action.get('Action')}: {first.get('Message')}")
+        return reply
+
+    # -- internals ----------------------------------------------------------
+    def _wrap(self, handler: EventHandler) -> Callable[[Manager, Message], Any]:
+        def dispatch(_manager: Manager, message: Message) -> Any:
+            try:
+                return handler(message)
+            except Exception:
+                log.exception("%s: handler for %s failed", self.name, message.get("Event"))
+                return None
+        return dispatch
+
+    def _fail_inflight(self, exc: Exception) -> None:
+        self._linked = False
+        self.ready.clear()
+        for future in list(self._inflight):
+            if not future.done():
+                future.set_exception(exc)
+        self._inflight.clear()
+
+    def _drop_session(self, exc: Exception) -> None:
+        self._fail_inflight(exc)
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+    async def _supervise(self) -> None:
+        backoff = 0.2
+        loop = asyncio.get_running_loop()
+        while True:
+            ended: asyncio.Future = loop.create_future()
+            ended.add_done_callback(
+                lambda _f: self._fail_inflight(AmiDisconnected("connection lost")))
+            session = _Session(ended, host=self.host, port=self.port,
+                               username=self._username, secret=self._secret,
+                               events=self._events, loop=loop, ping_delay=10,
+                               ping_interval=10, forgetable_actions=())
+            for pattern, handler in self._handlers:
+                session.register_event(pattern, self._wrap(handler))
+            self._session = session
+            session.connect()
+            try:
+                await self._login(session, ended)
+            except (OSError, asyncio.TimeoutError, AmiError) as exc:
+                self._drop_session(AmiDisconnected(str(exc)))
+                delay = backoff * (1 + random.random() / 4)
+                log.warning("%s: cannot connect to %s:%s (%s); retrying in %.1f s",
+                            self.name, self.host, self.port, exc or "refused", delay)
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = 0.2
+            self.connects += 1
+            try:
+                for hook in self._hooks:
+                    await hook(self)
+            except Exception:
+                log.exception("%s: resync after connect failed; reconnecting", self.name)
+                self._drop_session(AmiDisconnected("resync failed"))
+                await asyncio.sleep(1)
+                continue
+            self.ready.set()
+            log.info("%s: connected to %s:%s and in sync (connection %d)",
+                     self.name, self.host, self.port, self.connects)
+            exc = await ended
+            log.warning("%s: connection lost (%s); reconnecting", self.name, exc or "closed")
+            self._drop_session(AmiDisconnected("connection lost"))
+
+    async def _login(self, session: _Session, ended: asyncio.Future) -> None:
+        done, _ = await asyncio.wait({session.login_reply, ended}, timeout=5,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if session.login_reply not in done:
+            if ended.done():
+                raise ConnectionRefusedError(str(ended.result() or "refused"))
+            raise asyncio.TimeoutError("no answer to Login")
+        reply = session.login_reply.result()
+        if reply.get("Response") != "Success":
+            raise AmiError(f"login as {self._username!r} refused: {reply.get('Message')}")
+        self._linked = True

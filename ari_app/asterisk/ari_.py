@@ -1,0 +1,154 @@
+"""ARI over aiohttp: REST calls and the application's event websocket.
+
+An ARI application exists only while its websocket is connected, and Asterisk
+keeps no events for it while it is away. The websocket is held by a
+supervisor task that reconnects with capped back-off and runs the
+``on_connected`` hooks after each connect (to reconcile channels left in the
+application). A websocket closed cleanly by Asterisk ends the read loop
+rather than spinning on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+class AriError(RuntimeError):
+    def __init__(self, status: int, method: str, path: str, body: str) -> None:
+        super().__init__(f"ARI {method} {path}: HTTP {status} {body[:200]}")
+        self.status = status
+
+
+class AriClient:
+    def __init__(self, url: str, username: str, password: str, app: str, *,
+                 request_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
+        self.base = url.rstrip("/") + "/ari"
+        self.app = app
+        self._auth = aiohttp.BasicAuth(username, password)
+        self.request_timeout = request_timeout
+        self.max_backoff = max_backoff
+        self._session: aiohttp.ClientSession | None = None
+        self._handlers: dict[str, list[EventHandler]] = {}
+        self._hooks: list[Callable[["AriClient"], Awaitable[None]]] = []
+        self._task: asyncio.Task | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.connected = asyncio.Event()
+        self.connects = 0
+
+    def on_event(self, event_type: str, handler: EventHandler) -> None:
+        self._handlers.setdefault(event_type, []).append(handler)
+
+    def on_connected(self, hook: Callable[["AriClient"], Awaitable[None]]) -> None:
+        self._hooks.append(hook)
+
+    def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                auth=self._auth, timeout=aiohttp.ClientTimeout(total=self.request_timeout))
+        if self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name=f"ari-{self.app}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def drop(self) -> None:
+        """Close the websocket (the supervisor reconnects)."""
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                      body: Any = None) -> Any:
+        """One REST call; returns the decoded JSON body (None for 204)."""
+        if self._session is None:
+            raise AriError(0, method, path, "client not started")
+        async with self._session.request(method, self.base + path, params=params,
+                                         json=body) as resp:
+            text = await resp.text()
+            if resp.status >= 300:
+                raise AriError(resp.status, method, path, text)
+            return json.loads(text) if text else None
+
+    @staticmethod
+    def quote(part: str) -> str:
+        return quote(part, safe="")
+
+    # -- websocket ----------------------------------------------------------
+    async def _supervise(self) -> None:
+        backoff = 0.2
+        url = self.base.replace("http", "ws", 1) + "/events"
+        params = {"app": self.app, "subscribeAll": "false"}
+        while True:
+            try:
+                assert self._session is not None
+                async with self._session.ws_connect(url, params=params, heartbeat=10,
+                                                    timeout=aiohttp.ClientWSTimeout(ws_close=5),
+                                                    auth=self._auth) as ws:
+                    self._ws = ws
+                    self.connects += 1
+                    backoff = 0.2
+                    for hook in self._hooks:
+                        await hook(self)
+                    self.connected.set()
+                    log.info("ARI: application '%s' connected (connection %d)",
+                             self.app, self.connects)
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            self._dispatch(msg.data)
+                        elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
+                            break
+                log.warning("ARI: websocket of '%s' closed; reconnecting", self.app)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # network errors, handshake refusals
+                log.warning("ARI: cannot hold application '%s' (%s: %s)", self.app,
+                            type(exc).__name__, exc)
+            finally:
+                self._ws = None
+                self.connected.clear()
+            delay = backoff * (1 + random.random() / 4)
+            await asyncio.sleep(delay)
+            backoff = min(backoff * 2, self.max_backoff)
+
+    def _dispatch(self, data: str) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            log.warning("ARI: undecodable event dropped: %r", data[:200])
+            return
+        for handler in self._handlers.get(event.get("type", ""), ()):
+            result = handler(event)
+            if asyncio.iscoroutine(result):
+                task = asyncio.create_task(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ARI: event handler failed", exc_info=task.exception())

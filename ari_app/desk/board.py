@@ -1,0 +1,101 @@
+"""The board: every desk seat's presence as Asterisk last reported it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+
+
+class DeviceState(IntEnum):
+    """Asterisk's device states, as the queue reports them (``Status``)."""
+    UNKNOWN = 0
+    NOT_INUSE = 1
+    INUSE = 2
+    BUSY = 3
+    INVALID = 4
+    UNAVAILABLE = 5
+    RINGING = 6
+    RINGINUSE = 7
+    ONHOLD = 8
+
+    @classmethod
+    def parse(cls, value: object) -> "DeviceState":
+        try:
+            return cls(int(str(value)))
+        except ValueError:
+            return cls.UNKNOWN
+
+
+# States in which Asterisk would ring a member (app_queue treats UNKNOWN as
+# possibly free, like NOT_INUSE).
+_FREE = {DeviceState.NOT_INUSE, DeviceState.UNKNOWN}
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One seat of the desk. ``agent_id`` is the specialist's agent ID.
+
+    Times are Unix seconds. ``last_call`` is when the seat's last queue call
+    ended (0: none); ``wrapup`` the queue's wrap-up seconds.
+    """
+    agent_id: str
+    interface: str
+    in_queue: bool = False
+    paused: bool = False
+    paused_reason: str = ""
+    state: DeviceState = DeviceState.UNKNOWN
+    in_call: bool = False
+    last_call: float = 0.0
+    wrapup: int = 0
+    changed_at: float = field(default_factory=time.time)
+
+    def in_wrapup(self, now: float) -> bool:
+        return bool(self.last_call) and not self.in_call and now - self.last_call < self.wrapup
+
+    def ready(self, now: float) -> bool:
+        """Would the desk queue ring this seat right now?"""
+        return (self.in_queue and not self.paused and not self.in_call
+                and self.state in _FREE and not self.in_wrapup(now))
+
+
+class Board:
+    """The seats of one desk queue, keyed by agent ID."""
+
+    def __init__(self, queue: str, agent_ids: list[str] | tuple[str, ...] = ()) -> None:
+        self.queue = queue
+        self._seats: dict[str, Seat] = {a: Seat(a, f"PJSIP/{a}") for a in agent_ids}
+        self.synced = False
+
+    def __iter__(self):
+        return iter(sorted(self._seats.values(), key=lambda s: s.agent_id))
+
+    def get(self, agent_id: str) -> Seat | None:
+        return self._seats.get(agent_id)
+
+    def update(self, seat: Seat) -> Seat:
+        """Store ``seat``; ``changed_at`` moves only if something changed."""
+        old = self._seats.get(seat.agent_id)
+        if old is not None and replace(old, changed_at=seat.changed_at) == seat:
+            return old
+        self._seats[seat.agent_id] = seat
+        return seat
+
+    def leave(self, agent_id: str, now: float) -> None:
+        old = self._seats.get(agent_id)
+        if old is not None and old.in_queue:
+            self._seats[agent_id] = replace(old, in_queue=False, paused=False,
+                                            paused_reason="", changed_at=now)
+
+    def replace_all(self, seats: list[Seat], now: float) -> None:
+        """A full snapshot: seats not in it are not in the queue."""
+        present = {s.agent_id for s in seats}
+        for agent_id in list(self._seats):
+            if agent_id not in present:
+                self.leave(agent_id, now)
+        for seat in seats:
+            self.update(seat)
+        self.synced = True
+
+    def ready_seats(self, now: float) -> list[Seat]:
+        return [s for s in self if s.ready(now)]

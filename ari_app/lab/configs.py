@@ -1,0 +1,124 @@
+"""The config files of the two lab instances.
+
+The PBX runs the shipped ``asterisk-conf/`` and ``dialplan/`` with only
+ports, secrets and the carrier's address changed (see ``confedit``), plus a
+test-only AMI user the tests use to read Asterisk's own state. The phone
+simulator's configs are templates under ``tests/phonesim/``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .confedit import set_option
+
+REPO = Path(__file__).resolve().parents[2]
+ASTERISK_CONF = REPO / "asterisk-conf"
+DIALPLAN = REPO / "dialplan"
+PHONESIM = REPO / "tests" / "phonesim"
+
+# Files of asterisk-conf/ that the lab writes itself.
+_LAB_OWNED = {"asterisk.conf"}
+
+
+@dataclass
+class Ports:
+    pbx_sip: int
+    pbx_ami: int
+    pbx_http: int
+    pbx_rtp: tuple[int, int]
+    sim_sip: int
+    sim_ami: int
+    sim_rtp: tuple[int, int]
+
+
+@dataclass
+class Secrets:
+    """Generated per run: nothing reusable outside this lab."""
+    ami: str = field(default_factory=lambda: secrets.token_hex(12))
+    ari: str = field(default_factory=lambda: secrets.token_hex(12))
+    harness_ami: str = field(default_factory=lambda: secrets.token_hex(12))
+    sim_ami: str = field(default_factory=lambda: secrets.token_hex(12))
+
+
+HARNESS_AMI_USER = "harness"
+LAB_WRAPUP = 2
+
+
+def phone_passwords(pjsip_conf: str) -> dict[str, str]:
+    """Phone username -> password, as the shipped pjsip.conf sets them."""
+    out: dict[str, str] = {}
+    user = None
+    for line in pjsip_conf.splitlines():
+        line = line.split(";", 1)[0].strip()
+        if line.startswith("["):
+            user = None
+        elif line.startswith("username"):
+            user = line.split("=", 1)[1].strip()
+        elif line.startswith("password") and user:
+            out[user] = line.split("=", 1)[1].strip()
+    return out
+
+
+def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for path in sorted(ASTERISK_CONF.glob("*.conf")):
+        if path.name not in _LAB_OWNED:
+            files[path.name] = path.read_text()
+    for path in sorted(DIALPLAN.glob("*.conf")):
+        files[f"dialplan/{path.name}"] = path.read_text()
+
+    files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-udp", "bind",
+                                     f"127.0.0.1:{ports.pbx_sip}")
+    files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",
+                                     f"sip:127.0.0.1:{ports.sim_sip}")
+    files["manager.conf"] = set_option(files["manager.conf"], "general", "port",
+                                       str(ports.pbx_ami))
+    files["manager.conf"] = set_option(files["manager.conf"], "datadesk", "secret", keys.ami)
+    files["manager.conf"] += (
+        f"\n; TEST-ONLY user added by the lab to read Asterisk's own state.\n"
+        f"[{HARNESS_AMI_USER}]\nsecret = {keys.harness_ami}\n"
+        "deny = 0.0.0.0/0.0.0.0\npermit = 127.0.0.1/255.255.255.255\n"
+        "read = all\nwrite = all\n")
+    files["http.conf"] = set_option(files["http.conf"], "general", "bindport",
+                                    str(ports.pbx_http))
+    files["ari.conf"] = set_option(files["ari.conf"], "datadesk", "password", keys.ari)
+    # A shorter wrap-up than production's so consecutive test calls need not
+    # wait for it; tests about wrap-up set their own.
+    files["queues.conf"] = set_option(files["queues.conf"], "desk", "wrapuptime", str(LAB_WRAPUP))
+    files["rtp.conf"] = set_option(files["rtp.conf"], "general", "rtpstart", str(ports.pbx_rtp[0]))
+    files["rtp.conf"] = set_option(files["rtp.conf"], "general", "rtpend", str(ports.pbx_rtp[1]))
+    return files
+
+
+def _phone_block(user: str, password: str, pbx_sip: int) -> str:
+    return (
+        f"[phone-{user}](phone-registration)\n"
+        f"outbound_auth = phone-{user}\n"
+        f"server_uri = sip:127.0.0.1:{pbx_sip}\n"
+        f"client_uri = sip:{user}@127.0.0.1:{pbx_sip}\n"
+        f"contact_user = {user}\n\n"
+        f"[phone-{user}](phone-auth)\nusername = {user}\npassword = {password}\n\n"
+        f"[phone-{user}](phone-endpoint)\nfrom_user = {user}\n"
+        f"outbound_auth = phone-{user}\ncallerid = <{user}>\n\n")
+
+
+def phonesim_files(ports: Ports, keys: Secrets) -> dict[str, str]:
+    passwords = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())
+    marks = {
+        "@SIM_PORT@": str(ports.sim_sip),
+        "@PBX_PORT@": str(ports.pbx_sip),
+        "@SIM_AMI_PORT@": str(ports.sim_ami),
+        "@SIM_AMI_SECRET@": keys.sim_ami,
+        "@PHONES@": "".join(_phone_block(u, p, ports.pbx_sip) for u, p in passwords.items()),
+    }
+    files: dict[str, str] = {}
+    for path in sorted(PHONESIM.glob("*.conf")):
+        text = path.read_text()
+        for mark, value in marks.items():
+            text = text.replace(mark, value)
+        files[path.name] = text
+    files["rtp.conf"] = f"[general]\nrtpstart = {ports.sim_rtp[0]}\nrtpend = {ports.sim_rtp[1]}\n"
+    return files

@@ -1,0 +1,136 @@
+"""The lab's own AMI views of the two instances.
+
+``PbxProbe`` reads the PBX's truth (channels, bridges, queue status, events)
+with a test-only AMI user, so tests assert on Asterisk's state, not on the
+controller's. ``Phones`` drives the phone simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from panoramisk.message import Message
+
+from ..asterisk.ami import AmiClient
+
+
+class EventLog:
+    """Every AMI event seen, with a way to wait for one."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.events: list[Message] = []
+        self._changed = asyncio.Condition()
+        ami.on_event("*", self._on_event)
+
+    def _on_event(self, msg: Message) -> None:
+        msg["_received"] = f"{time.monotonic():.6f}"
+        self.events.append(msg)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def since(self, mark: int) -> list[Message]:
+        return self.events[mark:]
+
+    async def wait_for(self, match: Callable[[Message], bool], *, since: int = 0,
+                       timeout: float = 20) -> Message:
+        deadline = time.monotonic() + timeout
+        seen = since
+        async with self._changed:
+            while True:
+                for msg in self.events[seen:]:
+                    if match(msg):
+                        return msg
+                seen = len(self.events)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise asyncio.TimeoutError("no matching AMI event")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), left)
+                except asyncio.TimeoutError:
+                    pass
+
+
+class AmiView:
+    """What both instances answer: their channels, and hanging them up."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+        self.log = EventLog(ami)
+
+    async def channels(self) -> list[Message]:
+        rows = await self.ami.rows({"Action": "CoreShowChannels"})
+        return [r for r in rows if r.get("Event") == "CoreShowChannel"]
+
+    async def hangup_all(self) -> None:
+        for ch in await self.channels():
+            await self.ami.send({"Action": "Hangup", "Channel": ch["Channel"]})
+
+
+class PbxProbe(AmiView):
+
+    async def bridged_pairs(self) -> list[tuple[str, str]]:
+        """Pairs of channel names that share a bridge, from CoreShowChannels."""
+        by_bridge: dict[str, list[str]] = {}
+        for ch in await self.channels():
+            if ch.get("BridgeId"):
+                by_bridge.setdefault(ch["BridgeId"], []).append(ch["Channel"])
+        return [tuple(sorted(v)) for v in by_bridge.values() if len(v) == 2]
+
+    async def wait_bridged(self, prefix_a: str, prefix_b: str, timeout: float = 30
+                           ) -> tuple[str, str]:
+        """Wait until a channel named ``prefix_a*`` shares a bridge with ``prefix_b*``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for pair in await self.bridged_pairs():
+                a = [c for c in pair if c.startswith(prefix_a)]
+                b = [c for c in pair if c.startswith(prefix_b)]
+                if a and b and a != b:
+                    return a[0], b[0]
+            if time.monotonic() > deadline:
+                raise asyncio.TimeoutError(f"no bridge of {prefix_a}* with {prefix_b}*: "
+                                           f"{await self.bridged_pairs()}")
+            await asyncio.sleep(0.2)
+
+    async def queue_members(self, queue: str) -> list[Message]:
+        rows = await self.ami.rows({"Action": "QueueStatus", "Queue": queue})
+        return [r for r in rows if r.get("Event") == "QueueMember"]
+
+    async def contacts(self) -> list[Message]:
+        rows = await self.ami.rows({"Action": "PJSIPShowContacts"})
+        return [r for r in rows if r.get("Event") == "ContactList"]
+
+
+class Phones(AmiView):
+    """The phone simulator: script each phone, place customer calls."""
+
+    async def on_ring(self, number: str, behaviour: str) -> None:
+        """What ``number`` does when rung (see tests/phonesim/README.md)."""
+        await self.ami.command({"Action": "DBPut", "Family": "phone",
+                                "Key": f"{number}/on_ring", "Val": behaviour})
+
+    async def reset(self, *numbers: str) -> None:
+        for number in numbers:
+            await self.ami.send({"Action": "DBDel", "Family": "phone", "Key": f"{number}/on_ring"})
+
+    async def customer_call(self, caller: str, to: str = "10086") -> str:
+        """A customer with number ``caller`` calls ``to`` at the PBX; returns our channel id."""
+        channel_id = f"customer-{caller}-{uuid.uuid4().hex[:8]}"
+        await self.ami.command({
+            "Action": "Originate", "Channel": f"PJSIP/{to}@carrier-out",
+            "CallerID": f"\"Customer\" <{caller}>", "Context": "customer", "Exten": "s",
+            "Priority": "1", "Timeout": "30000", "ChannelId": channel_id, "Async": "true"},
+            timeout=35)
+        return channel_id
+
+    async def hangup(self, channel_id: str) -> Any:
+        return await self.ami.send({"Action": "Hangup", "Channel": channel_id})

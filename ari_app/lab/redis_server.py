@@ -1,0 +1,80 @@
+"""A Redis server of our own on a free loopback port (Debian's redis-server)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .ports import free_port
+from .progress import step
+
+
+class RedisServer:
+    """``redis-server`` as our child process, with its own directory.
+
+    ``appendonly`` turns the AOF on (``appendfsync everysec`` unless told),
+    for tests about durability across a restart.
+    """
+
+    def __init__(self, *, appendonly: bool = True, fsync: str = "everysec") -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="datadesk-redis-"))
+        self.appendonly = appendonly
+        self.fsync = fsync
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self, timeout: float = 15) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is missing: apt-get install -y redis-server")
+        with step(f"starting Redis on 127.0.0.1:{self.port}"):
+            self.process = await asyncio.create_subprocess_exec(
+                binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", str(self.dir), "--save", "",
+                "--appendonly", "yes" if self.appendonly else "no",
+                "--appendfsync", self.fsync, "--daemonize", "no",
+                "--logfile", str(self.dir / "redis.log"),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True)
+            await asyncio.wait_for(self._wait_up(), timeout)
+
+    async def _wait_up(self) -> None:
+        while True:
+            if self.process is None or self.process.returncode is not None:
+                raise RuntimeError(f"redis-server exited; see {self.dir / 'redis.log'}")
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.write(b"PING\r\n")
+                await writer.drain()
+                line = await asyncio.wait_for(reader.readline(), 2)
+                writer.close()
+                if line.startswith(b"+PONG"):
+                    return
+            except OSError:
+                pass
+            await asyncio.sleep(0.05)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(sig)
+
+    async def stop(self) -> None:
+        proc = self.process
+        if proc is not None and proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except asyncio.TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)

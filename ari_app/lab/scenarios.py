@@ -1,0 +1,71 @@
+"""Call scenarios played over real SIP, shared by the demo and the tests.
+
+Each returns what Asterisk itself reported (AMI events of the PBX, bridges
+from CoreShowChannels), never what the controller says about itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from panoramisk.message import Message
+
+from .stack import FRONTLINE, Stack
+
+
+@dataclass
+class Transfer:
+    customer: str
+    target: str
+    customer_channel: str = ""
+    transferer_channel: str = ""
+    route: str = ""                 # DESK_ROUTE as set on the customer's channel
+    events: list[Message] = field(default_factory=list)
+
+
+def _is(event: str, **headers: str):
+    def match(msg: Message) -> bool:
+        return msg.get("Event") == event and all(
+            msg.get(k, "").startswith(v) for k, v in headers.items())
+    return match
+
+
+async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
+                               target: str = "8600", timeout: float = 30,
+                               say=lambda _text: None) -> Transfer:
+    """A customer calls the service number; the frontline agent who answers
+    presses transfer to ``target`` (a SIP REFER from the phone). Returns once
+    the PBX has set the desk route on the customer's channel."""
+    assert lab.phones is not None and lab.probe is not None
+    result = Transfer(customer, target)
+    log = lab.probe.log
+    mark = log.mark()
+    for phone in FRONTLINE:
+        await lab.phones.on_ring(phone, f"transfer:{target}")
+    say(f"customer {customer} calls the service number 10086")
+    await lab.phones.customer_call(customer)
+    answered = await log.wait_for(_is("AgentConnect", Queue="frontline"), since=mark,
+                                  timeout=timeout)
+    say(f"frontline agent {answered.get('MemberName')} answers, hears it is a data-service "
+        f"question and presses transfer to {target}")
+    blind = await log.wait_for(_is("BlindTransfer"), since=mark, timeout=timeout)
+    result.customer_channel = blind.get("TransfereeChannel", "")
+    result.transferer_channel = blind.get("TransfererChannel", "")
+    say(f"the PBX takes the REFER: {result.customer_channel} is blind-transferred to "
+        f"{blind.get('Extension')}@{blind.get('Context')} ({blind.get('Result')})")
+    routed = await log.wait_for(
+        lambda m: _is("VarSet", Channel=result.customer_channel)(m)
+        and m.get("Variable") == "DESK_ROUTE", since=mark, timeout=timeout)
+    result.route = routed.get("Value", "")
+    say(f"desk route for the customer: {result.route}")
+    result.events = log.since(mark)
+    return result
+
+
+async def specialist_answers(lab: Stack, transfer: Transfer, *, timeout: float = 30,
+                             say=lambda _text: None) -> tuple[str, str]:
+    """Wait until the customer's channel shares a bridge with a desk seat."""
+    assert lab.probe is not None
+    pair = await lab.probe.wait_bridged(transfer.customer_channel, "PJSIP/86", timeout=timeout)
+    say(f"bridged in Asterisk: {pair[0]} <-> {pair[1]}")
+    return pair

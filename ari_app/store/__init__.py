@@ -1,0 +1,1 @@
+"""Redis repositories: the desk's durable state and its event log."""

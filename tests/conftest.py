@@ -1,0 +1,51 @@
+"""Shared fixtures. Tests under tests/integration run against the real stack
+(Redis, the PBX from our configs, the phone simulator, the controller) that
+the lab starts once per session and stops at the end, also on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import pytest_asyncio
+
+from ari_app.lab.stack import SEATS, FRONTLINE, Stack
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.stack)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack():
+    async with Stack() as lab:
+        yield lab
+
+
+async def _settle(lab: Stack) -> None:
+    """Between tests: no calls anywhere, every phone answers normally, every
+    seat in the queue unpaused, the controller (if wanted) healthy."""
+    await lab.phones.hangup_all()
+    await lab.probe.hangup_all()
+    await lab.phones.reset(*FRONTLINE, *SEATS)
+    for seat in SEATS:
+        await lab.probe.ami.send({"Action": "QueuePause", "Queue": "desk",
+                                  "Interface": f"PJSIP/{seat}", "Paused": "false"})
+    deadline = time.monotonic() + 15
+    while await lab.probe.channels() or await lab.phones.channels():
+        if time.monotonic() > deadline:
+            raise TimeoutError("calls left over from the previous test")
+        await asyncio.sleep(0.1)
+
+
+@pytest_asyncio.fixture
+async def lab(stack: Stack):
+    """The stack, settled, with the controller running."""
+    if stack.controller is None or stack.controller.process.returncode is not None:
+        await stack.start_controller()
+    await _settle(stack)
+    await stack.controller.wait_healthy()
+    yield stack
