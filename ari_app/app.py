@@ -35,7 +35,7 @@ class Controller:
         self.ari = AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                              settings.ari.app)
         self.store = RedisStore(settings.redis.url)
-        self.presence = DeskPresence(self.ami, self.board)
+        self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup)
         self.stasis = DeskStasis(self.ari, self.board, record=self.store.record)
 
     async def start(self) -> None:

@@ -52,6 +52,8 @@ class HttpSettings:
 class DeskSettings:
     queue: str = "desk"
     seats: tuple[str, ...] = ("8601", "8602", "8603", "8604", "8605", "8606")
+    # The desk queue's wrapuptime (queues.conf); AMI does not report it.
+    wrapup: int = 15
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,12 @@ def _num(value: object, default: float = 0.0) -> float:
         return default
 
 
-def seat_from_event(msg: Message, now: float) -> Seat:
-    """A queue member event (or a QueueStatus ``QueueMember`` row) as a Seat."""
+def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
+    """A queue member event (or a QueueStatus ``QueueMember`` row) as a Seat.
+
+    ``queue_wrapup`` is the queue's wrap-up (seconds), used unless the member
+    has its own: AMI reports only the member's.
+    """
     interface = msg.get("Interface") or msg.get("Location") or ""
     return Seat(
         agent_id=agent_id_of(interface),
@@ -48,7 +52,7 @@ def seat_from_event(msg: Message, now: float) -> Seat:
         state=DeviceState.parse(msg.get("Status")),
         in_call=msg.get("InCall") == "1",
         last_call=_num(msg.get("LastCall")),
-        wrapup=int(_num(msg.get("Wrapuptime"))),
+        wrapup=int(_num(msg.get("Wrapuptime"))) or queue_wrapup,
         changed_at=now,
     )
 
@@ -56,11 +60,12 @@ def seat_from_event(msg: Message, now: float) -> Seat:
 class DeskPresence:
     """Keeps ``board`` in step with the desk queue's members in Asterisk."""
 
-    def __init__(self, ami: AmiClient, board: Board, *,
+    def __init__(self, ami: AmiClient, board: Board, *, wrapup: int = 0,
                  clock: Callable[[], float] = time.time,
                  on_change: Callable[[Seat], None] | None = None) -> None:
         self.ami = ami
         self.board = board
+        self.wrapup = wrapup
         self.clock = clock
         self.on_change = on_change
         self._held: list[Message] | None = None
@@ -84,7 +89,7 @@ class DeskPresence:
             self.board.leave(agent_id, now)
             seat = self.board.get(agent_id)
         else:
-            seat = self.board.update(seat_from_event(msg, now))
+            seat = self.board.update(seat_from_event(msg, now, self.wrapup))
         if seat is not None and self.on_change is not None:
             self.on_change(seat)
 
@@ -104,7 +109,8 @@ class DeskPresence:
             finally:
                 held, self._held = self._held, None
             now = self.clock()
-            seats = [seat_from_event(r, now) for r in rows if r.get("Event") == "QueueMember"]
+            seats = [seat_from_event(r, now, self.wrapup) for r in rows
+                     if r.get("Event") == "QueueMember"]
             self.board.replace_all(seats, now)
             for msg in held:
                 self._apply(msg)

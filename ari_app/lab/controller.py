@@ -18,14 +18,15 @@ from .progress import step
 
 
 def settings_toml(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
-                  redis_url: str, http_port: int) -> str:
+                  redis_url: str, http_port: int, wrapup: int) -> str:
     q = json.dumps  # TOML basic strings accept JSON string escapes
     return (f"[ami]\nhost = \"127.0.0.1\"\nport = {ami_port}\nusername = \"datadesk\"\n"
             f"secret = {q(ami_secret)}\n\n"
             f"[ari]\nurl = \"http://127.0.0.1:{ari_port}\"\nusername = \"datadesk\"\n"
             f"password = {q(ari_password)}\napp = \"datadesk\"\n\n"
             f"[redis]\nurl = {q(redis_url)}\n\n"
-            f"[http]\nhost = \"127.0.0.1\"\nport = {http_port}\n")
+            f"[http]\nhost = \"127.0.0.1\"\nport = {http_port}\n\n"
+            f"[desk]\nwrapup = {wrapup}\n")
 
 
 class ControllerProcess:

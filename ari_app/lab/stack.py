@@ -14,7 +14,8 @@ from contextlib import AsyncExitStack
 
 from ..asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
-from .configs import HARNESS_AMI_USER, Ports, Secrets, pbx_files, phone_passwords, phonesim_files, ASTERISK_CONF
+from .configs import (ASTERISK_CONF, HARNESS_AMI_USER, LAB_WRAPUP, Ports, Secrets,
+                      pbx_files, phone_passwords, phonesim_files)
 from .controller import ControllerProcess, settings_toml
 from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
@@ -102,7 +103,8 @@ class Stack:
         assert self.redis is not None
         return settings_toml(ami_port=self.ports.pbx_ami, ami_secret=self.keys.ami,
                              ari_port=self.ports.pbx_http, ari_password=self.keys.ari,
-                             redis_url=self.redis.url, http_port=0).replace(
+                             redis_url=self.redis.url, http_port=0,
+                             wrapup=LAB_WRAPUP).replace(
             "port = 0", "port = @HTTP_PORT@")
 
     async def start_controller(self) -> ControllerProcess:

@@ -90,3 +90,13 @@ def ensure_tree() -> Path:
         shutil.rmtree(root)
     building.rename(root)
     return root
+
+
+def main() -> None:
+    """``python -m ari_app.lab.tree``: build the tree now (or say it is ready)."""
+    root = ensure_tree()
+    print(f"[lab] Asterisk tree ready in {root}")
+
+
+if __name__ == "__main__":
+    main()

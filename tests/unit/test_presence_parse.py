@@ -1,0 +1,81 @@
+"""Seat presence from recorded AMI traffic of the real PBX (tests/fixtures/ami)."""
+
+from pathlib import Path
+
+from panoramisk.message import Message
+
+from ari_app.asterisk.ami import AmiClient
+from ari_app.asterisk.presence import DeskPresence, seat_from_event
+from ari_app.desk.board import Board, DeviceState
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ami"
+NOW = 1_795_929_300.0
+
+
+def messages(name: str) -> list[Message]:
+    raw = (FIXTURES / name).read_bytes().decode()
+    out = []
+    for block in raw.split("\r\n\r\n"):
+        msg = Message.from_line(block.strip())
+        if msg is not None:
+            out.append(msg)
+    return out
+
+
+def presence() -> DeskPresence:
+    # An AMI client that is never started: no connection, only the handlers.
+    ami = AmiClient("127.0.0.1", 1, "u", "s")
+    return DeskPresence(ami, Board("desk", [f"860{i}" for i in range(1, 7)]), wrapup=15,
+                        clock=lambda: NOW)
+
+
+def test_queuestatus_rows_become_six_free_seats():
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    seats = [seat_from_event(r, NOW, 15) for r in rows]
+    assert sorted(s.agent_id for s in seats) == ["8601", "8602", "8603", "8604", "8605", "8606"]
+    assert all(s.in_queue and not s.paused and s.state is DeviceState.NOT_INUSE for s in seats)
+    assert all(s.wrapup == 15 for s in seats)
+
+
+def test_member_events_update_the_board_in_order():
+    p = presence()
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    p.board.replace_all([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    events = messages("member-events.txt")
+    # 8602 paused for training.
+    p.on_member_event(events[0])
+    seat = p.board.get("8602")
+    assert seat.paused and seat.paused_reason == "training" and not seat.ready(NOW)
+    # 8601 rings busy (Status 3), then is free again.
+    p.on_member_event(events[1])
+    assert p.board.get("8601").state is DeviceState.BUSY
+    assert not p.board.get("8601").ready(NOW)
+    p.on_member_event(events[2])
+    assert p.board.get("8601").ready(NOW)
+    assert [s.agent_id for s in p.board.ready_seats(NOW)] == ["8601", "8603", "8604", "8605", "8606"]
+
+
+def test_events_of_other_queues_are_ignored():
+    p = presence()
+    event = messages("member-events.txt")[0]
+    event["Queue"] = "frontline"
+    p.on_member_event(event)
+    assert not p.board.get("8602").paused
+
+
+def test_events_during_a_resync_are_held_not_applied():
+    p = presence()
+    p._held = []
+    p.on_member_event(messages("member-events.txt")[0])
+    assert len(p._held) == 1 and not p.board.get("8602").paused
+
+
+def test_member_removed_leaves_the_queue():
+    p = presence()
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    p.board.replace_all([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    removed = Message({"Event": "QueueMemberRemoved", "Queue": "desk",
+                       "Interface": "PJSIP/8605", "MemberName": "8605"})
+    p.on_member_event(removed)
+    assert not p.board.get("8605").in_queue
+    assert "8605" not in [s.agent_id for s in p.board.ready_seats(NOW)]

@@ -1,0 +1,30 @@
+import pytest
+
+from ari_app.settings import SettingsError, load_settings
+
+
+def test_defaults_without_a_file():
+    s = load_settings(None, env={})
+    assert s.ami.port == 5038 and s.desk.queue == "desk" and len(s.desk.seats) == 6
+
+
+def test_file_values_and_environment_secrets(tmp_path):
+    f = tmp_path / "d.toml"
+    f.write_text('[ami]\nport = 15038\nsecret = "from-file"\n[desk]\nseats = ["7001"]\n')
+    s = load_settings(f, env={"DATADESK_AMI_SECRET": "from-env"})
+    assert s.ami.port == 15038 and s.ami.secret == "from-env" and s.desk.seats == ("7001",)
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[ami]\nprot = 1\n', "[ami] prot"),
+    ('[ami]\nport = "5038"\n', "[ami] port"),
+    ('[amii]\nport = 1\n', "[amii]"),
+    ('[desk]\nseats = [1, 2]\n', "[desk] seats"),
+    ('[ami\nport = 1\n', "d.toml"),
+])
+def test_bad_values_name_the_key(tmp_path, text, named):
+    f = tmp_path / "d.toml"
+    f.write_text(text)
+    with pytest.raises(SettingsError) as err:
+        load_settings(f, env={})
+    assert named in str(err.value)
