@@ -98,3 +98,16 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
         and m.get("Context") == "desk-callback", timeout=10)
+
+
+async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
+    await pause(lab, ["8601", "8602"], reason="training")
+    await lab.pbx.restart()
+    # Static members come back unpaused from queues.conf; AMI and ARI must
+    # both come back and the board must be rebuilt from the new Asterisk.
+    health = await asyncio.wait_for(lab.controller.wait_healthy(), 30)
+    assert health["ami"] == "ready" and health["ari"] == "connected"
+    await lab.register_phones()
+    transfer = await customer_transferred(lab, customer="13800138007")
+    assert transfer.route == "queue"
+    await specialist_answers(lab, transfer)
