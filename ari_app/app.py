@@ -7,7 +7,6 @@ AMI, ARI and Redis are tied to the application's lifetime with
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
@@ -15,10 +14,12 @@ from aiohttp import web
 
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
+from .asterisk.lamp import DeskLamp, utcnow
 from .asterisk.presence import DeskPresence
 from .asterisk.stasis import DeskStasis
 from .desk.board import Board
-from .settings import Settings
+from .desk.routing import desk_status
+from .settings import Settings, build_calendar, build_policy, build_topics
 from .store.redis_ import RedisStore
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,24 @@ class Controller:
         self.ari = AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                              settings.ari.app)
         self.store = RedisStore(settings.redis.url)
-        self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup)
-        self.stasis = DeskStasis(self.ari, self.board, record=self.store.record)
+        self.calendar = build_calendar(settings.calendar)
+        self.lamp = DeskLamp(self.ari, self.board, self.calendar,
+                             device=settings.desk.lamp_device)
+        self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
+                                     registrations=self.ari.pjsip_registrations,
+                                     on_change=self.lamp.refresh)
+        self.stasis = DeskStasis(self.ari, self.board, self.calendar,
+                                 build_topics(settings.topics), build_policy(settings),
+                                 queue_wait=settings.desk.queue_wait, record=self.store.record)
 
     async def start(self) -> None:
         self.store.start()
         self.ami.start()
         self.ari.start()
+        self.lamp.start()
 
     async def stop(self) -> None:
+        await self.lamp.stop()
         await self.ari.stop()
         await self.ami.stop()
         await self.store.stop()
@@ -76,12 +86,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def seats(request: web.Request) -> web.Response:
+    """The live board: every seat with its presence, and the desk's status."""
     controller = request.app[CONTROLLER]
-    now = time.time()
-    board = [{**asdict(s), "state": s.state.name.lower(), "ready": s.ready(now),
-              "in_wrapup": s.in_wrapup(now)} for s in controller.board]
-    return web.json_response({"queue": controller.board.queue, "synced": controller.board.synced,
-                              "seats": board})
+    now = utcnow()
+    ts = now.timestamp()
+    board = [{**asdict(s), "state": s.state.name.lower(), "ready": s.ready(ts),
+              "activity": s.activity(ts), "in_wrapup": s.in_wrapup(ts)}
+             for s in controller.board]
+    return web.json_response({
+        "queue": controller.board.queue, "synced": controller.board.synced,
+        "desk": desk_status(controller.board, controller.calendar, now).value,
+        "open": controller.calendar.is_open(now),
+        "seats": board})
 
 
 def init_app(settings: Settings) -> web.Application:

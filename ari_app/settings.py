@@ -13,8 +13,14 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_type_hints
+
+from .desk.calendar import CalendarError, ServiceCalendar
+from .desk.routing import NamedUnavailable, RoutingPolicy
+from .desk.topics import (DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE,
+                          TopicCatalogue, TopicKind)
 
 
 class SettingsError(ValueError):
@@ -54,6 +60,36 @@ class DeskSettings:
     seats: tuple[str, ...] = ("8601", "8602", "8603", "8604", "8605", "8606")
     # The desk queue's wrapuptime (queues.conf); AMI does not report it.
     wrapup: int = 15
+    # Seconds a transferred caller may wait in the desk queue before the
+    # callback path (set per call as DESK_QUEUE_WAIT).
+    queue_wait: int = 120
+    # A transfer to a named specialist who is not ready: "group" or "callback".
+    named_unavailable: str = "group"
+    # The ARI-controlled device whose state is the desk lamp (hint of 8600).
+    lamp_device: str = "Stasis:desk"
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    timezone: str = "Asia/Shanghai"
+    # Opening hours of every day, "HH:MM-HH:MM"; weekday_hours overrides
+    # single days ("mon".."sun" = "HH:MM-HH:MM" or "closed").
+    hours: str = "09:00-22:00"
+    weekday_hours: dict[str, str] = field(default_factory=dict)
+    # Whole days closed, "YYYY-MM-DD".
+    holidays: tuple[str, ...] = ()
+    # Minutes of opening time within which a callback must be placed.
+    sla_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    # Two-digit code -> topic name. Defaults: ari_app/desk/topics.py.
+    live: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIVE))
+    callback_only: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CALLBACK_ONLY))
+    out_of_scope: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_OUT_OF_SCOPE))
+    # How a code in no list is treated: "live", "callback-only" or "out-of-scope".
+    unknown: str = "live"
 
 
 @dataclass(frozen=True)
@@ -63,6 +99,8 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
 
 
 _ENV = {
@@ -85,6 +123,11 @@ def _coerce(where: str, kind: Any, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"{where}: expected a list of strings, got {value!r}")
         return tuple(value)
+    if kind == dict[str, str]:
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise SettingsError(f"{where}: expected a table of strings, got {value!r}")
+        return dict(value)
     raise SettingsError(f"{where}: unsupported setting type {kind}")
 
 
@@ -118,4 +161,51 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     for name in raw:
         if name not in known:
             raise SettingsError(f"[{name}]: unknown section (known: {', '.join(sorted(known))})")
-    return Settings(**{name: _section(hints[name], name, raw[name]) for name in raw})
+    return validate(Settings(**{name: _section(hints[name], name, raw[name]) for name in raw}))
+
+
+# -- the domain objects the settings describe ---------------------------------
+def build_calendar(s: CalendarSettings) -> ServiceCalendar:
+    try:
+        return ServiceCalendar.build(s.timezone, s.hours, s.weekday_hours, s.holidays)
+    except CalendarError as exc:
+        raise SettingsError(f"[calendar] {exc}") from exc
+
+
+def build_topics(s: TopicSettings) -> TopicCatalogue:
+    try:
+        unknown = TopicKind(s.unknown)
+    except ValueError as exc:
+        raise SettingsError(f"[topics] unknown: expected one of "
+                            f"{', '.join(k.value for k in TopicKind)}, got {s.unknown!r}") from exc
+    try:
+        return TopicCatalogue(s.live, s.callback_only, s.out_of_scope, unknown)
+    except ValueError as exc:
+        raise SettingsError(f"[topics] {exc}") from exc
+
+
+def build_policy(settings: Settings) -> "RoutingPolicy":
+    
+    from .desk.routing import NamedUnavailable, RoutingPolicy
+    try:
+        named = NamedUnavailable(settings.desk.named_unavailable)
+    except ValueError as exc:
+        raise SettingsError(f"[desk] named_unavailable: expected 'group' or 'callback', got "
+                            f"{settings.desk.named_unavailable!r}") from exc
+    if settings.calendar.sla_minutes <= 0:
+        raise SettingsError("[calendar] sla_minutes: must be positive")
+    return RoutingPolicy(named, timedelta(minutes=settings.calendar.sla_minutes))
+
+
+def validate(settings: Settings) -> Settings:
+    """Build every domain object once so that a bad value fails at load."""
+    build_calendar(settings.calendar)
+    build_topics(settings.topics)
+    build_policy(settings)
+    for key, value in (("[desk] wrapup", settings.desk.wrapup),
+                       ("[desk] queue_wait", settings.desk.queue_wait)):
+        if value < 0:
+            raise SettingsError(f"{key}: must not be negative")
+    if not settings.desk.lamp_device.startswith("Stasis:"):
+        raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
+    return settings

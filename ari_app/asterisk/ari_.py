@@ -94,6 +94,11 @@ class AriClient:
                 raise AriError(resp.status, method, path, text)
             return json.loads(text) if text else None
 
+    async def pjsip_registrations(self) -> dict[str, bool]:
+        """PJSIP endpoint name -> whether a registered contact is reachable."""
+        endpoints = await self.request("GET", "/endpoints/PJSIP")
+        return {e.get("resource", ""): e.get("state") == "online" for e in endpoints or []}
+
     @staticmethod
     def quote(part: str) -> str:
         return quote(part, safe="")

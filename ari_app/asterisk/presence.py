@@ -1,17 +1,22 @@
-"""Seat presence from AMI: queue member events into the board.
+"""Seat presence from AMI: queue members, phone registrations, device states.
 
-Asterisk keeps no events for a client that was away, so after every (re)connect
-the board is rebuilt from ``QueueStatus``. Member events that arrive while the
-snapshot is being read are held and applied after it; if any arrived, the
-snapshot is read again (a few times at most) so the board ends equal to
-Asterisk's own view rather than to an interleaving of the two.
+Asterisk keeps no events for a client that was away, so after every login
+(and when Asterisk says ``FullyBooted``) the board is rebuilt from
+``QueueStatus`` and the phones' registrations (``registrations``, which
+the controller answers from ARI's endpoint list: the AMI actions that list
+contacts or device states need write privileges the controller's AMI user
+does not have). Events that
+arrive while those are being read are held and applied after them, in
+arrival order; if any arrived, the snapshot is read again (three passes at
+most) so that the board ends equal to Asterisk's own view.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from panoramisk.message import Message
 
@@ -22,11 +27,18 @@ log = logging.getLogger(__name__)
 
 MEMBER_EVENTS = ("QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause",
                  "QueueMemberStatus", "QueueMemberPenalty", "QueueMemberRingInUse")
+# ContactStatus values after which a phone can no longer be reached.
+_GONE = {"Removed", "Unreachable"}
 
 
 def agent_id_of(interface: str) -> str:
     """``PJSIP/8601`` -> ``8601`` (the seat's endpoint name is its agent ID)."""
     return interface.split("/", 1)[1] if "/" in interface else interface
+
+
+def device_state(name: str | None) -> DeviceState | None:
+    """``NOT_INUSE`` -> DeviceState.NOT_INUSE; None for anything else."""
+    return DeviceState.__members__.get(name or "")
 
 
 def _num(value: object, default: float = 0.0) -> float:
@@ -58,64 +70,123 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
 
 
 class DeskPresence:
-    """Keeps ``board`` in step with the desk queue's members in Asterisk."""
+    """Keeps ``board`` in step with Asterisk."""
 
     def __init__(self, ami: AmiClient, board: Board, *, wrapup: int = 0,
+                 registrations: Callable[[], Awaitable[dict[str, bool]]] | None = None,
                  clock: Callable[[], float] = time.time,
                  on_change: Callable[[Seat], None] | None = None) -> None:
         self.ami = ami
+        self.registrations = registrations
         self.board = board
         self.wrapup = wrapup
         self.clock = clock
         self.on_change = on_change
         self._held: list[Message] | None = None
-        for name in MEMBER_EVENTS:
-            ami.on_event(name, self.on_member_event)
+        self._resync_lock = asyncio.Lock()
+        self._last_resync = 0.0
+        self._tasks: set[asyncio.Task] = set()
+        for name in MEMBER_EVENTS + ("ContactStatus", "DeviceStateChange"):
+            ami.on_event(name, self.on_event)
         ami.on_event("FullyBooted", self.on_fully_booted)
         ami.on_connected(self.resync)
 
-    def on_member_event(self, msg: Message) -> None:
-        if msg.get("Queue") != self.board.queue:
-            return
+    # -- live events --------------------------------------------------------
+    def on_event(self, msg: Message) -> None:
         if self._held is not None:
             self._held.append(msg)
-            return
-        self._apply(msg)
+        else:
+            self._apply(msg)
 
     def _apply(self, msg: Message) -> None:
         now = self.clock()
-        if msg.get("Event") == "QueueMemberRemoved":
-            agent_id = agent_id_of(msg.get("Interface", ""))
-            self.board.leave(agent_id, now)
-            seat = self.board.get(agent_id)
+        event = msg.get("Event")
+        seat: Seat | None
+        if event in MEMBER_EVENTS:
+            if msg.get("Queue") != self.board.queue:
+                return
+            if event == "QueueMemberRemoved":
+                seat = self.board.leave(agent_id_of(msg.get("Interface", "")), now)
+            else:
+                seat = self.board.update_member(seat_from_event(msg, now, self.wrapup))
+        elif event == "ContactStatus":
+            seat = self.board.change(msg.get("EndpointName") or msg.get("AOR", ""), now,
+                                     registered=msg.get("ContactStatus") not in _GONE)
+        elif event == "DeviceStateChange":
+            device = msg.get("Device", "")
+            if not device.startswith("PJSIP/"):
+                return
+            agent_id = agent_id_of(device)
+            old = self.board.get(agent_id)
+            if old is None:
+                return
+            seat = self.board.change(agent_id, now,
+                                     state=device_state(msg.get("State")) or DeviceState.UNKNOWN)
         else:
-            seat = self.board.update(seat_from_event(msg, now, self.wrapup))
+            return
         if seat is not None and self.on_change is not None:
             self.on_change(seat)
 
     def on_fully_booted(self, _msg: Message) -> None:
-        # Asterisk (re)started under a live connection or we just logged in;
-        # the login hook already resyncs on connect, so only log here.
-        log.info("AMI: Asterisk fully booted")
+        # Sent right after every login too: skip it when the login resync
+        # has just run, resync otherwise (Asterisk finished booting under us).
+        if self.clock() - self._last_resync > 2 and not self._resync_lock.locked():
+            task = asyncio.get_running_loop().create_task(self._resync_quietly())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
+    async def _resync_quietly(self) -> None:
+        try:
+            await self.resync(self.ami)
+        except Exception as exc:  # the next login resyncs again
+            log.warning("resync on FullyBooted failed: %s", exc)
+
+    # -- resync -------------------------------------------------------------
     async def resync(self, ami: AmiClient) -> None:
-        """Rebuild the board from QueueStatus (run after every AMI login)."""
-        self.board.synced = False
-        for attempt in range(1, 4):
-            self._held = []
-            try:
-                rows = await ami.rows({"Action": "QueueStatus", "Queue": self.board.queue},
-                                      timeout=10)
-            finally:
-                held, self._held = self._held, None
-            now = self.clock()
-            seats = [seat_from_event(r, now, self.wrapup) for r in rows
-                     if r.get("Event") == "QueueMember"]
-            self.board.replace_all(seats, now)
-            for msg in held:
-                self._apply(msg)
-            log.info("board resynced from QueueStatus: %d seat(s) in queue %s, %d ready "
-                     "(pass %d, %d event(s) during the read)", len(seats), self.board.queue,
-                     len(self.board.ready_seats(now)), attempt, len(held))
-            if not held:
-                return
+        """Rebuild the board from Asterisk (run after every AMI login)."""
+        async with self._resync_lock:
+            self.board.synced = False
+            for attempt in range(1, 4):
+                self._held = []
+                try:
+                    members, registered = await asyncio.gather(
+                        ami.rows({"Action": "QueueStatus", "Queue": self.board.queue}, timeout=10),
+                        self._registrations())
+                finally:
+                    held, self._held = self._held, None
+                now = self.clock()
+                self._apply_snapshot(members, registered, now)
+                for msg in held:
+                    self._apply(msg)
+                log.info("board resynced from Asterisk: %d seat(s) logged in to %s, %d "
+                         "registered, %d ready (pass %d, %d event(s) during the read)",
+                         sum(s.in_queue for s in self.board), self.board.queue,
+                         sum(bool(s.registered) for s in self.board),
+                         len(self.board.ready_seats(now)), attempt, len(held))
+                if not held:
+                    break
+            self.board.synced = True
+            self._last_resync = self.clock()
+        if self.on_change is not None:
+            for seat in self.board:
+                self.on_change(seat)
+
+    async def _registrations(self) -> dict[str, bool] | None:
+        if self.registrations is None:
+            return None
+        try:
+            return await self.registrations()
+        except Exception as exc:  # registrations stay as last known; events update them
+            log.warning("cannot read phone registrations: %s", exc)
+            return None
+
+    def _apply_snapshot(self, members: list[Message], registered: dict[str, bool] | None,
+                        now: float) -> None:
+        if registered is not None:
+            for seat in list(self.board):
+                self.board.change(seat.agent_id, now,
+                                  registered=registered.get(seat.agent_id, False))
+        self.board.replace_members(
+            [seat_from_event(r, now, self.wrapup) for r in members
+             if r.get("Event") == "QueueMember"], now)
+

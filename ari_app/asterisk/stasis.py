@@ -1,10 +1,11 @@
 """The desk's ARI application: the transferred caller enters, a route leaves.
 
-The dialplan runs ``Stasis(datadesk,route,<target>)``. The controller decides
-with the desk's routing rule and sends the channel on with ``continue`` to the
-dialplan context of the route. Whatever goes wrong here (a REST error, a
-slow Redis) the caller is sent on: to the decided route if possible, else to
-the dialplan's own fallback. Never dead air.
+The dialplan runs ``Stasis(datadesk,route,<target>,<topic>,<transferer>)``.
+The controller decides with the desk's routing rule, sets what the dialplan
+needs on the channel (``DESK_ROUTE``, ``DESK_QUEUE_WAIT``, ...) and sends the
+channel on with ``continue`` to the dialplan context of the route. Whatever
+goes wrong here (a REST error, a slow Redis) the caller is sent on: to the
+decided route if possible, else to the dialplan's own fallback. Never dead air.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ..desk.board import Board
-from ..desk.routing import GROUP, Decision, Route, decide
+from ..desk.calendar import ServiceCalendar
+from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
+from ..desk.topics import TopicCatalogue
 from .ari_ import AriClient, AriError
+from .lamp import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +31,53 @@ DIALPLAN = {
     Route.QUEUE: ("desk-queue", "s"),
     Route.SEAT: ("desk-seat", None),  # extension = the agent ID
     Route.CALLBACK: ("desk-callback", "s"),
+    Route.OUT_OF_SCOPE: ("desk-out-of-scope", "s"),
     Route.FALLBACK: ("desk-fallback", "s"),
 }
 
-_AGENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+_AGENT_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
+_TOPIC = re.compile(r"^[0-9]{2}$")
 
 RecordFn = Callable[[str, dict[str, str]], Any]
 
 
-def parse_target(args: list[Any]) -> str:
-    """The transfer target from the Stasis arguments; anything odd -> the group."""
-    if len(args) >= 2 and isinstance(args[1], str) and _AGENT_ID.match(args[1]):
-        return args[1]
-    return GROUP
+def parse_args(args: list[Any]) -> tuple[str, str, str]:
+    """(target, topic code, transferer) from the Stasis arguments.
+
+    Anything that is not a plain agent ID is the group; a topic that is not
+    two digits is no topic. The dialplan filters these already; this is the
+    second fence.
+    """
+    def arg(i: int) -> str:
+        return args[i] if len(args) > i and isinstance(args[i], str) else ""
+    target = arg(1) if _AGENT_ID.match(arg(1)) else GROUP
+    topic = arg(2) if _TOPIC.match(arg(2)) else ""
+    transferer = arg(3) if _AGENT_ID.match(arg(3)) else ""
+    return target, topic, transferer
 
 
 class DeskStasis:
-    def __init__(self, ari: AriClient, board: Board, *, record: RecordFn | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, ari: AriClient, board: Board, calendar: ServiceCalendar,
+                 topics: TopicCatalogue, policy: RoutingPolicy, *, queue_wait: int = 120,
+                 record: RecordFn | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.ari = ari
         self.board = board
+        self.calendar = calendar
+        self.topics = topics
+        self.policy = policy
+        self.queue_wait = queue_wait
         self.record = record
         self.clock = clock
         self._pending: set[asyncio.Task] = set()
         ari.on_event("StasisStart", self.on_stasis_start)
         ari.on_connected(self.reconcile)
+
+    def decide(self, args: list[Any]) -> tuple[Decision, str, str]:
+        target, code, transferer = parse_args(args)
+        decision = decide(self.board, self.calendar, self.clock(), target=target,
+                          topic=self.topics.classify(code), policy=self.policy)
+        return decision, target, transferer
 
     async def on_stasis_start(self, event: dict[str, Any]) -> None:
         channel = event.get("channel", {})
@@ -62,25 +88,42 @@ class DeskStasis:
                         channel.get("name"), args)
             await self._continue(channel_id, Decision(Route.FALLBACK, "unknown entry"))
             return
-        target = parse_target(args)
-        decision = decide(self.board, target, self.clock())
-        log.info("route %s caller=%s target=%s -> %s (%s)", channel.get("name"),
-                 channel.get("caller", {}).get("number"), target, decision.route.value,
-                 decision.reason)
+        decision, target, transferer = self.decide(args)
+        caller = channel.get("caller", {}).get("number", "")
+        log.info("route %s caller=%s target=%s topic=%s transferer=%s -> %s (%s)",
+                 channel.get("name"), caller, target,
+                 decision.topic.name if decision.topic else "-", transferer or "-",
+                 decision.route.value, decision.reason, extra={"call": channel_id})
         await self._continue(channel_id, decision)
         if self.record is not None:
             self._background(self.record("route", {
-                "channel": channel.get("name", ""), "caller": channel.get("caller", {}).get("number", ""),
-                "target": target, "route": decision.route.value, "reason": decision.reason,
-                "seat": decision.seat or ""}))
+                "call": channel_id, "channel": channel.get("name", ""), "caller": caller,
+                "target": target, "transferer": transferer,
+                "topic": decision.topic.name if decision.topic else "",
+                "route": decision.route.value, "reason": decision.reason,
+                "seat": decision.seat or "",
+                "deadline": decision.deadline.isoformat() if decision.deadline else ""}))
+
+    def _variables(self, decision: Decision) -> dict[str, str]:
+        out = {"DESK_ROUTE": decision.route.value}
+        if decision.route in (Route.QUEUE, Route.SEAT):
+            out["DESK_QUEUE_WAIT"] = str(self.queue_wait)
+        if decision.route is Route.CALLBACK:
+            out["DESK_CALLBACK_REASON"] = decision.reason
+            if decision.deadline is not None:
+                out["DESK_DEADLINE"] = str(int(decision.deadline.timestamp()))
+        if decision.topic is not None:
+            out["DESK_TOPIC_NAME"] = decision.topic.name
+        return out
 
     async def _continue(self, channel_id: str, decision: Decision) -> None:
         context, exten = DIALPLAN[decision.route]
         exten = exten or decision.seat or "s"
         path = f"/channels/{AriClient.quote(channel_id)}"
         try:
-            await self.ari.request("POST", path + "/variable",
-                                   params={"variable": "DESK_ROUTE", "value": decision.route.value})
+            await asyncio.gather(*(
+                self.ari.request("POST", path + "/variable", params={"variable": k, "value": v})
+                for k, v in self._variables(decision).items()))
             await self.ari.request("POST", path + "/continue",
                                    params={"context": context, "extension": exten, "priority": "1"})
         except (AriError, OSError, asyncio.TimeoutError) as exc:
@@ -104,12 +147,13 @@ class DeskStasis:
             log.warning("ARI: cannot list channels to reconcile: %s", exc)
             return
         for ch in channels or []:
-            if ch.get("dialplan", {}).get("app_name") == "Stasis" and \
-                    ch.get("dialplan", {}).get("app_data", "").startswith(f"{ari.app},"):
+            plan = ch.get("dialplan", {})
+            if plan.get("app_name") == "Stasis" and \
+                    plan.get("app_data", "").startswith(f"{ari.app},"):
                 log.info("ARI: channel %s was left in the application; routing it now",
                          ch.get("name"))
-                self._background(self.on_stasis_start({"channel": ch, "args": ch.get(
-                    "dialplan", {}).get("app_data", "").split(",")[1:]}))
+                self._background(self.on_stasis_start(
+                    {"channel": ch, "args": plan.get("app_data", "").split(",")[1:]}))
 
     def _background(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

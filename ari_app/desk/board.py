@@ -37,10 +37,13 @@ class Seat:
     """One seat of the desk. ``agent_id`` is the specialist's agent ID.
 
     Times are Unix seconds. ``last_call`` is when the seat's last queue call
-    ended (0: none); ``wrapup`` the queue's wrap-up seconds.
+    ended (0: none); ``wrapup`` the queue's wrap-up seconds. ``registered``
+    is None until the phone's registration is known. ``state`` is the
+    device state of the seat's phone.
     """
     agent_id: str
     interface: str
+    registered: bool | None = None
     in_queue: bool = False
     paused: bool = False
     paused_reason: str = ""
@@ -54,9 +57,32 @@ class Seat:
         return bool(self.last_call) and not self.in_call and now - self.last_call < self.wrapup
 
     def ready(self, now: float) -> bool:
-        """Would the desk queue ring this seat right now?"""
+        """Would the desk queue ring this seat right now?
+
+        Mirrors app_queue (and ``QUEUE_MEMBER(desk,ready)``): logged in, not
+        paused, device free, not in a call and not in wrap-up.
+        """
         return (self.in_queue and not self.paused and not self.in_call
                 and self.state in _FREE and not self.in_wrapup(now))
+
+    def activity(self, now: float) -> str:
+        """One word for the wallboard: what the seat is doing now."""
+        if self.registered is False or self.state in (DeviceState.UNAVAILABLE,
+                                                      DeviceState.INVALID):
+            return "unregistered"
+        if self.state in (DeviceState.RINGING, DeviceState.RINGINUSE):
+            return "ringing"
+        if self.state is DeviceState.ONHOLD:
+            return "on-hold"
+        if self.in_call or self.state in (DeviceState.INUSE, DeviceState.BUSY):
+            return "in-call"
+        if not self.in_queue:
+            return "logged-out"
+        if self.paused:
+            return "paused"
+        if self.in_wrapup(now):
+            return "wrap-up"
+        return "ready"
 
 
 class Board:
@@ -74,28 +100,47 @@ class Board:
         return self._seats.get(agent_id)
 
     def update(self, seat: Seat) -> Seat:
-        """Store ``seat``; ``changed_at`` moves only if something changed."""
+        """Store ``seat``; ``changed_at`` moves only if something changed.
+
+        Seats that are not on the desk (agent IDs not configured) are kept
+        too, so that an admin sees a stray queue member on the board.
+        """
         old = self._seats.get(seat.agent_id)
         if old is not None and replace(old, changed_at=seat.changed_at) == seat:
             return old
         self._seats[seat.agent_id] = seat
         return seat
 
-    def leave(self, agent_id: str, now: float) -> None:
+    def change(self, agent_id: str, now: float, **fields) -> Seat | None:
+        """Set some fields of a known seat; None for a seat not on the desk."""
         old = self._seats.get(agent_id)
-        if old is not None and old.in_queue:
-            self._seats[agent_id] = replace(old, in_queue=False, paused=False,
-                                            paused_reason="", changed_at=now)
+        if old is None:
+            return None
+        return self.update(replace(old, **fields, changed_at=now))
 
-    def replace_all(self, seats: list[Seat], now: float) -> None:
-        """A full snapshot: seats not in it are not in the queue."""
-        present = {s.agent_id for s in seats}
+    def leave(self, agent_id: str, now: float) -> Seat | None:
+        """The seat logged out of the desk queue."""
+        return self.change(agent_id, now, in_queue=False, paused=False, paused_reason="",
+                           in_call=False)
+
+    def replace_members(self, members: list[Seat], now: float) -> None:
+        """A full snapshot of the queue: seats not in it are logged out.
+
+        Fields that the queue does not report (``registered``) are kept.
+        """
+        present = {s.agent_id for s in members}
         for agent_id in list(self._seats):
             if agent_id not in present:
                 self.leave(agent_id, now)
-        for seat in seats:
-            self.update(seat)
-        self.synced = True
+        for seat in members:
+            self.update_member(seat)
+
+    def update_member(self, seat: Seat) -> Seat:
+        """Store a seat as the queue reports it, keeping its registration."""
+        old = self._seats.get(seat.agent_id)
+        if old is not None:
+            seat = replace(seat, registered=old.registered)
+        return self.update(seat)
 
     def ready_seats(self, now: float) -> list[Seat]:
         return [s for s in self if s.ready(now)]

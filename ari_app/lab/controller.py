@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,26 +18,60 @@ from .ports import free_port
 from .progress import step
 
 
-def settings_toml(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
-                  redis_url: str, http_port: int, wrapup: int) -> str:
-    q = json.dumps  # TOML basic strings accept JSON string escapes
-    return (f"[ami]\nhost = \"127.0.0.1\"\nport = {ami_port}\nusername = \"datadesk\"\n"
-            f"secret = {q(ami_secret)}\n\n"
-            f"[ari]\nurl = \"http://127.0.0.1:{ari_port}\"\nusername = \"datadesk\"\n"
-            f"password = {q(ari_password)}\napp = \"datadesk\"\n\n"
-            f"[redis]\nurl = {q(redis_url)}\n\n"
-            f"[http]\nhost = \"127.0.0.1\"\nport = {http_port}\n\n"
-            f"[desk]\nwrapup = {wrapup}\n")
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # TOML basic strings accept JSON string escapes
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def to_toml(sections: dict[str, dict[str, object]]) -> str:
+    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in body.items())
+                     for name, body in sections.items())
+
+
+def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
+                 redis_url: str, wrapup: int,
+                 overrides: dict[str, dict[str, object]] | None = None) -> dict:
+    """Controller settings for the lab, as sections. The desk is open round
+    the clock (tests run at any hour); ``overrides`` replace single keys."""
+    sections: dict[str, dict[str, object]] = {
+        "ami": {"host": "127.0.0.1", "port": ami_port, "username": "datadesk",
+                "secret": ami_secret},
+        "ari": {"url": f"http://127.0.0.1:{ari_port}", "username": "datadesk",
+                "password": ari_password, "app": "datadesk"},
+        "redis": {"url": redis_url},
+        "http": {"host": "127.0.0.1", "port": 0},
+        "desk": {"wrapup": wrapup, "queue_wait": 30},
+        "calendar": {"hours": "00:00-24:00"},
+    }
+    for name, body in (overrides or {}).items():
+        sections.setdefault(name, {}).update(body)
+    return sections
 
 
 class ControllerProcess:
-    def __init__(self, settings_text: str, http_port: int | None = None) -> None:
+    def __init__(self, sections: dict[str, dict[str, object]],
+                 http_port: int | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
         self.http_port = http_port or free_port()
         self.config = self.dir / "datadesk.toml"
-        self.config.write_text(settings_text.replace("@HTTP_PORT@", str(self.http_port)))
+        self.configure(sections)
         self.log = self.dir / "controller.log"
         self.process: asyncio.subprocess.Process | None = None
+
+    def configure(self, sections: dict[str, dict[str, object]]) -> None:
+        """Write the settings the next start uses (the HTTP port is ours)."""
+        sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
+        self.config.write_text(to_toml(sections))
 
     @property
     def url(self) -> str:
@@ -84,6 +119,9 @@ class ControllerProcess:
         except asyncio.TimeoutError:
             proc.kill()
             await proc.wait()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def tail(self, lines: int = 40) -> str:
         if not self.log.exists():

@@ -132,5 +132,15 @@ class Phones(AmiView):
             timeout=35)
         return channel_id
 
+    async def dial(self, phone: str, number: str, *, hold: float = 5) -> str:
+        """Phone ``phone`` dials ``number`` at the PBX (a feature code, say) and
+        stays on the line up to ``hold`` seconds; returns our channel id."""
+        channel_id = f"phone-{phone}-{uuid.uuid4().hex[:8]}"
+        await self.ami.command({
+            "Action": "Originate", "Channel": f"PJSIP/{number}@phone-{phone}",
+            "Application": "Wait", "Data": str(hold), "Timeout": "10000",
+            "ChannelId": channel_id, "Async": "true"}, timeout=15)
+        return channel_id
+
     async def hangup(self, channel_id: str) -> Any:
         return await self.ami.send({"Action": "Hangup", "Channel": channel_id})

@@ -16,7 +16,8 @@ from ..asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
 from .configs import (ASTERISK_CONF, HARNESS_AMI_USER, LAB_WRAPUP, Ports, Secrets,
                       pbx_files, phone_passwords, phonesim_files)
-from .controller import ControllerProcess, settings_toml
+from .controller import ControllerProcess, lab_settings
+from .proxy import TcpRelay
 from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
 from .progress import step
@@ -40,6 +41,7 @@ class Stack:
         self.pbx: AsteriskInstance | None = None
         self.sim: AsteriskInstance | None = None
         self.controller: ControllerProcess | None = None
+        self.ami_relay: TcpRelay | None = None
         self.probe: PbxProbe | None = None
         self.phones: Phones | None = None
         self._exit = AsyncExitStack()
@@ -79,6 +81,7 @@ class Stack:
             ami.start()
         await asyncio.gather(pbx_ami.wait_ready(20), sim_ami.wait_ready(20))
         await self.register_phones()
+        await self.log_in_seats()
 
         if self.with_controller:
             await self.start_controller()
@@ -99,24 +102,61 @@ class Stack:
                     raise TimeoutError(f"phones not registered: {sorted(expected - have)}")
                 await asyncio.sleep(0.2)
 
-    def controller_settings(self) -> str:
-        assert self.redis is not None
-        return settings_toml(ami_port=self.ports.pbx_ami, ami_secret=self.keys.ami,
-                             ari_port=self.ports.pbx_http, ari_password=self.keys.ari,
-                             redis_url=self.redis.url, http_port=0,
-                             wrapup=LAB_WRAPUP).replace(
-            "port = 0", "port = @HTTP_PORT@")
+    async def restart_pbx(self) -> None:
+        """Restart the PBX (same configs and AstDB) and wait for the lab's AMI."""
+        assert self.pbx is not None and self.probe is not None
+        await self.pbx.restart()
+        await self.probe.ami.wait_ready(20)
 
-    async def start_controller(self) -> ControllerProcess:
+    async def log_in_seats(self, timeout: float = 20) -> None:
+        """Seats not yet in the desk queue log in from their phones (*861).
+
+        A fresh PBX has none; after a restart Asterisk brings them back
+        (persistentmembers), so then this does nothing.
+        """
+        assert self.probe is not None and self.phones is not None
+        members = {m.get("Name") for m in await self.probe.queue_members("desk")}
+        missing = [s for s in SEATS if s not in members]
+        if not missing:
+            return
+        with step(f"logging in {len(missing)} seat(s) by feature code *861"):
+            await asyncio.gather(*(self.phones.dial(seat, "*861", hold=3) for seat in missing))
+            deadline = time.monotonic() + timeout
+            while True:
+                members = {m.get("Name") for m in await self.probe.queue_members("desk")}
+                if set(SEATS) <= members:
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"seats not logged in: {sorted(set(SEATS) - members)}")
+                await asyncio.sleep(0.2)
+
+    def controller_settings(self, overrides: dict | None = None) -> dict:
+        """The controller's settings; its AMI link goes through ``ami_relay``."""
+        assert self.redis is not None and self.ami_relay is not None
+        return lab_settings(ami_port=self.ami_relay.port, ami_secret=self.keys.ami,
+                            ari_port=self.ports.pbx_http, ari_password=self.keys.ari,
+                            redis_url=self.redis.url, wrapup=LAB_WRAPUP, overrides=overrides)
+
+    async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
+        """Start the controller (again), with ``overrides`` of the lab settings."""
+        if self.ami_relay is None:
+            self.ami_relay = TcpRelay(self.ports.pbx_ami)
+            await self.ami_relay.start()
+            self._exit.push_async_callback(self.ami_relay.stop)
         if self.controller is None:
-            self.controller = ControllerProcess(self.controller_settings())
+            self.controller = ControllerProcess(self.controller_settings(overrides))
             self._exit.push_async_callback(self._stop_controller)
+        else:
+            await self.controller.stop()
+            self.controller.configure(self.controller_settings(overrides))
         await self.controller.start()
         return self.controller
 
     async def _stop_controller(self) -> None:
         if self.controller is not None:
             await self.controller.stop()
+            if not self.keep:
+                self.controller.remove()
 
     async def _stop_redis(self) -> None:
         if self.redis is not None:

@@ -102,12 +102,16 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
 
 async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
     await pause(lab, ["8601", "8602"], reason="training")
-    await lab.pbx.restart()
-    # Static members come back unpaused from queues.conf; AMI and ARI must
-    # both come back and the board must be rebuilt from the new Asterisk.
+    await lab.restart_pbx()
+    # AMI and ARI must both come back and the board be rebuilt from the new
+    # Asterisk, which brings the dynamic members back (persistentmembers).
     health = await asyncio.wait_for(lab.controller.wait_healthy(), 30)
     assert health["ami"] == "ready" and health["ari"] == "connected"
     await lab.register_phones()
+    members = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    assert set(members) == set(SEATS)
+    assert members["8601"]["Paused"] == "1" and members["8602"]["Paused"] == "1"
     transfer = await customer_transferred(lab, customer="13800138007")
     assert transfer.route == "queue"
-    await specialist_answers(lab, transfer)
+    _, seat = await specialist_answers(lab, transfer)
+    assert not seat.startswith(("PJSIP/8601-", "PJSIP/8602-"))

@@ -3,7 +3,7 @@
 import pytest
 
 from ari_app.asterisk.ami import check_header_value
-from ari_app.asterisk.stasis import parse_target
+from ari_app.asterisk.stasis import parse_args
 from ari_app.lab.confedit import set_option
 
 
@@ -18,16 +18,17 @@ def test_plain_ami_values_pass():
     assert check_header_value("Reason", 5) == "5"
 
 
-@pytest.mark.parametrize("args, target", [
-    (["route", "desk"], "desk"),
-    (["route", "8603"], "8603"),
-    (["route"], "desk"),
-    (["route", "8603&PJSIP/evil"], "desk"),
-    (["route", "a" * 100], "desk"),
-    (["route", "86 03"], "desk"),
+@pytest.mark.parametrize("args, expected", [
+    (["route", "desk", "", ""], ("desk", "", "")),
+    (["route", "8603", "21", "1001"], ("8603", "21", "1001")),
+    (["route"], ("desk", "", "")),
+    (["route", "8603&PJSIP/evil", "2", "1001-0001"], ("desk", "", "")),
+    (["route", "a" * 100, "123", "x" * 40], ("desk", "", "")),
+    (["route", "86 03", "0a", ""], ("desk", "", "")),
+    (["route", 8603, None], ("desk", "", "")),
 ])
-def test_stasis_target_is_an_agent_id_or_the_group(args, target):
-    assert parse_target(args) == target
+def test_stasis_arguments_are_fenced(args, expected):
+    assert parse_args(args) == expected
 
 
 def test_set_option_changes_only_the_named_section():

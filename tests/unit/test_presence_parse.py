@@ -40,17 +40,17 @@ def test_queuestatus_rows_become_six_free_seats():
 def test_member_events_update_the_board_in_order():
     p = presence()
     rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
-    p.board.replace_all([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    p.board.replace_members([seat_from_event(r, NOW, 15) for r in rows], NOW)
     events = messages("member-events.txt")
     # 8602 paused for training.
-    p.on_member_event(events[0])
+    p.on_event(events[0])
     seat = p.board.get("8602")
     assert seat.paused and seat.paused_reason == "training" and not seat.ready(NOW)
     # 8601 rings busy (Status 3), then is free again.
-    p.on_member_event(events[1])
+    p.on_event(events[1])
     assert p.board.get("8601").state is DeviceState.BUSY
     assert not p.board.get("8601").ready(NOW)
-    p.on_member_event(events[2])
+    p.on_event(events[2])
     assert p.board.get("8601").ready(NOW)
     assert [s.agent_id for s in p.board.ready_seats(NOW)] == ["8601", "8603", "8604", "8605", "8606"]
 
@@ -59,23 +59,49 @@ def test_events_of_other_queues_are_ignored():
     p = presence()
     event = messages("member-events.txt")[0]
     event["Queue"] = "frontline"
-    p.on_member_event(event)
+    p.on_event(event)
     assert not p.board.get("8602").paused
 
 
 def test_events_during_a_resync_are_held_not_applied():
     p = presence()
     p._held = []
-    p.on_member_event(messages("member-events.txt")[0])
+    p.on_event(messages("member-events.txt")[0])
     assert len(p._held) == 1 and not p.board.get("8602").paused
 
 
 def test_member_removed_leaves_the_queue():
     p = presence()
     rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
-    p.board.replace_all([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    p.board.replace_members([seat_from_event(r, NOW, 15) for r in rows], NOW)
     removed = Message({"Event": "QueueMemberRemoved", "Queue": "desk",
                        "Interface": "PJSIP/8605", "MemberName": "8605"})
-    p.on_member_event(removed)
+    p.on_event(removed)
     assert not p.board.get("8605").in_queue
     assert "8605" not in [s.agent_id for s in p.board.ready_seats(NOW)]
+
+
+def test_contact_and_device_events_track_registration():
+    p = presence()
+    p.on_event(Message({"Event": "ContactStatus", "ContactStatus": "Created",
+                        "AOR": "8601", "EndpointName": "8601"}))
+    assert p.board.get("8601").registered is True
+    p.on_event(Message({"Event": "DeviceStateChange", "Device": "PJSIP/8601",
+                        "State": "UNAVAILABLE"}))
+    p.on_event(Message({"Event": "ContactStatus", "ContactStatus": "Removed",
+                        "AOR": "8601", "EndpointName": "8601"}))
+    seat = p.board.get("8601")
+    assert seat.registered is False and seat.activity(NOW) == "unregistered"
+    # A phone of no seat changes nothing.
+    p.on_event(Message({"Event": "ContactStatus", "ContactStatus": "Created",
+                        "AOR": "1001", "EndpointName": "1001"}))
+    assert p.board.get("1001") is None
+
+
+def test_queue_events_keep_the_registration():
+    p = presence()
+    p.on_event(Message({"Event": "ContactStatus", "ContactStatus": "Reachable",
+                        "AOR": "8602", "EndpointName": "8602"}))
+    p.on_event(messages("member-events.txt")[0])  # 8602 paused
+    seat = p.board.get("8602")
+    assert seat.registered is True and seat.activity(NOW) == "paused"

@@ -1,11 +1,21 @@
-"""The routing rule, over boards built by hand."""
+"""The routing rule, over boards and calendars built by hand."""
 
 from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from ari_app.desk.board import Board, DeviceState, Seat
-from ari_app.desk.routing import Route, decide
+from ari_app.desk.calendar import ServiceCalendar
+from ari_app.desk.routing import (DeskStatus, NamedUnavailable, Route, RoutingPolicy, decide,
+                                  desk_status)
+from ari_app.desk.topics import TopicCatalogue
 
-NOW = 1_800_000_000.0
+SH = ZoneInfo("Asia/Shanghai")
+NOON = datetime(2026, 11, 30, 12, 0, tzinfo=SH)  # a Monday
+CAL = ServiceCalendar.build()
+TOPICS = TopicCatalogue()
 
 
 def board(*seats: Seat, synced: bool = True) -> Board:
@@ -17,56 +27,98 @@ def board(*seats: Seat, synced: bool = True) -> Board:
 
 
 def ready(agent_id: str, **kw) -> Seat:
-    return replace(Seat(agent_id, f"PJSIP/{agent_id}", in_queue=True,
-                        state=DeviceState.NOT_INUSE, wrapup=15, changed_at=NOW), **kw)
+    return replace(Seat(agent_id, f"PJSIP/{agent_id}", registered=True, in_queue=True,
+                        state=DeviceState.NOT_INUSE, wrapup=15,
+                        changed_at=NOON.timestamp()), **kw)
+
+
+def route(b: Board, when: datetime = NOON, **kw):
+    return decide(b, CAL, when, **kw)
 
 
 def test_group_transfer_goes_to_the_queue_when_a_seat_is_ready():
-    d = decide(board(ready("8601"), ready("8602", paused=True)), "desk", NOW)
-    assert d.route is Route.QUEUE
-    assert "1 seat" in d.reason
+    d = route(board(ready("8601"), ready("8602", paused=True)))
+    assert d.route is Route.QUEUE and "1 seat" in d.reason
 
 
-def test_no_ready_seat_means_callback():
+def test_no_ready_seat_means_callback_with_a_deadline_an_hour_away():
     b = board(ready("8601", paused=True, paused_reason="break"),
               ready("8602", state=DeviceState.INUSE),
               ready("8603", state=DeviceState.RINGING),
               ready("8604", state=DeviceState.UNAVAILABLE),
               ready("8605", in_queue=False))
-    assert decide(b, "desk", NOW).route is Route.CALLBACK
+    d = route(b)
+    assert d.route is Route.CALLBACK and d.deadline == NOON + timedelta(hours=1)
 
 
 def test_a_registered_seat_in_a_call_is_not_free():
-    b = board(ready("8601", in_call=True))
-    assert decide(b, "desk", NOW).route is Route.CALLBACK
+    assert route(board(ready("8601", in_call=True))).route is Route.CALLBACK
 
 
 def test_wrapup_keeps_a_seat_out_until_it_ends():
-    seat = ready("8601", last_call=NOW - 10, wrapup=15)
-    assert decide(board(seat), "desk", NOW).route is Route.CALLBACK
-    assert decide(board(seat), "desk", NOW + 5).route is Route.QUEUE
+    seat = ready("8601", last_call=NOON.timestamp() - 10, wrapup=15)
+    assert route(board(seat)).route is Route.CALLBACK
+    assert route(board(seat), NOON + timedelta(seconds=5)).route is Route.QUEUE
 
 
 def test_named_specialist_ready_gets_the_call():
-    d = decide(board(ready("8601"), ready("8603")), "8603", NOW)
+    d = route(board(ready("8601"), ready("8603")), target="8603")
     assert d.route is Route.SEAT and d.seat == "8603"
 
 
-def test_named_specialist_busy_falls_back_to_the_group():
-    d = decide(board(ready("8601"), ready("8603", state=DeviceState.INUSE)), "8603", NOW)
+def test_named_specialist_busy_falls_back_to_the_group_by_default():
+    d = route(board(ready("8601"), ready("8603", state=DeviceState.INUSE)), target="8603")
     assert d.route is Route.QUEUE and d.seat is None
 
 
+def test_named_specialist_busy_goes_to_callback_when_configured():
+    policy = RoutingPolicy(named_unavailable=NamedUnavailable.CALLBACK)
+    d = route(board(ready("8601"), ready("8603", state=DeviceState.INUSE)), target="8603",
+              policy=policy)
+    assert d.route is Route.CALLBACK and "8603" in d.reason
+
+
 def test_named_specialist_busy_and_desk_busy_means_callback():
-    d = decide(board(ready("8603", paused=True)), "8603", NOW)
-    assert d.route is Route.CALLBACK
+    assert route(board(ready("8603", paused=True)), target="8603").route is Route.CALLBACK
 
 
 def test_unknown_named_target_is_treated_as_the_group():
-    d = decide(board(ready("8601")), "9999", NOW)
-    assert d.route is Route.QUEUE
+    assert route(board(ready("8601")), target="9999").route is Route.QUEUE
 
 
 def test_board_out_of_sync_leaves_the_decision_to_the_dialplan():
-    d = decide(board(ready("8601"), synced=False), "desk", NOW)
-    assert d.route is Route.FALLBACK
+    assert route(board(ready("8601"), synced=False)).route is Route.FALLBACK
+
+
+@pytest.mark.parametrize("when, expected", [
+    (datetime(2026, 11, 30, 21, 59, 59, tzinfo=SH), Route.QUEUE),
+    (datetime(2026, 11, 30, 22, 0, 0, tzinfo=SH), Route.CALLBACK),
+    (datetime(2026, 11, 30, 8, 59, 59, tzinfo=SH), Route.CALLBACK),
+    (datetime(2026, 11, 30, 9, 0, 0, tzinfo=SH), Route.QUEUE),
+])
+def test_opening_hours_edges(when, expected):
+    assert route(board(ready("8601")), when).route is expected
+
+
+def test_closed_desk_callback_reason_says_when_it_opens():
+    d = route(board(ready("8601")), datetime(2026, 11, 30, 23, 30, tzinfo=SH))
+    assert d.route is Route.CALLBACK and "opens Tue 09:00" in d.reason
+    assert d.deadline == datetime(2026, 12, 1, 10, 0, tzinfo=SH)
+
+
+def test_topics_live_callback_only_and_out_of_scope():
+    b = board(ready("8601"))
+    assert route(b, topic=TOPICS.classify("01")).route is Route.QUEUE
+    d = route(b, topic=TOPICS.classify("22"))
+    assert d.route is Route.CALLBACK and "mobile-movie-tickets" in d.reason
+    d = route(b, topic=TOPICS.classify("43"))
+    assert d.route is Route.OUT_OF_SCOPE and d.topic.name == "staff-complaint"
+    # Out of scope wins even when the desk is closed: a callback would be wasted.
+    night = datetime(2026, 11, 30, 23, 0, tzinfo=SH)
+    assert route(b, night, topic=TOPICS.classify("44")).route is Route.OUT_OF_SCOPE
+
+
+def test_desk_status_for_the_lamp():
+    assert desk_status(board(ready("8601")), CAL, NOON) is DeskStatus.FREE
+    assert desk_status(board(ready("8601", paused=True)), CAL, NOON) is DeskStatus.BUSY
+    assert desk_status(board(ready("8601")), CAL, NOON.replace(hour=22)) is DeskStatus.CLOSED
