@@ -106,6 +106,7 @@ class AmiClient:
         self.max_backoff = max_backoff
         self._handlers: list[tuple[str, EventHandler]] = []
         self._hooks: list[ConnectedHook] = []
+        self._lost_callbacks: list[Callable[[], None]] = []
         self._session: _Session | None = None
         self._inflight: set[asyncio.Future] = set()
         self._task: asyncio.Task | None = None
@@ -121,6 +122,10 @@ class AmiClient:
 
     def on_connected(self, hook: ConnectedHook) -> None:
         self._hooks.append(hook)
+
+    def on_disconnected(self, callback: Callable[[], None]) -> None:
+        """``callback()`` runs whenever a live link is lost."""
+        self._lost_callbacks.append(callback)
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> None:
@@ -204,8 +209,11 @@ class AmiClient:
         return dispatch
 
     def _fail_inflight(self, exc: Exception) -> None:
-        self._linked = False
+        was_linked, self._linked = self._linked, False
         self.ready.clear()
+        if was_linked:
+            for callback in self._lost_callbacks:
+                callback()
         for future in list(self._inflight):
             if not future.done():
                 future.set_exception(exc)

@@ -90,6 +90,12 @@ class DeskPresence:
             ami.on_event(name, self.on_event)
         ami.on_event("FullyBooted", self.on_fully_booted)
         ami.on_connected(self.resync)
+        ami.on_disconnected(self.on_link_lost)
+
+    def on_link_lost(self) -> None:
+        # No events reach us now: the board is no longer Asterisk's truth.
+        self.board.synced = False
+        log.warning("board marked stale: AMI link lost")
 
     # -- live events --------------------------------------------------------
     def on_event(self, msg: Message) -> None:

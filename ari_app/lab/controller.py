@@ -93,6 +93,12 @@ class ControllerProcess:
             async with http.get(self.url + "/healthz") as resp:
                 return resp.status, await resp.json()
 
+    async def get(self, path: str) -> dict:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            async with http.get(self.url + path) as resp:
+                resp.raise_for_status()
+                return await resp.json()
+
     async def wait_healthy(self) -> dict:
         while True:
             if self.process is None or self.process.returncode is not None:

@@ -37,12 +37,19 @@ async def show_board(lab: Stack) -> None:
               f" | device {seat['state']} | paused {seat['paused']}{reason}", flush=True)
 
 
-async def pause_all(lab: Stack, paused: bool) -> None:
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}",
-                                     "Paused": "true" if paused else "false",
-                                     "Reason": "break" if paused else ""})
+async def feature_code(lab: Stack, seat: str, code: str) -> None:
+    """The seat's phone dials a feature code; wait until the PBX hung up."""
+    mark = lab.probe.log.mark()
+    await lab.phones.dial(seat, code, hold=2)
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel", "").startswith(f"PJSIP/{seat}-"),
+        since=mark, timeout=10)
+
+
+async def lamp(lab: Stack) -> str:
+    reply = await lab.probe.ami.send({"Action": "ExtensionState", "Exten": "8600",
+                                      "Context": "desk-transfer"})
+    return reply.get("StatusText", "?")
 
 
 async def settle(lab: Stack) -> None:
@@ -73,15 +80,24 @@ async def run(lab: Stack) -> None:
     await settle(lab)
 
     title("3. Every specialist on a break: the caller is not queued")
-    await pause_all(lab, True)
-    say("all six seats paused with reason 'break'")
-    await asyncio.sleep(0.3)
+    say(f"desk lamp (BLF of 8600, read from Asterisk): {await lamp(lab)}")
+    await asyncio.gather(*(feature_code(lab, seat, "*8631") for seat in SEATS))
+    say("each seat dialled *8631 on its phone (pause, reason 1 = break)")
+    await asyncio.sleep(0.5)
     await show_board(lab)
+    say(f"desk lamp: {await lamp(lab)}")
     transfer = await customer_transferred(lab, customer="13700137000", say=say)
     say(f"route '{transfer.route}': the caller goes to the callback path "
         "(callback capture is not built yet; the caller hears the desk is busy)")
     await settle(lab)
-    await pause_all(lab, False)
+    await asyncio.gather(*(feature_code(lab, seat, "*864") for seat in SEATS))
+    say("each seat dialled *864 (unpause)")
+    await asyncio.sleep(0.5)
+    say(f"desk lamp: {await lamp(lab)}")
+
+    title("3b. Seats are free, but the topic is callback-only (860022: movie tickets)")
+    transfer = await customer_transferred(lab, customer="13500135000", target="860022", say=say)
+    await settle(lab)
 
     title("4. The controller is down: the dialplan still reaches the desk")
     await lab.controller.stop()

@@ -124,8 +124,8 @@ class Stack:
             deadline = time.monotonic() + timeout
             while True:
                 members = {m.get("Name") for m in await self.probe.queue_members("desk")}
-                if set(SEATS) <= members:
-                    return
+                if set(SEATS) <= members and not await self.probe.channels():
+                    return  # logged in, and the feature-code calls are over
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"seats not logged in: {sorted(set(SEATS) - members)}")
                 await asyncio.sleep(0.2)

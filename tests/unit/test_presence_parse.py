@@ -105,3 +105,47 @@ def test_queue_events_keep_the_registration():
     p.on_event(messages("member-events.txt")[0])  # 8602 paused
     seat = p.board.get("8602")
     assert seat.registered is True and seat.activity(NOW) == "paused"
+
+
+class RecordedAmi(AmiClient):
+    """Answers QueueStatus from the recorded exchange; while the first read
+    is in flight, a recorded member event arrives (as it can on a live link)."""
+
+    def __init__(self, during_first_read: Message) -> None:
+        super().__init__("127.0.0.1", 1, "u", "s")
+        self.reads = 0
+        self.during = during_first_read
+        self.presence: DeskPresence | None = None
+
+    async def rows(self, action, *, timeout=None):
+        self.reads += 1
+        rows = messages("queuestatus-desk.txt")
+        if self.reads == 1:
+            self.presence.on_event(self.during)  # held, not applied yet
+            assert not self.presence.board.synced
+        else:
+            # Asterisk's second answer already reflects the pause.
+            for r in rows:
+                if r.get("Name") == "8602":
+                    r["Paused"], r["PausedReason"] = "1", "training"
+        return rows
+
+
+async def test_resync_holds_events_and_reads_again_until_quiet():
+    pause_8602 = messages("member-events.txt")[0]
+    ami = RecordedAmi(pause_8602)
+    p = DeskPresence(ami, Board("desk", [f"860{i}" for i in range(1, 7)]), wrapup=15,
+                     clock=lambda: NOW)
+    ami.presence = p
+    await p.resync(ami)
+    assert ami.reads == 2 and p.board.synced
+    seat = p.board.get("8602")
+    assert seat.paused and seat.paused_reason == "training"
+    assert len(p.board.ready_seats(NOW)) == 5
+
+
+async def test_link_lost_marks_the_board_stale():
+    p = presence()
+    p.board.synced = True
+    p.on_link_lost()
+    assert not p.board.synced

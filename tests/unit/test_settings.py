@@ -28,3 +28,25 @@ def test_bad_values_name_the_key(tmp_path, text, named):
     with pytest.raises(SettingsError) as err:
         load_settings(f, env={})
     assert named in str(err.value)
+
+
+def test_the_example_file_loads_and_equals_the_defaults():
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[2] / "datadesk.example.toml"
+    assert load_settings(example, env={}) == load_settings(None, env={})
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[calendar]\nhours = "22:00-09:00"\n', "[calendar]"),
+    ('[calendar]\nholidays = ["2026-02-30"]\n', "[calendar]"),
+    ('[topics]\nlive = { "1" = "x" }\n', "[topics]"),
+    ('[topics]\nunknown = "maybe"\n', "[topics] unknown"),
+    ('[desk]\nnamed_unavailable = "queue"\n', "[desk] named_unavailable"),
+    ('[calendar]\nsla_minutes = 0\n', "[calendar] sla_minutes"),
+])
+def test_bad_domain_values_name_the_section(tmp_path, text, named):
+    f = tmp_path / "d.toml"
+    f.write_text(text)
+    with pytest.raises(SettingsError) as err:
+        load_settings(f, env={})
+    assert named in str(err.value)

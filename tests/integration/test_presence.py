@@ -1,0 +1,241 @@
+"""Seat presence as Asterisk reports it, the desk lamp, and topic routing,
+against the real PBX. Seats act from their own phones (feature codes dialled
+over SIP); truth is read back from Asterisk (QueueStatus, ExtensionState)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ari_app.lab.scenarios import customer_transferred, specialist_answers
+from ari_app.lab.stack import SEATS
+
+
+async def board(lab) -> dict[str, dict]:
+    return {s["agent_id"]: s for s in (await lab.controller.get("/api/seats"))["seats"]}
+
+
+async def wait_board(lab, check, timeout: float = 5) -> tuple[dict, float]:
+    """Poll the controller's board until ``check(board)``; returns it and the wait."""
+    started = time.monotonic()
+    while True:
+        seats = await board(lab)
+        if check(seats):
+            return seats, time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"board never matched: {seats}")
+        await asyncio.sleep(0.05)
+
+
+async def feature(lab, seat: str, code: str) -> None:
+    """The seat's phone dials a feature code and the PBX answers it."""
+    mark = lab.probe.log.mark()
+    await lab.phones.dial(seat, code, hold=2)
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel", "").startswith(f"PJSIP/{seat}-"),
+        since=mark, timeout=10)
+
+
+async def assert_board_equals_queuestatus(lab) -> None:
+    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    seats = await board(lab)
+    for agent_id in SEATS:
+        seat = seats[agent_id]
+        member = truth.get(agent_id)
+        assert seat["in_queue"] == (member is not None), agent_id
+        if member is not None:
+            assert seat["paused"] == (member["Paused"] == "1"), agent_id
+            assert seat["paused_reason"] == member["PausedReason"], agent_id
+            assert seat["state"] == {"1": "not_inuse", "2": "inuse", "5": "unavailable",
+                                     "6": "ringing", "0": "unknown"}[member["Status"]], agent_id
+
+
+async def lamp(lab) -> str:
+    reply = await lab.probe.ami.send({"Action": "ExtensionState", "Exten": "8600",
+                                      "Context": "desk-transfer"})
+    return reply.get("StatusText", "")
+
+
+async def wait_lamp(lab, expected: str, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while (state := await lamp(lab)) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"lamp is {state!r}, expected {expected!r}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def lab_seats(lab):
+    """Every seat logged in, unpaused and registered, before and after."""
+    await lab.log_in_seats()
+    await lab.register_phones()
+    yield lab
+    await lab.phones.hangup_all()
+    await lab.sim.rx("pjsip send register *all")
+    await lab.log_in_seats()
+
+
+async def test_a_seat_phone_unregisters_and_the_board_says_so_within_2_s(lab_seats):
+    lab = lab_seats
+    await wait_board(lab, lambda b: b["8605"]["registered"] is True)
+    await lab.sim.rx("pjsip send unregister phone-8605")
+    seats, waited = await wait_board(lab, lambda b: b["8605"]["registered"] is False, timeout=2)
+    print(f"unregistered seen on the board after {waited * 1000:.0f} ms")
+    assert seats["8605"]["activity"] == "unregistered" and not seats["8605"]["ready"]
+    await lab.sim.rx("pjsip send register phone-8605")
+    await wait_board(lab, lambda b: b["8605"]["registered"] is True and b["8605"]["ready"])
+
+
+async def test_pause_with_reason_by_feature_code_and_unpause(lab_seats):
+    lab = lab_seats
+    await feature(lab, "8602", "*8633")  # 3 = training
+    await wait_board(lab, lambda b: b["8602"]["paused"] and b["8602"]["paused_reason"] == "training")
+    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    assert truth["8602"]["Paused"] == "1" and truth["8602"]["PausedReason"] == "training"
+    await assert_board_equals_queuestatus(lab)
+    await feature(lab, "8602", "*864")
+    # Ready once unpaused and its phone has hung up the feature-code call.
+    seats, _ = await wait_board(lab, lambda b: not b["8602"]["paused"] and b["8602"]["ready"])
+    assert seats["8602"]["paused_reason"] == ""
+    await assert_board_equals_queuestatus(lab)
+
+
+async def test_unknown_pause_code_changes_nothing(lab_seats):
+    lab = lab_seats
+    await feature(lab, "8602", "*8637")  # no reason 7
+    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    assert truth["8602"]["Paused"] == "0"
+
+
+async def test_log_out_and_in_by_feature_code(lab_seats):
+    lab = lab_seats
+    await feature(lab, "8603", "*862")
+    seats, _ = await wait_board(lab, lambda b: not b["8603"]["in_queue"])
+    assert seats["8603"]["activity"] == "logged-out"
+    assert "8603" not in {m["Name"] for m in await lab.probe.queue_members("desk")}
+    await feature(lab, "8603", "*861")
+    await wait_board(lab, lambda b: b["8603"]["in_queue"] and b["8603"]["ready"])
+
+
+async def test_all_paused_then_one_unpauses_and_the_next_transfer_reaches_it(lab_seats):
+    lab = lab_seats
+    await asyncio.gather(*(feature(lab, seat, "*8631") for seat in SEATS))
+    await wait_board(lab, lambda b: all(s["paused"] for s in b.values()))
+    await wait_lamp(lab, "Busy")
+    first = await customer_transferred(lab, customer="13800138101")
+    assert first.route == "callback"
+    await lab.phones.hangup_all()
+
+    await feature(lab, "8605", "*864")
+    await wait_board(lab, lambda b: b["8605"]["ready"])
+    await wait_lamp(lab, "Idle")
+    second = await customer_transferred(lab, customer="13800138102")
+    assert second.route == "queue"
+    _, seat = await specialist_answers(lab, second)
+    assert seat.startswith("PJSIP/8605-")
+
+
+async def test_lamp_follows_the_desk_free_busy_closed(lab_seats):
+    lab = lab_seats
+    await wait_lamp(lab, "Idle")  # free
+    for seat in SEATS:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "meeting"})
+    await wait_lamp(lab, "Busy")
+    for seat in SEATS:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "false"})
+    await wait_lamp(lab, "Idle")
+    # Today is a holiday: the desk is closed whatever the seats do.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    await lab.start_controller({"calendar": {"holidays": [today]}})
+    try:
+        await wait_lamp(lab, "Unavailable")
+        transfer = await customer_transferred(lab, customer="13800138103")
+        assert transfer.route == "callback"
+        routed = [e for e in transfer.events if e.get("Event") == "VarSet"
+                  and e.get("Channel") == transfer.customer_channel
+                  and e.get("Variable") == "DESK_CALLBACK_REASON"]
+        assert routed and routed[-1]["Value"].startswith("desk closed")
+    finally:
+        await lab.start_controller()
+    await wait_lamp(lab, "Idle")
+
+
+@pytest.mark.parametrize("code, route", [("01", "queue"), ("22", "callback"),
+                                         ("43", "out-of-scope")])
+async def test_topic_codes_on_the_desk_number(lab_seats, code, route):
+    lab = lab_seats
+    transfer = await customer_transferred(lab, customer="13800138104", target=f"8600{code}")
+    assert transfer.route == route
+    if route == "out-of-scope":
+        # Back to a frontline agent, not to the desk.
+        await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
+            and m.get("Channel") == transfer.customer_channel, timeout=10)
+
+
+async def test_caller_waits_at_most_queue_wait_then_goes_to_the_callback_path(lab_seats):
+    lab = lab_seats
+    await lab.start_controller({"desk": {"queue_wait": 3}})
+    try:
+        for seat in SEATS:
+            await lab.phones.on_ring(seat, "ignore")
+        transfer = await customer_transferred(lab, customer="13800138105")
+        assert transfer.route == "queue"
+        joined = await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "desk"
+            and m.get("Channel") == transfer.customer_channel, timeout=10)
+        left = await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "Newexten" and m.get("Context") == "desk-callback"
+            and m.get("Channel") == transfer.customer_channel, timeout=15)
+        waited = float(left["_received"]) - float(joined["_received"])
+        assert 2.5 <= waited <= 8, waited
+    finally:
+        await lab.phones.reset(*SEATS)
+        await lab.start_controller()
+
+
+async def test_board_equals_queuestatus_after_the_ami_link_is_cut(lab_seats):
+    lab = lab_seats
+    lab.ami_relay.accepting = False
+    assert lab.ami_relay.cut() >= 1
+    # While the link is down, changes happen in Asterisk that no event reports.
+    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                 "Interface": "PJSIP/8604", "Paused": "true",
+                                 "Reason": "meeting"})
+    await lab.probe.ami.command({"Action": "QueueRemove", "Queue": "desk",
+                                 "Interface": "PJSIP/8606"})
+    await asyncio.sleep(0.5)
+    status, health = await lab.controller.health()
+    assert status == 503 and health["ami"] == "down" and health["board"] == "stale"
+    # A transfer now is routed by the dialplan's fallback, not on a stale board.
+    transfer = await customer_transferred(lab, customer="13800138106")
+    assert transfer.route == "fallback"
+    _, seat = await specialist_answers(lab, transfer)
+    assert not seat.startswith(("PJSIP/8604-", "PJSIP/8606-"))
+    await lab.phones.hangup_all()
+    lab.ami_relay.accepting = True
+    started = time.monotonic()
+    await lab.controller.wait_healthy()
+    print(f"AMI link back and board resynced in {time.monotonic() - started:.2f} s")
+    await assert_board_equals_queuestatus(lab)
+    seats = await board(lab)
+    assert seats["8604"]["paused_reason"] == "meeting" and not seats["8606"]["in_queue"]
+
+
+async def test_board_equals_queuestatus_after_asterisk_restarts(lab_seats):
+    lab = lab_seats
+    await feature(lab, "8601", "*8634")  # meeting
+    await feature(lab, "8606", "*862")   # log out
+    await lab.restart_pbx()
+    await asyncio.wait_for(lab.controller.wait_healthy(), 30)
+    await lab.register_phones()
+    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    assert "8606" not in truth and truth["8601"]["Paused"] == "1"
+    await assert_board_equals_queuestatus(lab)
