@@ -19,8 +19,14 @@ from .asterisk.presence import DeskPresence
 from .asterisk.stasis import DeskStasis
 from .desk.board import Board
 from .desk.routing import desk_status
-from .settings import Settings, build_calendar, build_policy, build_topics
+from .asterisk.capture import CallbackCapture, Prompts
+from .callbacks import CallbacksService
+from .dialer import Dialer
+from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
+                       build_topics)
+from .store.callbacks import CallbackStore
 from .store.redis_ import RedisStore
+from .web import callbacks as callbacks_api
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +45,36 @@ class Controller:
         self.calendar = build_calendar(settings.calendar)
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
+        policy = build_policy(settings)
+        topics = build_topics(settings.topics)
+        cb = settings.callbacks
+        self.callbacks = CallbacksService(CallbackStore(self.store.client), self.calendar,
+                                          build_numbers(cb), topics, policy.sla)
+        self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
+                             build_retry(cb), agent_wait=cb.agent_wait,
+                             customer_ring=cb.customer_ring, lease=cb.lease)
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
-                                     on_change=self.lamp.refresh)
-        self.stasis = DeskStasis(self.ari, self.board, self.calendar,
-                                 build_topics(settings.topics), build_policy(settings),
-                                 queue_wait=settings.desk.queue_wait, record=self.store.record)
+                                     on_change=self._board_changed)
+        capture = CallbackCapture(self.ari, self.callbacks, prompts=Prompts(language=cb.language),
+                                  clock=utcnow)
+        self.stasis = DeskStasis(self.ari, self.board, self.calendar, topics, policy,
+                                 queue_wait=settings.desk.queue_wait, record=self.store.record,
+                                 capture=capture, can_store=lambda: self.store.up is not False)
+
+    def _board_changed(self, _seat) -> None:
+        self.lamp.refresh()
+        self.dialer.wake()
 
     async def start(self) -> None:
         self.store.start()
         self.ami.start()
         self.ari.start()
         self.lamp.start()
+        self.dialer.start()
 
     async def stop(self) -> None:
+        await self.dialer.stop()
         await self.lamp.stop()
         await self.ari.stop()
         await self.ami.stop()
@@ -102,8 +124,10 @@ async def seats(request: web.Request) -> web.Response:
 
 def init_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
-    app[CONTROLLER] = Controller(settings)
+    controller = app[CONTROLLER] = Controller(settings)
+    app[callbacks_api.SERVICE] = controller.callbacks
     app.cleanup_ctx.append(_controller_ctx)
+    callbacks_api.add_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/seats", seats)
     return app

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .desk.calendar import CalendarError, ServiceCalendar
+from .desk.callbacks import RetryPolicy
+from .desk.numbers import DEFAULT_ALLOW, DEFAULT_DENY, NumberPolicy
 from .desk.routing import NamedUnavailable, RoutingPolicy
 from .desk.topics import (DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE,
                           TopicCatalogue, TopicKind)
@@ -93,6 +95,28 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    # Attempts at the customer, and seconds between them (after attempt 1, 2...).
+    max_attempts: int = 3
+    backoff: tuple[int, ...] = (120, 300, 600)
+    # Seconds before trying again when no seat took the callback.
+    agent_retry: int = 30
+    # Seconds after the SLA deadline during which attempts may still start.
+    grace: int = 0
+    # Seconds a callback waits in the desk queue for a seat; the customer rings.
+    agent_wait: int = 30
+    customer_ring: int = 30
+    # Seconds a dialer holds a claimed callback before another may recover it.
+    lease: int = 90
+    # Numbers that may be called back (regular expressions, whole number).
+    allow: tuple[str, ...] = DEFAULT_ALLOW
+    # Refused numbers: regular expression -> the reason given.
+    deny: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DENY))
+    # Prompt language (Asterisk sounds directory).
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class Settings:
     ami: AmiSettings = field(default_factory=AmiSettings)
     ari: AriSettings = field(default_factory=AriSettings)
@@ -101,6 +125,7 @@ class Settings:
     desk: DeskSettings = field(default_factory=DeskSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
 
 
 _ENV = {
@@ -122,6 +147,11 @@ def _coerce(where: str, kind: Any, value: Any) -> Any:
     if kind == tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if kind == tuple[int, ...]:
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise SettingsError(f"{where}: expected a list of integers, got {value!r}")
         return tuple(value)
     if kind == dict[str, str]:
         if not isinstance(value, dict) or not all(
@@ -197,8 +227,29 @@ def build_policy(settings: Settings) -> "RoutingPolicy":
     return RoutingPolicy(named, timedelta(minutes=settings.calendar.sla_minutes))
 
 
+def build_retry(s: CallbackSettings) -> RetryPolicy:
+    if s.max_attempts < 1:
+        raise SettingsError("[callbacks] max_attempts: at least 1")
+    if any(b < 0 for b in s.backoff) or s.agent_retry < 1 or s.grace < 0:
+        raise SettingsError("[callbacks] backoff/agent_retry/grace: must not be negative")
+    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace)
+
+
+def build_numbers(s: CallbackSettings) -> NumberPolicy:
+    import re
+    try:
+        return NumberPolicy(s.allow, s.deny)
+    except re.error as exc:
+        raise SettingsError(f"[callbacks] allow/deny: bad pattern: {exc}") from exc
+
+
 def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
+    build_retry(settings.callbacks)
+    build_numbers(settings.callbacks)
+    for key in ("agent_wait", "customer_ring", "lease"):
+        if getattr(settings.callbacks, key) < 1:
+            raise SettingsError(f"[callbacks] {key}: must be positive")
     build_calendar(settings.calendar)
     build_topics(settings.topics)
     build_policy(settings)

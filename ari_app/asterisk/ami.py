@@ -19,7 +19,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from panoramisk import Manager
+from panoramisk import Manager, actions
 from panoramisk.message import Message
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,26 @@ def check_header_value(key: str, value: Any) -> str:
     if "\r" in text or "\n" in text or "\r" in key or "\n" in key or ":" in key:
         raise ValueError(f"AMI header {key!r} carries a line break or separator")
     return text
+
+
+class _Action(actions.Action):
+    """panoramisk's Action, with list detection that does not assume an
+    ``Async`` header: its own raises KeyError inside ``data_received`` for any
+    action answered "... successfully queued" without one (PlayDTMF), which
+    drops the whole connection."""
+
+    @property
+    def multi(self) -> bool:
+        if self.as_list is not None:
+            return bool(self.as_list)
+        first = self.responses[0]
+        text = (first.message or "").lower()
+        if first.subevent == "Start" or first.get("EventList") == "start":
+            return True
+        if "will follow" in text or (text.startswith("added") and text.endswith("to queue")):
+            return True
+        return text.endswith("successfully queued") and \
+            str(self.get("async", "false")).lower() not in ("false", "0", "no")
 
 
 class _Session(Manager):
@@ -167,7 +187,7 @@ class AmiClient:
         session = self._session
         if session is None or not self._linked or session.protocol is None:
             raise AmiDisconnected(f"{self.name}: not connected")
-        future = session.send_action(clean, as_list=as_list)
+        future = session.send_action(_Action(clean, as_list=as_list), as_list=as_list)
         self._inflight.add(future)
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout or self.action_timeout)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MEMBER_EVENTS = ("QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause",
                  "QueueMemberStatus", "QueueMemberPenalty", "QueueMemberRingInUse")
+CALLER_EVENTS = ("QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon")
 # ContactStatus values after which a phone can no longer be reached.
 _GONE = {"Removed", "Unreachable"}
 
@@ -86,7 +87,7 @@ class DeskPresence:
         self._resync_lock = asyncio.Lock()
         self._last_resync = 0.0
         self._tasks: set[asyncio.Task] = set()
-        for name in MEMBER_EVENTS + ("ContactStatus", "DeviceStateChange"):
+        for name in MEMBER_EVENTS + CALLER_EVENTS + ("ContactStatus", "DeviceStateChange"):
             ami.on_event(name, self.on_event)
         ami.on_event("FullyBooted", self.on_fully_booted)
         ami.on_connected(self.resync)
@@ -108,6 +109,15 @@ class DeskPresence:
         now = self.clock()
         event = msg.get("Event")
         seat: Seat | None
+        if event in CALLER_EVENTS:
+            channel = msg.get("Channel", "")
+            if msg.get("Queue") != self.board.queue or channel.startswith("Local/"):
+                return
+            if event == "QueueCallerJoin":
+                self.board.callers.add(channel)
+            else:
+                self.board.callers.discard(channel)
+            return
         if event in MEMBER_EVENTS:
             if msg.get("Queue") != self.board.queue:
                 return
@@ -195,4 +205,7 @@ class DeskPresence:
         self.board.replace_members(
             [seat_from_event(r, now, self.wrapup) for r in members
              if r.get("Event") == "QueueMember"], now)
+        self.board.callers = {r.get("Channel", "") for r in members
+                              if r.get("Event") == "QueueEntry"
+                              and not r.get("Channel", "").startswith("Local/")}
 

@@ -22,6 +22,7 @@ from ..desk.calendar import ServiceCalendar
 from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
 from .ari_ import AriClient, AriError
+from .capture import CallbackCapture
 from .lamp import utcnow
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def parse_args(args: list[Any]) -> tuple[str, str, str]:
 class DeskStasis:
     def __init__(self, ari: AriClient, board: Board, calendar: ServiceCalendar,
                  topics: TopicCatalogue, policy: RoutingPolicy, *, queue_wait: int = 120,
-                 record: RecordFn | None = None,
+                 record: RecordFn | None = None, capture: CallbackCapture | None = None,
+                 can_store: Callable[[], bool] = lambda: True,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.ari = ari
         self.board = board
@@ -68,6 +70,8 @@ class DeskStasis:
         self.policy = policy
         self.queue_wait = queue_wait
         self.record = record
+        self.capture = capture
+        self.can_store = can_store
         self.clock = clock
         self._pending: set[asyncio.Task] = set()
         ari.on_event("StasisStart", self.on_stasis_start)
@@ -83,6 +87,9 @@ class DeskStasis:
         channel = event.get("channel", {})
         channel_id = channel.get("id", "")
         args = event.get("args") or []
+        if args and args[0] == "capture":
+            await self.on_capture(channel)
+            return
         if not args or args[0] != "route":
             log.warning("ARI: channel %s entered with unknown arguments %r; dialplan fallback",
                         channel.get("name"), args)
@@ -103,6 +110,29 @@ class DeskStasis:
                 "route": decision.route.value, "reason": decision.reason,
                 "seat": decision.seat or "",
                 "deadline": decision.deadline.isoformat() if decision.deadline else ""}))
+
+    async def on_capture(self, channel: dict[str, Any]) -> None:
+        """The caller reached the callback path: capture a callback under ARI."""
+        channel_id = channel.get("id", "")
+        path = f"/channels/{AriClient.quote(channel_id)}"
+        if self.capture is None or not self.can_store():
+            log.error("callback capture unavailable for %s (callback store down); the caller "
+                      "hears the busy message", channel.get("name"), extra={"call": channel_id})
+            try:
+                await self.ari.request("POST", path + "/continue")
+            except (AriError, OSError, asyncio.TimeoutError) as exc:
+                log.error("ARI: channel %s stuck in the application: %s", channel_id, exc)
+            return
+        topic = ""
+        try:
+            reply = await self.ari.request("GET", path + "/variable",
+                                           params={"variable": "DESK_TOPIC"})
+            found = self.topics.classify((reply or {}).get("value", ""))
+            topic = found.name if found and found.name != "unknown" else ""
+        except (AriError, OSError, asyncio.TimeoutError):
+            pass
+        await self.capture.run(channel, topic=topic,
+                               closed=not self.calendar.is_open(self.clock()))
 
     def _variables(self, decision: Decision) -> dict[str, str]:
         out = {"DESK_ROUTE": decision.route.value}

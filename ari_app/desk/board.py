@@ -92,6 +92,13 @@ class Board:
         self.queue = queue
         self._seats: dict[str, Seat] = {a: Seat(a, f"PJSIP/{a}") for a in agent_ids}
         self.synced = False
+        # Live callers waiting in the desk queue (channel names); callbacks'
+        # own queue legs are not counted.
+        self.callers: set[str] = set()
+
+    @property
+    def waiting(self) -> int:
+        return len(self.callers)
 
     def __iter__(self):
         return iter(sorted(self._seats.values(), key=lambda s: s.agent_id))

@@ -52,6 +52,9 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
         "http": {"host": "127.0.0.1", "port": 0},
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},
+        # Short waits so retries and recoveries fit in a test run.
+        "callbacks": {"backoff": [2, 2, 2], "agent_retry": 2, "agent_wait": 10,
+                      "customer_ring": 8, "lease": 20},
     }
     for name, body in (overrides or {}).items():
         sections.setdefault(name, {}).update(body)
@@ -98,6 +101,13 @@ class ControllerProcess:
             async with http.get(self.url + path) as resp:
                 resp.raise_for_status()
                 return await resp.json()
+
+    async def request(self, method: str, path: str, body: object = None,
+                      raw: bytes | None = None) -> tuple[int, dict]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            async with http.request(method, self.url + path, json=body if raw is None else None,
+                                    data=raw) as resp:
+                return resp.status, await resp.json(content_type=None)
 
     async def wait_healthy(self) -> dict:
         while True:

@@ -101,6 +101,41 @@ class PbxProbe(AmiView):
                                            f"{await self.bridged_pairs()}")
             await asyncio.sleep(0.2)
 
+    async def connected(self, prefix_a: str, prefix_b: str) -> bool:
+        """Is a channel ``prefix_a*`` talking to a channel ``prefix_b*``, directly or
+        through Local channel pairs (``...;1`` <-> ``...;2``)?"""
+        channels = await self.channels()
+        links: dict[str, set[str]] = {c["Channel"]: set() for c in channels}
+        by_bridge: dict[str, list[str]] = {}
+        for ch in channels:
+            if ch.get("BridgeId"):
+                by_bridge.setdefault(ch["BridgeId"], []).append(ch["Channel"])
+            if ch["Channel"].startswith("Local/") and ch["Channel"][-2:] in (";1", ";2"):
+                other = ch["Channel"][:-1] + ("2" if ch["Channel"].endswith("1") else "1")
+                if other in links:
+                    links[ch["Channel"]].add(other)
+        for members in by_bridge.values():
+            for a in members:
+                links[a].update(m for m in members if m != a)
+        starts = [c for c in links if c.startswith(prefix_a)]
+        seen, todo = set(starts), list(starts)
+        while todo:
+            for nxt in links[todo.pop()]:
+                if nxt.startswith(prefix_b):
+                    return True
+                if nxt not in seen and nxt.startswith("Local/"):
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    async def wait_connected(self, prefix_a: str, prefix_b: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not await self.connected(prefix_a, prefix_b):
+            if time.monotonic() > deadline:
+                raise asyncio.TimeoutError(f"{prefix_a}* never talked to {prefix_b}*: "
+                                           f"{await self.bridged_pairs()}")
+            await asyncio.sleep(0.2)
+
     async def queue_members(self, queue: str) -> list[Message]:
         rows = await self.ami.rows({"Action": "QueueStatus", "Queue": queue})
         return [r for r in rows if r.get("Event") == "QueueMember"]
@@ -141,6 +176,13 @@ class Phones(AmiView):
             "Application": "Wait", "Data": str(hold), "Timeout": "10000",
             "ChannelId": channel_id, "Async": "true"}, timeout=15)
         return channel_id
+
+    async def dtmf(self, channel_id: str, digits: str, *, gap: float = 0.25) -> None:
+        """Key ``digits`` on a phone's call (RFC 4733 DTMF towards the PBX)."""
+        for digit in digits:
+            await self.ami.command({"Action": "PlayDTMF", "Channel": channel_id,
+                                    "Digit": digit, "Duration": "120"})
+            await asyncio.sleep(gap)
 
     async def hangup(self, channel_id: str) -> Any:
         return await self.ami.send({"Action": "Hangup", "Channel": channel_id})

@@ -17,7 +17,8 @@ from .stack import FRONTLINE, Stack
 class Transfer:
     customer: str
     target: str
-    customer_channel: str = ""
+    customer_channel: str = ""      # on the PBX
+    phone_channel: str = ""         # the customer's own handset, on the phone simulator
     transferer_channel: str = ""
     route: str = ""                 # DESK_ROUTE as set on the customer's channel
     events: list[Message] = field(default_factory=list)
@@ -43,7 +44,7 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
     say(f"customer {customer} calls the service number 10086")
-    await lab.phones.customer_call(customer)
+    result.phone_channel = await lab.phones.customer_call(customer)
     answered = await log.wait_for(_is("AgentConnect", Queue="frontline"), since=mark,
                                   timeout=timeout)
     say(f"frontline agent {answered.get('MemberName')} answers, hears it is a data-service "

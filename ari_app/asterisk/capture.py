@@ -1,0 +1,233 @@
+"""Callback capture: the caller leaves a number for the desk to call back.
+
+Runs under ARI on a caller the desk cannot take now. The caller hears that
+the desk is busy (or closed), confirms the calling number or keys in
+another, and hears that the request is recorded and when to expect the call.
+A digit pressed while a prompt plays counts as the answer (the prompt
+stops), so a caller who knows the menu is never ignored. Only a confirmed
+number is stored; a caller who hangs up after confirming keeps the
+callback, one who hangs up while keying in leaves nothing half-typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..callbacks import CallbacksService
+from ..desk.numbers import InvalidNumber
+from .ari_ import AriClient, AriError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """Sound names (Asterisk core sounds by default) and their language."""
+    language: str = "en"
+    busy: tuple[str, ...] = ("tt-allbusy",)
+    closed: tuple[str, ...] = ("im-sorry", "vm-nobodyavail")
+    your_number_is: tuple[str, ...] = ("your", "telephone-number", "is")
+    confirm: tuple[str, ...] = ("if-correct-press", "digits/1", "vm-press", "digits/2",
+                                "vm-toenternumber")
+    enter_number: tuple[str, ...] = ("vm-enter-num-to-call",)
+    invalid: tuple[str, ...] = ("invalid", "please-try-again")
+    recorded: tuple[str, ...] = ("num-was-successfully", "added")
+    within: tuple[str, ...] = ("queue-less-than",)
+    minutes: tuple[str, ...] = ("queue-minutes",)
+    failed: tuple[str, ...] = ("please-try-call-later",)
+    goodbye: tuple[str, ...] = ("goodbye",)
+
+
+class CallerGone(Exception):
+    """The caller hung up (or the channel left the application)."""
+
+
+@dataclass
+class _Channel:
+    """Events of one channel in capture: digits, finished playbacks, hangup."""
+    digits: asyncio.Queue = field(default_factory=asyncio.Queue)
+    finished: dict[str, asyncio.Event] = field(default_factory=dict)
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class CallbackCapture:
+    def __init__(self, ari: AriClient, service: CallbacksService, *,
+                 prompts: Prompts = Prompts(), clock: Callable[[], datetime],
+                 digit_timeout: float = 6.0, tries: int = 3) -> None:
+        self.ari = ari
+        self.service = service
+        self.prompts = prompts
+        self.clock = clock
+        self.digit_timeout = digit_timeout
+        self.tries = tries
+        self._channels: dict[str, _Channel] = {}
+        ari.on_event("ChannelDtmfReceived", self._on_dtmf)
+        ari.on_event("PlaybackFinished", self._on_playback)
+        for gone in ("StasisEnd", "ChannelHangupRequest", "ChannelDestroyed"):
+            ari.on_event(gone, self._on_gone)
+
+    # -- ARI events -----------------------------------------------------------
+    def _on_dtmf(self, event: dict[str, Any]) -> None:
+        ch = self._channels.get(event.get("channel", {}).get("id", ""))
+        if ch is not None:
+            ch.digits.put_nowait(event.get("digit", ""))
+
+    def _on_playback(self, event: dict[str, Any]) -> None:
+        playback = event.get("playback", {})
+        target = playback.get("target_uri", "")
+        ch = self._channels.get(target.removeprefix("channel:"))
+        if ch is not None and playback.get("id") in ch.finished:
+            ch.finished[playback["id"]].set()
+
+    def _on_gone(self, event: dict[str, Any]) -> None:
+        ch = self._channels.get(event.get("channel", {}).get("id", ""))
+        if ch is not None:
+            ch.gone.set()
+
+    # -- the dialog -----------------------------------------------------------
+    async def run(self, channel: dict[str, Any], *, topic: str = "", closed: bool = False) -> str | None:
+        """Capture a callback from ``channel``; returns the callback id, if any."""
+        channel_id = channel["id"]
+        caller = channel.get("caller", {}).get("number", "")
+        ch = self._channels[channel_id] = _Channel()
+        cb_id = None
+        try:
+            await self._call("POST", channel_id, "/answer")
+            await self._play(channel_id, ch, self.prompts.closed if closed else self.prompts.busy,
+                             interruptible=False)
+            number = await self._confirm_caller_id(channel_id, ch, caller)
+            if number is None:
+                number = await self._key_in(channel_id, ch)
+            if number is None:
+                await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
+                                 interruptible=False)
+                return None
+            accepted = await self.service.request(number=number, topic=topic, source="ivr",
+                                                  now=self.clock())
+            cb_id = accepted.id
+            log.info("callback %s %s for %s (topic %s, deadline %s)", accepted.id,
+                     "stored" if accepted.created else "updated", number, topic or "-",
+                     accepted.deadline.isoformat(), extra={"callback": accepted.id,
+                                                           "call": channel_id})
+            minutes = max(1, round((accepted.deadline - self.clock()).total_seconds() / 60))
+            await self._play(channel_id, ch, self.prompts.recorded + self.prompts.within
+                             + (f"number:{minutes}",) + self.prompts.minutes
+                             + self.prompts.goodbye, interruptible=False)
+            return cb_id
+        except CallerGone:
+            log.info("caller %s hung up during capture%s", caller,
+                     f" (callback {cb_id} kept)" if cb_id else " (nothing stored)",
+                     extra={"call": channel_id})
+            return cb_id
+        finally:
+            self._channels.pop(channel_id, None)
+            try:
+                await self._call("DELETE", channel_id, "")
+            except (AriError, OSError, asyncio.TimeoutError):
+                pass
+
+    async def _confirm_caller_id(self, channel_id: str, ch: _Channel, caller: str) -> str | None:
+        try:
+            number = self.service.numbers.check(caller)
+        except InvalidNumber:
+            return None  # withheld or not callable: ask for one
+        for _ in range(2):
+            digit = await self._ask(channel_id, ch, self.prompts.your_number_is
+                                    + (f"digits:{number}",) + self.prompts.confirm)
+            if digit == "1":
+                return number
+            if digit == "2":
+                return None
+        return None
+
+    async def _key_in(self, channel_id: str, ch: _Channel) -> str | None:
+        for _ in range(self.tries):
+            typed = await self._collect(channel_id, ch, self.prompts.enter_number)
+            try:
+                number = self.service.numbers.check(typed)
+            except InvalidNumber:
+                await self._play(channel_id, ch, self.prompts.invalid, interruptible=False)
+                continue
+            digit = await self._ask(channel_id, ch, ("you-entered", f"digits:{number}")
+                                    + self.prompts.confirm)
+            if digit == "1":
+                return number
+        return None
+
+    async def _ask(self, channel_id: str, ch: _Channel, media: tuple[str, ...]) -> str:
+        """Play a question; the first digit (during or after it) is the answer."""
+        digit = await self._play(channel_id, ch, media, interruptible=True)
+        return digit or await self._digit(ch, self.digit_timeout)
+
+    async def _collect(self, channel_id: str, ch: _Channel, media: tuple[str, ...]) -> str:
+        """Digits up to '#', 20 digits, or a pause of ``digit_timeout``."""
+        typed = await self._play(channel_id, ch, media, interruptible=True)
+        while not typed.endswith("#") and len(typed) <= 20:
+            digit = await self._digit(ch, self.digit_timeout)
+            if not digit:
+                break
+            typed += digit
+        return typed.removesuffix("#")
+
+    async def _digit(self, ch: _Channel, timeout: float) -> str:
+        getter = asyncio.ensure_future(ch.digits.get())
+        gone = asyncio.ensure_future(ch.gone.wait())
+        done, _ = await asyncio.wait({getter, gone}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        for task in (getter, gone):
+            if task not in done:
+                task.cancel()
+        if getter in done:
+            return getter.result()
+        if gone in done:
+            raise CallerGone()
+        return ""
+
+    async def _play(self, channel_id: str, ch: _Channel, media: tuple[str, ...], *,
+                    interruptible: bool) -> str:
+        """Play ``media``; if interruptible, a digit stops it and is returned."""
+        if ch.gone.is_set():
+            raise CallerGone()
+        uris = ",".join(m if ":" in m else f"sound:{m}" for m in media)
+        playback_id = uuid.uuid4().hex
+        finished = ch.finished[playback_id] = asyncio.Event()
+        try:
+            await self._call("POST", channel_id, "/play", {
+                "media": uris, "lang": self.prompts.language, "playbackId": playback_id})
+            waits = {asyncio.ensure_future(finished.wait()): "done",
+                     asyncio.ensure_future(ch.gone.wait()): "gone"}
+            if interruptible:
+                waits[asyncio.ensure_future(ch.digits.get())] = "digit"
+            done, pending = await asyncio.wait(waits, timeout=120,
+                                               return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            kinds = {waits[t]: t for t in done}
+            if "gone" in kinds:
+                raise CallerGone()
+            if "digit" in kinds:
+                try:
+                    await self.ari.request("DELETE", f"/playbacks/{playback_id}")
+                except (AriError, OSError, asyncio.TimeoutError):
+                    pass  # it may just have ended
+                return kinds["digit"].result()
+            return ""
+        finally:
+            ch.finished.pop(playback_id, None)
+
+    async def _call(self, method: str, channel_id: str, tail: str,
+                    params: dict[str, str] | None = None) -> Any:
+        try:
+            return await self.ari.request(method, f"/channels/{AriClient.quote(channel_id)}{tail}",
+                                          params=params)
+        except AriError as exc:
+            if exc.status == 404:
+                raise CallerGone() from exc
+            raise
+

@@ -1,0 +1,94 @@
+"""Callbacks: the request a caller or an agent leaves, and its attempts.
+
+A callback is ``open`` (waiting for its due time), ``dialling`` (claimed by
+the dialer under a lease), and ends ``done`` (the customer answered),
+``failed`` (attempts or time ran out), ``cancelled`` or ``served`` (the
+customer reached the desk live meanwhile). The retry rule lives here, pure;
+the store applies it atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+class Status(str, Enum):
+    OPEN = "open"
+    DIALLING = "dialling"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SERVED = "served"
+
+    @property
+    def final(self) -> bool:
+        return self not in (Status.OPEN, Status.DIALLING)
+
+
+class Outcome(str, Enum):
+    """What one attempt came to, from Asterisk's own report."""
+    ANSWERED = "answered"             # the customer answered and talked to the seat
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"                 # congestion, unreachable, refused
+    AGENT_NO_ANSWER = "agent-no-answer"  # no seat took the call: the customer was not dialled
+    AGENT_HUNG_UP = "agent-hung-up"      # the seat left before the customer answered
+
+    @classmethod
+    def from_dialstatus(cls, status: str) -> "Outcome":
+        return {
+            "ANSWER": cls.ANSWERED, "BUSY": cls.BUSY, "NOANSWER": cls.NO_ANSWER,
+            "CANCEL": cls.AGENT_HUNG_UP, "": cls.AGENT_HUNG_UP,
+        }.get(status.upper(), cls.FAILED)
+
+    @property
+    def reached_customer(self) -> bool:
+        """Did this attempt ring (or try to ring) the customer?"""
+        return self not in (Outcome.AGENT_NO_ANSWER, Outcome.AGENT_HUNG_UP)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts at the customer, and the pauses between them."""
+    max_attempts: int = 3
+    backoff: tuple[int, ...] = (120, 300, 600)    # seconds after attempt 1, 2, 3...
+    agent_retry: int = 30                          # seconds, when no seat took it
+    # How long after the SLA deadline attempts may still start (0: none).
+    grace: int = 0
+
+    def pause_after(self, attempts: int) -> int:
+        return self.backoff[min(attempts, len(self.backoff)) - 1] if self.backoff else 0
+
+
+@dataclass(frozen=True)
+class Next:
+    """What follows an attempt: a final status, or the next due time."""
+    status: Status
+    due: datetime | None = None
+    reason: str = ""
+
+
+def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: datetime,
+                  policy: RetryPolicy) -> Next:
+    """Decide what follows an attempt.
+
+    ``attempts`` counts attempts that reached the customer, this one
+    included. An answered call ends the callback. A seat that did not take
+    the call costs the customer no attempt: retry soon. Otherwise retry after
+    the back-off while attempts remain. Retries are bounded by the count and
+    by the deadline (plus ``grace``): a retry that could only start later
+    ends the callback as failed, and says why.
+    """
+    if outcome is Outcome.ANSWERED:
+        return Next(Status.DONE, reason="answered")
+    if outcome.reached_customer and attempts >= policy.max_attempts:
+        return Next(Status.FAILED, reason=f"{outcome.value} after {attempts} attempt(s)")
+    pause = policy.pause_after(attempts) if outcome.reached_customer else policy.agent_retry
+    due = now + timedelta(seconds=pause)
+    if due > deadline + timedelta(seconds=policy.grace):
+        return Next(Status.FAILED, reason=f"{outcome.value}; the next attempt would come after "
+                                          f"the deadline {deadline:%Y-%m-%d %H:%M}")
+    what = "retry" if outcome.reached_customer else "retry when a seat is free"
+    return Next(Status.OPEN, due, reason=f"{outcome.value}: {what} in {pause} s")

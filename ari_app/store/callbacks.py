@@ -1,0 +1,278 @@
+"""Callbacks in Redis.
+
+Keys (``P`` = ``datadesk:cb``):
+
+- ``P:{id}``         hash: the callback (fields of ``CALLBACK_FIELDS``)
+- ``P:number:{n}``   id of the one unfinished callback for number ``n``
+- ``P:waiting``      zset id -> due time: open, not due yet
+- ``P:ready``        zset id -> deadline: due, earliest deadline first
+- ``P:open``         zset id -> deadline: every unfinished callback (board, SLA)
+- ``P:leases``       zset id -> lease end: claimed by a dialer
+- ``P:log:{id}``     stream: every event of the callback, append-only
+- ``P:seq``          the id counter
+
+Every change is one Lua script, so a crash between two writes cannot leave
+a callback half moved. A claim increments ``fence``; completing or requeuing
+needs that fence, so a dialer whose lease ran out cannot overwrite the work
+of the one that took over. Times are Unix seconds. Durability is Redis's:
+with ``appendonly yes`` and ``appendfsync everysec`` up to about one second
+of writes can be lost in a power cut (``always`` loses none, slower).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis.asyncio as redis
+
+P = "datadesk:cb"
+
+CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status", "created",
+                   "updated", "deadline", "due", "attempts", "tries", "fence", "lease_until",
+                   "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla")
+
+_CREATE = """
+local P, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local topic, note, agent, source = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local deadline, due = tonumber(ARGV[8]), tonumber(ARGV[9])
+local existing = redis.call('GET', P .. ':number:' .. number)
+if existing then
+  local key = P .. ':' .. existing
+  local status = redis.call('HGET', key, 'status')
+  if status == 'open' or status == 'dialling' then
+    if topic ~= '' then redis.call('HSET', key, 'topic', topic) end
+    if note ~= '' then redis.call('HSET', key, 'note', note) end
+    redis.call('HSET', key, 'updated', now)
+    redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'updated', 'at', now,
+               'topic', topic, 'note', note, 'agent', agent, 'source', source)
+    return {existing, 'updated'}
+  end
+end
+local id = 'cb' .. redis.call('INCR', P .. ':seq')
+local key = P .. ':' .. id
+redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note,
+           'agent', agent, 'source', source, 'status', 'open', 'created', now, 'updated', now,
+           'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
+           'reason', 'waiting')
+redis.call('SET', P .. ':number:' .. number, id)
+redis.call('ZADD', P .. ':waiting', due, id)
+redis.call('ZADD', P .. ':open', deadline, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
+           'topic', topic, 'note', note, 'agent', agent, 'source', source,
+           'deadline', deadline, 'due', due)
+return {id, 'created'}
+"""
+
+_CLAIM = """
+local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, 200)
+for _, id in ipairs(due) do
+  redis.call('ZREM', P .. ':waiting', id)
+  redis.call('ZADD', P .. ':ready', redis.call('HGET', P .. ':' .. id, 'deadline'), id)
+end
+local first = redis.call('ZRANGE', P .. ':ready', 0, 0)
+if #first == 0 then return false end
+local id = first[1]
+local key = P .. ':' .. id
+redis.call('ZREM', P .. ':ready', id)
+local fence = redis.call('HINCRBY', key, 'fence', 1)
+redis.call('HINCRBY', key, 'tries', 1)
+redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
+           'updated', now)
+redis.call('ZADD', P .. ':leases', now + lease, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fence', fence,
+           'owner', owner)
+return redis.call('HGETALL', key)
+"""
+
+_FINISH = """
+-- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
+--       first_dialled, answered_at, event
+local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local status, due, reason, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local key = P .. ':' .. id
+if redis.call('EXISTS', key) == 0 then return 'missing' end
+if redis.call('HGET', key, 'fence') ~= fence then return 'stale' end
+redis.call('ZREM', P .. ':leases', id)
+if ARGV[9] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
+if ARGV[10] ~= '' then redis.call('HSET', key, 'sla', ARGV[10]) end
+if ARGV[11] ~= '' and not redis.call('HGET', key, 'first_dialled') then
+  redis.call('HSET', key, 'first_dialled', ARGV[11])
+end
+if ARGV[12] ~= '' then redis.call('HSET', key, 'answered_at', ARGV[12]) end
+if outcome ~= '' then redis.call('HSET', key, 'last_outcome', outcome) end
+local current = redis.call('HGET', key, 'status')
+if current ~= 'open' and current ~= 'dialling' then
+  -- cancelled or served while the attempt ran: keep that ending
+  status = current
+end
+redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'owner', '',
+           'lease_until', '')
+if status == 'open' then
+  redis.call('HSET', key, 'due', due)
+  redis.call('ZADD', P .. ':waiting', due, id)
+else
+  redis.call('ZREM', P .. ':waiting', id)
+  redis.call('ZREM', P .. ':ready', id)
+  redis.call('ZREM', P .. ':open', id)
+  local number = redis.call('HGET', key, 'number')
+  if redis.call('GET', P .. ':number:' .. number) == id then
+    redis.call('DEL', P .. ':number:' .. number)
+  end
+end
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', ARGV[13], 'at', now, 'fence', fence,
+           'outcome', outcome, 'status', status, 'reason', reason)
+return status
+"""
+
+_END = """
+-- Cancel or mark served, unless already finished. ARGV: P, id, now, status, reason, only_open
+local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local key = P .. ':' .. id
+local current = redis.call('HGET', key, 'status')
+if not current then return 'missing' end
+if current ~= 'open' and current ~= 'dialling' then return current end
+if ARGV[6] == '1' and current ~= 'open' then return current end
+redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
+redis.call('ZREM', P .. ':waiting', id)
+redis.call('ZREM', P .. ':ready', id)
+redis.call('ZREM', P .. ':open', id)
+local number = redis.call('HGET', key, 'number')
+if redis.call('GET', P .. ':number:' .. number) == id then
+  redis.call('DEL', P .. ':number:' .. number)
+end
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', status, 'at', now, 'reason', reason)
+return status
+"""
+
+_EXTEND = """
+local P, id, fence, until_ = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local key = P .. ':' .. id
+if redis.call('HGET', key, 'fence') ~= fence then return 0 end
+if redis.call('HGET', key, 'status') ~= 'dialling' then return 0 end
+redis.call('HSET', key, 'lease_until', until_)
+redis.call('ZADD', P .. ':leases', until_, id)
+return 1
+"""
+
+_LEADER = """
+-- ARGV: key, owner, ttl_ms. Take the lease if free, renew it if ours.
+local holder = redis.call('GET', ARGV[1])
+if not holder then
+  redis.call('SET', ARGV[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+if holder == ARGV[2] then
+  redis.call('PEXPIRE', ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+_RESIGN = """
+if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end
+return 0
+"""
+
+
+def _decode(flat: list[Any] | None) -> dict[str, str] | None:
+    if not flat:
+        return None
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+class CallbackStore:
+    def __init__(self, client: redis.Redis, prefix: str = P) -> None:
+        self.r = client
+        self.p = prefix
+        self._create = client.register_script(_CREATE)
+        self._claim = client.register_script(_CLAIM)
+        self._finish = client.register_script(_FINISH)
+        self._end = client.register_script(_END)
+        self._extend = client.register_script(_EXTEND)
+        self._leader = client.register_script(_LEADER)
+        self._resign = client.register_script(_RESIGN)
+
+    async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
+                     deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
+        """Store a request; returns (id, created). A number with an unfinished
+        callback gets that callback updated instead (created=False)."""
+        now = time.time() if now is None else now
+        cb_id, what = await self._create(args=[self.p, number, now, topic, note, agent, source,
+                                               deadline, due])
+        return cb_id, what == "created"
+
+    async def get(self, cb_id: str) -> dict[str, str] | None:
+        data = await self.r.hgetall(f"{self.p}:{cb_id}")
+        return data or None
+
+    async def history(self, cb_id: str) -> list[dict[str, str]]:
+        return [{"seq": entry_id, **fields}
+                for entry_id, fields in await self.r.xrange(f"{self.p}:log:{cb_id}")]
+
+    async def open_ids(self, start: int = 0, stop: int = -1) -> list[str]:
+        """Unfinished callbacks, earliest deadline first."""
+        return await self.r.zrange(f"{self.p}:open", start, stop)
+
+    async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[dict[str, str]]:
+        ids = await self.open_ids(offset, offset + limit - 1)
+        async with self.r.pipeline(transaction=False) as pipe:
+            for cb_id in ids:
+                pipe.hgetall(f"{self.p}:{cb_id}")
+            rows = await pipe.execute()
+        return [r for r in rows if r]
+
+    async def count_open(self) -> int:
+        return await self.r.zcard(f"{self.p}:open")
+
+    async def claim(self, *, lease: float, owner: str, now: float | None = None
+                    ) -> dict[str, str] | None:
+        """Take the due callback with the earliest deadline, under a lease."""
+        now = time.time() if now is None else now
+        return _decode(await self._claim(args=[self.p, now, lease, owner]))
+
+    async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
+                     reason: str = "", outcome: str = "", reached: bool = False,
+                     sla: str = "", first_dialled: float | None = None,
+                     answered_at: float | None = None, event: str = "attempt",
+                     now: float | None = None) -> str:
+        """Record the end of an attempt (or of a lease) under its fence.
+
+        Returns the stored status, ``stale`` if another claim superseded this
+        one, or ``missing``.
+        """
+        now = time.time() if now is None else now
+        return await self._finish(args=[
+            self.p, cb_id, fence, now, status, due, reason, outcome, "1" if reached else "0",
+            sla, "" if first_dialled is None else first_dialled,
+            "" if answered_at is None else answered_at, event])
+
+    async def extend(self, cb_id: str, fence: str, until: float) -> bool:
+        return bool(await self._extend(args=[self.p, cb_id, fence, until]))
+
+    async def expired_leases(self, now: float | None = None, limit: int = 100) -> list[str]:
+        now = time.time() if now is None else now
+        return await self.r.zrangebyscore(f"{self.p}:leases", "-inf", now, start=0, num=limit)
+
+    async def cancel(self, cb_id: str, reason: str = "cancelled", now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        return await self._end(args=[self.p, cb_id, now, "cancelled", reason, "0"])
+
+    async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
+        """The customer reached the desk live: close their open callback as served.
+
+        A callback being dialled right now is left alone (that call serves it).
+        """
+        cb_id = await self.r.get(f"{self.p}:number:{number}")
+        if cb_id is None:
+            return None
+        now = time.time() if now is None else now
+        status = await self._end(args=[self.p, cb_id, now, "served", reason, "1"])
+        return cb_id if status == "served" else None
+
+    async def take_lead(self, key: str, owner: str, ttl: float) -> bool:
+        return bool(await self._leader(args=[key, owner, int(ttl * 1000)]))
+
+    async def resign(self, key: str, owner: str) -> None:
+        await self._resign(args=[key, owner])

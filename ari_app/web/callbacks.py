@@ -1,0 +1,122 @@
+"""REST API for callbacks: the frontline's relay-system form and the board.
+
+``POST /api/callbacks`` registers a callback for a customer (one unfinished
+callback per number: a repeat request updates it and says so),
+``GET /api/callbacks`` lists unfinished ones by deadline,
+``GET /api/callbacks/{id}`` shows one with every attempt,
+``DELETE /api/callbacks/{id}`` cancels one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from ..callbacks import CallbacksService, RequestError
+
+SERVICE = web.AppKey("callbacks", CallbacksService)
+_ID = re.compile(r"^cb[0-9]{1,12}$")
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+def _iso(value: str | None) -> str | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(float(value), timezone.utc).isoformat()
+
+
+def present(cb: dict[str, str]) -> dict:
+    """A stored callback as the API shows it (times in ISO 8601, UTC)."""
+    return {
+        "id": cb["id"], "number": cb["number"], "topic": cb.get("topic", ""),
+        "note": cb.get("note", ""), "agent": cb.get("agent", ""),
+        "source": cb.get("source", ""), "status": cb["status"], "reason": cb.get("reason", ""),
+        "created": _iso(cb.get("created")), "deadline": _iso(cb.get("deadline")),
+        "due": _iso(cb.get("due")), "attempts": int(cb.get("attempts") or 0),
+        "last_outcome": cb.get("last_outcome", ""), "sla": cb.get("sla", ""),
+        "first_dialled": _iso(cb.get("first_dialled")),
+        "answered_at": _iso(cb.get("answered_at")),
+    }
+
+
+async def create(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "the body must be a JSON object")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object")
+    unknown = set(body) - {"number", "topic", "note", "agent"}
+    if unknown:
+        return _error(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    if "number" not in body:
+        return _error(422, "number: required", "number")
+    try:
+        accepted = await service.request(
+            number=body["number"], topic=body.get("topic", ""), note=body.get("note", ""),
+            agent=body.get("agent", ""), source="api", now=datetime.now(timezone.utc))
+    except RequestError as exc:
+        return _error(422, str(exc), exc.field)
+    stored = await service.store.get(accepted.id)
+    return web.json_response(
+        {"created": accepted.created,
+         "message": "callback registered" if accepted.created else
+         "this number already had an open callback: it was updated",
+         "callback": present(stored)},
+        status=201 if accepted.created else 200)
+
+
+async def listing(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    try:
+        limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
+        offset = max(int(request.query.get("offset", "0")), 0)
+    except ValueError:
+        return _error(400, "limit and offset must be integers")
+    rows = await service.store.open_callbacks(limit=limit, offset=offset)
+    return web.json_response({"open": await service.store.count_open(),
+                              "callbacks": [present(r) for r in rows]})
+
+
+async def show(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    cb_id = request.match_info["id"]
+    if not _ID.match(cb_id):
+        return _error(404, "no such callback")
+    cb = await service.store.get(cb_id)
+    if cb is None:
+        return _error(404, "no such callback")
+    history = await service.store.history(cb_id)
+    attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
+    return web.json_response({"callback": present(cb), "attempts": attempts,
+                              "history": history})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    cb_id = request.match_info["id"]
+    if not _ID.match(cb_id):
+        return _error(404, "no such callback")
+    status = await service.store.cancel(cb_id, reason="cancelled by request")
+    if status == "missing":
+        return _error(404, "no such callback")
+    if status != "cancelled":
+        return _error(409, f"the callback has already ended ({status})")
+    return web.json_response({"callback": present(await service.store.get(cb_id))})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/callbacks", create)
+    app.router.add_get("/api/callbacks", listing)
+    app.router.add_get("/api/callbacks/{id}", show)
+    app.router.add_delete("/api/callbacks/{id}", cancel)
