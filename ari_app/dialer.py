@@ -31,7 +31,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from .asterisk.ami import AmiClient, AmiDisconnected
+from .asterisk.ami import AmiClient, AmiDisconnected, AmiError
 from .asterisk.ari_ import AriClient, AriError
 from .desk.board import Board
 from .desk.calendar import ServiceCalendar
@@ -287,11 +287,15 @@ class Dialer:
                            event="recovered")
 
     async def _receipt(self, cb_id: str) -> list[str] | None:
-        """The dialplan's receipt of the last attempt: [fence, DIALSTATUS, epoch]."""
+        """The dialplan's receipt of the last attempt: [fence, DIALSTATUS, epoch].
+
+        Read with AMI ``DBGet`` (ARI does not evaluate ``DB()``).
+        """
         try:
-            reply = await self.ari.request("GET", "/asterisk/variable",
-                                           params={"variable": f"DB(desk-cb/{cb_id})"})
-        except AriError:
+            rows = await self.ami.rows({"Action": "DBGet", "Family": "desk-cb", "Key": cb_id})
+        except AmiError:
             return None
-        value = (reply or {}).get("value", "")
-        return value.split(",") if value else None
+        for row in rows:
+            if row.get("Event") == "DBGetResponse" and row.get("Val"):
+                return row["Val"].split(",")
+        return None

@@ -84,3 +84,195 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
                and e.get("DialString") == "13912345678@carrier"]
     assert len(dialled) == 1 and seat_up < dialled[0]
     await lab.probe.wait_connected("PJSIP/8605-", "PJSIP/carrier-", timeout=10)
+
+
+def customer_dials(lab, number: str, since: int = 0) -> list:
+    """DialBegin events of the PBX towards the customer ``number``."""
+    return [e for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
+            and e.get("DialString") == f"{number}@carrier"]
+
+
+async def register(lab, number: str, **fields) -> dict:
+    status, body = await lab.controller.request("POST", "/api/callbacks",
+                                                {"number": number, **fields})
+    assert status in (200, 201), body
+    return body["callback"]
+
+
+@pytest.fixture
+async def one_seat(lab):
+    """Only seat 8601 is ready: callbacks go out one at a time."""
+    await pause(lab, [s for s in SEATS if s != "8601"])
+    yield lab
+
+
+async def test_busy_customer_is_retried_then_failed_and_never_dialled_again(one_seat):
+    lab = one_seat
+    number = "13800138301"
+    await lab.phones.on_ring(number, "busy")
+    mark = lab.probe.log.mark()
+    cb = await register(lab, number, topic="wlan", agent="1001")
+    body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=90)
+    record = body["callback"]
+    assert record["status"] == "failed" and record["attempts"] == 3
+    assert record["last_outcome"] == "busy" and record["sla"] == "met"
+    assert [a["outcome"] for a in body["attempts"]] == ["busy", "busy", "busy"]
+    # The back-off (2 s in the lab) separates the attempts, in Asterisk's own events.
+    dials = customer_dials(lab, number, mark)
+    assert len(dials) == 3
+    gaps = [float(b["_received"]) - float(a["_received"]) for a, b in zip(dials, dials[1:])]
+    assert all(g >= 2 for g in gaps), gaps
+    await asyncio.sleep(5)
+    assert len(customer_dials(lab, number, mark)) == 3  # failed: never dialled again
+
+
+async def test_no_answer_then_answered_on_the_retry(one_seat):
+    lab = one_seat
+    number = "13800138302"
+    await lab.phones.on_ring(number, "ignore")
+    mark = lab.probe.log.mark()
+    cb = await register(lab, number)
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialEnd"
+                                 and m.get("DialStatus") == "NOANSWER"
+                                 and m.get("DestChannel", "").startswith("PJSIP/carrier-"),
+                                 since=mark, timeout=40)
+    await lab.phones.on_ring(number, "answer")
+    body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=60)
+    assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 2
+    assert [a["outcome"] for a in body["attempts"]] == ["no-answer", "answered"]
+    assert len(customer_dials(lab, number, mark)) == 2
+
+
+async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(one_seat):
+    lab = one_seat
+    number = "13800138303"
+    await lab.phones.on_ring(number, "answer:3")  # rings 3 s: the kill lands while it rings
+    mark = lab.probe.log.mark()
+    cb = await register(lab, number)
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialBegin"
+                                 and m.get("DialString") == f"{number}@carrier",
+                                 since=mark, timeout=30)
+    lab.controller.kill()          # SIGKILL while the customer's phone rings
+    await lab.controller.process.wait()
+    killed_at = time.monotonic()
+    await lab.start_controller()
+    # Asterisk carries on without the controller: the customer answers.
+    await lab.probe.wait_connected("PJSIP/8601-", "PJSIP/carrier-", timeout=15)
+    # The new controller finds the attempt still up (after the lease runs
+    # out) and follows it; it must not dial again.
+    await asyncio.sleep(25)
+    assert len(customer_dials(lab, number, mark)) == 1
+    await lab.probe.hangup_all()
+    body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=40)
+    print(f"callback recovered {time.monotonic() - killed_at:.1f} s after the kill")
+    assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 1
+    assert body["callback"]["last_outcome"] == "answered"
+    assert len(customer_dials(lab, number, mark)) == 1
+
+
+async def test_a_customer_who_reaches_the_desk_live_has_the_callback_closed_as_served(lab):
+    number = "13800138304"
+    # Registered while the desk is closed: due at the next opening, not now.
+    await lab.start_controller({"calendar": {"hours": "00:00-00:01", "holidays": []}})
+    try:
+        cb = await register(lab, number, topic="mobile-tv")
+    finally:
+        await lab.start_controller()
+    transfer = await customer_transferred(lab, customer=number)
+    assert transfer.route == "queue"
+    body = await wait_status(lab, cb["id"], {"served"}, timeout=20)
+    assert body["callback"]["attempts"] == 0
+    assert not customer_dials(lab, number)
+
+
+async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(stack):
+    """The dialer's clock is injected; the store is the lab's real Redis."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    import redis.asyncio as redis
+
+    from ari_app.callbacks import CallbacksService
+    from ari_app.desk.board import Board, DeviceState, Seat
+    from ari_app.desk.calendar import ServiceCalendar
+    from ari_app.desk.callbacks import RetryPolicy
+    from ari_app.desk.numbers import NumberPolicy
+    from ari_app.desk.topics import TopicCatalogue
+    from ari_app.dialer import Dialer
+    from ari_app.asterisk.ami import AmiClient
+    from ari_app.asterisk.ari_ import AriClient
+    from ari_app.store.callbacks import CallbackStore
+    from datetime import timedelta
+
+    sh = ZoneInfo("Asia/Shanghai")
+    client = redis.Redis.from_url(stack.redis.url, decode_responses=True)
+    store = CallbackStore(client, prefix="test-night:cb")
+    calendar = ServiceCalendar.build()
+    service = CallbacksService(store, calendar, NumberPolicy(), TopicCatalogue(),
+                               timedelta(minutes=60))
+    night = datetime(2026, 11, 30, 23, 30, tzinfo=sh)
+    accepted = await service.request(number="13800138305", source="api", now=night)
+    assert accepted.deadline == datetime(2026, 12, 1, 10, 0, tzinfo=sh)
+    assert accepted.due == datetime(2026, 12, 1, 9, 0, tzinfo=sh)
+
+    board = Board("desk", ["8601"])
+    board.update(Seat("8601", "PJSIP/8601", registered=True, in_queue=True,
+                      state=DeviceState.NOT_INUSE))
+    board.synced = True
+    clock = [night.timestamp()]
+    ami = AmiClient("127.0.0.1", 1, "u", "s")  # never started: nothing can be originated
+    dialer = Dialer(ami, AriClient("http://127.0.0.1:1", "u", "p", "x"), store, board,
+                    calendar, RetryPolicy(), clock=lambda: clock[0])
+    for when in (night, datetime(2026, 12, 1, 3, 0, tzinfo=sh),
+                 datetime(2026, 12, 1, 8, 59, 59, tzinfo=sh)):
+        clock[0] = when.timestamp()
+        await dialer._step()
+        assert (await store.get(accepted.id))["status"] == "open", when
+        assert await store.claim(lease=30, owner="probe", now=when.timestamp()) is None
+    opening = datetime(2026, 12, 1, 9, 0, tzinfo=sh).timestamp()
+    claimed = await store.claim(lease=30, owner="probe", now=opening)
+    assert claimed is not None and claimed["id"] == accepted.id
+    await store.resign("datadesk:dialer:leader", dialer.owner)
+    await client.aclose()
+
+
+@pytest.mark.parametrize("number, reason", [
+    ("12345", "mainland"), ("0086138001380000", "international"), ("+8613800138000", "international"),
+    ("95555", "premium"), ("10086", "premium"), ("1380013800&PJSIP/evil", "digits only"),
+    ("13800138000,1", "digits only"), ("1380013(8000)", "digits only"),
+    ("1380/0138000", "digits only"), ("13800138000\r\nAction: Originate", "digits only"),
+    ("1" * 5000, "too long"), ("", "empty"), ("１３８００１３８０００", "digits only"),
+])
+async def test_api_refuses_bad_numbers_and_nothing_is_dialled(lab, number, reason):
+    mark = lab.probe.log.mark()
+    status, body = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status == 422 and body["field"] == "number" and reason in body["error"]
+    _, listing = await lab.controller.request("GET", "/api/callbacks")
+    assert all(number not in cb["number"] for cb in listing["callbacks"] if number)
+    await asyncio.sleep(0.3)
+    assert not [e for e in lab.probe.log.since(mark)
+                if e.get("Event") in ("DialBegin", "OriginateResponse", "Newchannel")]
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"{not json", 400), (b"[1, 2]", 400), (b'{"number": "13800138000", "x": 1}', 400),
+    (b'{"topic": "wlan"}', 422), (b'{"number": 13800138000}', 422),
+    (b'{"number": "13800138000", "topic": "pizza"}', 422),
+    (b'{"number": "13800138000", "note": "a\\u0000b"}', 422),
+])
+async def test_api_rejects_broken_requests_with_a_clear_4xx(lab, body, status):
+    got, answer = await lab.controller.request("POST", "/api/callbacks", raw=body)
+    assert got == status and answer["error"]
+
+
+async def test_repeat_request_updates_the_open_callback(lab):
+    await pause(lab, SEATS)  # keep it from being dialled meanwhile
+    first = await register(lab, "13800138306", topic="wlan", note="first")
+    status, body = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "138 0013 8306", "note": "second"})
+    assert status == 200 and body["created"] is False and "updated" in body["message"]
+    assert body["callback"]["id"] == first["id"] and body["callback"]["note"] == "second"
+    status, cancelled = await lab.controller.request("DELETE", f"/api/callbacks/{first['id']}")
+    assert status == 200 and cancelled["callback"]["status"] == "cancelled"
+    status, again = await lab.controller.request("DELETE", f"/api/callbacks/{first['id']}")
+    assert status == 409
