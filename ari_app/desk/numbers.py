@@ -44,7 +44,7 @@ class NumberPolicy:
             raise InvalidNumber("the number must be a string of digits")
         if len(raw) > 2 * MAX_LENGTH:
             raise InvalidNumber(f"the number is too long (at most {MAX_LENGTH} digits)")
-        text = raw.strip().replace(" ", "").replace("-", "")
+        text = raw.replace(" ", "").replace("-", "")
         if text.startswith("+"):
             raise InvalidNumber(DEFAULT_DENY[r"(00|\+).*"])
         if not text:

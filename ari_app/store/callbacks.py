@@ -132,8 +132,8 @@ local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4],
 local key = P .. ':' .. id
 local current = redis.call('HGET', key, 'status')
 if not current then return 'missing' end
-if current ~= 'open' and current ~= 'dialling' then return current end
-if ARGV[6] == '1' and current ~= 'open' then return current end
+if current ~= 'open' and current ~= 'dialling' then return 'ended:' .. current end
+if ARGV[6] == '1' and current ~= 'open' then return 'busy:' .. current end
 redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
 redis.call('ZREM', P .. ':waiting', id)
 redis.call('ZREM', P .. ':ready', id)
@@ -256,6 +256,11 @@ class CallbackStore:
         return await self.r.zrangebyscore(f"{self.p}:leases", "-inf", now, start=0, num=limit)
 
     async def cancel(self, cb_id: str, reason: str = "cancelled", now: float | None = None) -> str:
+        """``cancelled``, ``missing``, or ``ended:<status>`` for a finished callback.
+
+        A callback being dialled is cancelled too: the attempt in progress
+        completes, but no further attempt follows.
+        """
         now = time.time() if now is None else now
         return await self._end(args=[self.p, cb_id, now, "cancelled", reason, "0"])
 

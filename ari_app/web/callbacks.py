@@ -111,7 +111,7 @@ async def cancel(request: web.Request) -> web.Response:
     if status == "missing":
         return _error(404, "no such callback")
     if status != "cancelled":
-        return _error(409, f"the callback has already ended ({status})")
+        return _error(409, f"the callback has already ended ({status.split(':')[-1]})")
     return web.json_response({"callback": present(await service.store.get(cb_id))})
 
 

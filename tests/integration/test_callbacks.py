@@ -237,7 +237,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
 
 
 @pytest.mark.parametrize("number, reason", [
-    ("12345", "mainland"), ("0086138001380000", "international"), ("+8613800138000", "international"),
+    ("23456", "mainland"), ("1380013800", "mainland"), ("0086138001380000", "international"), ("+8613800138000", "international"),
     ("95555", "premium"), ("10086", "premium"), ("1380013800&PJSIP/evil", "digits only"),
     ("13800138000,1", "digits only"), ("1380013(8000)", "digits only"),
     ("1380/0138000", "digits only"), ("13800138000\r\nAction: Originate", "digits only"),

@@ -1,0 +1,79 @@
+"""The number policy and the retry rule."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ari_app.desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
+from ari_app.desk.numbers import InvalidNumber, NumberPolicy
+
+POLICY = NumberPolicy()
+NOW = datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc)
+DEADLINE = NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("13800138000", "13800138000"), ("138 0013 8000", "13800138000"),
+    ("138-0013-8000", "13800138000"), ("076922345678", "076922345678"),
+    ("01012345678", "01012345678"), ("19912345678", "19912345678"),
+])
+def test_allowed_numbers(raw, expected):
+    assert POLICY.check(raw) == expected
+
+
+@pytest.mark.parametrize("raw, why", [
+    ("+8613800138000", "international"), ("008613800138000", "international"),
+    ("95588", "premium"), ("10086", "premium"), ("12580", "premium"), ("10690000", "premium"),
+    ("1380013800", "mainland"), ("11800138000", "premium"), ("23800138000", "mainland"),
+    ("13800138000&PJSIP/x", "digits only"), ("13800138000\n", "digits only"),
+    ("1380013800０", "digits only"), ("", "empty"), ("9" * 41, "too long"), (13800138000, "string"),
+])
+def test_refused_numbers_say_why(raw, why):
+    with pytest.raises(InvalidNumber, match=why):
+        POLICY.check(raw)
+
+
+def test_custom_policy_patterns():
+    policy = NumberPolicy(allow=(r"4\d{3}",), deny={})
+    assert policy.check("4123") == "4123"
+    with pytest.raises(InvalidNumber):
+        policy.check("13800138000")
+
+
+RETRY = RetryPolicy(max_attempts=3, backoff=(120, 300), agent_retry=30)
+
+
+def test_answered_ends_the_callback():
+    assert after_attempt(Outcome.ANSWERED, 1, NOW, DEADLINE, RETRY).status is Status.DONE
+
+
+def test_busy_is_retried_after_the_backoff_then_fails_at_the_attempt_limit():
+    first = after_attempt(Outcome.BUSY, 1, NOW, DEADLINE, RETRY)
+    assert first.status is Status.OPEN and first.due == NOW + timedelta(seconds=120)
+    second = after_attempt(Outcome.NO_ANSWER, 2, NOW, DEADLINE, RETRY)
+    assert second.due == NOW + timedelta(seconds=300)
+    third = after_attempt(Outcome.BUSY, 3, NOW, DEADLINE, RETRY)
+    assert third.status is Status.FAILED and "3 attempt" in third.reason
+
+
+def test_a_retry_that_would_start_after_the_deadline_fails_instead():
+    late = DEADLINE - timedelta(seconds=60)
+    nxt = after_attempt(Outcome.BUSY, 1, late, DEADLINE, RETRY)
+    assert nxt.status is Status.FAILED and "deadline" in nxt.reason
+    graced = after_attempt(Outcome.BUSY, 1, late, DEADLINE,
+                           RetryPolicy(max_attempts=3, backoff=(120,), grace=600))
+    assert graced.status is Status.OPEN
+
+
+def test_no_seat_costs_the_customer_no_attempt():
+    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 3, NOW, DEADLINE, RETRY)
+    assert nxt.status is Status.OPEN and nxt.due == NOW + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("status, outcome", [
+    ("ANSWER", Outcome.ANSWERED), ("BUSY", Outcome.BUSY), ("NOANSWER", Outcome.NO_ANSWER),
+    ("CONGESTION", Outcome.FAILED), ("CHANUNAVAIL", Outcome.FAILED),
+    ("CANCEL", Outcome.AGENT_HUNG_UP), ("", Outcome.AGENT_HUNG_UP),
+])
+def test_dialstatus_mapping(status, outcome):
+    assert Outcome.from_dialstatus(status) is outcome
