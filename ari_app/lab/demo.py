@@ -46,6 +46,25 @@ async def feature_code(lab: Stack, seat: str, code: str) -> None:
         since=mark, timeout=10)
 
 
+async def wait_callback(lab: Stack, number: str) -> dict:
+    for _ in range(100):
+        _, body = await lab.controller.request("GET", "/api/callbacks")
+        for cb in body["callbacks"]:
+            if cb["number"] == number:
+                return cb
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"no callback stored for {number}")
+
+
+async def wait_callback_done(lab: Stack, cb_id: str) -> dict:
+    for _ in range(200):
+        _, body = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
+        if body["callback"]["status"] not in ("open", "dialling"):
+            return body["callback"]
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"callback {cb_id} not done")
+
+
 async def lamp(lab: Stack) -> str:
     reply = await lab.probe.ami.send({"Action": "ExtensionState", "Exten": "8600",
                                       "Context": "desk-transfer"})
@@ -79,7 +98,7 @@ async def run(lab: Stack) -> None:
     await specialist_answers(lab, transfer, say=say)
     await settle(lab)
 
-    title("3. Every specialist on a break: the caller is not queued")
+    title("3. Every specialist on a break: the caller leaves a callback")
     say(f"desk lamp (BLF of 8600, read from Asterisk): {await lamp(lab)}")
     await asyncio.gather(*(feature_code(lab, seat, "*8631") for seat in SEATS))
     say("each seat dialled *8631 on its phone (pause, reason 1 = break)")
@@ -87,11 +106,40 @@ async def run(lab: Stack) -> None:
     await show_board(lab)
     say(f"desk lamp: {await lamp(lab)}")
     transfer = await customer_transferred(lab, customer="13700137000", say=say)
-    say(f"route '{transfer.route}': the caller goes to the callback path "
-        "(callback capture is not built yet; the caller hears the desk is busy)")
+    say(f"route '{transfer.route}': the caller hears that the desk is busy and is "
+        "offered a callback")
+    await asyncio.sleep(1)
+    await lab.phones.dtmf(transfer.phone_channel, "2")
+    say("the caller presses 2: another number")
+    await asyncio.sleep(1)
+    await lab.phones.dtmf(transfer.phone_channel, "13912345678#")
+    say("... keys in 13912345678# ...")
+    await asyncio.sleep(1)
+    await lab.phones.dtmf(transfer.phone_channel, "1")
+    say("... and confirms with 1")
+    cb = await wait_callback(lab, "13912345678")
+    say(f"callback {cb['id']} stored: number {cb['number']}, deadline {cb['deadline']} "
+        f"(status {cb['status']})")
     await settle(lab)
-    await asyncio.gather(*(feature_code(lab, seat, "*864") for seat in SEATS))
-    say("each seat dialled *864 (unpause)")
+    mark = lab.probe.log.mark()
+    await feature_code(lab, "8604", "*864")
+    say("seat 8604 dialled *864 (unpause): the dialer places the callback, seat first")
+    connect = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "AgentConnect" and m.get("Queue") == "desk", since=mark,
+        timeout=30)
+    say(f"seat {connect.get('MemberName')} answered the callback leg and hears the number")
+    dial = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "DialBegin" and m.get("DialString", "").endswith("@carrier"),
+        since=mark, timeout=30)
+    say(f"then the customer is dialled: {dial.get('DialString')}")
+    await lab.probe.wait_connected("PJSIP/8604-", "PJSIP/carrier-", timeout=20)
+    say("seat 8604 and the customer are talking (bridged in Asterisk)")
+    done = await wait_callback_done(lab, cb["id"])
+    say(f"callback record: status {done['status']}, attempts {done['attempts']}, "
+        f"outcome {done['last_outcome']}, SLA {done['sla']}")
+    await settle(lab)
+    await asyncio.gather(*(feature_code(lab, seat, "*864") for seat in SEATS if seat != "8604"))
+    say("the other seats dialled *864 (unpause)")
     await asyncio.sleep(0.5)
     say(f"desk lamp: {await lamp(lab)}")
 
