@@ -11,6 +11,7 @@ rather than spinning on it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
@@ -36,7 +37,8 @@ class AriClient:
                  request_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
         self.base = url.rstrip("/") + "/ari"
         self.app = app
-        self._auth = aiohttp.BasicAuth(username, password)
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {token}"}
         self.request_timeout = request_timeout
         self.max_backoff = max_backoff
         self._session: aiohttp.ClientSession | None = None
@@ -57,7 +59,8 @@ class AriClient:
     def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                auth=self._auth, timeout=aiohttp.ClientTimeout(total=self.request_timeout))
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self.request_timeout))
         if self._task is None:
             self._task = asyncio.create_task(self._supervise(), name=f"ari-{self.app}")
 
@@ -112,8 +115,8 @@ class AriClient:
             try:
                 assert self._session is not None
                 async with self._session.ws_connect(url, params=params, heartbeat=10,
-                                                    timeout=aiohttp.ClientWSTimeout(ws_close=5),
-                                                    auth=self._auth) as ws:
+                                                    timeout=aiohttp.ClientWSTimeout(ws_close=5)
+                                                    ) as ws:
                     self._ws = ws
                     self.connects += 1
                     backoff = 0.2
