@@ -86,6 +86,34 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
     await lab.probe.wait_connected("PJSIP/8605-", "PJSIP/carrier-", timeout=10)
 
 
+async def test_caller_confirms_the_caller_id_then_hangs_up_and_keeps_the_callback(lab):
+    await pause(lab, SEATS)
+    transfer = await customer_transferred(lab, customer="13800138211")
+    assert transfer.route == "callback"
+    await asyncio.sleep(1.0)
+    await lab.phones.dtmf(transfer.phone_channel, "1")   # "your number is ... press 1"
+    cb = await open_callback(lab, "13800138211")
+    await lab.phones.hangup(transfer.phone_channel)       # gone before the thank-you
+    assert cb["source"] == "ivr" and cb["status"] == "open"
+
+
+async def test_caller_hangs_up_while_keying_in_and_nothing_is_stored(lab):
+    await pause(lab, SEATS)
+    transfer = await customer_transferred(lab, customer="13800138212")
+    await asyncio.sleep(1.0)
+    await lab.phones.dtmf(transfer.phone_channel, "2")
+    await asyncio.sleep(1.0)
+    await lab.phones.dtmf(transfer.phone_channel, "139123")   # half a number, no #
+    await lab.phones.hangup(transfer.phone_channel)
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
+        timeout=10)
+    await asyncio.sleep(1.0)
+    _, body = await lab.controller.request("GET", "/api/callbacks")
+    assert not [cb for cb in body["callbacks"]
+                if cb["number"] in ("13800138212", "139123")]
+
+
 def customer_dials(lab, number: str, since: int = 0) -> list:
     """DialBegin events of the PBX towards the customer ``number``."""
     return [e for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
