@@ -27,7 +27,12 @@ async def stack():
 
 async def _settle(lab: Stack) -> None:
     """Between tests: no calls anywhere, every phone answers normally, every
-    seat in the queue unpaused, the controller (if wanted) healthy."""
+    seat in the queue unpaused, no callback left to dial."""
+    if lab.controller is not None and lab.controller.process.returncode is None:
+        await lab.controller.wait_healthy()
+        _, body = await lab.controller.request("GET", "/api/callbacks?limit=1000")
+        for cb in body["callbacks"]:
+            await lab.controller.request("DELETE", f"/api/callbacks/{cb['id']}")
     await lab.phones.hangup_all()
     await lab.probe.hangup_all()
     await lab.phones.reset(*FRONTLINE, *SEATS)
@@ -37,7 +42,9 @@ async def _settle(lab: Stack) -> None:
     deadline = time.monotonic() + 15
     while await lab.probe.channels() or await lab.phones.channels():
         if time.monotonic() > deadline:
-            raise TimeoutError("calls left over from the previous test")
+            left = [c["Channel"] for c in await lab.probe.channels()]
+            left += [c["Channel"] for c in await lab.phones.channels()]
+            raise TimeoutError(f"calls left over from the previous test: {left}")
         await asyncio.sleep(0.1)
 
 
