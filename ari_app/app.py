@@ -7,6 +7,7 @@ AMI, ARI and Redis are tied to the application's lifetime with
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
@@ -27,6 +28,9 @@ from .settings import (Settings, build_calendar, build_numbers, build_policy, bu
 from .store.callbacks import CallbackStore
 from .store.redis_ import RedisStore
 from .web import callbacks as callbacks_api
+from .web import metrics as metrics_
+from .web.auth import TOKENS, require_token
+from .web.openapi import DOCUMENT
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +126,38 @@ async def seats(request: web.Request) -> web.Response:
         "seats": board})
 
 
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(DOCUMENT)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    ts = utcnow().timestamp()
+    try:
+        open_callbacks = await controller.callbacks.store.count_open()
+    except Exception:  # Redis away: say nothing rather than a wrong zero
+        open_callbacks = None
+    text = metrics_.render(
+        seats_by_activity=Counter(s.activity(ts) for s in controller.board),
+        waiting=controller.board.waiting, open_callbacks=open_callbacks,
+        sla=controller.dialer.sla,
+        connections={"ami": controller.ami.ready.is_set(),
+                     "ari": controller.ari.connected.is_set(),
+                     "redis": controller.store.up is True},
+        routes=controller.stasis.routes)
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
 def init_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    # 64 KiB bodies at most: a callback request is a few hundred bytes.
+    app = web.Application(client_max_size=64 * 1024, middlewares=[require_token])
+    app[TOKENS] = tuple(settings.http.tokens)
     controller = app[CONTROLLER] = Controller(settings)
     app[callbacks_api.SERVICE] = controller.callbacks
     app.cleanup_ctx.append(_controller_ctx)
     callbacks_api.add_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/seats", seats)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/metrics", metrics)
     return app

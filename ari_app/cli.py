@@ -33,6 +33,71 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace, method: str, path: str) -> tuple[int, dict]:
+    """One call to the running controller's API (URL and token from settings)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    settings = _settings(args)
+    token = os.environ.get("DATADESK_API_TOKEN") or next(iter(settings.http.tokens), "")
+    host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "") else settings.http.host
+    request = urllib.request.Request(f"http://{host}:{settings.http.port}{path}", method=method,
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+    except OSError as exc:
+        print(f"datadesk: controller not reachable at {host}:{settings.http.port}: {exc}",
+              file=sys.stderr)
+        raise SystemExit(3) from exc
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
+    out = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
+    out += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(out)
+
+
+def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
+    import json
+    if args.json or status >= 400:
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        print(render(body))
+    return 0 if status < 400 else 1
+
+
+def cmd_seats(args: argparse.Namespace) -> int:
+    status, body = _api(args, "GET", "/api/seats")
+    return _print(args, status, body, lambda b: (
+        f"desk {b['desk']} ({'open' if b['open'] else 'closed'}); board "
+        f"{'in sync' if b['synced'] else 'STALE'}\n" + _table(
+            b["seats"], ["agent_id", "activity", "registered", "in_queue", "paused_reason",
+                         "state"])))
+
+
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        status, body = _api(args, "GET", "/api/callbacks?limit=1000")
+        return _print(args, status, body, lambda b: f"{b['open']} open\n" + _table(
+            b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
+                             "last_outcome"]))
+    if not args.id:
+        print("datadesk: callbacks show/cancel need an id", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        status, body = _api(args, "GET", f"/api/callbacks/{args.id}")
+        return _print(args, status, body, lambda b: _table([b["callback"]], [
+            "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"])
+            + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status", "reason"]))
+    status, body = _api(args, "DELETE", f"/api/callbacks/{args.id}")
+    return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .lab.demo import main as demo_main
 
@@ -47,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default="INFO")
     run.add_argument("--plain-logs", action="store_true", help="human-readable logs, not JSON")
     run.set_defaults(func=cmd_run)
+    seats = sub.add_parser("seats", help="the live board of the desk")
+    seats.add_argument("--json", action="store_true")
+    seats.set_defaults(func=cmd_seats)
+    cbs = sub.add_parser("callbacks", help="list, show or cancel callbacks")
+    cbs.add_argument("action", choices=["list", "show", "cancel"])
+    cbs.add_argument("id", nargs="?")
+    cbs.add_argument("--json", action="store_true")
+    cbs.set_defaults(func=cmd_callbacks)
     demo = sub.add_parser("demo", help="bring up the lab stack and play the demo scenario")
     demo.add_argument("--keep", action="store_true", help="keep the stack up at the end")
     demo.set_defaults(func=cmd_demo)

@@ -25,6 +25,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -60,6 +61,7 @@ class Dialer:
         self.lease, self.tick, self.clock = lease, tick, clock
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leader = False
+        self.sla: Counter[str] = Counter()   # met / breached, since start
         self.active: dict[str, asyncio.Task] = {}      # callback id -> attempt task
         self._ends: dict[str, asyncio.Future] = {}     # attempt channel id -> its end event
         self._task: asyncio.Task | None = None
@@ -225,6 +227,8 @@ class Dialer:
             outcome=outcome.value, reached=outcome.reached_customer, sla=sla,
             first_dialled=dialled_at if outcome.reached_customer else None,
             answered_at=answered_at, event=event, now=now)
+        if sla and stored not in ("stale", "missing"):
+            self.sla[sla] += 1
         log.info("callback %s: attempt %s %s -> %s (%s)", cb["id"], cb["fence"], outcome.value,
                  stored, nxt.reason, extra={"callback": cb["id"]})
         self.wake()

@@ -54,6 +54,8 @@ class RedisSettings:
 class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8680
+    # Bearer tokens accepted by the API (better: DATADESK_API_TOKENS, comma-separated).
+    tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,9 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     for var, (section, key) in _ENV.items():
         if env.get(var):
             raw.setdefault(section, {})[key] = env[var]
+    if env.get("DATADESK_API_TOKENS"):
+        raw.setdefault("http", {})["tokens"] = [
+            t.strip() for t in env["DATADESK_API_TOKENS"].split(",") if t.strip()]
     hints = get_type_hints(Settings)
     known = {f.name for f in fields(Settings)}
     for name in raw:
@@ -257,6 +262,8 @@ def validate(settings: Settings) -> Settings:
                        ("[desk] queue_wait", settings.desk.queue_wait)):
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
+    if any(len(t) < 16 for t in settings.http.tokens):
+        raise SettingsError("[http] tokens: each token needs at least 16 characters")
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings

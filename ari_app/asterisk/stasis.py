@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,7 @@ from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
 from .ari_ import AriClient, AriError
 from .capture import CallbackCapture
+from ..web.metrics import DECISION_SECONDS
 from .lamp import utcnow
 
 log = logging.getLogger(__name__)
@@ -74,13 +77,17 @@ class DeskStasis:
         self.can_store = can_store
         self.clock = clock
         self._pending: set[asyncio.Task] = set()
+        self.routes: Counter[str] = Counter()
         ari.on_event("StasisStart", self.on_stasis_start)
         ari.on_connected(self.reconcile)
 
     def decide(self, args: list[Any]) -> tuple[Decision, str, str]:
+        started = time.perf_counter()
         target, code, transferer = parse_args(args)
         decision = decide(self.board, self.calendar, self.clock(), target=target,
                           topic=self.topics.classify(code), policy=self.policy)
+        DECISION_SECONDS.observe(time.perf_counter() - started)
+        self.routes[decision.route.value] += 1
         return decision, target, transferer
 
     async def on_stasis_start(self, event: dict[str, Any]) -> None:

@@ -41,6 +41,7 @@ class Secrets:
     ari: str = field(default_factory=lambda: secrets.token_hex(12))
     harness_ami: str = field(default_factory=lambda: secrets.token_hex(12))
     sim_ami: str = field(default_factory=lambda: secrets.token_hex(12))
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
 
 HARNESS_AMI_USER = "harness"

@@ -39,7 +39,7 @@ def to_toml(sections: dict[str, dict[str, object]]) -> str:
 
 
 def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
-                 redis_url: str, wrapup: int,
+                 redis_url: str, wrapup: int, api_token: str,
                  overrides: dict[str, dict[str, object]] | None = None) -> dict:
     """Controller settings for the lab, as sections. The desk is open round
     the clock (tests run at any hour); ``overrides`` replace single keys."""
@@ -49,7 +49,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
         "ari": {"url": f"http://127.0.0.1:{ari_port}", "username": "datadesk",
                 "password": ari_password, "app": "datadesk"},
         "redis": {"url": redis_url},
-        "http": {"host": "127.0.0.1", "port": 0},
+        "http": {"host": "127.0.0.1", "port": 0, "tokens": [api_token]},
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run.
@@ -74,6 +74,8 @@ class ControllerProcess:
     def configure(self, sections: dict[str, dict[str, object]]) -> None:
         """Write the settings the next start uses (the HTTP port is ours)."""
         sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
+        tokens = sections["http"].get("tokens") or [""]
+        self.headers = {"Authorization": f"Bearer {tokens[0]}"}
         self.config.write_text(to_toml(sections))
 
     @property
@@ -97,14 +99,19 @@ class ControllerProcess:
                 return resp.status, await resp.json()
 
     async def get(self, path: str) -> dict:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
+                                         headers=self.headers) as http:
             async with http.get(self.url + path) as resp:
                 resp.raise_for_status()
                 return await resp.json()
 
     async def request(self, method: str, path: str, body: object = None,
-                      raw: bytes | None = None) -> tuple[int, dict]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+                      raw: bytes | None = None, *, token: str | None = None) -> tuple[int, dict]:
+        """One API call with the lab's token (``token=""`` sends none)."""
+        headers = self.headers if token is None else (
+            {"Authorization": f"Bearer {token}"} if token else {})
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
+                                         headers=headers) as http:
             async with http.request(method, self.url + path, json=body if raw is None else None,
                                     data=raw) as resp:
                 return resp.status, await resp.json(content_type=None)

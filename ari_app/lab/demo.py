@@ -11,8 +11,6 @@ import asyncio
 import json
 import time
 
-import aiohttp
-
 from .scenarios import customer_transferred, specialist_answers
 from .stack import SEATS, Stack
 
@@ -28,9 +26,7 @@ def title(text: str) -> None:
 
 
 async def show_board(lab: Stack) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(lab.controller.url + "/api/seats") as resp:
-            board = await resp.json()
+    board = await lab.controller.get("/api/seats")
     for seat in board["seats"]:
         reason = f" ({seat['paused_reason']})" if seat["paused_reason"] else ""
         print(f"      seat {seat['agent_id']}: {'ready' if seat['ready'] else 'not ready'}"

@@ -135,7 +135,8 @@ class Stack:
         assert self.redis is not None and self.ami_relay is not None
         return lab_settings(ami_port=self.ami_relay.port, ami_secret=self.keys.ami,
                             ari_port=self.ports.pbx_http, ari_password=self.keys.ari,
-                            redis_url=self.redis.url, wrapup=LAB_WRAPUP, overrides=overrides)
+                            redis_url=self.redis.url, wrapup=LAB_WRAPUP,
+                            api_token=self.keys.api_token, overrides=overrides)
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
         """Start the controller (again), with ``overrides`` of the lab settings."""

@@ -1,0 +1,72 @@
+"""``/metrics`` in the Prometheus text format, from the controller's state.
+
+Written by hand (a handful of gauges and one histogram) rather than pulling
+in a client library: every figure is read at scrape time from the board,
+the connections and the callback store.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+
+
+class Histogram:
+    """A cumulative histogram (seconds) in Prometheus' sense."""
+
+    def __init__(self, buckets: tuple[float, ...]) -> None:
+        self.buckets = buckets
+        self.counts = [0] * (len(buckets) + 1)
+        self.total = 0.0
+        self.n = 0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.buckets, value)] += 1
+        self.total += value
+        self.n += 1
+
+    def lines(self, name: str) -> list[str]:
+        out, running = [], 0
+        for bound, count in zip(self.buckets, self.counts):
+            running += count
+            out.append(f'{name}_bucket{{le="{bound}"}} {running}')
+        out.append(f'{name}_bucket{{le="+Inf"}} {self.n}')
+        out.append(f"{name}_sum {self.total:.9f}")
+        out.append(f"{name}_count {self.n}")
+        return out
+
+
+DECISION_SECONDS = Histogram((0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05))
+
+
+def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
+           sla: Counter, connections: dict[str, bool], routes: Counter) -> str:
+    lines = [
+        "# HELP datadesk_seats Desk seats by activity.",
+        "# TYPE datadesk_seats gauge",
+    ]
+    for activity in ("ready", "ringing", "in-call", "on-hold", "wrap-up", "paused",
+                     "logged-out", "unregistered"):
+        lines.append(f'datadesk_seats{{activity="{activity}"}} {seats_by_activity.get(activity, 0)}')
+    lines += ["# HELP datadesk_waiting_callers Live callers waiting in the desk queue.",
+              "# TYPE datadesk_waiting_callers gauge", f"datadesk_waiting_callers {waiting}"]
+    if open_callbacks is not None:
+        lines += ["# HELP datadesk_open_callbacks Callbacks not yet finished.",
+                  "# TYPE datadesk_open_callbacks gauge",
+                  f"datadesk_open_callbacks {open_callbacks}"]
+    lines += ["# HELP datadesk_callbacks_sla_total Callbacks whose first attempt met or "
+              "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
+    for result in ("met", "breached"):
+        lines.append(f'datadesk_callbacks_sla_total{{result="{result}"}} {sla.get(result, 0)}')
+    lines += ["# HELP datadesk_connection_up 1 when the link is up.",
+              "# TYPE datadesk_connection_up gauge"]
+    for name, up in connections.items():
+        lines.append(f'datadesk_connection_up{{link="{name}"}} {1 if up else 0}')
+    lines += ["# HELP datadesk_routes_total Routing decisions by route (since start).",
+              "# TYPE datadesk_routes_total counter"]
+    for route, count in sorted(routes.items()):
+        lines.append(f'datadesk_routes_total{{route="{route}"}} {count}')
+    lines += ["# HELP datadesk_decision_seconds Time to take one routing decision.",
+              "# TYPE datadesk_decision_seconds histogram"]
+    lines += DECISION_SECONDS.lines("datadesk_decision_seconds")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,118 @@
+"""The API's OpenAPI 3.1 document, served at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+_ERROR = {"type": "object", "required": ["error"],
+          "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_CALLBACK = {
+    "type": "object",
+    "required": ["id", "number", "status", "deadline", "attempts"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^cb[0-9]+$"},
+        "number": {"type": "string", "pattern": "^[0-9]+$"},
+        "topic": {"type": "string"}, "note": {"type": "string"}, "agent": {"type": "string"},
+        "source": {"type": "string", "enum": ["api", "ivr"]},
+        "status": {"type": "string",
+                   "enum": ["open", "dialling", "done", "failed", "cancelled", "served"]},
+        "reason": {"type": "string"}, "created": _TIME, "deadline": _TIME, "due": _TIME,
+        "attempts": {"type": "integer", "minimum": 0},
+        "last_outcome": {"type": "string"}, "sla": {"type": "string", "enum": ["", "met", "breached"]},
+        "first_dialled": _TIME, "answered_at": _TIME,
+    },
+}
+_SEAT = {
+    "type": "object",
+    "properties": {
+        "agent_id": {"type": "string"}, "interface": {"type": "string"},
+        "registered": {"type": ["boolean", "null"]}, "in_queue": {"type": "boolean"},
+        "paused": {"type": "boolean"}, "paused_reason": {"type": "string"},
+        "state": {"type": "string"}, "in_call": {"type": "boolean"},
+        "in_wrapup": {"type": "boolean"}, "ready": {"type": "boolean"},
+        "activity": {"type": "string"}, "changed_at": {"type": "number"},
+        "last_call": {"type": "number", "description": "end of the last queue call (Unix s)"},
+        "wrapup": {"type": "integer", "description": "wrap-up seconds"},
+    },
+}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "malformed request", 401: "missing or wrong bearer token",
+            404: "no such callback", 409: "the callback has already ended",
+            422: "a field was refused (the body says which and why)"}
+    return {str(c): _json(_ERROR, text[c]) for c in codes}
+
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Data desk controller", "version": "0.1.0",
+             "description": "Seat presence of the data desk and callbacks within the SLA."},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                   "schemas": {"Callback": _CALLBACK, "Seat": _SEAT, "Error": _ERROR}},
+    "security": [{"bearer": []}],
+    "paths": {
+        "/healthz": {"get": {
+            "summary": "Can the controller route? (no token needed)", "security": [],
+            "responses": {"200": _json({"type": "object"}, "AMI in sync and ARI app held"),
+                          "503": _json({"type": "object"}, "not ready: which link is down")}}},
+        "/api/seats": {"get": {
+            "summary": "The live board",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "queue": {"type": "string"}, "synced": {"type": "boolean"},
+                "desk": {"type": "string", "enum": ["free", "busy", "closed"]},
+                "open": {"type": "boolean"},
+                "seats": {"type": "array", "items": {"$ref": "#/components/schemas/Seat"}}}},
+                "the board"), **_errors(401)}}},
+        "/api/callbacks": {
+            "post": {
+                "summary": "Register a callback (one unfinished callback per number)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["number"], "additionalProperties": False,
+                    "properties": {
+                        "number": {"type": "string", "maxLength": 40,
+                                   "description": "mainland mobile or fixed-line number"},
+                        "topic": {"type": "string", "description": "a topic name, e.g. wlan"},
+                        "note": {"type": "string", "maxLength": 500},
+                        "agent": {"type": "string", "maxLength": 32}}}}}},
+                "responses": {
+                    "201": _json({"type": "object", "properties": {
+                        "created": {"type": "boolean"}, "message": {"type": "string"},
+                        "callback": {"$ref": "#/components/schemas/Callback"}}}, "registered"),
+                    "200": _json({"type": "object"}, "the number's open callback was updated"),
+                    **_errors(400, 401, 422)}},
+            "get": {
+                "summary": "Unfinished callbacks, earliest deadline first",
+                "parameters": [
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "open": {"type": "integer"},
+                    "callbacks": {"type": "array",
+                                  "items": {"$ref": "#/components/schemas/Callback"}}}},
+                    "the list"), **_errors(400, 401)}}},
+        "/api/callbacks/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "get": {"summary": "One callback with every attempt",
+                    "responses": {"200": _json({"type": "object", "properties": {
+                        "callback": {"$ref": "#/components/schemas/Callback"},
+                        "attempts": {"type": "array", "items": {"type": "object"}},
+                        "history": {"type": "array", "items": {"type": "object"}}}},
+                        "the callback"), **_errors(401, 404)}},
+            "delete": {"summary": "Cancel a callback",
+                       "responses": {"200": _json({"type": "object"}, "cancelled"),
+                                     **_errors(401, 404, 409)}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics",
+                             "responses": {"200": {"description": "text exposition format",
+                                                   "content": {"text/plain": {}}},
+                                           **_errors(401)}}},
+        "/api/openapi.json": {"get": {"summary": "This document",
+                                      "responses": {"200": _json({"type": "object"}, "OpenAPI"),
+                                                    **_errors(401)}}},
+    },
+}
