@@ -98,6 +98,31 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from .checkconfig import check, check_live
+
+    root = Path(__file__).resolve().parents[1]
+    conf = Path(args.asterisk_conf or root / "asterisk-conf")
+    dialplan = Path(args.dialplan or root / "dialplan")
+    path = args.config or os.environ.get("DATADESK_CONFIG")
+    try:
+        settings = load_settings(Path(path) if path else None)
+    except SettingsError as exc:
+        print(f"settings: {exc}")
+        return 1
+    problems = check(conf, dialplan, settings, allow_public=args.allow_public)
+    if args.live:
+        secret = os.environ.get("DATADESK_ADMIN_AMI_SECRET", "")
+        problems += check_live(settings.ami.host, args.ami_port or settings.ami.port,
+                               args.ami_user, secret, settings)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"ok: {conf} + {dialplan} agree with the settings"
+              + (" (and Asterisk reloaded them)" if args.live else ""))
+    return 1 if problems else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .lab.demo import main as demo_main
 
@@ -120,6 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     cbs.add_argument("id", nargs="?")
     cbs.add_argument("--json", action="store_true")
     cbs.set_defaults(func=cmd_callbacks)
+    chk = sub.add_parser("check-config", help="check asterisk-conf/, dialplan/ and settings")
+    chk.add_argument("--asterisk-conf", help="default: the shipped asterisk-conf/")
+    chk.add_argument("--dialplan", help="default: the shipped dialplan/")
+    chk.add_argument("--allow-public", action="store_true",
+                     help="accept AMI/ARI/HTTP bound beyond loopback")
+    chk.add_argument("--live", action="store_true",
+                     help="reload a running Asterisk and read the desk back over AMI "
+                          "(admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
+    chk.add_argument("--ami-user", default="admin")
+    chk.add_argument("--ami-port", type=int)
+    chk.set_defaults(func=cmd_check_config)
     demo = sub.add_parser("demo", help="bring up the lab stack and play the demo scenario")
     demo.add_argument("--keep", action="store_true", help="keep the stack up at the end")
     demo.set_defaults(func=cmd_demo)

@@ -174,8 +174,49 @@ def _section(cls: type, name: str, raw: Any) -> Any:
     return cls(**{k: _coerce(f"[{name}] {k}", hints[k], v) for k, v in raw.items()})
 
 
+def _line_of(text: str, message: str) -> int | None:
+    """The line of the file that the message's ``[section] key`` names."""
+    if not message.startswith("["):
+        return None
+    section, _, rest = message[1:].partition("]")
+    words = rest.strip().split(":")[0].split()
+    key = words[0] if words else ""
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            if inside and key:
+                break
+            inside = stripped.strip("[] ") == section
+            if inside and not key:
+                return number
+            continue
+        if inside and key and stripped.split("=")[0].strip() == key:
+            return number
+    return None
+
+
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from ``path`` (may be None: defaults) and ``env``."""
+    """Read settings from ``path`` (may be None: defaults) and ``env``.
+
+    A ``SettingsError`` names the key and, for a value from the file, its line.
+    """
+    text = ""
+    if path is not None:
+        try:
+            text = Path(path).read_text()
+        except OSError:
+            pass
+    try:
+        return _load(path, env)
+    except SettingsError as exc:
+        line = _line_of(text, str(exc)) if text else None
+        if line is not None:
+            raise SettingsError(f"{path}:{line}: {exc}") from exc
+        raise
+
+
+def _load(path: Path | None, env: Mapping[str, str] | None) -> Settings:
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     if path is not None:

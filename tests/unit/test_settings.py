@@ -50,3 +50,16 @@ def test_bad_domain_values_name_the_section(tmp_path, text, named):
     with pytest.raises(SettingsError) as err:
         load_settings(f, env={})
     assert named in str(err.value)
+
+
+def test_errors_give_the_line_of_the_bad_value(tmp_path):
+    f = tmp_path / "d.toml"
+    f.write_text('[ami]\nport = 5038\n\n[calendar]\ntimezone = "Asia/Shanghai"\n'
+                 'hours = "25:00-22:00"\n')
+    with pytest.raises(SettingsError) as err:
+        load_settings(f, env={})
+    assert f"{f}:" in str(err.value) and "hours" in str(err.value)
+    f.write_text('[ami]\nport = 5038\nsecrt = "x"\n')
+    with pytest.raises(SettingsError) as err:
+        load_settings(f, env={})
+    assert str(err.value).startswith(f"{f}:3: [ami] secrt")

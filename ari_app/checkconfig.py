@@ -1,0 +1,210 @@
+"""``datadesk check-config``: do asterisk-conf/, dialplan/ and the settings agree?
+
+One line per problem, ``where: what``; exit status 1 if there is any. With
+``--live`` it also asks a running Asterisk to reload the configuration and
+reads it back over AMI, so syntax errors are Asterisk's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from pathlib import Path
+
+from .asterisk.conffile import ConfigFile
+from .settings import Settings
+
+# What the controller's AMI user must be able to do, and no more.
+AMI_READ = {"system", "call", "agent"}
+AMI_WRITE = {"agent", "originate", "reporting"}
+# Contexts the controller sends channels to, and the dialplan's own entries.
+CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-seat",
+            "desk-out-of-scope", "desk-callback", "desk-callback-agent",
+            "desk-callback-customer", "desk-callback-answered", "seat-phone")
+FEATURE_CODES = ("*861", "*862", "_*863X", "*864")
+
+
+def _loopback(value: str) -> bool:
+    host = value.split(":")[0].strip("[]") if value.count(":") <= 1 else value
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _extensions(conf: ConfigFile) -> dict[str, dict[str, int]]:
+    """context -> {extension: line} of extensions that run (hints aside)."""
+    out: dict[str, dict[str, int]] = {}
+    for section in conf.sections:
+        exts = out.setdefault(section.name, {})
+        for key, value, line in section.options:
+            parts = [p.strip() for p in value.split(",")]
+            if key == "exten" and len(parts) > 1 and parts[1] != "hint":
+                exts.setdefault(parts[0], line)
+    return out
+
+
+def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
+          allow_public: bool = False) -> list[str]:
+    problems: list[str] = []
+    etc = conf_dir
+    pjsip = ConfigFile(etc / "pjsip.conf", etc)
+    queues = ConfigFile(etc / "queues.conf", etc)
+    manager = ConfigFile(etc / "manager.conf", etc)
+    http = ConfigFile(etc / "http.conf", etc)
+    ari = ConfigFile(etc / "ari.conf", etc)
+    # The dialplan lives in dialplan/ and is included as <etc>/dialplan/*.conf.
+    extensions = ConfigFile(etc / "extensions.conf", etc)
+    if not (etc / "dialplan").exists():
+        extensions = ConfigFile(etc / "extensions.conf", etc)
+        for path in sorted(dialplan_dir.glob("*.conf")):
+            extensions.sections += ConfigFile(path, dialplan_dir.parent).sections
+        extensions.missing_includes = [m for m in extensions.missing_includes
+                                       if "dialplan/" not in m]
+    for conf in (pjsip, queues, manager, http, ari, extensions):
+        if not conf.path.exists():
+            problems.append(f"{conf.path.name}: missing")
+        problems += conf.missing_includes
+
+    # Seats: endpoints that can log in, reachable by transfer.
+    endpoints, aors = pjsip.objects("endpoint"), pjsip.objects("aor")
+    plan = _extensions(extensions)
+    for seat in settings.desk.seats:
+        endpoint = endpoints.get(seat)
+        if endpoint is None:
+            problems.append(f"pjsip.conf: seat {seat} is not a PJSIP endpoint")
+            continue
+        if seat not in aors:
+            problems.append(f"pjsip.conf: seat {seat} has no aor (its phone cannot register)")
+        context = endpoint.get("context") or ""
+        if context not in plan:
+            problems.append(f"{endpoint.where('context')}: seat {seat} uses context "
+                            f"{context!r}, which the dialplan does not define")
+        elif not set(FEATURE_CODES) <= set(plan[context]) and context != "seat-phone":
+            problems.append(f"{endpoint.where('context')}: seat {seat} cannot dial the "
+                            "desk feature codes from its context")
+        if seat not in plan.get("desk-transfer", {}):
+            problems.append(f"dialplan: seat {seat} has no transfer number in [desk-transfer]")
+
+    # The desk queue.
+    desk = queues.named(settings.desk.queue)
+    if not desk:
+        problems.append(f"queues.conf: no queue [{settings.desk.queue}]")
+    else:
+        q = desk[-1]
+        if (q.get("ringinuse") or "yes").lower() not in ("no", "false", "0"):
+            problems.append(f"{q.where('ringinuse')}: ringinuse must be no (a seat in a call "
+                            "must not be rung)")
+        wrapup = q.get("wrapuptime") or "0"
+        if wrapup.isdigit() and int(wrapup) != settings.desk.wrapup:
+            problems.append(f"{q.where('wrapuptime')}: wrapuptime {wrapup} differs from the "
+                            f"controller's [desk] wrapup {settings.desk.wrapup}")
+        members = [(v.split(",")[0].strip(), n) for v, n in q.all("member")]
+        static = {m.split("/", 1)[-1] for m, _ in members}
+        for member, line in members:
+            if member.split("/", 1)[-1] not in settings.desk.seats:
+                problems.append(f"{q.file}:{line}: queue member {member} is not a desk seat")
+        if members:
+            for seat in settings.desk.seats:
+                if seat not in static:
+                    problems.append(f"{q.where()}: seat {seat} is missing from the desk queue")
+
+    # The dialplan entries the controller relies on.
+    for context in CONTEXTS:
+        if context not in plan:
+            problems.append(f"dialplan: context [{context}] is missing")
+    transfer = plan.get("desk-transfer", {})
+    if "8600" not in transfer:
+        problems.append("dialplan: the desk number 8600 is missing from [desk-transfer]")
+    hints = [v for s in extensions.named("desk-transfer") for k, v, _ in s.options
+             if k == "exten" and v.replace(" ", "").startswith("8600,hint,")]
+    if not any(h.split(",", 2)[2].strip() == settings.desk.lamp_device for h in hints):
+        problems.append(f"dialplan: no hint of 8600 on {settings.desk.lamp_device} (the desk lamp)")
+    for code in FEATURE_CODES:
+        if code not in plan.get("seat-phone", {}):
+            problems.append(f"dialplan: feature code {code} is missing from [seat-phone]")
+
+    # AMI: the controller's user, least privilege, loopback.
+    general = (manager.named("general") or [None])[-1]
+    if general is None or (general.get("enabled") or "no").lower() != "yes":
+        problems.append("manager.conf: AMI is not enabled")
+    elif not allow_public and not _loopback(general.get("bindaddr") or "0.0.0.0"):
+        problems.append(f"{general.where('bindaddr')}: AMI bound to "
+                        f"{general.get('bindaddr') or '0.0.0.0'}, not loopback")
+    users = manager.named(settings.ami.username)
+    if not users:
+        problems.append(f"manager.conf: no AMI user [{settings.ami.username}] for the controller")
+    else:
+        user = users[-1]
+        for key, needed in (("read", AMI_READ), ("write", AMI_WRITE)):
+            have = {c.strip() for c in (user.get(key) or "").split(",") if c.strip()}
+            if "all" in have or have - needed:
+                problems.append(f"{user.where(key)}: AMI user {settings.ami.username} has "
+                                f"{key}={','.join(sorted(have))}; it needs "
+                                f"{','.join(sorted(needed))} and no more")
+            elif needed - have:
+                problems.append(f"{user.where(key)}: AMI user {settings.ami.username} lacks "
+                                f"{key} class(es) {','.join(sorted(needed - have))}")
+
+    # HTTP/ARI: loopback, the controller's user.
+    hgeneral = (http.named("general") or [None])[-1]
+    if hgeneral is not None and not allow_public and \
+            not _loopback(hgeneral.get("bindaddr") or "0.0.0.0"):
+        problems.append(f"{hgeneral.where('bindaddr')}: HTTP/ARI bound to "
+                        f"{hgeneral.get('bindaddr') or '0.0.0.0'}, not loopback")
+    if not ari.named(settings.ari.username):
+        problems.append(f"ari.conf: no ARI user [{settings.ari.username}] for the controller")
+    if not allow_public and not _loopback(settings.http.host):
+        problems.append(f"settings [http] host {settings.http.host} is not loopback "
+                        "(use --allow-public if a proxy guards it)")
+    return problems
+
+
+async def _live(host: str, port: int, username: str, secret: str,
+                settings: Settings) -> list[str]:
+    from .asterisk.ami import AmiClient, AmiError
+
+    problems: list[str] = []
+    ami = AmiClient(host, port, username, secret, name="check-config", max_backoff=1)
+    ami.start()
+    try:
+        try:
+            await ami.wait_ready(5)
+        except asyncio.TimeoutError:
+            return [f"live: cannot reach or log in to AMI at {host}:{port} as {username}"]
+
+        async def cli(command: str) -> str:
+            reply = await ami.command({"Action": "Command", "Command": command}, timeout=15)
+            output = reply.get("Output", "")
+            return "\n".join(output) if isinstance(output, list) else str(output)
+
+        try:
+            for module in ("res_pjsip.so", "app_queue.so", "pbx_config.so", "manager"):
+                await cli(f"module reload {module}")
+            pjsip = await cli("pjsip show endpoints")
+            dialplan = await cli("dialplan show desk-transfer")
+            queue = await cli(f"queue show {settings.desk.queue}")
+        except AmiError as exc:
+            return [f"live: Asterisk refused the check ({exc}); the AMI user needs "
+                    "write=command,system"]
+        for seat in settings.desk.seats:
+            if not re.search(rf"Endpoint:\s+{re.escape(seat)}[/\s]", pjsip):
+                problems.append(f"live: Asterisk has no PJSIP endpoint {seat} after reload")
+        if "'8600'" not in dialplan:
+            problems.append("live: Asterisk's [desk-transfer] has no 8600 after reload")
+        if not queue.startswith(settings.desk.queue):
+            problems.append(f"live: Asterisk has no queue {settings.desk.queue} after reload")
+    finally:
+        await ami.stop()
+    return problems
+
+
+def check_live(host: str, port: int, username: str, secret: str,
+               settings: Settings) -> list[str]:
+    """Reload the running Asterisk and read the desk back over AMI (CLI output),
+    so that what Asterisk itself makes of the files is checked.
+
+    (pyst2's manager was the first choice for this one-shot tool, but with
+    Asterisk 22 it keeps only the last ``Output:`` line of a Command.)"""
+    return asyncio.run(_live(host, port, username, secret, settings))
