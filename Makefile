@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := debootstrap redis-server
+APT_PACKAGES := debootstrap redis-server chromium
 
 .PHONY: demo test unit deps system venv tree clean
 

@@ -6,6 +6,7 @@ AMI, ARI and Redis are tied to the application's lifetime with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -28,7 +29,9 @@ from .settings import (Settings, build_calendar, build_numbers, build_policy, bu
 from .store.callbacks import CallbackStore
 from .store.redis_ import RedisStore
 from .web import callbacks as callbacks_api
+from .store.stats import DeskStats
 from .web import metrics as metrics_
+from .web import wallboard
 from .web.auth import TOKENS, require_token
 from .web.openapi import DOCUMENT
 
@@ -47,6 +50,8 @@ class Controller:
                              settings.ari.app)
         self.store = RedisStore(settings.redis.url)
         self.calendar = build_calendar(settings.calendar)
+        self.stats = DeskStats(self.store.client, self.calendar.zone)
+        self.changed = asyncio.Event()
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         policy = build_policy(settings)
@@ -56,19 +61,40 @@ class Controller:
                                           build_numbers(cb), topics, policy.sla)
         self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
                              build_retry(cb), agent_wait=cb.agent_wait,
-                             customer_ring=cb.customer_ring, lease=cb.lease)
+                             customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats)
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
         capture = CallbackCapture(self.ari, self.callbacks, prompts=Prompts(language=cb.language),
                                   clock=utcnow)
         self.stasis = DeskStasis(self.ari, self.board, self.calendar, topics, policy,
-                                 queue_wait=settings.desk.queue_wait, record=self.store.record,
+                                 queue_wait=settings.desk.queue_wait, record=self.record,
                                  capture=capture, can_store=lambda: self.store.up is not False)
+
+        self.ami.on_event("AgentComplete", self._on_agent_complete)
 
     def _board_changed(self, _seat) -> None:
         self.lamp.refresh()
         self.dialer.wake()
+        self.changed.set()
+        self.changed.clear()
+
+    async def record(self, kind: str, fields: dict[str, str]) -> None:
+        """The event log, and today's transfer figures."""
+        await self.store.record(kind, fields)
+        if kind == "route":
+            await self.stats.transfer(fields.get("caller", ""))
+
+    def _on_agent_complete(self, msg) -> None:
+        """A live desk call ended: count it and its talk time."""
+        if msg.get("Queue") != self.board.queue or msg.get("Channel", "").startswith("Local/"):
+            return
+        talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
+
+        async def count() -> None:
+            await self.stats.add("answered")
+            await self.stats.add("talk_seconds", talk)
+        asyncio.get_running_loop().create_task(count())
 
     async def start(self) -> None:
         self.store.start()
@@ -160,4 +186,7 @@ def init_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/seats", seats)
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/metrics", metrics)
+    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller)
+    app[wallboard.CHANGED] = controller.changed
+    wallboard.add_routes(app)
     return app

@@ -38,6 +38,7 @@ from .desk.board import Board
 from .desk.calendar import ServiceCalendar
 from .desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
 from .store.callbacks import CallbackStore
+from .store.stats import DeskStats
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,13 @@ class Dialer:
     def __init__(self, ami: AmiClient, ari: AriClient, store: CallbackStore, board: Board,
                  calendar: ServiceCalendar, policy: RetryPolicy, *,
                  agent_wait: int = 30, customer_ring: int = 30, lease: float = 90.0,
-                 tick: float = 1.0, clock: Callable[[], float] = time.time) -> None:
+                 tick: float = 1.0, clock: Callable[[], float] = time.time,
+                 stats: DeskStats | None = None) -> None:
         self.ami, self.ari, self.store, self.board = ami, ari, store, board
         self.calendar, self.policy = calendar, policy
         self.agent_wait, self.customer_ring = agent_wait, customer_ring
         self.lease, self.tick, self.clock = lease, tick, clock
+        self.stats = stats
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leader = False
         self.sla: Counter[str] = Counter()   # met / breached, since start
@@ -229,6 +232,11 @@ class Dialer:
             answered_at=answered_at, event=event, now=now)
         if sla and stored not in ("stale", "missing"):
             self.sla[sla] += 1
+            if self.stats is not None:
+                await self.stats.add(f"sla_{sla}")
+        if outcome.reached_customer and stored not in ("stale", "missing") and \
+                self.stats is not None:
+            await self.stats.add("callbacks_made")
         log.info("callback %s: attempt %s %s -> %s (%s)", cb["id"], cb["fence"], outcome.value,
                  stored, nxt.reason, extra={"callback": cb["id"]})
         self.wake()

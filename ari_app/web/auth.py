@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 OPEN_PATHS = frozenset({"/healthz"})
+# A browser's EventSource cannot send headers: these take ?access_token= too.
+QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events"})
 TOKENS = web.AppKey("api_tokens", tuple)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,6 +35,8 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
+    if not header and request.path in QUERY_TOKEN_PATHS:
+        scheme, presented = "bearer", request.query.get("access_token", "")
     if scheme.lower() != "bearer" or not presented or \
             not _valid(presented.strip(), request.app[TOKENS]):
         return web.json_response({"error": "a valid bearer token is required"}, status=401,
