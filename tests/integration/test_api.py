@@ -77,3 +77,11 @@ async def test_operator_cli_tables_and_json(lab):
     assert code == 0 and f"{cb_id} cancelled" in out
     code, out = await _cli(lab, "callbacks", "cancel", cb_id)
     assert code == 1 and "already ended" in out
+
+
+async def test_oversize_body_is_refused_and_nothing_stored(lab):
+    big = b'{"number": "13800138404", "note": "' + b"x" * 70_000 + b'"}'
+    status, _ = await lab.controller.request("POST", "/api/callbacks", raw=big)
+    assert status == 413
+    _, listing = await lab.controller.request("GET", "/api/callbacks")
+    assert all(cb["number"] != "13800138404" for cb in listing["callbacks"])
