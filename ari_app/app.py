@@ -175,8 +175,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def init_app(settings: Settings) -> web.Application:
-    # 64 KiB bodies at most: a callback request is a few hundred bytes.
-    app = web.Application(client_max_size=64 * 1024, middlewares=[require_token])
+    app = web.Application(client_max_size=callbacks_api.MAX_BODY, middlewares=[require_token])
     app[TOKENS] = tuple(settings.http.tokens)
     controller = app[CONTROLLER] = Controller(settings)
     app[callbacks_api.SERVICE] = controller.callbacks

@@ -86,7 +86,22 @@ redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fenc
 return redis.call('HGETALL', key)
 """
 
-_FINISH = """
+# Shared by the scripts that end a callback: out of every queue, and the
+# number free for a new request.
+_RETIRE = """
+local function retire(P, key, id)
+  redis.call('ZREM', P .. ':waiting', id)
+  redis.call('ZREM', P .. ':ready', id)
+  redis.call('ZREM', P .. ':open', id)
+  redis.call('ZREM', P .. ':leases', id)
+  local number = redis.call('HGET', key, 'number')
+  if redis.call('GET', P .. ':number:' .. number) == id then
+    redis.call('DEL', P .. ':number:' .. number)
+  end
+end
+"""
+
+_FINISH = _RETIRE + """
 -- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
 --       first_dialled, answered_at, event
 local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -113,20 +128,14 @@ if status == 'open' then
   redis.call('HSET', key, 'due', due)
   redis.call('ZADD', P .. ':waiting', due, id)
 else
-  redis.call('ZREM', P .. ':waiting', id)
-  redis.call('ZREM', P .. ':ready', id)
-  redis.call('ZREM', P .. ':open', id)
-  local number = redis.call('HGET', key, 'number')
-  if redis.call('GET', P .. ':number:' .. number) == id then
-    redis.call('DEL', P .. ':number:' .. number)
-  end
+  retire(P, key, id)
 end
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', ARGV[13], 'at', now, 'fence', fence,
            'outcome', outcome, 'status', status, 'reason', reason)
 return status
 """
 
-_END = """
+_END = _RETIRE + """
 -- Cancel or mark served, unless already finished. ARGV: P, id, now, status, reason, only_open
 local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local key = P .. ':' .. id
@@ -135,13 +144,7 @@ if not current then return 'missing' end
 if current ~= 'open' and current ~= 'dialling' then return 'ended:' .. current end
 if ARGV[6] == '1' and current ~= 'open' then return 'busy:' .. current end
 redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
-redis.call('ZREM', P .. ':waiting', id)
-redis.call('ZREM', P .. ':ready', id)
-redis.call('ZREM', P .. ':open', id)
-local number = redis.call('HGET', key, 'number')
-if redis.call('GET', P .. ':number:' .. number) == id then
-  redis.call('DEL', P .. ':number:' .. number)
-end
+retire(P, key, id)
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', status, 'at', now, 'reason', reason)
 return status
 """

@@ -18,6 +18,8 @@ from aiohttp import web
 from ..callbacks import CallbacksService, RequestError
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
+# Request bodies: a callback request is a few hundred bytes.
+MAX_BODY = 64 * 1024
 _ID = re.compile(r"^cb[0-9]{1,12}$")
 
 
@@ -52,6 +54,8 @@ async def create(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     try:
         body = await request.json()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"the body is larger than {MAX_BODY} bytes")
     except (json.JSONDecodeError, UnicodeDecodeError):
         return _error(400, "the body must be a JSON object")
     if not isinstance(body, dict):
