@@ -175,7 +175,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def init_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=callbacks_api.MAX_BODY, middlewares=[require_token])
+    app = web.Application(client_max_size=callbacks_api.MAX_BODY,
+                          middlewares=[require_token, callbacks_api.store_unavailable])
     app[TOKENS] = tuple(settings.http.tokens)
     controller = app[CONTROLLER] = Controller(settings)
     app[callbacks_api.SERVICE] = controller.callbacks

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from ..callbacks import CallbacksService
 from ..desk.numbers import InvalidNumber
 from .ari_ import AriClient, AriError
@@ -108,8 +110,16 @@ class CallbackCapture:
                 await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
                                  interruptible=False)
                 return None
-            accepted = await self.service.request(number=number, topic=topic, source="ivr",
-                                                  now=self.clock())
+            try:
+                accepted = await self.service.request(number=number, topic=topic,
+                                                      source="ivr", now=self.clock())
+            except (RedisError, OSError) as exc:
+                log.error("callback for %s NOT stored: the callback store is unavailable (%s); "
+                          "the caller was told to call again", number, exc,
+                          extra={"call": channel_id})
+                await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
+                                 interruptible=False)
+                return None
             cb_id = accepted.id
             log.info("callback %s %s for %s (topic %s, deadline %s)", accepted.id,
                      "stored" if accepted.created else "updated", number, topic or "-",

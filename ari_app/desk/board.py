@@ -60,9 +60,12 @@ class Seat:
         """Would the desk queue ring this seat right now?
 
         Mirrors app_queue (and ``QUEUE_MEMBER(desk,ready)``): logged in, not
-        paused, device free, not in a call and not in wrap-up.
+        paused, device free, not in a call and not in wrap-up. A phone known
+        to be unregistered is not ready even before its device state says so
+        (Asterisk reports the contact's removal first).
         """
         return (self.in_queue and not self.paused and not self.in_call
+                and self.registered is not False
                 and self.state in _FREE and not self.in_wrapup(now))
 
     def activity(self, now: float) -> str:

@@ -159,6 +159,11 @@ async def main(*, keep: bool = False) -> int:
         await run(lab)
         if keep:
             title("Stack kept up; Ctrl-C to stop it")
+            token = lab.keys.api_token
+            print(f"  wallboard: {lab.controller.url}/wallboard?access_token={token}")
+            print(f"  API:       curl -H 'Authorization: Bearer {token}' "
+                  f"{lab.controller.url}/api/seats")
+            print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:

@@ -14,6 +14,7 @@ import re
 from datetime import datetime, timezone
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from ..callbacks import CallbacksService, RequestError
 
@@ -117,6 +118,18 @@ async def cancel(request: web.Request) -> web.Response:
     if status != "cancelled":
         return _error(409, f"the callback has already ended ({status.split(':')[-1]})")
     return web.json_response({"callback": present(await service.store.get(cb_id))})
+
+
+@web.middleware
+async def store_unavailable(request: web.Request, handler) -> web.StreamResponse:
+    """Redis away: say so (503) rather than fail obscurely; nothing half-written."""
+    try:
+        return await handler(request)
+    except (RedisError, OSError) as exc:
+        if not request.path.startswith("/api/callbacks"):
+            raise
+        return _error(503, f"the callback store is unavailable ({type(exc).__name__}); "
+                           "nothing was recorded, try again shortly")
 
 
 def add_routes(app: web.Application) -> None:

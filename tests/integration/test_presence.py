@@ -158,10 +158,10 @@ async def test_lamp_follows_the_desk_free_busy_closed(lab_seats):
         await wait_lamp(lab, "Unavailable")
         transfer = await customer_transferred(lab, customer="13800138103")
         assert transfer.route == "callback"
-        routed = [e for e in transfer.events if e.get("Event") == "VarSet"
-                  and e.get("Channel") == transfer.customer_channel
-                  and e.get("Variable") == "DESK_CALLBACK_REASON"]
-        assert routed and routed[-1]["Value"].startswith("desk closed")
+        reason = await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "VarSet" and m.get("Channel") == transfer.customer_channel
+            and m.get("Variable") == "DESK_CALLBACK_REASON", timeout=5)
+        assert reason["Value"].startswith("desk closed")
     finally:
         await lab.start_controller()
     await wait_lamp(lab, "Idle")

@@ -122,3 +122,9 @@ def test_desk_status_for_the_lamp():
     assert desk_status(board(ready("8601")), CAL, NOON) is DeskStatus.FREE
     assert desk_status(board(ready("8601", paused=True)), CAL, NOON) is DeskStatus.BUSY
     assert desk_status(board(ready("8601")), CAL, NOON.replace(hour=22)) is DeskStatus.CLOSED
+
+
+def test_a_seat_whose_phone_unregistered_is_not_ready_even_before_its_device_state_says_so():
+    seat = ready("8601", registered=False)  # device state still NOT_INUSE
+    assert route(board(seat)).route is Route.CALLBACK
+    assert seat.activity(NOON.timestamp()) == "unregistered"

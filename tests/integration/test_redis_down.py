@@ -1,0 +1,44 @@
+"""Redis goes away and comes back: live routing goes on, callbacks are refused
+loudly while it is down, and what was stored before survives (AOF)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ari_app.lab.scenarios import customer_transferred, specialist_answers
+
+
+async def test_redis_down_then_back(lab):
+    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                 "Interface": "PJSIP/8601", "Paused": "true", "Reason": "x"})
+    status, kept = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "13800138601", "topic": "wlan"})
+    assert status == 201
+    # Keep it undialled: every seat paused.
+    for seat in ("8602", "8603", "8604", "8605", "8606"):
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    await asyncio.sleep(1.5)  # AOF everysec: the write is on disk
+    await lab.redis.stop()
+    try:
+        status, body = await lab.controller.request(
+            "POST", "/api/callbacks", {"number": "13800138602"})
+        assert status == 503 and "unavailable" in body["error"]
+        # Live transfers still route on the board in memory.
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": "PJSIP/8603", "Paused": "false"})
+        await asyncio.sleep(0.5)
+        transfer = await customer_transferred(lab, customer="13800138603")
+        assert transfer.route == "queue"
+        _, seat = await specialist_answers(lab, transfer)
+        assert seat.startswith("PJSIP/8603-")
+    finally:
+        await lab.redis.start()
+    for _ in range(50):
+        status, body = await lab.controller.request("GET", f"/api/callbacks/{kept['callback']['id']}")
+        if status == 200:
+            break
+        await asyncio.sleep(0.2)
+    assert status == 200 and body["callback"]["number"] == "13800138601"
+    assert body["callback"]["status"] in ("open", "dialling")
