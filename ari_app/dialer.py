@@ -28,7 +28,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
 
 from panoramisk.message import Message
 

@@ -260,9 +260,7 @@ def build_topics(s: TopicSettings) -> TopicCatalogue:
         raise SettingsError(f"[topics] {exc}") from exc
 
 
-def build_policy(settings: Settings) -> "RoutingPolicy":
-    
-    from .desk.routing import NamedUnavailable, RoutingPolicy
+def build_policy(settings: Settings) -> RoutingPolicy:
     try:
         named = NamedUnavailable(settings.desk.named_unavailable)
     except ValueError as exc:

@@ -15,10 +15,6 @@ from ari_app.lab.scenarios import customer_transferred, specialist_answers
 from ari_app.lab.stack import SEATS
 
 
-def _events(transfer, name):
-    return [e for e in transfer.events if e.get("Event") == name]
-
-
 async def pause(lab, seats, reason="break"):
     for seat in seats:
         await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
