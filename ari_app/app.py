@@ -24,6 +24,7 @@ from .desk.routing import desk_status
 from .asterisk.capture import CallbackCapture, Prompts
 from .callbacks import CallbacksService
 from .dialer import Dialer
+from .leader import Leadership
 from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
                        build_topics)
 from .store.callbacks import CallbackStore
@@ -54,6 +55,9 @@ class Controller:
         self.changed = asyncio.Event()
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
+        self.leadership = Leadership(self.callbacks_store_take, self.callbacks_store_resign)
+        self.ari.holding.clear()  # held only while leading
+        self.leadership.on_change(self.ari.hold)
         policy = build_policy(settings)
         topics = build_topics(settings.topics)
         cb = settings.callbacks
@@ -61,7 +65,8 @@ class Controller:
                                           build_numbers(cb), topics, policy.sla)
         self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
                              build_retry(cb), agent_wait=cb.agent_wait,
-                             customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats)
+                             customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
+                             leading=lambda: self.leadership.is_leader)
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
@@ -96,7 +101,14 @@ class Controller:
             await self.stats.add("talk_seconds", talk)
         asyncio.get_running_loop().create_task(count())
 
+    async def callbacks_store_take(self, key: str, owner: str, ttl: float) -> bool:
+        return await self.callbacks.store.take_lead(key, owner, ttl)
+
+    async def callbacks_store_resign(self, key: str, owner: str) -> None:
+        await self.callbacks.store.resign(key, owner)
+
     async def start(self) -> None:
+        self.leadership.start()
         self.store.start()
         self.ami.start()
         self.ari.start()
@@ -104,6 +116,7 @@ class Controller:
         self.dialer.start()
 
     async def stop(self) -> None:
+        await self.leadership.stop()
         await self.dialer.stop()
         await self.lamp.stop()
         await self.ari.stop()
@@ -112,6 +125,7 @@ class Controller:
 
     def health(self) -> dict:
         return {
+            "role": "leader" if self.leadership.is_leader else "standby",
             "ami": "ready" if self.ami.ready.is_set() else "down",
             "ari": "connected" if self.ari.connected.is_set() else "down",
             "redis": {True: "up", False: "down", None: "unknown"}[self.store.up],
@@ -130,10 +144,12 @@ async def _controller_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the controller can route (AMI in sync and ARI app held), else 503."""
+    """200 when the controller does its part: AMI in sync, and, for the leader,
+    the ARI application held (a standby replica is healthy without it)."""
     controller = request.app[CONTROLLER]
     health = controller.health()
-    ok = health["ami"] == "ready" and health["ari"] == "connected" and health["board"] == "in-sync"
+    ok = health["ami"] == "ready" and health["board"] == "in-sync" and (
+        health["role"] == "standby" or health["ari"] == "connected")
     return web.json_response({"ok": ok, **health}, status=200 if ok else 503)
 
 

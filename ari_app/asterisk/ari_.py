@@ -49,6 +49,9 @@ class AriClient:
         self._tasks: set[asyncio.Task] = set()
         self.connected = asyncio.Event()
         self.connects = 0
+        # The websocket (the application) is held only while this is set.
+        self.holding = asyncio.Event()
+        self.holding.set()
 
     def on_event(self, event_type: str, handler: EventHandler) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
@@ -85,6 +88,14 @@ class AriClient:
         if self._ws is not None:
             await self._ws.close()
 
+    async def hold(self, hold: bool) -> None:
+        """Hold the application (connect the websocket) or let it go."""
+        if hold:
+            self.holding.set()
+        else:
+            self.holding.clear()
+            await self.drop()
+
     async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                       body: Any = None) -> Any:
         """One REST call; returns the decoded JSON body (None for 204)."""
@@ -112,6 +123,7 @@ class AriClient:
         url = self.base.replace("http", "ws", 1) + "/events"
         params = {"app": self.app, "subscribeAll": "false"}
         while True:
+            await self.holding.wait()
             try:
                 assert self._session is not None
                 async with self._session.ws_connect(url, params=params, heartbeat=10,
@@ -130,6 +142,10 @@ class AriClient:
                             self._dispatch(msg.data)
                         elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
                             break
+                if not self.holding.is_set():
+                    log.info("ARI: application '%s' released", self.app)
+                    backoff = 0.2
+                    continue
                 log.warning("ARI: websocket of '%s' closed; reconnecting", self.app)
             except asyncio.CancelledError:
                 raise

@@ -82,7 +82,8 @@ class ControllerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    async def start(self, *, wait_healthy: bool = True, timeout: float = 30) -> None:
+    async def start(self, *, wait_healthy: bool = True, timeout: float = 30,
+                    role: str = "leader") -> None:
         with step("starting the controller"):
             out = self.log.open("ab")
             self.process = await asyncio.create_subprocess_exec(
@@ -91,7 +92,7 @@ class ControllerProcess:
                 start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
             out.close()
             if wait_healthy:
-                await asyncio.wait_for(self.wait_healthy(), timeout)
+                await asyncio.wait_for(self.wait_healthy(role), timeout)
 
     async def health(self) -> tuple[int, dict]:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
@@ -116,13 +117,15 @@ class ControllerProcess:
                                     data=raw) as resp:
                 return resp.status, await resp.json(content_type=None)
 
-    async def wait_healthy(self) -> dict:
+    async def wait_healthy(self, role: str = "leader") -> dict:
+        """Wait until healthy in ``role`` (a leader also holds the ARI application)."""
         while True:
             if self.process is None or self.process.returncode is not None:
                 raise RuntimeError(f"controller exited; log:\n{self.tail()}")
             try:
                 status, body = await self.health()
-                if status == 200:
+                if status == 200 and body.get("role") == role and (
+                        role == "standby" or body.get("ari") == "connected"):
                     return body
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 pass

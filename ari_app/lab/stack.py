@@ -153,6 +153,13 @@ class Stack:
         await self.controller.start()
         return self.controller
 
+    async def second_controller(self) -> ControllerProcess:
+        """Another replica with the same settings (its own HTTP port), standing by."""
+        replica = ControllerProcess(self.controller_settings())
+        self._exit.push_async_callback(replica.stop)
+        await replica.start(role="standby")
+        return replica
+
     async def _stop_controller(self) -> None:
         if self.controller is not None:
             await self.controller.stop()
