@@ -22,12 +22,13 @@ from .asterisk.stasis import DeskStasis
 from .desk.board import Board
 from .desk.routing import desk_status
 from .asterisk.capture import CallbackCapture, Prompts
-from .callbacks import CallbacksService
+from .callbacks import CallbacksService, RequestLimits
 from .dialer import Dialer
 from .leader import Leadership
 from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
                        build_topics)
 from .store.callbacks import CallbackStore
+from .store.limits import RateLimits
 from .store.redis_ import RedisStore
 from .web import callbacks as callbacks_api
 from .store.stats import DeskStats
@@ -61,12 +62,17 @@ class Controller:
         policy = build_policy(settings)
         topics = build_topics(settings.topics)
         cb = settings.callbacks
-        self.callbacks = CallbacksService(CallbackStore(self.store.client), self.calendar,
-                                          build_numbers(cb), topics, policy.sla)
+        limits = RateLimits(self.store.client)
+        self.callbacks = CallbacksService(
+            CallbackStore(self.store.client), self.calendar, build_numbers(cb), topics,
+            policy.sla, limits=limits,
+            request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
         self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
                              build_retry(cb), agent_wait=cb.agent_wait,
                              customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
-                             leading=lambda: self.leadership.is_leader)
+                             leading=lambda: self.leadership.is_leader, limits=limits,
+                             origination_limits=(cb.originations_per_number_day,
+                                                 cb.originations_per_minute))
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)

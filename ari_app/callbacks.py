@@ -17,6 +17,7 @@ from .desk.calendar import ServiceCalendar
 from .desk.numbers import InvalidNumber, NumberPolicy
 from .desk.topics import TopicCatalogue
 from .store.callbacks import CallbackStore
+from .store.limits import RateLimits
 
 _TEXT = re.compile(r"^[^\x00-\x1f\x7f]*$")
 
@@ -27,6 +28,20 @@ class RequestError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class RateLimited(RequestError):
+    """Too many requests (for this number, or in all): try again later."""
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        super().__init__(field, message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    per_number_hour: int = 5
+    per_minute: int = 120
 
 
 @dataclass
@@ -40,8 +55,11 @@ class Accepted:
 
 class CallbacksService:
     def __init__(self, store: CallbackStore, calendar: ServiceCalendar, numbers: NumberPolicy,
-                 topics: TopicCatalogue, sla: timedelta) -> None:
+                 topics: TopicCatalogue, sla: timedelta, *, limits: RateLimits | None = None,
+                 request_limits: RequestLimits = RequestLimits()) -> None:
         self.store = store
+        self.limits = limits
+        self.request_limits = request_limits
         self.calendar = calendar
         self.numbers = numbers
         self.topics = topics
@@ -65,6 +83,15 @@ class CallbacksService:
     async def request(self, *, number: object, topic: object = "", note: object = "",
                       agent: object = "", source: str, now: datetime) -> Accepted:
         clean, topic, note, agent = self.check(number, topic, note, agent)
+        if self.limits is not None:
+            rl = self.request_limits
+            ok, wait = await self.limits.allow("request", clean, rl.per_number_hour, 3600)
+            if not ok:
+                raise RateLimited("number", f"too many callback requests for {clean} this "
+                                            "hour", wait)
+            ok, wait = await self.limits.allow("request", "all", rl.per_minute, 60)
+            if not ok:
+                raise RateLimited("number", "too many callback requests right now", wait)
         deadline = self.calendar.sla_deadline(now, self.sla)
         due = self.calendar.next_opening(now)
         cb_id, created = await self.store.create(

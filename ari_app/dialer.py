@@ -37,6 +37,7 @@ from .desk.board import Board
 from .desk.calendar import ServiceCalendar
 from .desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
 from .store.callbacks import CallbackStore
+from .store.limits import RateLimits
 from .store.stats import DeskStats
 
 log = logging.getLogger(__name__)
@@ -56,13 +57,18 @@ class Dialer:
                  agent_wait: int = 30, customer_ring: int = 30, lease: float = 90.0,
                  tick: float = 1.0, clock: Callable[[], float] = time.time,
                  stats: DeskStats | None = None,
-                 leading: Callable[[], bool] | None = None) -> None:
+                 leading: Callable[[], bool] | None = None,
+                 limits: RateLimits | None = None,
+                 origination_limits: tuple[int, int] = (10, 60)) -> None:
         self.ami, self.ari, self.store, self.board = ami, ari, store, board
         self.calendar, self.policy = calendar, policy
         self.agent_wait, self.customer_ring = agent_wait, customer_ring
         self.lease, self.tick, self.clock = lease, tick, clock
         self.stats = stats
         self._leading = leading
+        self.limits = limits
+        # (per number per day, in all per minute): a toll-fraud guard.
+        self.origination_limits = origination_limits
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leader = False
         self.sla: Counter[str] = Counter()   # met / breached, since start
@@ -174,6 +180,8 @@ class Dialer:
     async def _attempt(self, cb: dict[str, str]) -> None:
         cb_id, fence, number = cb["id"], cb["fence"], cb["number"]
         attempt = f"{cb_id}-{fence}"
+        if not await self._may_originate(cb):
+            return
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
         keeper = asyncio.create_task(self._keep_lease(cb_id, fence))
         log.info("callback %s: attempt %s to %s (deadline %s)", cb_id, fence, number,
@@ -210,6 +218,26 @@ class Dialer:
         finally:
             keeper.cancel()
             self._ends.pop(attempt, None)
+
+    async def _may_originate(self, cb: dict[str, str]) -> bool:
+        """The toll-fraud guard: too many calls to one number, or in all, wait."""
+        if self.limits is None:
+            return True
+        per_number, per_minute = self.origination_limits
+        for subject, limit, window in ((cb["number"], per_number, 86400),
+                                       ("all", per_minute, 60)):
+            ok, wait = await self.limits.allow("originate", subject, limit, window)
+            if not ok:
+                log.warning("callback %s: NOT dialled: origination limit for %s reached "
+                            "(%d per %d s); next try in %d s", cb["id"],
+                            "this number" if subject != "all" else "all numbers", limit,
+                            window, wait, extra={"callback": cb["id"]})
+                await self.store.finish(cb["id"], cb["fence"], status=Status.OPEN.value,
+                                        due=self.clock() + min(wait, 3600),
+                                        reason="origination rate limit reached",
+                                        event="deferred")
+                return False
+        return True
 
     async def _keep_lease(self, cb_id: str, fence: str) -> None:
         while True:

@@ -116,6 +116,12 @@ class CallbackSettings:
     deny: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DENY))
     # Prompt language (Asterisk sounds directory).
     language: str = "en"
+    # Rate limits (0: none): requests per number per hour and in all per
+    # minute; originations per number per day and in all per minute.
+    requests_per_number_hour: int = 5
+    requests_per_minute: int = 120
+    originations_per_number_day: int = 10
+    originations_per_minute: int = 60
 
 
 @dataclass(frozen=True)

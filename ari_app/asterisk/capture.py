@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..callbacks import CallbacksService
+from ..callbacks import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from .ari_ import AriClient, AriError
 
@@ -113,10 +113,9 @@ class CallbackCapture:
             try:
                 accepted = await self.service.request(number=number, topic=topic,
                                                       source="ivr", now=self.clock())
-            except (RedisError, OSError) as exc:
-                log.error("callback for %s NOT stored: the callback store is unavailable (%s); "
-                          "the caller was told to call again", number, exc,
-                          extra={"call": channel_id})
+            except (RedisError, OSError, RequestError) as exc:
+                log.error("callback for %s NOT stored (%s); the caller was told to call again",
+                          number, exc, extra={"call": channel_id})
                 await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
                                  interruptible=False)
                 return None

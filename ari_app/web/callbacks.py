@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from ..callbacks import CallbacksService, RequestError
+from ..callbacks import CallbacksService, RateLimited, RequestError
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
 # Request bodies: a callback request is a few hundred bytes.
@@ -70,6 +70,10 @@ async def create(request: web.Request) -> web.Response:
         accepted = await service.request(
             number=body["number"], topic=body.get("topic", ""), note=body.get("note", ""),
             agent=body.get("agent", ""), source="api", now=datetime.now(timezone.utc))
+    except RateLimited as exc:
+        response = _error(429, str(exc), exc.field)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except RequestError as exc:
         return _error(422, str(exc), exc.field)
     stored = await service.store.get(accepted.id)
