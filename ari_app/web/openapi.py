@@ -111,6 +111,18 @@ DOCUMENT = {
                              "responses": {"200": {"description": "text exposition format",
                                                    "content": {"text/plain": {}}},
                                            **_errors(401)}}},
+        "/api/wallboard": {"get": {
+            "summary": "The wallboard's snapshot: desk, seats, waiting, callbacks, today",
+            "responses": {"200": _json({"type": "object"}, "the snapshot"), **_errors(401)}}},
+        "/api/wallboard/events": {"get": {
+            "summary": "Server-Sent Events: a snapshot every second and on every change; "
+                       "also takes ?access_token=",
+            "responses": {"200": {"description": "text/event-stream",
+                                  "content": {"text/event-stream": {}}}, **_errors(401)}}},
+        "/wallboard": {"get": {
+            "summary": "The wallboard page (HTML); also takes ?access_token=",
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                          **_errors(401)}}},
         "/api/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": _json({"type": "object"}, "OpenAPI"),
                                                     **_errors(401)}}},
