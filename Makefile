@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium
 
-.PHONY: demo test unit deps system venv tree clean
+.PHONY: demo test unit soak deps system venv tree clean
 
 demo: deps tree
 	$(BIN)/datadesk demo
@@ -15,6 +15,10 @@ test: deps tree
 
 unit: venv
 	$(BIN)/pytest tests/unit
+
+# The long soak: 5 minutes of mixed load (the suite runs a 45 s variant).
+soak: deps tree
+	DATADESK_SOAK_SECONDS=300 $(BIN)/pytest -s tests/integration/test_soak.py
 
 deps: system venv
 

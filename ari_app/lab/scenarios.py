@@ -70,3 +70,26 @@ async def specialist_answers(lab: Stack, transfer: Transfer, *, timeout: float =
     pair = await lab.probe.wait_bridged(transfer.customer_channel, "PJSIP/86", timeout=timeout)
     say(f"bridged in Asterisk: {pair[0]} <-> {pair[1]}")
     return pair
+
+
+async def board_mismatches(lab: Stack, seats: tuple[str, ...]) -> list[str]:
+    """Where the controller's board and Asterisk's QueueStatus disagree (empty: equal)."""
+    assert lab.probe is not None and lab.controller is not None
+    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
+    board = {s["agent_id"]: s for s in (await lab.controller.get("/api/seats"))["seats"]}
+    states = {"0": "unknown", "1": "not_inuse", "2": "inuse", "3": "busy", "5": "unavailable",
+              "6": "ringing", "7": "ringinuse", "8": "onhold"}
+    out = []
+    for agent_id in seats:
+        seat, member = board[agent_id], truth.get(agent_id)
+        if seat["in_queue"] != (member is not None):
+            out.append(f"{agent_id}: in_queue {seat['in_queue']} vs Asterisk {member is not None}")
+            continue
+        if member is None:
+            continue
+        for ours, theirs in ((seat["paused"], member["Paused"] == "1"),
+                             (seat["paused_reason"], member["PausedReason"]),
+                             (seat["state"], states.get(member["Status"], member["Status"]))):
+            if ours != theirs:
+                out.append(f"{agent_id}: {ours!r} vs Asterisk {theirs!r}")
+    return out

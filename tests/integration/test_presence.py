@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ari_app.lab.scenarios import customer_transferred, specialist_answers
+from ari_app.lab.scenarios import board_mismatches, customer_transferred, specialist_answers
 from ari_app.lab.stack import SEATS
 
 
@@ -41,17 +41,7 @@ async def feature(lab, seat: str, code: str) -> None:
 
 
 async def assert_board_equals_queuestatus(lab) -> None:
-    truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
-    seats = await board(lab)
-    for agent_id in SEATS:
-        seat = seats[agent_id]
-        member = truth.get(agent_id)
-        assert seat["in_queue"] == (member is not None), agent_id
-        if member is not None:
-            assert seat["paused"] == (member["Paused"] == "1"), agent_id
-            assert seat["paused_reason"] == member["PausedReason"], agent_id
-            assert seat["state"] == {"1": "not_inuse", "2": "inuse", "5": "unavailable",
-                                     "6": "ringing", "0": "unknown"}[member["Status"]], agent_id
+    assert await board_mismatches(lab, SEATS) == []
 
 
 async def lamp(lab) -> str:
