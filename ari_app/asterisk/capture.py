@@ -73,6 +73,32 @@ class CallbackCapture:
         ari.on_event("PlaybackFinished", self._on_playback)
         for gone in ("StasisEnd", "ChannelHangupRequest", "ChannelDestroyed"):
             ari.on_event(gone, self._on_gone)
+        ari.on_connected(self._resume)
+
+    def active(self, channel_id: str) -> bool:
+        """Is a capture already running on this channel (in this process)?"""
+        return channel_id in self._channels
+
+    async def _resume(self, ari: AriClient) -> None:
+        """After the websocket came back: events missed meanwhile are lost, so
+        ask Asterisk which of our playbacks are over, and whether our callers
+        are still there."""
+        for channel_id, ch in list(self._channels.items()):
+            for playback_id, finished in list(ch.finished.items()):
+                try:
+                    await ari.request("GET", f"/playbacks/{playback_id}")
+                except AriError as exc:
+                    if exc.status == 404:
+                        finished.set()
+                except (OSError, asyncio.TimeoutError):
+                    pass
+            try:
+                await ari.request("GET", f"/channels/{AriClient.quote(channel_id)}")
+            except AriError as exc:
+                if exc.status == 404:
+                    ch.gone.set()
+            except (OSError, asyncio.TimeoutError):
+                pass
 
     # -- ARI events -----------------------------------------------------------
     def _on_dtmf(self, event: dict[str, Any]) -> None:

@@ -121,6 +121,8 @@ class DeskStasis:
     async def on_capture(self, channel: dict[str, Any]) -> None:
         """The caller reached the callback path: capture a callback under ARI."""
         channel_id = channel.get("id", "")
+        if self.capture is not None and self.capture.active(channel_id):
+            return  # already in capture here (found again after a reconnect)
         path = f"/channels/{AriClient.quote(channel_id)}"
         if self.capture is None or not self.can_store():
             log.error("callback capture unavailable for %s (callback store down); the caller "

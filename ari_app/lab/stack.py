@@ -42,6 +42,7 @@ class Stack:
         self.sim: AsteriskInstance | None = None
         self.controller: ControllerProcess | None = None
         self.ami_relay: TcpRelay | None = None
+        self.ari_relay: TcpRelay | None = None
         self.probe: PbxProbe | None = None
         self.phones: Phones | None = None
         self._exit = AsyncExitStack()
@@ -131,10 +132,12 @@ class Stack:
                 await asyncio.sleep(0.2)
 
     def controller_settings(self, overrides: dict | None = None) -> dict:
-        """The controller's settings; its AMI link goes through ``ami_relay``."""
+        """The controller's settings; its AMI and ARI links go through relays
+        that tests can cut."""
         assert self.redis is not None and self.ami_relay is not None
+        assert self.ari_relay is not None
         return lab_settings(ami_port=self.ami_relay.port, ami_secret=self.keys.ami,
-                            ari_port=self.ports.pbx_http, ari_password=self.keys.ari,
+                            ari_port=self.ari_relay.port, ari_password=self.keys.ari,
                             redis_url=self.redis.url, wrapup=LAB_WRAPUP,
                             api_token=self.keys.api_token, overrides=overrides)
 
@@ -144,6 +147,9 @@ class Stack:
             self.ami_relay = TcpRelay(self.ports.pbx_ami)
             await self.ami_relay.start()
             self._exit.push_async_callback(self.ami_relay.stop)
+            self.ari_relay = TcpRelay(self.ports.pbx_http)
+            await self.ari_relay.start()
+            self._exit.push_async_callback(self.ari_relay.stop)
         if self.controller is None:
             self.controller = ControllerProcess(self.controller_settings(overrides))
             self._exit.push_async_callback(self._stop_controller)

@@ -43,3 +43,87 @@ async def test_secrets_never_reach_the_log(lab):
     log = lab.controller.log.read_text()
     for secret in (lab.keys.ami, lab.keys.ari, lab.keys.api_token):
         assert secret not in log
+
+
+async def test_ari_websocket_cut_during_capture_the_same_capture_goes_on(lab):
+    for seat in SEATS:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    transfer = await customer_transferred(lab, customer="13800138903")
+    assert transfer.route == "callback"
+    await asyncio.sleep(1.0)
+    assert lab.ari_relay.cut() >= 1          # the websocket (and any REST link) reset
+    await asyncio.sleep(1.0)                 # reconnected meanwhile
+    await lab.phones.dtmf(transfer.phone_channel, "1")
+    for _ in range(100):
+        _, body = await lab.controller.request("GET", "/api/callbacks")
+        found = [cb for cb in body["callbacks"] if cb["number"] == "13800138903"]
+        if found:
+            break
+        await asyncio.sleep(0.2)
+    assert len(found) == 1 and found[0]["source"] == "ivr"
+    # One capture only: a second session would have stored or updated again.
+    _, history = await lab.controller.request("GET", f"/api/callbacks/{found[0]['id']}")
+    assert [h["event"] for h in history["history"]] == ["created"]
+
+
+async def dials(lab, number: str, since: int) -> int:
+    return sum(1 for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
+               and e.get("DialString") == f"{number}@carrier")
+
+
+async def wait_final(lab, cb_id: str, timeout: float = 60) -> dict:
+    for _ in range(int(timeout * 5)):
+        status, body = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
+        if status == 200 and body["callback"]["status"] not in ("open", "dialling"):
+            return body["callback"]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"callback {cb_id} never finished: {body}")
+
+
+async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(lab):
+    for seat in SEATS:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    numbers = ["13800138911", "13800138912"]
+    ids = []
+    for number in numbers:
+        await lab.phones.on_ring(number, "talk:3")  # each call ends, freeing the one seat
+        status, body = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+        assert status == 201
+        ids.append(body["callback"]["id"])
+    await lab.restart_pbx()
+    await asyncio.wait_for(lab.controller.wait_healthy(), 30)
+    await lab.register_phones()
+    mark = lab.probe.log.mark()
+    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                 "Interface": "PJSIP/8601", "Paused": "false"})
+    for cb_id in ids:
+        record = await wait_final(lab, cb_id)
+        assert record["status"] == "done" and record["attempts"] == 1
+    for number in numbers:
+        assert await dials(lab, number, mark) == 1
+
+
+async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_once(lab):
+    for seat in SEATS[1:]:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    number = "13800138913"
+    await lab.phones.on_ring(number, "answer:3")
+    mark = lab.probe.log.mark()
+    status, body = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status == 201
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialBegin"
+                                 and m.get("DialString") == f"{number}@carrier",
+                                 since=mark, timeout=30)
+    await asyncio.sleep(1.2)     # AOF everysec: the claim is on disk
+    await lab.redis.stop()       # the claim is in flight: the customer's phone rings
+    await lab.redis.start()
+    record = await wait_final(lab, body["callback"]["id"])
+    assert record["status"] == "done" and record["attempts"] == 1
+    assert record["last_outcome"] == "answered"
+    assert await dials(lab, number, mark) == 1
