@@ -79,7 +79,21 @@ class Dialer:
         ami.on_event("DialEnd", self._on_call_event)
         ami.on_event("Hangup", self._on_call_event)
         ami.on_event("AgentConnect", self._on_agent_connect)
+        ami.on_connected(self._after_reconnect)
 
+    async def _after_reconnect(self, _ami: AmiClient) -> None:
+        """Events of attempts in flight may have been lost while AMI was away:
+        an attempt whose channel is gone is ended now (its receipt says how)."""
+        for attempt, future in list(self._ends.items()):
+            if future.done():
+                continue
+            try:
+                await self.ari.request("GET", f"/channels/{AriClient.quote(attempt)}")
+            except AriError as exc:
+                if exc.status == 404 and not future.done():
+                    future.set_result(Message({"Event": "Hangup", "Uniqueid": attempt}))
+            except (OSError, asyncio.TimeoutError):
+                pass
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
@@ -210,11 +224,24 @@ class Dialer:
                 await self._finish(cb, Outcome.AGENT_NO_ANSWER, dialled_at=None)
                 return
             dialled_at = self.clock()  # a seat took it: the customer is being dialled
-            end = await asyncio.wait_for(ends, self.customer_ring + 120)
-            status = end.get("DialStatus", "") if end.get("Event") == "DialEnd" else ""
+            try:
+                end = await asyncio.wait_for(ends, self.customer_ring + 120)
+            except asyncio.TimeoutError:
+                log.warning("callback %s: no end of attempt %s seen; recovery will ask "
+                            "Asterisk when the lease runs out", cb_id, attempt,
+                            extra={"callback": cb_id})
+                return
+            if end.get("Event") == "DialEnd":
+                status, answered_at = end.get("DialStatus", ""), self.clock()
+            else:  # hung up before any DialEnd reached us: the receipt says how it went
+                receipt = await self._receipt(cb_id)
+                status = receipt[1] if receipt and receipt[0] == fence else ""
+                status = "" if status in ("AGENTGONE", "DIALLING") else status
+                answered_at = float(receipt[2]) if status == "ANSWER" and len(receipt) > 2 \
+                    else None
             outcome = Outcome.from_dialstatus(status)
             await self._finish(cb, outcome, dialled_at=dialled_at,
-                               answered_at=self.clock() if outcome is Outcome.ANSWERED else None)
+                               answered_at=answered_at if outcome is Outcome.ANSWERED else None)
         finally:
             keeper.cancel()
             self._ends.pop(attempt, None)

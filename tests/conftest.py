@@ -13,6 +13,25 @@ import pytest_asyncio
 from ari_app.lab.stack import SEATS, FRONTLINE, Stack
 
 
+FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report(request):
+    """``report("...")``: a measured figure, shown at the end of the run."""
+    def add(text: str) -> None:
+        FIGURES.append(f"{request.node.name}: {text}")
+        print(text)
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("figures measured in this run")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/integration/" in str(item.fspath):

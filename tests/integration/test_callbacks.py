@@ -171,7 +171,7 @@ async def test_no_answer_then_answered_on_the_retry(one_seat):
     assert len(customer_dials(lab, number, mark)) == 2
 
 
-async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(one_seat):
+async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(report, one_seat):
     lab = one_seat
     number = "13800138303"
     await lab.phones.on_ring(number, "answer:3")  # rings 3 s: the kill lands while it rings
@@ -192,7 +192,7 @@ async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(on
     assert len(customer_dials(lab, number, mark)) == 1
     await lab.probe.hangup_all()
     body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=40)
-    print(f"callback recovered {time.monotonic() - killed_at:.1f} s after the kill")
+    report(f"callback recovered {time.monotonic() - killed_at:.1f} s after the kill")
     assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 1
     assert body["callback"]["last_outcome"] == "answered"
     assert len(customer_dials(lab, number, mark)) == 1

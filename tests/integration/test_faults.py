@@ -9,7 +9,7 @@ from ari_app.lab.scenarios import customer_transferred
 from ari_app.lab.stack import SEATS
 
 
-async def test_controller_killed_during_capture_the_caller_is_picked_up_again(lab):
+async def test_controller_killed_during_capture_the_caller_is_picked_up_again(report, lab):
     for seat in SEATS:
         await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
                                      "Interface": f"PJSIP/{seat}", "Paused": "true",
@@ -32,7 +32,7 @@ async def test_controller_killed_during_capture_the_caller_is_picked_up_again(la
         await asyncio.sleep(0.2)
     else:
         raise AssertionError(f"no callback stored after the restart: {body}")
-    print(f"caller served again {time.monotonic() - killed:.1f} s after the SIGKILL")
+    report(f"caller served again {time.monotonic() - killed:.1f} s after the SIGKILL")
 
 
 async def test_secrets_never_reach_the_log(lab):
@@ -82,7 +82,7 @@ async def wait_final(lab, cb_id: str, timeout: float = 60) -> dict:
     raise AssertionError(f"callback {cb_id} never finished: {body}")
 
 
-async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(lab):
+async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(report, lab):
     for seat in SEATS:
         await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
                                      "Interface": f"PJSIP/{seat}", "Paused": "true",
@@ -94,8 +94,11 @@ async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(lab)
         status, body = await lab.controller.request("POST", "/api/callbacks", {"number": number})
         assert status == 201
         ids.append(body["callback"]["id"])
+    started = time.monotonic()
     await lab.restart_pbx()
     await asyncio.wait_for(lab.controller.wait_healthy(), 30)
+    report(f"Asterisk restarted; controller back in sync {time.monotonic() - started:.1f} s "
+           "after the restart began")
     await lab.register_phones()
     mark = lab.probe.log.mark()
     await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
@@ -107,7 +110,7 @@ async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(lab)
         assert await dials(lab, number, mark) == 1
 
 
-async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_once(lab):
+async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_once(report, lab):
     for seat in SEATS[1:]:
         await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
                                      "Interface": f"PJSIP/{seat}", "Paused": "true",
@@ -121,9 +124,37 @@ async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_onc
                                  and m.get("DialString") == f"{number}@carrier",
                                  since=mark, timeout=30)
     await asyncio.sleep(1.2)     # AOF everysec: the claim is on disk
+    started = time.monotonic()
     await lab.redis.stop()       # the claim is in flight: the customer's phone rings
     await lab.redis.start()
     record = await wait_final(lab, body["callback"]["id"])
+    report(f"Redis restarted mid-claim; callback recorded done {time.monotonic() - started:.1f} s "
+           f"later; dials={await dials(lab, number, mark)}")
     assert record["status"] == "done" and record["attempts"] == 1
     assert record["last_outcome"] == "answered"
     assert await dials(lab, number, mark) == 1
+
+
+async def test_ami_cut_while_a_callback_rings_the_customer_it_is_recorded_once(report, lab):
+    for seat in SEATS[1:]:
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    number = "13800138914"
+    await lab.phones.on_ring(number, "talk:3")
+    mark = lab.probe.log.mark()
+    status, body = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status == 201
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialBegin"
+                                 and m.get("DialString") == f"{number}@carrier",
+                                 since=mark, timeout=30)
+    lab.ami_relay.accepting = False
+    lab.ami_relay.cut()              # the answer and the hang-up happen while AMI is away
+    await asyncio.sleep(6)
+    lab.ami_relay.accepting = True
+    started = time.monotonic()
+    record = await wait_final(lab, body["callback"]["id"], timeout=30)
+    report(f"AMI cut during a callback; recorded {record['status']} "
+           f"{time.monotonic() - started:.1f} s after the link came back")
+    assert record["status"] == "done" and record["last_outcome"] == "answered"
+    assert record["attempts"] == 1 and await dials(lab, number, mark) == 1

@@ -52,7 +52,7 @@ async def send(lab, path, method, value, query, raw) -> int:
             return resp.status
 
 
-async def test_fuzz_every_documented_operation_without_a_5xx(lab):
+async def test_fuzz_every_documented_operation_without_a_5xx(report, lab):
     statuses: Counter = Counter()
     cases = []
 
@@ -69,7 +69,7 @@ async def test_fuzz_every_documented_operation_without_a_5xx(lab):
         status = await send(lab, path, method, value, query, raw)
         statuses[status] += 1
         assert status < 500, (path, method, value, query, raw[:200])
-    print(f"fuzzed {sum(statuses.values())} requests: {dict(sorted(statuses.items()))}, 5xx=0")
+    report(f"fuzzed {sum(statuses.values())} requests: {dict(sorted(statuses.items()))}, 5xx=0")
     _, listing = await lab.controller.request("GET", "/api/callbacks?limit=1000")
     for cb in listing["callbacks"]:
         assert cb["number"].isdigit()

@@ -69,12 +69,12 @@ async def lab_seats(lab):
     await lab.log_in_seats()
 
 
-async def test_a_seat_phone_unregisters_and_the_board_says_so_within_2_s(lab_seats):
+async def test_a_seat_phone_unregisters_and_the_board_says_so_within_2_s(report, lab_seats):
     lab = lab_seats
     await wait_board(lab, lambda b: b["8605"]["registered"] is True)
     await lab.sim.rx("pjsip send unregister phone-8605")
     seats, waited = await wait_board(lab, lambda b: b["8605"]["registered"] is False, timeout=2)
-    print(f"unregistered seen on the board after {waited * 1000:.0f} ms")
+    report(f"unregistered seen on the board after {waited * 1000:.0f} ms")
     assert seats["8605"]["activity"] == "unregistered" and not seats["8605"]["ready"]
     await lab.sim.rx("pjsip send register phone-8605")
     await wait_board(lab, lambda b: b["8605"]["registered"] is True and b["8605"]["ready"])
@@ -191,7 +191,7 @@ async def test_caller_waits_at_most_queue_wait_then_goes_to_the_callback_path(la
         await lab.start_controller()
 
 
-async def test_board_equals_queuestatus_after_the_ami_link_is_cut(lab_seats):
+async def test_board_equals_queuestatus_after_the_ami_link_is_cut(report, lab_seats):
     lab = lab_seats
     lab.ami_relay.accepting = False
     assert lab.ami_relay.cut() >= 1
@@ -213,7 +213,7 @@ async def test_board_equals_queuestatus_after_the_ami_link_is_cut(lab_seats):
     lab.ami_relay.accepting = True
     started = time.monotonic()
     await lab.controller.wait_healthy()
-    print(f"AMI link back and board resynced in {time.monotonic() - started:.2f} s")
+    report(f"AMI link back and board resynced in {time.monotonic() - started:.2f} s")
     await assert_board_equals_queuestatus(lab)
     seats = await board(lab)
     assert seats["8604"]["paused_reason"] == "meeting" and not seats["8606"]["in_queue"]

@@ -10,7 +10,7 @@ from ari_app.lab.scenarios import customer_transferred, specialist_answers
 from ari_app.lab.stack import SEATS
 
 
-async def test_leader_killed_the_standby_takes_over_and_dials_once(lab):
+async def test_leader_killed_the_standby_takes_over_and_dials_once(report, lab):
     a = lab.controller
     b = await lab.second_controller()
     try:
@@ -28,7 +28,7 @@ async def test_leader_killed_the_standby_takes_over_and_dials_once(lab):
         killed = time.monotonic()
         await asyncio.wait_for(b.wait_healthy("leader"), 20)
         took_over = time.monotonic() - killed
-        print(f"standby took over {took_over:.1f} s after the leader's SIGKILL")
+        report(f"standby took over {took_over:.1f} s after the leader's SIGKILL")
         assert took_over < 10
 
         # The new leader routes live transfers itself (two seats free: the

@@ -25,7 +25,7 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-async def test_soak(lab):
+async def test_soak(report, lab):
     rng = random.Random(20261129)
     pid = lab.controller.process.pid
     rss_start = rss_kib(pid)
@@ -107,7 +107,7 @@ async def test_soak(lab):
     rss_end = rss_kib(pid)
     dialled = sum(1 for e in lab.probe.log.since(mark) if e.get("Event") == "DialBegin"
                   and e.get("DialString", "").endswith("@carrier"))
-    print(f"soak {SECONDS:.0f} s: {placed} customer calls placed, {len(accepted)} callbacks "
+    report(f"soak {SECONDS:.0f} s: {placed} customer calls placed, {len(accepted)} callbacks "
           f"accepted, {dialled} callback dials; lost={lost} duplicates={duplicates} "
           f"5xx={server_errors}; board vs QueueStatus: {mismatches or 'equal'}; controller RSS "
           f"{rss_start} KiB at start, {rss_end} KiB at end")

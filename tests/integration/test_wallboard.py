@@ -25,7 +25,7 @@ async def wait_page(browser: Browser, expression: str, expected, timeout: float)
         await asyncio.sleep(0.05)
 
 
-async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(lab):
+async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(report, lab):
     for seat in ("8601", "8602", "8603", "8604", "8605", "8606"):
         # Keep the callback waiting on the board: nobody free to dial it.
         await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
@@ -42,7 +42,7 @@ async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(lab)
                                      "Interface": "PJSIP/8602", "Paused": "true",
                                      "Reason": "training"})
         waited = await wait_page(browser, SEAT_STATE % "8602", "paused|training", timeout=2)
-        print(f"wallboard showed the pause {waited * 1000:.0f} ms after Asterisk took it")
+        report(f"wallboard showed the pause {waited * 1000:.0f} ms after Asterisk took it")
         lamp = await browser.evaluate("document.getElementById('lamp').textContent")
         assert lamp == "busy"
         rows = await browser.evaluate(
