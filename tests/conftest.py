@@ -67,11 +67,23 @@ async def _settle(lab: Stack) -> None:
         await asyncio.sleep(0.1)
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest_asyncio.fixture
-async def lab(stack: Stack):
-    """The stack, settled, with the controller running."""
+async def lab(stack: Stack, request):
+    """The stack, settled, with the controller running. When the test fails,
+    the end of the controller's log is printed with the failure."""
     if stack.controller is None or stack.controller.process.returncode is not None:
         await stack.start_controller()
     await _settle(stack)
     await stack.controller.wait_healthy()
     yield stack
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed and stack.controller is not None:
+        lines = stack.controller.log.read_text(errors="replace").splitlines()
+        print("--- the controller's log, last 40 lines ---", *lines[-40:], sep="\n")

@@ -162,9 +162,14 @@ class Stack:
     async def second_controller(self) -> ControllerProcess:
         """Another replica with the same settings (its own HTTP port), standing by."""
         replica = ControllerProcess(self.controller_settings())
-        self._exit.push_async_callback(replica.stop)
+        self._exit.push_async_callback(self._stop_replica, replica)
         await replica.start(role="standby")
         return replica
+
+    async def _stop_replica(self, replica: ControllerProcess) -> None:
+        await replica.stop()
+        if not self.keep:
+            replica.remove()
 
     async def _stop_controller(self) -> None:
         if self.controller is not None:

@@ -10,6 +10,7 @@ callback per number: a repeat request updates it and says so),
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timezone
 
@@ -17,6 +18,8 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from ..callbacks import CallbacksService, RateLimited, RequestError
+
+log = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
 # Request bodies: a callback request is a few hundred bytes.
@@ -132,6 +135,8 @@ async def store_unavailable(request: web.Request, handler) -> web.StreamResponse
     except (RedisError, OSError) as exc:
         if not request.path.startswith("/api/callbacks"):
             raise
+        log.warning("%s %s answered 503: the callback store is unavailable: %s: %s",
+                    request.method, request.path, type(exc).__name__, exc)
         return _error(503, f"the callback store is unavailable ({type(exc).__name__}); "
                            "nothing was recorded, try again shortly")
 
