@@ -75,7 +75,7 @@ class CallbacksService:
         if not isinstance(topic, str) or (topic and self.topics.by_name(topic) is None):
             raise RequestError("topic", f"unknown topic {topic!r}")
         for name, value, limit in (("note", note, 500), ("agent", agent, 32)):
-            if not isinstance(value, str) or len(value) > limit or not _TEXT.match(value):
+            if not isinstance(value, str) or len(value) > limit or not _TEXT.fullmatch(value):
                 raise RequestError(name, f"expected text of at most {limit} characters "
                                          "without control characters")
         return clean, topic, note, agent

@@ -33,7 +33,7 @@ class Span:
         text = text.strip()
         if text.lower() == "closed":
             return None
-        m = _SPAN.match(text)
+        m = _SPAN.fullmatch(text)
         if not m:
             raise CalendarError(f"hours {text!r}: expected HH:MM-HH:MM or 'closed'")
         start = time(int(m[1]), int(m[2]))

@@ -103,7 +103,7 @@ async def listing(request: web.Request) -> web.Response:
 async def show(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     cb_id = request.match_info["id"]
-    if not _ID.match(cb_id):
+    if not _ID.fullmatch(cb_id):
         return _error(404, "no such callback")
     cb = await service.store.get(cb_id)
     if cb is None:
@@ -117,7 +117,7 @@ async def show(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     cb_id = request.match_info["id"]
-    if not _ID.match(cb_id):
+    if not _ID.fullmatch(cb_id):
         return _error(404, "no such callback")
     status = await service.store.cancel(cb_id, reason="cancelled by request")
     if status == "missing":

@@ -1,8 +1,14 @@
 """Values that reach Asterisk: AMI framing, Stasis arguments, config edits."""
 
+from datetime import timedelta
+
 import pytest
 
 from ari_app.asterisk.ami import check_header_value
+from ari_app.callbacks import CallbacksService, RequestError
+from ari_app.desk.calendar import ServiceCalendar
+from ari_app.desk.numbers import NumberPolicy
+from ari_app.desk.topics import TopicCatalogue
 from ari_app.asterisk.stasis import parse_args
 from ari_app.lab.confedit import set_option
 
@@ -43,3 +49,20 @@ def test_set_option_handles_templates_and_missing_keys():
                                                       "sip:127.0.0.1:5070")
     with pytest.raises(KeyError):
         set_option(text, "carrier", "bind", "x")
+
+
+@pytest.mark.parametrize("args", [["route", "8601\n", "", ""], ["route", "desk", "21\n", ""],
+                                  ["route", "desk", "", "1001\n"]])
+def test_a_trailing_newline_never_passes_as_plain_text(args):
+    # "$" in a regular expression matches before a final newline.
+    target, topic, transferer = parse_args(args)
+    assert "\n" not in target + topic + transferer
+
+
+@pytest.mark.parametrize("field", ["note", "agent"])
+def test_a_callback_request_with_a_trailing_newline_is_refused(field):
+    service = CallbacksService(None, ServiceCalendar.build(), NumberPolicy(), TopicCatalogue(),
+                               timedelta(minutes=60))
+    with pytest.raises(RequestError) as refused:
+        service.check("13800138000", **{field: "1001\n"})
+    assert refused.value.field == field
