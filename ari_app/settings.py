@@ -65,7 +65,7 @@ class DeskSettings:
     # The desk queue's wrapuptime (queues.conf); AMI does not report it.
     wrapup: int = 15
     # Seconds a transferred caller may wait in the desk queue before the
-    # callback path (set per call as DESK_QUEUE_WAIT).
+    # callback path (the dialplan global DESK_QUEUE_WAIT, set at every ARI connect).
     queue_wait: int = 120
     # A transfer to a named specialist who is not ready: "group" or "callback".
     named_unavailable: str = "group"

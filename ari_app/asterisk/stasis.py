@@ -1,9 +1,14 @@
 """The desk's ARI application: the transferred caller enters, a route leaves.
 
 The dialplan runs ``Stasis(datadesk,route,<target>,<topic>,<transferer>)``.
-The controller decides with the desk's routing rule, sets what the dialplan
-needs on the channel (``DESK_ROUTE``, ``DESK_QUEUE_WAIT``, ...) and sends the
-channel on with ``continue`` to the dialplan context of the route. Whatever
+The controller decides with the desk's routing rule and sends the channel on
+with ``continue`` to the dialplan context of the route. A live caller's
+route (queue, named seat) is named by the extension it continues at, so the
+``continue`` is the only REST call on the caller's path; informative
+variables (the topic's name) follow it. The callback and out-of-scope paths
+get their variables (``DESK_ROUTE``, ``DESK_CALLBACK_REASON``, ...) first.
+The queue wait is the dialplan global ``DESK_QUEUE_WAIT``, set from the
+settings at every ARI connect. Whatever
 goes wrong here (a REST error, a slow Redis) the caller is sent on: to the
 decided route if possible, else to the dialplan's own fallback. Never dead air.
 """
@@ -32,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Where each route continues in the dialplan (dialplan/30-desk.conf).
 DIALPLAN = {
-    Route.QUEUE: ("desk-queue", "s"),
+    Route.QUEUE: ("desk-queue", "queue"),
     Route.SEAT: ("desk-seat", None),  # extension = the agent ID
     Route.CALLBACK: ("desk-callback", "s"),
     Route.OUT_OF_SCOPE: ("desk-out-of-scope", "s"),
@@ -54,9 +59,9 @@ def parse_args(args: list[Any]) -> tuple[str, str, str]:
     """
     def arg(i: int) -> str:
         return args[i] if len(args) > i and isinstance(args[i], str) else ""
-    target = arg(1) if _AGENT_ID.match(arg(1)) else GROUP
-    topic = arg(2) if _TOPIC.match(arg(2)) else ""
-    transferer = arg(3) if _AGENT_ID.match(arg(3)) else ""
+    target = arg(1) if _AGENT_ID.fullmatch(arg(1)) else GROUP
+    topic = arg(2) if _TOPIC.fullmatch(arg(2)) else ""
+    transferer = arg(3) if _AGENT_ID.fullmatch(arg(3)) else ""
     return target, topic, transferer
 
 
@@ -145,8 +150,6 @@ class DeskStasis:
 
     def _variables(self, decision: Decision) -> dict[str, str]:
         out = {"DESK_ROUTE": decision.route.value}
-        if decision.route in (Route.QUEUE, Route.SEAT):
-            out["DESK_QUEUE_WAIT"] = str(self.queue_wait)
         if decision.route is Route.CALLBACK:
             out["DESK_CALLBACK_REASON"] = decision.reason
             if decision.deadline is not None:
@@ -159,12 +162,17 @@ class DeskStasis:
         context, exten = DIALPLAN[decision.route]
         exten = exten or decision.seat or "s"
         path = f"/channels/{AriClient.quote(channel_id)}"
+        variables = self._variables(decision)
+        live = decision.route in (Route.QUEUE, Route.SEAT)
+        if live:  # the dialplan sets DESK_ROUTE from the extension
+            variables.pop("DESK_ROUTE")
         try:
-            await asyncio.gather(*(
-                self.ari.request("POST", path + "/variable", params={"variable": k, "value": v})
-                for k, v in self._variables(decision).items()))
+            if not live:
+                await self._set_variables(path, variables)
             await self.ari.request("POST", path + "/continue",
                                    params={"context": context, "extension": exten, "priority": "1"})
+            if live and variables:
+                self._background(self._set_variables(path, variables, quiet=True))
         except (AriError, OSError, asyncio.TimeoutError) as exc:
             if getattr(exc, "status", None) == 404:
                 log.info("ARI: channel %s left before it could be routed", channel_id)
@@ -178,8 +186,26 @@ class DeskStasis:
                 except (AriError, OSError, asyncio.TimeoutError) as again:
                     log.error("ARI: channel %s stuck in the application: %s", channel_id, again)
 
+    async def _set_variables(self, path: str, variables: dict[str, str], *,
+                             quiet: bool = False) -> None:
+        try:
+            await asyncio.gather(*(
+                self.ari.request("POST", path + "/variable", params={"variable": k, "value": v})
+                for k, v in variables.items()))
+        except (AriError, OSError, asyncio.TimeoutError) as exc:
+            if not quiet:
+                raise
+            log.info("ARI: %s not set on %s: %s", ", ".join(variables), path, exc)
+
     async def reconcile(self, ari: AriClient) -> None:
-        """After a (re)connect, route channels that were left in the application."""
+        """After a (re)connect: the queue wait from the settings, and channels
+        that were left in the application routed."""
+        try:
+            await ari.request("POST", "/asterisk/variable",
+                              params={"variable": "DESK_QUEUE_WAIT", "value": str(self.queue_wait)})
+        except (AriError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("ARI: cannot set DESK_QUEUE_WAIT to %s s (the dialplan's value stays): "
+                        "%s", self.queue_wait, exc)
         try:
             channels = await ari.request("GET", "/channels")
         except (AriError, OSError, asyncio.TimeoutError) as exc:

@@ -78,6 +78,8 @@ def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
     files["manager.conf"] = set_option(files["manager.conf"], "general", "port",
                                        str(ports.pbx_ami))
     files["manager.conf"] = set_option(files["manager.conf"], "datadesk", "secret", keys.ami)
+    # Asterisk's own time on every event: benchmarks time call flows with it.
+    files["manager.conf"] = set_option(files["manager.conf"], "general", "timestampevents", "yes")
     files["manager.conf"] += (
         f"\n; TEST-ONLY user added by the lab to read Asterisk's own state.\n"
         f"[{HARNESS_AMI_USER}]\nsecret = {keys.harness_ami}\n"

@@ -31,8 +31,11 @@ SEATS = ("8601", "8602", "8603", "8604", "8605", "8606")
 
 
 class Stack:
-    def __init__(self, *, controller: bool = True) -> None:
+    def __init__(self, *, controller: bool = True, relays: bool = True) -> None:
+        """``relays=False``: the controller talks to Asterisk directly (benchmarks),
+        not through the relays that fault tests cut."""
         self.with_controller = controller
+        self.with_relays = relays
         self.ports = Ports(pbx_sip=free_port(), pbx_ami=free_port(), pbx_http=free_port(),
                            pbx_rtp=free_range(), sim_sip=free_port(), sim_ami=free_port(),
                            sim_rtp=free_range())
@@ -134,16 +137,20 @@ class Stack:
     def controller_settings(self, overrides: dict | None = None) -> dict:
         """The controller's settings; its AMI and ARI links go through relays
         that tests can cut."""
-        assert self.redis is not None and self.ami_relay is not None
-        assert self.ari_relay is not None
-        return lab_settings(ami_port=self.ami_relay.port, ami_secret=self.keys.ami,
-                            ari_port=self.ari_relay.port, ari_password=self.keys.ari,
+        assert self.redis is not None
+        if self.with_relays:
+            assert self.ami_relay is not None and self.ari_relay is not None
+            ami_port, ari_port = self.ami_relay.port, self.ari_relay.port
+        else:
+            ami_port, ari_port = self.ports.pbx_ami, self.ports.pbx_http
+        return lab_settings(ami_port=ami_port, ami_secret=self.keys.ami,
+                            ari_port=ari_port, ari_password=self.keys.ari,
                             redis_url=self.redis.url, wrapup=LAB_WRAPUP,
                             api_token=self.keys.api_token, overrides=overrides)
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
         """Start the controller (again), with ``overrides`` of the lab settings."""
-        if self.ami_relay is None:
+        if self.ami_relay is None and self.with_relays:
             self.ami_relay = TcpRelay(self.ports.pbx_ami)
             await self.ami_relay.start()
             self._exit.push_async_callback(self.ami_relay.stop)
