@@ -108,12 +108,12 @@ class DeskStasis:
             await self._continue(channel_id, Decision(Route.FALLBACK, "unknown entry"))
             return
         decision, target, transferer = self.decide(args)
+        await self._continue(channel_id, decision)  # the caller first, the log line after
         caller = channel.get("caller", {}).get("number", "")
         log.info("route %s caller=%s target=%s topic=%s transferer=%s -> %s (%s)",
                  channel.get("name"), caller, target,
                  decision.topic.name if decision.topic else "-", transferer or "-",
                  decision.route.value, decision.reason, extra={"call": channel_id})
-        await self._continue(channel_id, decision)
         if self.record is not None:
             self._background(self.record("route", {
                 "call": channel_id, "channel": channel.get("name", ""), "caller": caller,
