@@ -73,6 +73,8 @@ class Dialer:
         self.leader = False
         self.sla: Counter[str] = Counter()   # met / breached, since start
         self.active: dict[str, asyncio.Task] = {}      # callback id -> attempt task
+        # Attempts whose seat has answered: that seat is off the ready list already.
+        self.seated: set[str] = set()
         self._ends: dict[str, asyncio.Future] = {}     # attempt channel id -> its end event
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
@@ -177,7 +179,8 @@ class Dialer:
             return
         if self.board.waiting:
             return  # live callers first: never let a callback jump the queue
-        free = len(self.board.ready_seats(now)) - len(self.active)
+        # Each attempt still looking for a seat will take one of the ready ones.
+        free = len(self.board.ready_seats(now)) - (len(self.active) - len(self.seated))
         while free > 0:
             claimed = await self.store.claim(lease=self.lease, owner=self.owner, now=now)
             if claimed is None:
@@ -224,6 +227,7 @@ class Dialer:
                 await self._finish(cb, Outcome.AGENT_NO_ANSWER, dialled_at=None)
                 return
             dialled_at = self.clock()  # a seat took it: the customer is being dialled
+            self.seated.add(cb_id)
             try:
                 end = await asyncio.wait_for(ends, self.customer_ring + 120)
             except asyncio.TimeoutError:
@@ -245,6 +249,7 @@ class Dialer:
         finally:
             keeper.cancel()
             self._ends.pop(attempt, None)
+            self.seated.discard(cb_id)
 
     async def _may_originate(self, cb: dict[str, str]) -> bool:
         """The toll-fraud guard: too many calls to one number, or in all, wait."""
@@ -262,7 +267,7 @@ class Dialer:
                 await self.store.finish(cb["id"], cb["fence"], status=Status.OPEN.value,
                                         due=self.clock() + min(wait, 3600),
                                         reason="origination rate limit reached",
-                                        event="deferred")
+                                        event="deferred", now=self.clock())
                 return False
         return True
 
@@ -335,18 +340,21 @@ class Dialer:
         log.info("callback %s: attempt %s never reached a seat; back in the queue", cb_id,
                  attempt, extra={"callback": cb_id})
         await self.store.finish(cb_id, cb["fence"], status=Status.OPEN.value, due=self.clock(),
-                                reason="lease ran out before a seat answered", event="requeued")
+                                reason="lease ran out before a seat answered", event="requeued",
+                                now=self.clock())
 
     async def _follow(self, cb: dict[str, str], attempt: str) -> None:
         """Follow an attempt found up in Asterisk to its end."""
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
         end = None
+        self.seated.add(cb["id"])  # found up in Asterisk: a seat has it
         try:
             end = await asyncio.wait_for(ends, self.customer_ring + 3600)
         except asyncio.TimeoutError:
             pass
         finally:
             self._ends.pop(attempt, None)
+            self.seated.discard(cb["id"])
         if end is not None and end.get("Event") == "DialEnd":
             status, at = end.get("DialStatus", ""), self.clock()
         else:  # hung up: the receipt says how the dial went (if it did)
