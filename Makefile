@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium
 
-.PHONY: demo test unit soak deps system venv tree clean
+.PHONY: demo test unit soak bench deps system venv tree clean
+.PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity
 
 demo: deps tree
 	$(BIN)/datadesk demo
@@ -19,6 +20,32 @@ unit: venv
 # The long soak: 5 minutes of mixed load (the suite runs a 45 s variant).
 soak: deps tree
 	DATADESK_SOAK_SECONDS=300 $(BIN)/pytest -s tests/integration/test_soak.py
+
+# Benchmarks (bench/): each prints its figures as ratios to a baseline
+# measured in the same run; `make bench` runs them all and goes on past a
+# missed target (the exit status then says one was missed).
+bench:
+	@failed=""; for b in decision ami sla store routing capacity; do \
+	  $(MAKE) --no-print-directory bench-$$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "[bench] targets missed in:$$failed"; exit 1; fi
+
+bench-decision: venv
+	$(BIN)/python -m bench.decision
+
+bench-ami: venv
+	$(BIN)/python -m bench.ami_ingest
+
+bench-sla: venv
+	$(BIN)/python -m bench.sla; s=$$?; $(BIN)/python -m bench.sla --sweep; exit $$s
+
+bench-store: deps
+	$(BIN)/python -m bench.store
+
+bench-routing: deps tree
+	$(BIN)/python -m bench.routing
+
+bench-capacity: deps tree
+	$(BIN)/python -m bench.capacity
 
 deps: system venv
 
