@@ -284,7 +284,10 @@ class Dialer:
         now = self.clock()
         deadline = float(cb["deadline"])
         attempts = int(cb.get("attempts") or 0) + (1 if outcome.reached_customer else 0)
-        nxt = after_attempt(outcome, attempts, _utc(now), _utc(deadline), self.policy)
+        # Every claim is a try (this one included); those that rang nobody were the seats'.
+        seat_failures = max(int(cb.get("tries") or 0) - attempts, 0)
+        nxt = after_attempt(outcome, attempts, _utc(now), _utc(deadline), self.policy,
+                            seat_failures=seat_failures)
         first = cb.get("first_dialled") or (dialled_at if outcome.reached_customer else None)
         sla = ""
         if outcome.reached_customer and not cb.get("sla") and first is not None:

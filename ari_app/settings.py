@@ -105,6 +105,9 @@ class CallbackSettings:
     agent_retry: int = 30
     # Seconds after the SLA deadline during which attempts may still start.
     grace: int = 0
+    # Times a callback may be offered to the desk without a seat taking it
+    # before it fails (a customer never rung is still called after the deadline).
+    seat_tries: int = 10
     # Seconds a callback waits in the desk queue for a seat; the customer rings.
     agent_wait: int = 30
     customer_ring: int = 30
@@ -282,7 +285,9 @@ def build_retry(s: CallbackSettings) -> RetryPolicy:
         raise SettingsError("[callbacks] max_attempts: at least 1")
     if any(b < 0 for b in s.backoff) or s.agent_retry < 1 or s.grace < 0:
         raise SettingsError("[callbacks] backoff/agent_retry/grace: must not be negative")
-    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace)
+    if s.seat_tries < 1:
+        raise SettingsError("[callbacks] seat_tries: at least 1")
+    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace, s.seat_tries)
 
 
 def build_numbers(s: CallbackSettings) -> NumberPolicy:

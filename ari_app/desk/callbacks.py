@@ -57,6 +57,8 @@ class RetryPolicy:
     agent_retry: int = 30                          # seconds, when no seat took it
     # How long after the SLA deadline attempts may still start (0: none).
     grace: int = 0
+    # Times a callback may be offered to the desk without a seat taking it.
+    seat_tries: int = 10
 
     def pause_after(self, attempts: int) -> int:
         return self.backoff[min(attempts, len(self.backoff)) - 1] if self.backoff else 0
@@ -71,23 +73,30 @@ class Next:
 
 
 def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: datetime,
-                  policy: RetryPolicy) -> Next:
+                  policy: RetryPolicy, *, seat_failures: int = 0) -> Next:
     """Decide what follows an attempt.
 
     ``attempts`` counts attempts that reached the customer, this one
-    included. An answered call ends the callback. A seat that did not take
-    the call costs the customer no attempt: retry soon. Otherwise retry after
-    the back-off while attempts remain. Retries are bounded by the count and
-    by the deadline (plus ``grace``): a retry that could only start later
-    ends the callback as failed, and says why.
+    included; ``seat_failures`` the times no seat took the callback, this
+    one included. An answered call ends the callback. A seat that did not
+    take the call costs the customer no attempt: retry soon, up to
+    ``seat_tries`` times. Otherwise retry after the back-off while attempts
+    remain. Retries are bounded by the count and by the deadline (plus
+    ``grace``): a retry that could only start later ends the callback as
+    failed, and says why; except that a customer never rung yet is still
+    owed the call (the desk, not the customer, failed), so seat failures
+    alone never end it at the deadline.
     """
     if outcome is Outcome.ANSWERED:
         return Next(Status.DONE, reason="answered")
     if outcome.reached_customer and attempts >= policy.max_attempts:
         return Next(Status.FAILED, reason=f"{outcome.value} after {attempts} attempt(s)")
+    if not outcome.reached_customer and seat_failures >= policy.seat_tries:
+        return Next(Status.FAILED, reason=f"no seat took it {seat_failures} times")
     pause = policy.pause_after(attempts) if outcome.reached_customer else policy.agent_retry
     due = now + timedelta(seconds=pause)
-    if due > deadline + timedelta(seconds=policy.grace):
+    owed = attempts == 0 and not outcome.reached_customer
+    if due > deadline + timedelta(seconds=policy.grace) and not owed:
         return Next(Status.FAILED, reason=f"{outcome.value}; the next attempt would come after "
                                           f"the deadline {deadline:%Y-%m-%d %H:%M}")
     what = "retry" if outcome.reached_customer else "retry when a seat is free"

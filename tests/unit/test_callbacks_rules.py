@@ -70,6 +70,26 @@ def test_no_seat_costs_the_customer_no_attempt():
     assert nxt.status is Status.OPEN and nxt.due == NOW + timedelta(seconds=30)
 
 
+@pytest.mark.parametrize("late", [timedelta(seconds=-10), timedelta(minutes=20)])
+def test_a_customer_never_rung_is_still_called_after_the_deadline(late):
+    # Overdue callbacks are claimed first thing in the morning; a seat that
+    # does not pick up must not end one that never rang the customer.
+    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 0, DEADLINE + late, DEADLINE, RETRY,
+                        seat_failures=1)
+    assert nxt.status is Status.OPEN
+
+
+def test_once_the_customer_was_rung_the_deadline_bounds_seat_retries_too():
+    nxt = after_attempt(Outcome.AGENT_HUNG_UP, 1, DEADLINE, DEADLINE, RETRY, seat_failures=1)
+    assert nxt.status is Status.FAILED and "deadline" in nxt.reason
+
+
+def test_seat_failures_are_bounded():
+    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 0, NOW, DEADLINE, RETRY,
+                        seat_failures=RETRY.seat_tries)
+    assert nxt.status is Status.FAILED and "no seat took it 10 times" in nxt.reason
+
+
 @pytest.mark.parametrize("status, outcome", [
     ("ANSWER", Outcome.ANSWERED), ("BUSY", Outcome.BUSY), ("NOANSWER", Outcome.NO_ANSWER),
     ("CONGESTION", Outcome.FAILED), ("CHANUNAVAIL", Outcome.FAILED),
