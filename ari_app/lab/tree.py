@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def ensure_tree() -> Path:
     """
     root = tree_path()
     if _ready(root):
+        _name_this_host(root)
         return root
     if os.geteuid() != 0:
         raise TreeError("building the Asterisk tree needs root (debootstrap, chroot)")
@@ -89,7 +91,26 @@ def ensure_tree() -> Path:
     if root.exists():
         shutil.rmtree(root)
     building.rename(root)
+    _name_this_host(root)
     return root
+
+
+def _name_this_host(root: Path) -> None:
+    """Give the tree an /etc/hosts that names this host.
+
+    debootstrap leaves none. Asterisk resolves the host's own name to guess
+    its address for every new RTP session; without an entry each lookup goes
+    to DNS, and where DNS drops concurrent queries a burst of calls stalls
+    five seconds at a time (the resolver's timeout).
+    """
+    hosts = root / "etc" / "hosts"
+    name = socket.gethostname()
+    wanted = f"127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost\n"
+    try:
+        if not hosts.is_file() or hosts.read_text() != wanted:
+            hosts.write_text(wanted)
+    except OSError:  # a read-only tree: lookups just take the slow way
+        pass
 
 
 def main() -> None:
