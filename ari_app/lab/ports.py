@@ -25,8 +25,8 @@ def free_port() -> int:
     raise RuntimeError("no free loopback port found")
 
 
-def free_range(size: int = 200) -> tuple[int, int]:
-    """A block of UDP ports for RTP, even-aligned."""
+def free_range(size: int = 1000) -> tuple[int, int]:
+    """A block of UDP ports for RTP, even-aligned (two a call leg: 500 legs)."""
     for _ in range(50):
         start = random.randrange(40000, 60000 - size, 2)
         if all(_free(p) for p in (start, start + size // 2, start + size - 1)):
