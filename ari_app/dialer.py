@@ -181,6 +181,9 @@ class Dialer:
             return  # live callers first: never let a callback jump the queue
         # Each attempt still looking for a seat will take one of the ready ones.
         free = len(self.board.ready_seats(now)) - (len(self.active) - len(self.seated))
+        if free > 0:  # everything due made claimable: the claims go deadline first
+            while await self.store.promote(now) > 0:
+                pass
         while free > 0:
             claimed = await self.store.claim(lease=self.lease, owner=self.owner, now=now)
             if claimed is None:

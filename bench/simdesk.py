@@ -106,7 +106,10 @@ class SimStore:
             "deadline": _num(deadline), "due": _num(due), "attempts": "0", "tries": "0",
             "fence": "0", "reason": "waiting"}
         self.numbers[number] = cb_id
-        self.waiting[cb_id] = float(due)
+        if due <= now:  # already due: straight to ready, as _CREATE does
+            self.ready[cb_id] = float(deadline)
+        else:
+            self.waiting[cb_id] = float(due)
         self.open[cb_id] = float(deadline)
         self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
         return cb_id, True
@@ -115,14 +118,24 @@ class SimStore:
         key = self.hashes.get(cb_id)
         return dict(key) if key else None
 
-    async def claim(self, *, lease: float, owner: str, now: float | None = None
-                    ) -> dict[str, str] | None:
-        """``_CLAIM``: due callbacks move to ready; the earliest deadline is
-        taken under a lease, its fence and tries incremented."""
-        now = self.clock() if now is None else now
-        for cb_id in self._range(self.waiting, now, 200):
+    def _promote(self, now: float, limit: int) -> None:
+        for cb_id in self._range(self.waiting, now, limit):
             del self.waiting[cb_id]
             self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
+
+    async def promote(self, now: float | None = None, limit: int = 500) -> int:
+        """``_PROMOTE``: up to ``limit`` due callbacks move to ready; how many
+        due ones still wait."""
+        now = self.clock() if now is None else now
+        self._promote(now, limit)
+        return len(self._range(self.waiting, now, len(self.waiting) + 1))
+
+    async def claim(self, *, lease: float, owner: str, now: float | None = None
+                    ) -> dict[str, str] | None:
+        """``_CLAIM``: up to 100 due callbacks move to ready; the earliest
+        deadline is taken under a lease, its fence and tries incremented."""
+        now = self.clock() if now is None else now
+        self._promote(now, 100)
         if not self.ready:
             return None
         _score, cb_id = min((s, i) for i, s in self.ready.items())
@@ -166,7 +179,10 @@ class SimStore:
         key.update(status=status, reason=reason, updated=_num(now), owner="", lease_until="")
         if status == "open":
             key["due"] = _num(due)
-            self.waiting[cb_id] = float(due)
+            if due <= now:
+                self.ready[cb_id] = float(key["deadline"])
+            else:
+                self.waiting[cb_id] = float(due)
         else:
             self._retire(key, cb_id)
         self._xadd(cb_id, event=event, at=now, fence=fence, outcome=outcome, status=status)

@@ -56,7 +56,11 @@ redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note
            'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
            'reason', 'waiting')
 redis.call('SET', P .. ':number:' .. number, id)
-redis.call('ZADD', P .. ':waiting', due, id)
+if due <= now then
+  redis.call('ZADD', P .. ':ready', deadline, id)
+else
+  redis.call('ZADD', P .. ':waiting', due, id)
+end
 redis.call('ZADD', P .. ':open', deadline, id)
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
            'topic', topic, 'note', note, 'agent', agent, 'source', source,
@@ -64,18 +68,40 @@ redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'numb
 return {id, 'created'}
 """
 
-_CLAIM = """
-local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, 200)
-for _, id in ipairs(due) do
-  redis.call('ZREM', P .. ':waiting', id)
-  redis.call('ZADD', P .. ':ready', redis.call('HGET', P .. ':' .. id, 'deadline'), id)
+# Moves up to ``limit`` callbacks that have fallen due from waiting to ready
+# (scored by deadline), in four commands whatever the batch: a claim then
+# takes the earliest deadline among everything due once waiting holds no
+# due callback (the dialer promotes until then before it claims).
+_PROMOTE_FN = """
+local function promote(P, now, limit)
+  local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, limit)
+  if #due == 0 then return 0 end
+  local deadlines = redis.call('ZMSCORE', P .. ':open', unpack(due))
+  local args = {}
+  for i, id in ipairs(due) do
+    args[2 * i - 1] = deadlines[i] or redis.call('HGET', P .. ':' .. id, 'deadline')
+    args[2 * i] = id
+  end
+  redis.call('ZADD', P .. ':ready', unpack(args))
+  redis.call('ZREM', P .. ':waiting', unpack(due))
+  return #due
 end
-local first = redis.call('ZRANGE', P .. ':ready', 0, 0)
+"""
+
+# ARGV: P, now, limit. Returns how many due callbacks still wait.
+_PROMOTE = _PROMOTE_FN + """
+local P, now = ARGV[1], tonumber(ARGV[2])
+promote(P, now, tonumber(ARGV[3]))
+return redis.call('ZCOUNT', P .. ':waiting', '-inf', now)
+"""
+
+_CLAIM = _PROMOTE_FN + """
+local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+promote(P, now, 100)
+local first = redis.call('ZPOPMIN', P .. ':ready')
 if #first == 0 then return false end
 local id = first[1]
 local key = P .. ':' .. id
-redis.call('ZREM', P .. ':ready', id)
 local fence = redis.call('HINCRBY', key, 'fence', 1)
 redis.call('HINCRBY', key, 'tries', 1)
 redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
@@ -126,7 +152,11 @@ redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'own
            'lease_until', '')
 if status == 'open' then
   redis.call('HSET', key, 'due', due)
-  redis.call('ZADD', P .. ':waiting', due, id)
+  if due <= now then
+    redis.call('ZADD', P .. ':ready', redis.call('HGET', key, 'deadline'), id)
+  else
+    redis.call('ZADD', P .. ':waiting', due, id)
+  end
 else
   retire(P, key, id)
 end
@@ -191,6 +221,7 @@ class CallbackStore:
         self.p = prefix
         self._create = client.register_script(_CREATE)
         self._claim = client.register_script(_CLAIM)
+        self._promote = client.register_script(_PROMOTE)
         self._finish = client.register_script(_FINISH)
         self._end = client.register_script(_END)
         self._extend = client.register_script(_EXTEND)
@@ -229,9 +260,19 @@ class CallbackStore:
     async def count_open(self) -> int:
         return await self.r.zcard(f"{self.p}:open")
 
+    async def promote(self, now: float | None = None, limit: int = 500) -> int:
+        """Make up to ``limit`` callbacks that have fallen due claimable;
+        returns how many due ones still wait (call again until 0). Each call
+        holds Redis about a millisecond per 250 moved."""
+        now = time.time() if now is None else now
+        return int(await self._promote(args=[self.p, now, limit]))
+
     async def claim(self, *, lease: float, owner: str, now: float | None = None
                     ) -> dict[str, str] | None:
-        """Take the due callback with the earliest deadline, under a lease."""
+        """Take the due callback with the earliest deadline, under a lease.
+
+        Exact once ``promote`` has returned 0 for this ``now``; on its own a
+        claim promotes at most 100 due callbacks first."""
         now = time.time() if now is None else now
         return _decode(await self._claim(args=[self.p, now, lease, owner]))
 
