@@ -123,7 +123,7 @@ class SimStore:
             del self.waiting[cb_id]
             self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
 
-    async def promote(self, now: float | None = None, limit: int = 500) -> int:
+    async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """``_PROMOTE``: up to ``limit`` due callbacks move to ready; how many
         due ones still wait."""
         now = self.clock() if now is None else now

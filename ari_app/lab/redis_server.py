@@ -41,6 +41,9 @@ class RedisServer:
                 "--dir", str(self.dir), "--save", "",
                 "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", self.fsync, "--daemonize", "no",
+                # Each callback has a small stream of its events; Redis gives a
+                # stream's first node this many bytes however little it holds.
+                "--stream-node-max-bytes", "512",
                 "--logfile", str(self.dir / "redis.log"),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)

@@ -260,10 +260,10 @@ class CallbackStore:
     async def count_open(self) -> int:
         return await self.r.zcard(f"{self.p}:open")
 
-    async def promote(self, now: float | None = None, limit: int = 500) -> int:
+    async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """Make up to ``limit`` callbacks that have fallen due claimable;
-        returns how many due ones still wait (call again until 0). Each call
-        holds Redis about a millisecond per 250 moved."""
+        returns how many due ones still wait (call again until 0). A call of
+        500 held Redis about 4 ms with a million open: hence 250."""
         now = time.time() if now is None else now
         return int(await self._promote(args=[self.p, now, limit]))
 
