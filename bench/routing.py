@@ -41,13 +41,17 @@ async def add_baseline_extension(lab: Stack) -> None:
         "Priority": "1", "Application": "Goto", "ApplicationData": "desk-fallback,s,1"})
 
 
-async def routes_counted(lab: Stack) -> dict[str, int]:
+async def routes_counted(lab: Stack) -> dict[str, float]:
     """The controller's routing decisions so far, by route (from /metrics)."""
     async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
         async with http.get(lab.controller.url + "/metrics") as resp:
             text = await resp.text()
-    return {m[1]: int(m[2]) for m in re.finditer(
+    counted = {m[1]: float(m[2]) for m in re.finditer(
         r'datadesk_routes_total\{route="([^"]+)"\} (\d+)', text)}
+    for field in ("sum", "count"):  # the controller's own time per route
+        found = re.search(rf"^datadesk_route_seconds_{field} (\S+)$", text, re.M)
+        counted[f"seconds_{field}"] = float(found[1]) if found else 0.0
+    return counted
 
 
 async def quiet(lab: Stack, timeout: float = 30) -> None:
@@ -125,7 +129,9 @@ async def run(args: argparse.Namespace) -> int:
                     times[path].append(took * 1000)
                     routing[path].append(routed * 1000)
         after = await routes_counted(lab)
-    queued = after.get("queue", 0) - before.get("queue", 0)
+    queued = int(after.get("queue", 0) - before.get("queue", 0))
+    inside = (after["seconds_sum"] - before["seconds_sum"]) / max(
+        after["seconds_count"] - before["seconds_count"], 1)
     results.note(f"{args.calls} transfers on each path, alternated; the controller routed "
                  f"{queued} of them to the queue (expected {args.calls + 1})")
     assert queued == args.calls + 1, "the controller path did not go through the controller"
@@ -143,6 +149,7 @@ async def run(args: argparse.Namespace) -> int:
     results.add("routing alone p50, dialplan (BlindTransfer -> queue)", r_base["p50"], "ms")
     results.add("routing alone p50, controller", r_ctrl["p50"], "ms")
     results.add("routing alone, controller / dialplan (p50)", r_ctrl["p50"] / r_base["p50"], "x")
+    results.add("in the controller: StasisStart -> continue accepted (mean)", inside * 1000, "ms")
     return results.finish(args.json)
 
 

@@ -30,7 +30,7 @@ from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
 from .ari_ import AriClient, AriError
 from .capture import CallbackCapture
-from ..web.metrics import DECISION_SECONDS
+from ..web.metrics import DECISION_SECONDS, ROUTE_SECONDS
 from .lamp import utcnow
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,10 @@ class DeskStasis:
                         channel.get("name"), args)
             await self._continue(channel_id, Decision(Route.FALLBACK, "unknown entry"))
             return
+        received = time.perf_counter()
         decision, target, transferer = self.decide(args)
         await self._continue(channel_id, decision)  # the caller first, the log line after
+        ROUTE_SECONDS.observe(time.perf_counter() - received)
         caller = channel.get("caller", {}).get("number", "")
         log.info("route %s caller=%s target=%s topic=%s transferer=%s -> %s (%s)",
                  channel.get("name"), caller, target,

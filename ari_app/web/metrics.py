@@ -37,6 +37,9 @@ class Histogram:
 
 
 DECISION_SECONDS = Histogram((0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05))
+# A transferred caller's time in the controller: StasisStart received ->
+# Asterisk has accepted the continue (the REST round trip included).
+ROUTE_SECONDS = Histogram((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0))
 
 
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
@@ -69,4 +72,7 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
     lines += ["# HELP datadesk_decision_seconds Time to take one routing decision.",
               "# TYPE datadesk_decision_seconds histogram"]
     lines += DECISION_SECONDS.lines("datadesk_decision_seconds")
+    lines += ["# HELP datadesk_route_seconds A transferred caller's time in the controller, "
+              "StasisStart to continue accepted.", "# TYPE datadesk_route_seconds histogram"]
+    lines += ROUTE_SECONDS.lines("datadesk_route_seconds")
     return "\n".join(lines) + "\n"
