@@ -26,6 +26,8 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from .redis_ import once_more
+
 P = "datadesk:cb"
 
 CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status", "created",
@@ -233,12 +235,12 @@ class CallbackStore:
         """Store a request; returns (id, created). A number with an unfinished
         callback gets that callback updated instead (created=False)."""
         now = time.time() if now is None else now
-        cb_id, what = await self._create(args=[self.p, number, now, topic, note, agent, source,
-                                               deadline, due])
+        cb_id, what = await once_more(lambda: self._create(args=[
+            self.p, number, now, topic, note, agent, source, deadline, due]))
         return cb_id, what == "created"
 
     async def get(self, cb_id: str) -> dict[str, str] | None:
-        data = await self.r.hgetall(f"{self.p}:{cb_id}")
+        data = await once_more(lambda: self.r.hgetall(f"{self.p}:{cb_id}"))
         return data or None
 
     async def history(self, cb_id: str) -> list[dict[str, str]]:
@@ -247,7 +249,7 @@ class CallbackStore:
 
     async def open_ids(self, start: int = 0, stop: int = -1) -> list[str]:
         """Unfinished callbacks, earliest deadline first."""
-        return await self.r.zrange(f"{self.p}:open", start, stop)
+        return await once_more(lambda: self.r.zrange(f"{self.p}:open", start, stop))
 
     async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[dict[str, str]]:
         ids = await self.open_ids(offset, offset + limit - 1)
@@ -306,7 +308,8 @@ class CallbackStore:
         completes, but no further attempt follows.
         """
         now = time.time() if now is None else now
-        return await self._end(args=[self.p, cb_id, now, "cancelled", reason, "0"])
+        return await once_more(lambda: self._end(args=[self.p, cb_id, now, "cancelled",
+                                                        reason, "0"]))
 
     async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
         """The customer reached the desk live: close their open callback as served.

@@ -10,6 +10,8 @@ import time
 
 import redis.asyncio as redis
 
+from .redis_ import once_more
+
 _HIT = """
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -28,6 +30,8 @@ class RateLimits:
             return True, 0
         now = time.time() if now is None else now
         start = int(now // window) * window
-        count = await self._hit(keys=[f"datadesk:limit:{what}:{subject}:{start}"],
-                                args=[window + 5])
+        # Repeating a hit whose reply was lost counts it twice: a stricter
+        # limit for one window, never a looser one.
+        count = await once_more(lambda: self._hit(
+            keys=[f"datadesk:limit:{what}:{subject}:{start}"], args=[window + 5]))
         return count <= limit, int(start + window - now) + 1

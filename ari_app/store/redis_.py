@@ -11,11 +11,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, RedisError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def once_more(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, and once more if the connection dropped under it.
+
+    After a Redis restart the pool still holds connections to the old
+    process; the first command sent on one fails although the new server
+    never saw it. Only for operations that are safe to repeat: reads, and
+    scripts whose second run changes nothing more (a create finds the
+    callback it made; a cancel finds it ended).
+    """
+    try:
+        return await call()
+    except ConnectionError as exc:
+        log.info("Redis: connection dropped (%s); trying once more", exc)
+        return await call()
 
 EVENTS = "datadesk:events"
 EVENTS_MAXLEN = 200_000
@@ -24,9 +44,14 @@ EVENTS_MAXLEN = 200_000
 class RedisStore:
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
         self.url = url
+        # A pooled connection idle for over a second is checked with a PING
+        # (and reopened) before use: after a Redis restart the pool still
+        # holds connections to the old process, and a command sent on one
+        # fails ("Connection closed by server"). Commands themselves are not
+        # retried: a script whose reply was lost may have run.
         self.client = redis.Redis.from_url(url, socket_timeout=timeout,
                                            socket_connect_timeout=timeout,
-                                           health_check_interval=10, decode_responses=True)
+                                           health_check_interval=1, decode_responses=True)
         self.up: bool | None = None  # None: not checked yet
         self._watch: asyncio.Task | None = None
 

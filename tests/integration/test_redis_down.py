@@ -42,3 +42,22 @@ async def test_redis_down_then_back(lab):
         await asyncio.sleep(0.2)
     assert status == 200 and body["callback"]["number"] == "13800138601"
     assert body["callback"]["status"] in ("open", "dialling")
+
+
+async def test_the_first_request_after_a_quick_redis_restart_is_accepted(report, lab):
+    # Every seat paused: nothing is dialled, the pool's connections sit idle.
+    for seat in ("8601", "8602", "8603", "8604", "8605", "8606"):
+        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
+                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
+                                     "Reason": "x"})
+    status, _ = await lab.controller.request("POST", "/api/callbacks",
+                                             {"number": "13800138611"})
+    assert status == 201
+    await lab.redis.stop()
+    await lab.redis.start()   # back before any health check could notice
+    status, body = await lab.controller.request("POST", "/api/callbacks",
+                                                {"number": "13800138612"})
+    assert status == 201, body
+    status, body = await lab.controller.request("GET", "/api/callbacks?limit=10")
+    assert status == 200 and {c["number"] for c in body["callbacks"]} >= {
+        "13800138611", "13800138612"}
