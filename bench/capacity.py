@@ -29,16 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import time
 import uuid
-
-import aiohttp
 
 from ari_app.lab.procstat import cpu_seconds, rss_kib
 from ari_app.lab.stack import SEATS, Stack
 
 from .common import Results
+from .routing import routes_counted
 
 
 async def add_carrier_route(lab: Stack) -> None:
@@ -47,14 +45,6 @@ async def add_carrier_route(lab: Stack) -> None:
         await lab.probe.ami.command({
             "Action": "DialplanExtensionAdd", "Context": "from-carrier", "Extension": "8600",
             "Priority": str(priority), "Application": app, "ApplicationData": data})
-
-
-async def metrics(lab: Stack) -> dict[str, int]:
-    async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
-        async with http.get(lab.controller.url + "/metrics") as resp:
-            text = await resp.text()
-    return {m[1]: int(m[2]) for m in re.finditer(
-        r'datadesk_routes_total\{route="([^"]+)"\} (\d+)', text)}
 
 
 class Calls:
@@ -83,17 +73,13 @@ class Calls:
             channel = f"customer-{self.placed}-{uuid.uuid4().hex[:8]}"
             self.placed += 1
             self.up[channel] = time.monotonic()
-            task = asyncio.create_task(self._originate(channel, f"1390{self.placed:07d}"))
+            task = asyncio.create_task(self._call(channel, f"1390{self.placed:07d}"))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
-    async def _originate(self, channel: str, caller: str) -> None:
+    async def _call(self, channel: str, caller: str) -> None:
         try:
-            await self.lab.phones.ami.command({
-                "Action": "Originate", "Channel": "PJSIP/8600@carrier-out",
-                "CallerID": f"\"Customer\" <{caller}>", "Context": "customer", "Exten": "s",
-                "Priority": "1", "Timeout": "30000", "ChannelId": channel, "Async": "true"},
-                timeout=60)
+            await self.lab.phones.customer_call(caller, to="8600", channel_id=channel)
         except Exception:  # refused, or no answer from the simulator in time
             if self.up.pop(channel, None) is not None:
                 self.refused += 1
@@ -108,9 +94,7 @@ class Calls:
 async def board_lag(lab: Stack, seat: str, timeout: float = 10) -> float:
     """Pause ``seat`` in Asterisk; seconds until the controller's board shows it."""
     started = time.monotonic()
-    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                 "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                 "Reason": "lag-probe"})
+    await lab.probe.pause([seat], reason="lag-probe")
     try:
         while time.monotonic() - started < timeout:
             _, body = await lab.controller.request("GET", "/api/seats")
@@ -119,8 +103,7 @@ async def board_lag(lab: Stack, seat: str, timeout: float = 10) -> float:
             await asyncio.sleep(0.01)
         return float("inf")
     finally:
-        await lab.probe.ami.send({"Action": "QueuePause", "Queue": "desk",
-                                  "Interface": f"PJSIP/{seat}", "Paused": "false"})
+        await lab.probe.pause([seat], paused=False, check=False)
 
 
 async def hold_level(lab: Stack, calls: Calls, level: int, args: argparse.Namespace,
@@ -160,7 +143,7 @@ async def run(args: argparse.Namespace) -> int:
         results.note(f"{os.cpu_count()} CPUs; seats talk {args.talk} s; calls last at most "
                      f"{args.hold} s; each level held {args.step} s")
         for level in levels:
-            before = await metrics(lab)
+            before = await routes_counted(lab)
             refused = calls.refused
             cpu = {k: cpu_seconds(p) for k, p in pids.items()}
             started = time.monotonic()
@@ -176,8 +159,9 @@ async def run(args: argparse.Namespace) -> int:
                 break
             elapsed = time.monotonic() - started
             share = {k: (cpu_seconds(p) - cpu[k]) / elapsed for k, p in pids.items()}
-            after = await metrics(lab)
-            routed = {r: after.get(r, 0) - before.get(r, 0) for r in after}
+            after = await routes_counted(lab)
+            routed = {r: int(after[r] - before.get(r, 0)) for r in after
+                      if not r.startswith("seconds_")}
             failed = (calls.refused - refused) + routed.get("fallback", 0)
             worst = max(lags) if lags else float("inf")
             ok = failed == 0 and worst <= args.max_lag

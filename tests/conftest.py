@@ -55,9 +55,7 @@ async def _settle(lab: Stack) -> None:
     await lab.phones.hangup_all()
     await lab.probe.hangup_all()
     await lab.phones.reset(*FRONTLINE, *SEATS)
-    for seat in SEATS:
-        await lab.probe.ami.send({"Action": "QueuePause", "Queue": "desk",
-                                  "Interface": f"PJSIP/{seat}", "Paused": "false"})
+    await lab.probe.pause(SEATS, paused=False, check=False)
     deadline = time.monotonic() + 15
     while await lab.probe.channels() or await lab.phones.channels():
         if time.monotonic() > deadline:

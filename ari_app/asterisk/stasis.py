@@ -44,6 +44,9 @@ DIALPLAN = {
     Route.FALLBACK: ("desk-fallback", "s"),
 }
 
+# Routes that put the caller through to a seat now (no REST call but the continue).
+LIVE = (Route.QUEUE, Route.SEAT)
+
 _AGENT_ID = re.compile(r"^[0-9A-Za-z]{1,32}$")
 _TOPIC = re.compile(r"^[0-9]{2}$")
 
@@ -151,7 +154,9 @@ class DeskStasis:
                                closed=not self.calendar.is_open(self.clock()))
 
     def _variables(self, decision: Decision) -> dict[str, str]:
-        out = {"DESK_ROUTE": decision.route.value}
+        # A live route is named by the extension it continues at; the
+        # dialplan sets DESK_ROUTE there itself.
+        out = {} if decision.route in LIVE else {"DESK_ROUTE": decision.route.value}
         if decision.route is Route.CALLBACK:
             out["DESK_CALLBACK_REASON"] = decision.reason
             if decision.deadline is not None:
@@ -165,9 +170,7 @@ class DeskStasis:
         exten = exten or decision.seat or "s"
         path = f"/channels/{AriClient.quote(channel_id)}"
         variables = self._variables(decision)
-        live = decision.route in (Route.QUEUE, Route.SEAT)
-        if live:  # the dialplan sets DESK_ROUTE from the extension
-            variables.pop("DESK_ROUTE")
+        live = decision.route in LIVE
         try:
             if not live:
                 await self._set_variables(path, variables)

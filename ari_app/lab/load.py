@@ -73,10 +73,9 @@ class MixedLoad:
                 figures.placed += 1
             now = time.monotonic()
             if self.pause_every is not None and now >= next_pause:
-                await self.lab.probe.ami.send({
-                    "Action": "QueuePause", "Queue": "desk",
-                    "Interface": f"PJSIP/{rng.choice(SEATS)}",
-                    "Paused": rng.choice(["true", "false"]), "Reason": "break"})
+                seat = rng.choice(SEATS)
+                await self.lab.probe.pause([seat], paused=rng.choice([True, False]),
+                                           check=False)
                 next_pause = now + self.pause_every
             if self.callback_every is not None and now >= next_callback:
                 status, body = await self.lab.controller.request(
@@ -95,9 +94,7 @@ class MixedLoad:
         for channel in await lab.phones.channels():
             if channel.get("Context") == "customer":
                 await lab.phones.hangup(channel["Channel"])
-        for seat in SEATS:
-            await lab.probe.ami.send({"Action": "QueuePause", "Queue": "desk",
-                                      "Interface": f"PJSIP/{seat}", "Paused": "false"})
+        await lab.probe.pause(SEATS, paused=False, check=False)
         deadline = time.monotonic() + drain
         while lab.controller is not None and time.monotonic() < deadline:
             _, listing = await lab.controller.request("GET", "/api/callbacks?limit=1000")

@@ -136,6 +136,16 @@ class PbxProbe(AmiView):
                                            f"{await self.bridged_pairs()}")
             await asyncio.sleep(0.2)
 
+    async def pause(self, seats, paused: bool = True, reason: str = "break", *,
+                    queue: str = "desk", check: bool = True) -> None:
+        """Pause (or unpause) ``seats`` in ``queue`` as Asterisk's own action
+        would; ``check=False`` ignores refusals (a seat not logged in)."""
+        for seat in seats:
+            action = {"Action": "QueuePause", "Queue": queue, "Interface": f"PJSIP/{seat}",
+                      "Paused": "true" if paused else "false",
+                      "Reason": reason if paused else ""}
+            await (self.ami.command(action) if check else self.ami.send(action))
+
     async def queue_members(self, queue: str) -> list[Message]:
         rows = await self.ami.rows({"Action": "QueueStatus", "Queue": queue})
         return [r for r in rows if r.get("Event") == "QueueMember"]
@@ -157,9 +167,11 @@ class Phones(AmiView):
         for number in numbers:
             await self.ami.send({"Action": "DBDel", "Family": "phone", "Key": f"{number}/on_ring"})
 
-    async def customer_call(self, caller: str, to: str = "10086") -> str:
-        """A customer with number ``caller`` calls ``to`` at the PBX; returns our channel id."""
-        channel_id = f"customer-{caller}-{uuid.uuid4().hex[:8]}"
+    async def customer_call(self, caller: str, to: str = "10086", *,
+                            channel_id: str | None = None) -> str:
+        """A customer with number ``caller`` calls ``to`` at the PBX; returns our
+        channel id. Returns once the PBX answered (the Originate's answer)."""
+        channel_id = channel_id or f"customer-{caller}-{uuid.uuid4().hex[:8]}"
         await self.ami.command({
             "Action": "Originate", "Channel": f"PJSIP/{to}@carrier-out",
             "CallerID": f"\"Customer\" <{caller}>", "Context": "customer", "Exten": "s",

@@ -244,8 +244,8 @@ class CallbackStore:
         return data or None
 
     async def history(self, cb_id: str) -> list[dict[str, str]]:
-        return [{"seq": entry_id, **fields}
-                for entry_id, fields in await self.r.xrange(f"{self.p}:log:{cb_id}")]
+        entries = await once_more(lambda: self.r.xrange(f"{self.p}:log:{cb_id}"))
+        return [{"seq": entry_id, **fields} for entry_id, fields in entries]
 
     async def open_ids(self, start: int = 0, stop: int = -1) -> list[str]:
         """Unfinished callbacks, earliest deadline first."""
@@ -260,7 +260,7 @@ class CallbackStore:
         return [r for r in rows if r]
 
     async def count_open(self) -> int:
-        return await self.r.zcard(f"{self.p}:open")
+        return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """Make up to ``limit`` callbacks that have fallen due claimable;

@@ -13,14 +13,6 @@ from ari_app.lab.scenarios import customer_transferred
 from ari_app.lab.stack import SEATS
 
 
-async def pause(lab, seats, paused=True, reason="break"):
-    for seat in seats:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}",
-                                     "Paused": "true" if paused else "false",
-                                     "Reason": reason if paused else ""})
-
-
 async def open_callback(lab, number: str, timeout: float = 20) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -53,7 +45,7 @@ def dials_to(lab, number: str, since: int = 0):
 
 
 async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab):
-    await pause(lab, SEATS)
+    await lab.probe.pause(SEATS)
     mark = lab.probe.log.mark()
     transfer = await customer_transferred(lab, customer="13800138201")
     assert transfer.route == "callback"
@@ -68,7 +60,7 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
     assert cb["status"] == "open" and cb["source"] == "ivr" and cb["attempts"] == 0
     assert not dials_to(lab, "13912345678", mark)  # every seat paused: nothing dialled
 
-    await pause(lab, ["8605"], paused=False)
+    await lab.probe.pause(["8605"], paused=False)
     body = await wait_status(lab, cb["id"], {"done", "failed"})
     record = body["callback"]
     assert record["status"] == "done" and record["attempts"] == 1
@@ -87,7 +79,7 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
 
 
 async def test_caller_confirms_the_caller_id_then_hangs_up_and_keeps_the_callback(lab):
-    await pause(lab, SEATS)
+    await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138211")
     assert transfer.route == "callback"
     await asyncio.sleep(1.0)
@@ -98,7 +90,7 @@ async def test_caller_confirms_the_caller_id_then_hangs_up_and_keeps_the_callbac
 
 
 async def test_caller_hangs_up_while_keying_in_and_nothing_is_stored(lab):
-    await pause(lab, SEATS)
+    await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138212")
     await asyncio.sleep(1.0)
     await lab.phones.dtmf(transfer.phone_channel, "2")
@@ -130,7 +122,7 @@ async def register(lab, number: str, **fields) -> dict:
 @pytest.fixture
 async def one_seat(lab):
     """Only seat 8601 is ready: callbacks go out one at a time."""
-    await pause(lab, [s for s in SEATS if s != "8601"])
+    await lab.probe.pause([s for s in SEATS if s != "8601"])
     yield lab
 
 
@@ -294,7 +286,7 @@ async def test_api_rejects_broken_requests_with_a_clear_4xx(lab, body, status):
 
 
 async def test_repeat_request_updates_the_open_callback(lab):
-    await pause(lab, SEATS)  # keep it from being dialled meanwhile
+    await lab.probe.pause(SEATS)  # keep it from being dialled meanwhile
     first = await register(lab, "13800138306", topic="wlan", note="first")
     status, body = await lab.controller.request(
         "POST", "/api/callbacks", {"number": "138 0013 8306", "note": "second"})

@@ -10,10 +10,7 @@ from ari_app.lab.stack import SEATS
 
 
 async def test_controller_killed_during_capture_the_caller_is_picked_up_again(report, lab):
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(SEATS, reason="x")
     transfer = await customer_transferred(lab, customer="13800138901")
     assert transfer.route == "callback"
     await asyncio.sleep(1.0)  # in capture, hearing the busy message
@@ -46,10 +43,7 @@ async def test_secrets_never_reach_the_log(lab):
 
 
 async def test_ari_websocket_cut_during_capture_the_same_capture_goes_on(lab):
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(SEATS, reason="x")
     transfer = await customer_transferred(lab, customer="13800138903")
     assert transfer.route == "callback"
     await asyncio.sleep(1.0)
@@ -83,10 +77,7 @@ async def wait_final(lab, cb_id: str, timeout: float = 60) -> dict:
 
 
 async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(report, lab):
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(SEATS, reason="x")
     numbers = ["13800138911", "13800138912"]
     ids = []
     for number in numbers:
@@ -101,8 +92,7 @@ async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(repo
            "after the restart began")
     await lab.register_phones()
     mark = lab.probe.log.mark()
-    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                 "Interface": "PJSIP/8601", "Paused": "false"})
+    await lab.probe.pause(["8601"], paused=False)
     for cb_id in ids:
         record = await wait_final(lab, cb_id)
         assert record["status"] == "done" and record["attempts"] == 1
@@ -111,10 +101,7 @@ async def test_asterisk_restarted_while_callbacks_wait_each_is_dialled_once(repo
 
 
 async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_once(report, lab):
-    for seat in SEATS[1:]:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(SEATS[1:], reason="x")
     number = "13800138913"
     await lab.phones.on_ring(number, "answer:3")
     mark = lab.probe.log.mark()
@@ -136,10 +123,7 @@ async def test_redis_restarted_with_a_claim_in_flight_the_callback_completes_onc
 
 
 async def test_ami_cut_while_a_callback_rings_the_customer_it_is_recorded_once(report, lab):
-    for seat in SEATS[1:]:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(SEATS[1:], reason="x")
     number = "13800138914"
     await lab.phones.on_ring(number, "talk:3")
     mark = lab.probe.log.mark()

@@ -10,10 +10,7 @@ from ari_app.lab.stack import SEATS
 async def test_too_many_requests_for_one_number_get_429_with_retry_after(lab):
     await lab.start_controller({"callbacks": {"requests_per_number_hour": 2}})
     try:
-        for seat in SEATS:  # keep them undialled
-            await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                         "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                         "Reason": "x"})
+        await lab.probe.pause(SEATS, reason="x")  # keep them undialled
         answers = [await lab.controller.request("POST", "/api/callbacks",
                                                 {"number": "13800138801"}) for _ in range(3)]
         assert [status for status, _ in answers] == [201, 200, 429]
@@ -28,10 +25,7 @@ async def test_too_many_requests_for_one_number_get_429_with_retry_after(lab):
 async def test_calls_to_one_number_beyond_the_daily_limit_are_not_placed(lab):
     await lab.start_controller({"callbacks": {"originations_per_number_day": 1}})
     try:
-        for seat in SEATS[1:]:
-            await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                         "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                         "Reason": "x"})
+        await lab.probe.pause(SEATS[1:], reason="x")
         number = "13800138803"
         await lab.phones.on_ring(number, "busy")
         mark = lab.probe.log.mark()

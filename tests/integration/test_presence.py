@@ -132,14 +132,9 @@ async def test_all_paused_then_one_unpauses_and_the_next_transfer_reaches_it(lab
 async def test_lamp_follows_the_desk_free_busy_closed(lab_seats):
     lab = lab_seats
     await wait_lamp(lab, "Idle")  # free
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "meeting"})
+    await lab.probe.pause(SEATS, reason="meeting")
     await wait_lamp(lab, "Busy")
-    for seat in SEATS:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "false"})
+    await lab.probe.pause(SEATS, paused=False)
     await wait_lamp(lab, "Idle")
     # Today is a holiday: the desk is closed whatever the seats do.
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
@@ -196,9 +191,7 @@ async def test_board_equals_queuestatus_after_the_ami_link_is_cut(report, lab_se
     lab.ami_relay.accepting = False
     assert lab.ami_relay.cut() >= 1
     # While the link is down, changes happen in Asterisk that no event reports.
-    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                 "Interface": "PJSIP/8604", "Paused": "true",
-                                 "Reason": "meeting"})
+    await lab.probe.pause(["8604"], reason="meeting")
     await lab.probe.ami.command({"Action": "QueueRemove", "Queue": "desk",
                                  "Interface": "PJSIP/8606"})
     await asyncio.sleep(0.5)

@@ -9,16 +9,12 @@ from ari_app.lab.scenarios import customer_transferred, specialist_answers
 
 
 async def test_redis_down_then_back(lab):
-    await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                 "Interface": "PJSIP/8601", "Paused": "true", "Reason": "x"})
+    await lab.probe.pause(["8601"], reason="x")
     status, kept = await lab.controller.request(
         "POST", "/api/callbacks", {"number": "13800138601", "topic": "wlan"})
     assert status == 201
     # Keep it undialled: every seat paused.
-    for seat in ("8602", "8603", "8604", "8605", "8606"):
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(("8602", "8603", "8604", "8605", "8606"), reason="x")
     await asyncio.sleep(1.5)  # AOF everysec: the write is on disk
     await lab.redis.stop()
     try:
@@ -26,8 +22,7 @@ async def test_redis_down_then_back(lab):
             "POST", "/api/callbacks", {"number": "13800138602"})
         assert status == 503 and "unavailable" in body["error"]
         # Live transfers still route on the board in memory.
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": "PJSIP/8603", "Paused": "false"})
+        await lab.probe.pause(["8603"], paused=False)
         await asyncio.sleep(0.5)
         transfer = await customer_transferred(lab, customer="13800138603")
         assert transfer.route == "queue"
@@ -46,10 +41,7 @@ async def test_redis_down_then_back(lab):
 
 async def test_the_first_request_after_a_quick_redis_restart_is_accepted(report, lab):
     # Every seat paused: nothing is dialled, the pool's connections sit idle.
-    for seat in ("8601", "8602", "8603", "8604", "8605", "8606"):
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "x"})
+    await lab.probe.pause(("8601", "8602", "8603", "8604", "8605", "8606"), reason="x")
     status, _ = await lab.controller.request("POST", "/api/callbacks",
                                              {"number": "13800138611"})
     assert status == 201

@@ -16,10 +16,7 @@ async def test_leader_killed_the_standby_takes_over_and_dials_once(report, lab):
     try:
         _, health_b = await b.health()
         assert health_b["role"] == "standby" and health_b["ari"] == "down"
-        for seat in SEATS:
-            await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                         "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                         "Reason": "meeting"})
+        await lab.probe.pause(SEATS, reason="meeting")
         status, created = await a.request("POST", "/api/callbacks", {"number": "13800138701"})
         assert status == 201
 
@@ -35,9 +32,7 @@ async def test_leader_killed_the_standby_takes_over_and_dials_once(report, lab):
         # callback may take one)...
         mark = lab.probe.log.mark()
         await lab.phones.on_ring("13800138701", "answer")
-        for seat in ("8601", "8602"):
-            await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                         "Interface": f"PJSIP/{seat}", "Paused": "false"})
+        await lab.probe.pause(("8601", "8602"), paused=False)
         transfer = await customer_transferred(lab, customer="13800138702")
         assert transfer.route == "queue"
         await specialist_answers(lab, transfer)

@@ -15,13 +15,6 @@ from ari_app.lab.scenarios import customer_transferred, specialist_answers
 from ari_app.lab.stack import SEATS
 
 
-async def pause(lab, seats, reason="break"):
-    for seat in seats:
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": reason})
-
-
 async def test_transfer_reaches_a_specialist_through_the_controller(lab):
     transfer = await customer_transferred(lab, customer="13800138001")
 
@@ -49,7 +42,7 @@ async def test_named_specialist_gets_the_call_when_ready(lab):
 
 
 async def test_named_specialist_paused_falls_back_to_the_group(lab):
-    await pause(lab, ["8604"])
+    await lab.probe.pause(["8604"])
     transfer = await customer_transferred(lab, customer="13800138003", target="8604")
     assert transfer.route == "queue"
     _, seat = await specialist_answers(lab, transfer)
@@ -57,7 +50,7 @@ async def test_named_specialist_paused_falls_back_to_the_group(lab):
 
 
 async def test_all_seats_paused_caller_is_not_queued(lab):
-    await pause(lab, SEATS)
+    await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138004")
     assert transfer.route == "callback"
     await lab.probe.log.wait_for(
@@ -88,7 +81,7 @@ async def test_without_the_controller_the_dialplan_still_reaches_the_desk(contro
 async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_callback_path(
         controller_stopped):
     lab = controller_stopped
-    await pause(lab, SEATS)
+    await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138006")
     assert transfer.route == "fallback"
     await lab.probe.log.wait_for(
@@ -97,7 +90,7 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
 
 
 async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
-    await pause(lab, ["8601", "8602"], reason="training")
+    await lab.probe.pause(["8601", "8602"], reason="training")
     await lab.restart_pbx()
     # AMI and ARI must both come back and the board be rebuilt from the new
     # Asterisk, which brings the dynamic members back (persistentmembers).

@@ -26,11 +26,8 @@ async def wait_page(browser: Browser, expression: str, expected, timeout: float)
 
 
 async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(report, lab):
-    for seat in ("8601", "8602", "8603", "8604", "8605", "8606"):
-        # Keep the callback waiting on the board: nobody free to dial it.
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": f"PJSIP/{seat}", "Paused": "true",
-                                     "Reason": "meeting"})
+    # Keep the callback waiting on the board: nobody free to dial it.
+    await lab.probe.pause(("8601", "8602", "8603", "8604", "8605", "8606"), reason="meeting")
     status, created = await lab.controller.request(
         "POST", "/api/callbacks", {"number": "13800138501", "topic": "wlan"})
     assert status == 201
@@ -38,9 +35,7 @@ async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(repo
     async with Browser() as browser:
         await browser.goto(url)
         await wait_page(browser, SEAT_STATE % "8602", "paused|meeting", timeout=10)
-        await lab.probe.ami.command({"Action": "QueuePause", "Queue": "desk",
-                                     "Interface": "PJSIP/8602", "Paused": "true",
-                                     "Reason": "training"})
+        await lab.probe.pause(["8602"], reason="training")
         waited = await wait_page(browser, SEAT_STATE % "8602", "paused|training", timeout=2)
         report(f"wallboard showed the pause {waited * 1000:.0f} ms after Asterisk took it")
         lamp = await browser.evaluate("document.getElementById('lamp').textContent")
