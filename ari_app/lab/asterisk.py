@@ -65,6 +65,15 @@ class AsteriskInstance:
         return f"{self.inner_home}/etc/asterisk.conf"
 
     @property
+    def keys_dir(self) -> Path:
+        """Its TLS certificates and keys: <astkeydir>/keys, as in production."""
+        return self.home / "lib" / "keys"
+
+    @property
+    def inner_keys_dir(self) -> str:
+        return "/" + str(self.keys_dir.relative_to(self.tree))
+
+    @property
     def log_file(self) -> Path:
         return self.home / "log" / "messages.log"
 

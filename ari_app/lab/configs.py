@@ -26,10 +26,12 @@ _LAB_OWNED = {"asterisk.conf"}
 @dataclass
 class Ports:
     pbx_sip: int
+    pbx_tls: int
     pbx_ami: int
     pbx_http: int
     pbx_rtp: tuple[int, int]
     sim_sip: int
+    sim_tls: int
     sim_ami: int
     sim_rtp: tuple[int, int]
 
@@ -42,10 +44,18 @@ class Secrets:
     harness_ami: str = field(default_factory=lambda: secrets.token_hex(12))
     sim_ami: str = field(default_factory=lambda: secrets.token_hex(12))
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    tls_phone: str = field(default_factory=lambda: secrets.token_hex(12))
 
 
 HARNESS_AMI_USER = "harness"
 LAB_WRAPUP = 2
+# A frontline phone the lab adds to the PBX that may use TLS only; it is in
+# no queue until a test puts it there.
+TLS_PHONE = "1003"
+# Certificate file names (without suffix) in each instance's keys directory;
+# the PBX's are the shipped pjsip.conf's.
+PBX_CERT = "datadesk-pbx"
+SIM_CERT = "phonesim"
 
 
 def phone_passwords(pjsip_conf: str) -> dict[str, str]:
@@ -63,7 +73,20 @@ def phone_passwords(pjsip_conf: str) -> dict[str, str]:
     return out
 
 
-def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
+def _tls_phone(password: str) -> str:
+    # The shipped templates, plus the one line that makes a phone TLS-only.
+    user = TLS_PHONE
+    return (
+        f"\n; TEST-ONLY frontline phone added by the lab: TLS only.\n"
+        f"[{user}](frontline-endpoint)\nauth = {user}\naors = {user}\n"
+        f"callerid = \"Frontline {user}\" <{user}>\ntransport = transport-tls\n\n"
+        f"[{user}](phone-aor)\n\n"
+        f"[{user}](phone-auth)\nusername = {user}\npassword = {password}\n")
+
+
+def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
+    """The PBX's configs; ``keys_dir`` is where it finds its certificate
+    (a path as the chrooted Asterisk sees it)."""
     files: dict[str, str] = {}
     for path in sorted(ASTERISK_CONF.glob("*.conf")):
         if path.name not in _LAB_OWNED:
@@ -73,6 +96,11 @@ def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
 
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-udp", "bind",
                                      f"127.0.0.1:{ports.pbx_sip}")
+    tls = {"bind": f"127.0.0.1:{ports.pbx_tls}", "cert_file": f"{keys_dir}/{PBX_CERT}.crt",
+           "priv_key_file": f"{keys_dir}/{PBX_CERT}.key"}
+    for key, value in tls.items():
+        files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-tls", key, value)
+    files["pjsip.conf"] += _tls_phone(keys.tls_phone)
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",
                                      f"sip:127.0.0.1:{ports.sim_sip}")
     files["manager.conf"] = set_option(files["manager.conf"], "general", "port",
@@ -96,26 +124,37 @@ def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
     return files
 
 
-def _phone_block(user: str, password: str, pbx_sip: int) -> str:
+def _phone_block(user: str, password: str, pbx_sip: int, *, tls: bool = False) -> str:
+    """One simulated phone; ``tls``: it registers and calls over TLS only
+    (``pbx_sip`` is then the PBX's TLS port)."""
+    uri = f"sip:127.0.0.1:{pbx_sip}" + (";transport=tls" if tls else "")
+    suffix = "-tls" if tls else ""
     return (
-        f"[phone-{user}](phone-registration)\n"
+        f"[phone-{user}](phone-registration{suffix})\n"
         f"outbound_auth = phone-{user}\n"
-        f"server_uri = sip:127.0.0.1:{pbx_sip}\n"
+        f"server_uri = {uri}\n"
         f"client_uri = sip:{user}@127.0.0.1:{pbx_sip}\n"
         f"contact_user = {user}\n\n"
         f"[phone-{user}](phone-auth)\nusername = {user}\npassword = {password}\n\n"
-        f"[phone-{user}](phone-endpoint)\nfrom_user = {user}\n"
+        f"[phone-{user}](phone-endpoint{suffix})\nfrom_user = {user}\n"
         f"outbound_auth = phone-{user}\ncallerid = <{user}>\n\n")
 
 
-def phonesim_files(ports: Ports, keys: Secrets) -> dict[str, str]:
+def phonesim_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
+    """The phone simulator's configs; ``keys_dir`` as for ``pbx_files``."""
     passwords = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())
+    phones = "".join(_phone_block(u, p, ports.pbx_sip) for u, p in passwords.items())
+    phones += _phone_block(TLS_PHONE, keys.tls_phone, ports.pbx_tls, tls=True)
     marks = {
         "@SIM_PORT@": str(ports.sim_sip),
+        "@SIM_TLS_PORT@": str(ports.sim_tls),
+        "@SIM_KEYS@": keys_dir,
+        "@SIM_CERT@": SIM_CERT,
         "@PBX_PORT@": str(ports.pbx_sip),
+        "@PBX_TLS_PORT@": str(ports.pbx_tls),
         "@SIM_AMI_PORT@": str(ports.sim_ami),
         "@SIM_AMI_SECRET@": keys.sim_ami,
-        "@PHONES@": "".join(_phone_block(u, p, ports.pbx_sip) for u, p in passwords.items()),
+        "@PHONES@": phones,
     }
     files: dict[str, str] = {}
     for path in sorted(PHONESIM.glob("*.conf")):

@@ -14,10 +14,11 @@ from contextlib import AsyncExitStack
 
 from ..asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
-from .configs import (ASTERISK_CONF, HARNESS_AMI_USER, LAB_WRAPUP, Ports, Secrets,
-                      pbx_files, phone_passwords, phonesim_files)
+from .configs import (ASTERISK_CONF, HARNESS_AMI_USER, LAB_WRAPUP, PBX_CERT, SIM_CERT,
+                      TLS_PHONE, Ports, Secrets, pbx_files, phone_passwords, phonesim_files)
 from .controller import ControllerProcess, lab_settings
 from .proxy import TcpRelay
+from .pki import install, lab_pki
 from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
 from .progress import step
@@ -36,9 +37,9 @@ class Stack:
         not through the relays that fault tests cut."""
         self.with_controller = controller
         self.with_relays = relays
-        self.ports = Ports(pbx_sip=free_port(), pbx_ami=free_port(), pbx_http=free_port(),
-                           pbx_rtp=free_range(), sim_sip=free_port(), sim_ami=free_port(),
-                           sim_rtp=free_range())
+        self.ports = Ports(pbx_sip=free_port(), pbx_tls=free_port(), pbx_ami=free_port(),
+                           pbx_http=free_port(), pbx_rtp=free_range(), sim_sip=free_port(),
+                           sim_tls=free_port(), sim_ami=free_port(), sim_rtp=free_range())
         self.keys = Secrets()
         self.redis: RedisServer | None = None
         self.pbx: AsteriskInstance | None = None
@@ -69,10 +70,13 @@ class Stack:
         self._exit.push_async_callback(self._stop_redis)
         await self.redis.start()
 
-        self.pbx = AsteriskInstance(tree, "pbx", pbx_files(self.ports, self.keys))
+        self.pbx = AsteriskInstance(tree, "pbx", {})
         self._exit.push_async_callback(self._stop_asterisk, self.pbx)
-        self.sim = AsteriskInstance(tree, "phonesim", phonesim_files(self.ports, self.keys))
+        self.sim = AsteriskInstance(tree, "phonesim", {})
         self._exit.push_async_callback(self._stop_asterisk, self.sim)
+        self.pbx.files = pbx_files(self.ports, self.keys, self.pbx.inner_keys_dir)
+        self.sim.files = phonesim_files(self.ports, self.keys, self.sim.inner_keys_dir)
+        await self._install_certificates()
         await asyncio.gather(self.pbx.start(), self.sim.start())
 
         pbx_ami = AmiClient("127.0.0.1", self.ports.pbx_ami, HARNESS_AMI_USER,
@@ -91,10 +95,20 @@ class Stack:
             await self.start_controller()
         print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
 
+    async def _install_certificates(self) -> None:
+        """A fresh CA and a certificate for each instance, written before it starts."""
+        assert self.pbx is not None and self.sim is not None
+        with step("making the lab's TLS certificates"):
+            issued = await asyncio.to_thread(lab_pki, (PBX_CERT, SIM_CERT))
+            for instance, name in ((self.pbx, PBX_CERT), (self.sim, SIM_CERT)):
+                instance.write_files()
+                install(issued[name], instance.keys_dir, name)
+
     async def register_phones(self, timeout: float = 20) -> None:
         """Make every simulated phone register now (Asterisk staggers it by up to 10 s)."""
         assert self.sim is not None and self.probe is not None
         expected = set(phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text()))
+        expected.add(TLS_PHONE)
         with step(f"registering {len(expected)} phones"):
             await self.sim.rx("pjsip send register *all")
             deadline = time.monotonic() + timeout
