@@ -33,6 +33,45 @@ def _loopback(value: str) -> bool:
         return host == "localhost"
 
 
+# TLS transport methods that admit protocols older than TLS 1.2 (Asterisk's
+# "default" is TLSv1); sslv23 is every version, so it needs a cipher list.
+WEAK_TLS_METHODS = {"", "default", "unspecified", "tlsv1", "tlsv1_1", "sslv2", "sslv3"}
+
+
+def _weak_cipher(name: str) -> bool:
+    """Not forward-secret AEAD (TLS 1.3 suites, named TLS_..., all are)."""
+    upper = name.upper()
+    if upper.startswith("TLS_"):
+        return False
+    aead = any(mode in upper for mode in ("GCM", "CHACHA20", "CCM"))
+    return not (aead and upper.startswith(("ECDHE-", "DHE-")))
+
+
+def tls_problems(pjsip: ConfigFile) -> list[str]:
+    """The TLS transport phones may register on: present, with a certificate,
+    TLS 1.2 or newer and strong ciphers only."""
+    transports = [t for t in pjsip.objects("transport").values()
+                  if (t.get("protocol") or "").lower() == "tls"]
+    if not transports:
+        return ["pjsip.conf: no TLS transport (protocol = tls): phones can only use UDP"]
+    problems = []
+    for t in transports:
+        for key in ("cert_file", "priv_key_file"):
+            if not t.get(key):
+                problems.append(f"{t.where()}: TLS transport {t.name} has no {key}")
+        method = (t.get("method") or "").lower()
+        ciphers = [c.strip() for c in (t.get("cipher") or "").split(",") if c.strip()]
+        if method in WEAK_TLS_METHODS or (method == "sslv23" and not ciphers):
+            problems.append(f"{t.where('method')}: TLS transport {t.name} allows protocols "
+                            "older than TLS 1.2 (method tlsv1_2 or tlsv1_3, or sslv23 with "
+                            "a cipher list of TLS 1.2 AEAD suites)")
+        weak = [c for c in ciphers if _weak_cipher(c)]
+        if weak:
+            problems.append(f"{t.where('cipher')}: TLS transport {t.name} allows weak "
+                            f"cipher(s) {','.join(weak)}")
+    return problems
+
+
 def _extensions(conf: ConfigFile) -> dict[str, dict[str, int]]:
     """context -> {extension: line} of extensions that run (hints aside)."""
     out: dict[str, dict[str, int]] = {}
@@ -66,6 +105,8 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
         if not conf.path.exists():
             problems.append(f"{conf.path.name}: missing")
         problems += conf.missing_includes
+
+    problems += tls_problems(pjsip)
 
     # Seats: endpoints that can log in, reachable by transfer.
     endpoints, aors = pjsip.objects("endpoint"), pjsip.objects("aor")
