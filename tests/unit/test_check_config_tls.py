@@ -36,7 +36,8 @@ def test_old_protocols_are_reported(tmp_path):
     for method in ("tlsv1", "tlsv1_1", "default"):
         text = SHIPPED.replace("method = sslv23", f"method = {method}")
         [problem] = problems(tmp_path, text)
-        assert "older than TLS 1.2" in problem and problem.startswith("asterisk-conf/pjsip.conf:"), problem
+        assert problem.startswith("asterisk-conf/pjsip.conf:"), problem
+        assert "older than TLS 1.2" in problem, problem
 
 
 def test_sslv23_without_a_cipher_list_is_reported(tmp_path):
