@@ -72,8 +72,11 @@ class Leadership:
                 leading = self.is_leader  # keep the role while Redis is away
                 role = "leader" if leading else "standby"
                 if self._repeats.due(f"{type(exc).__name__}: {exc}; staying {role}"):
-                    log.warning("leadership: Redis unreachable (%s); staying %s%s", exc, role,
-                                self._repeats.told())
+                    if self._repeats.again:
+                        log.warning("leadership: Redis still unreachable; staying %s%s", role,
+                                    self._repeats.told())
+                    else:
+                        log.warning("leadership: Redis unreachable (%s); staying %s", exc, role)
             if leading != self.is_leader:
                 self.is_leader = leading
                 log.info("leadership: %s (%s)", "leading: holding the ARI application and "

@@ -42,8 +42,9 @@ class Repeats:
 
     A new cause is told at once; while the same cause lasts it is told again
     after 1 s, then 2, 4 ... up to every 30 s, so an outage of an hour writes
-    a few dozen lines, not thousands. ``clear()`` when the trouble is over.
-    ``clock`` is monotonic seconds.
+    a few dozen lines, not thousands. ``again`` says whether the cause was
+    already told (say it short then: the first line gave the remedy).
+    ``clear()`` when the trouble is over. ``clock`` is monotonic seconds.
     """
 
     def __init__(self, first: float = 1.0, cap: float = 30.0,
@@ -51,6 +52,7 @@ class Repeats:
         self.first, self.cap, self.clock = first, cap, clock
         self.cause: str | None = None
         self.skipped = 0
+        self.again = False
         self._next = 0.0
         self._gap = first
 
@@ -60,12 +62,14 @@ class Repeats:
         if cause != self.cause:
             self.cause, self.skipped, self._gap = cause, 0, self.first
             self._next = now + self._gap
+            self.again = False
             return True
         if now < self._next:
             self.skipped += 1
             return False
         self._gap = min(self._gap * 2, self.cap)
         self._next = now + self._gap
+        self.again = True
         return True
 
     def told(self) -> str:

@@ -354,10 +354,13 @@ class AmiClient:
             except (OSError, asyncio.TimeoutError, AmiError) as exc:
                 self._drop_session(AmiDisconnected(str(exc)))
                 delay = backoff * (1 + random.random() / 4)
-                cause = self.refusal(exc)
-                if self._repeats.due(cause):
-                    log.warning("%s: %s; retrying with back-off%s", self.name, cause,
-                                self._repeats.told())
+                problem, remedy = self.refusal(exc)
+                if self._repeats.due(problem):
+                    if self._repeats.again:
+                        log.warning("%s: still %s%s", self.name, problem, self._repeats.told())
+                    else:
+                        log.warning("%s: %s: %s; retrying with back-off", self.name, problem,
+                                    remedy)
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
@@ -379,16 +382,16 @@ class AmiClient:
             log.warning("%s: connection lost (%s); reconnecting", self.name, exc or "closed")
             self._drop_session(AmiDisconnected("connection lost"))
 
-    def refusal(self, exc: BaseException) -> str:
-        """What an operator should read for a failed connect or login."""
+    def refusal(self, exc: BaseException) -> tuple[str, str]:
+        """What went wrong with a connect or login, and what to check."""
         where = f"{self.host}:{self.port}"
         if isinstance(exc, AmiError):
-            return f"AMI refused the login for user {self._username} ({exc.reason}): " \
-                   "check [ami] username and secret against manager.conf"
+            return (f"AMI refused the login for user {self._username} ({exc.reason})",
+                    "check [ami] username and secret against manager.conf")
         if isinstance(exc, asyncio.TimeoutError):
-            return f"no answer to the AMI login from {where}: check [ami] host and port"
-        return f"cannot reach AMI at {where} ({exc or 'connection refused'}): " \
-               "check [ami] host and port and that Asterisk runs"
+            return f"no answer to the AMI login from {where}", "check [ami] host and port"
+        return (f"cannot reach AMI at {where} ({exc or 'connection refused'})",
+                "check [ami] host and port and that Asterisk runs")
 
     async def _login(self, session: _Session, ended: asyncio.Future) -> None:
         done, _ = await asyncio.wait({session.login_reply, ended}, timeout=5,

@@ -155,10 +155,14 @@ class AriClient:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # network errors, handshake refusals
-                cause = self.refusal(exc)
-                if self._repeats.due(cause):
-                    log.warning("ARI: cannot hold application '%s': %s; retrying with "
-                                "back-off%s", self.app, cause, self._repeats.told())
+                problem, remedy = self.refusal(exc)
+                if self._repeats.due(problem):
+                    if self._repeats.again:
+                        log.warning("ARI: still cannot hold application '%s': %s%s", self.app,
+                                    problem, self._repeats.told())
+                    else:
+                        log.warning("ARI: cannot hold application '%s': %s: %s; retrying "
+                                    "with back-off", self.app, problem, remedy)
             finally:
                 self._ws = None
                 self.connected.clear()
@@ -166,19 +170,19 @@ class AriClient:
             await asyncio.sleep(delay)
             backoff = min(backoff * 2, self.max_backoff)
 
-    def refusal(self, exc: BaseException) -> str:
-        """What an operator should read for a failed websocket connect."""
+    def refusal(self, exc: BaseException) -> tuple[str, str]:
+        """What went wrong with a websocket connect, and what to check."""
         where = self.base[:-len("/ari")]
         if isinstance(exc, aiohttp.WSServerHandshakeError):
             if exc.status == 401:
-                return f"ARI refused the login for user {self.username} (HTTP 401): " \
-                       "check [ari] username and password against ari.conf"
-            return f"ARI at {where} answered HTTP {exc.status} ({exc.message}): " \
-                   "check [ari] url and that ARI is enabled in ari.conf and http.conf"
+                return (f"ARI refused the login for user {self.username} (HTTP 401)",
+                        "check [ari] username and password against ari.conf")
+            return (f"ARI at {where} answered HTTP {exc.status} ({exc.message})",
+                    "check [ari] url and that ARI is enabled in ari.conf and http.conf")
         if isinstance(exc, aiohttp.ClientConnectorError):
-            return f"cannot reach ARI at {where} ({exc.os_error}): check [ari] url and " \
-                   "that Asterisk runs"
-        return f"{type(exc).__name__}: {exc}"
+            return (f"cannot reach ARI at {where} ({exc.os_error})",
+                    "check [ari] url and that Asterisk runs")
+        return f"{type(exc).__name__}: {exc}", "see the error above"
 
     def _dispatch(self, data: str) -> None:
         try:

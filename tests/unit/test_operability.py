@@ -64,13 +64,13 @@ def test_a_repeated_cause_is_told_ever_more_rarely_up_to_every_30_s():
 def test_a_new_cause_is_told_at_once_and_counts_what_was_skipped():
     clock = Clock()
     repeats = Repeats(clock=clock)
-    assert repeats.due("refused") and repeats.told() == ""
+    assert repeats.due("refused") and not repeats.again and repeats.told() == ""
     assert not repeats.due("refused") and not repeats.due("refused")
     assert repeats.due("HTTP 401")
     clock.now += 0.5
     assert not repeats.due("HTTP 401")
     clock.now += 0.5
-    assert repeats.due("HTTP 401") and repeats.told() == " (1 more since)"
+    assert repeats.due("HTTP 401") and repeats.again and repeats.told() == " (1 more since)"
     assert repeats.clear() and not repeats.clear()
     assert repeats.due("HTTP 401")
 
