@@ -61,9 +61,16 @@ def banner(settings: Settings, config: str | None, sock: socket.socket) -> str:
 
 
 def run(settings: Settings, config: str | None) -> int:
-    """Serve until SIGINT/SIGTERM; the exit code (EXIT_UNUSABLE if the port is taken)."""
+    """Serve until SIGINT/SIGTERM; the exit code (EXIT_UNUSABLE, after one line
+    on stderr, if the settings cannot be used or the port is taken)."""
     from .app import init_app
 
+    try:  # builds clients from the settings: a malformed URL fails here
+        app = init_app(settings)
+    except ValueError as exc:
+        print(f"datadesk: cannot use the settings ({config or 'defaults'}): {exc}",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
     host, port = settings.http.host, settings.http.port
     try:
         sock = listen(host, port)
@@ -72,6 +79,6 @@ def run(settings: Settings, config: str | None) -> int:
               "[http] host and port, or stop what already listens there", file=sys.stderr)
         return EXIT_UNUSABLE
     log.info("%s", banner(settings, config, sock))
-    web.run_app(init_app(settings), sock=sock, print=None, access_log=None, shutdown_timeout=5)
+    web.run_app(app, sock=sock, print=None, access_log=None, shutdown_timeout=5)
     log.info("datadesk stopped")
     return 0

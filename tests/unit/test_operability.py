@@ -113,3 +113,16 @@ def test_docker_checks_readiness_not_mere_liveness():
     assert "/readyz" in check
     compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
     assert "/readyz" in " ".join(compose["services"]["controller"]["healthcheck"]["test"])
+
+
+def test_an_unusable_redis_url_stops_the_start_in_one_line(tmp_path):
+    import subprocess
+    import sys
+    config = tmp_path / "datadesk.toml"
+    config.write_text('[redis]\nurl = "http://127.0.0.1:6379"\n[http]\nport = 0\n')
+    result = subprocess.run([sys.executable, "-m", "ari_app", "--config", str(config), "run"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in lines[0]
+    assert "cannot use the settings" in lines[0] and "Redis URL" in lines[0]
