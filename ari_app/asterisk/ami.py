@@ -357,7 +357,8 @@ class AmiClient:
                 problem, remedy = self.refusal(exc)
                 if self._repeats.due(problem):
                     if self._repeats.again:
-                        log.warning("%s: still %s%s", self.name, problem, self._repeats.told())
+                        log.warning("%s: still failing: %s%s", self.name, problem,
+                                    self._repeats.told())
                     else:
                         log.warning("%s: %s: %s; retrying with back-off", self.name, problem,
                                     remedy)

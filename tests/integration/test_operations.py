@@ -46,7 +46,8 @@ async def metrics(replica: ControllerProcess) -> dict[str, str]:
     return dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
 
 
-async def test_a_lone_controller_without_redis_is_not_ready_and_does_not_repeat_itself(lab):
+async def test_a_lone_controller_without_redis_is_not_ready_and_does_not_repeat_itself(
+        report, lab):
     await lab.controller.stop()       # alone: no other replica leads
     await lab.redis.stop()
     lone = ControllerProcess(lab.controller_settings())
@@ -61,6 +62,7 @@ async def test_a_lone_controller_without_redis_is_not_ready_and_does_not_repeat_
         await asyncio.sleep(11)
         complaints = [e for e in entries(lone) if e["level"] == "warning"
                       and "Redis" in e["msg"] and "unreachable" in e["msg"]]
+        report(f"{len(complaints)} Redis warning line(s) in the first 12 s without Redis")
         assert 2 <= len(complaints) <= 6, [e["msg"] for e in complaints]
         assert any("more since" in e["msg"] for e in complaints)
         await lab.redis.start()
@@ -133,6 +135,23 @@ async def test_a_wrong_ari_password_is_named_once(lab):
         text = wrong.log.read_text()
         assert text.count("ARI refused the login for user datadesk (HTTP 401): check [ari]") == 1
         assert "WSServerHandshakeError" not in text and "not-the-one" not in text
+    finally:
+        await wrong.stop()
+        wrong.remove()
+
+
+async def test_a_wrong_ami_secret_is_named_once(lab):
+    wrong = ControllerProcess(lab.controller_settings({"ami": {"secret": "not-the-secret"}}))
+    try:
+        await wrong.start(wait_healthy=False)
+        await until_answering(wrong)
+        await asyncio.sleep(8)        # several reconnect attempts
+        status, body = await readyz(wrong)
+        assert status == 503 and any("AMI" in p for p in body["problems"])
+        text = wrong.log.read_text()
+        assert text.count("AMI refused the login for user datadesk (Authentication failed): "
+                          "check [ami]") == 1
+        assert "still failing: AMI refused the login" in text and "not-the-secret" not in text
     finally:
         await wrong.stop()
         wrong.remove()
