@@ -1,7 +1,8 @@
 """The controller's wiring: one aiohttp application owns every connection.
 
 AMI, ARI and Redis are tied to the application's lifetime with
-``cleanup_ctx``; the HTTP face serves health and the live board.
+``cleanup_ctx``; the HTTP face serves health (``web/health.py``) and the
+live board.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from . import __version__
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
 from .asterisk.lamp import DeskLamp, utcnow
 from .asterisk.presence import DeskPresence
 from .asterisk.stasis import DeskStasis
 from .desk.board import Board
-from .desk.routing import desk_status
+from .desk.routing import Route, desk_status
 from .asterisk.capture import CallbackCapture, Prompts
 from .callbacks import CallbacksService, RequestLimits
 from .dialer import Dialer
@@ -32,6 +34,7 @@ from .store.limits import RateLimits
 from .store.redis_ import RedisStore
 from .web import callbacks as callbacks_api
 from .store.stats import DeskStats
+from .web import health as health_
 from .web import metrics as metrics_
 from .web import wallboard
 from .web.auth import TOKENS, require_token
@@ -149,16 +152,6 @@ async def _controller_ctx(app: web.Application) -> AsyncIterator[None]:
     await controller.stop()
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """200 when the controller does its part: AMI in sync, and, for the leader,
-    the ARI application held (a standby replica is healthy without it)."""
-    controller = request.app[CONTROLLER]
-    health = controller.health()
-    ok = health["ami"] == "ready" and health["board"] == "in-sync" and (
-        health["role"] == "standby" or health["ari"] == "connected")
-    return web.json_response({"ok": ok, **health}, status=200 if ok else 503)
-
-
 async def seats(request: web.Request) -> web.Response:
     """The live board: every seat with its presence, and the desk's status."""
     controller = request.app[CONTROLLER]
@@ -183,8 +176,10 @@ async def metrics(request: web.Request) -> web.Response:
     ts = utcnow().timestamp()
     try:
         open_callbacks = await controller.callbacks.store.count_open()
+        overdue = await controller.callbacks.store.count_overdue(ts)
     except Exception:  # Redis away: say nothing rather than a wrong zero
-        open_callbacks = None
+        open_callbacks = overdue = None
+    health = controller.health()
     text = metrics_.render(
         seats_by_activity=Counter(s.activity(ts) for s in controller.board),
         waiting=controller.board.waiting, open_callbacks=open_callbacks,
@@ -192,7 +187,9 @@ async def metrics(request: web.Request) -> web.Response:
         connections={"ami": controller.ami.ready.is_set(),
                      "ari": controller.ari.connected.is_set(),
                      "redis": controller.store.up is True},
-        routes=controller.stasis.routes)
+        routes=Counter({**{r.value: 0 for r in Route}, **controller.stasis.routes}),
+        version=__version__, leader=health["role"] == "leader",
+        ready=not health_.problems(health), overdue_callbacks=overdue)
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
@@ -204,7 +201,7 @@ def init_app(settings: Settings) -> web.Application:
     app[callbacks_api.SERVICE] = controller.callbacks
     app.cleanup_ctx.append(_controller_ctx)
     callbacks_api.add_routes(app)
-    app.router.add_get("/healthz", healthz)
+    health_.add_routes(app, controller.health)
     app.router.add_get("/api/seats", seats)
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/metrics", metrics)

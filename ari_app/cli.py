@@ -22,15 +22,11 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from .app import init_app
+    from .serve import run
 
     settings = _settings(args)
     logs.setup(args.log_level, json_lines=not args.plain_logs)
-    web.run_app(init_app(settings), host=settings.http.host, port=settings.http.port,
-                print=None, access_log=None, shutdown_timeout=5)
-    return 0
+    return run(settings, args.config or os.environ.get("DATADESK_CONFIG"))
 
 
 def _api(args: argparse.Namespace, method: str, path: str) -> tuple[int, dict]:

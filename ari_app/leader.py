@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
+from .logs import Repeats
+
 log = logging.getLogger(__name__)
 
 KEY = "datadesk:leader"
@@ -37,6 +39,7 @@ class Leadership:
         self.is_leader = False
         self._hooks: list[Callable[[bool], Awaitable[None] | None]] = []
         self._task: asyncio.Task | None = None
+        self._repeats = Repeats()
 
     def on_change(self, hook: Callable[[bool], Awaitable[None] | None]) -> None:
         self._hooks.append(hook)
@@ -63,10 +66,17 @@ class Leadership:
         while True:
             try:
                 leading = await self._take(KEY, self.owner, self.ttl)
+                if self._repeats.clear():
+                    log.info("leadership: Redis answers again")
             except (RedisError, OSError) as exc:
                 leading = self.is_leader  # keep the role while Redis is away
-                log.warning("leadership: Redis unreachable (%s); staying %s", exc,
-                            "leader" if leading else "standby")
+                role = "leader" if leading else "standby"
+                if self._repeats.due(f"{type(exc).__name__}: {exc}; staying {role}"):
+                    if self._repeats.again:
+                        log.warning("leadership: Redis still unreachable; staying %s%s", role,
+                                    self._repeats.told())
+                    else:
+                        log.warning("leadership: Redis unreachable (%s); staying %s", exc, role)
             if leading != self.is_leader:
                 self.is_leader = leading
                 log.info("leadership: %s (%s)", "leading: holding the ARI application and "

@@ -26,6 +26,8 @@ from panoramisk import Manager, actions
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ..logs import Repeats
+
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Message], Any]
@@ -34,6 +36,8 @@ ConnectedHook = Callable[["AmiClient"], Awaitable[None]]
 
 class AmiError(RuntimeError):
     """Asterisk answered an action with an error."""
+
+    reason = ""
 
 
 class AmiDisconnected(ConnectionError):
@@ -214,6 +218,9 @@ class AmiClient:
         self._linked = False
         self.ready = asyncio.Event()  # logged in and resynced
         self.connects = 0
+        # Set by stop(): a link lost from now on is a shutdown, not a fault.
+        self.stopping = False
+        self._repeats = Repeats()
 
     # -- registration -------------------------------------------------------
     def on_event(self, pattern: str, handler: EventHandler) -> None:
@@ -234,6 +241,7 @@ class AmiClient:
             self._task = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
 
     async def stop(self) -> None:
+        self.stopping = True
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -346,12 +354,19 @@ class AmiClient:
             except (OSError, asyncio.TimeoutError, AmiError) as exc:
                 self._drop_session(AmiDisconnected(str(exc)))
                 delay = backoff * (1 + random.random() / 4)
-                log.warning("%s: cannot connect to %s:%s (%s); retrying in %.1f s",
-                            self.name, self.host, self.port, exc or "refused", delay)
+                problem, remedy = self.refusal(exc)
+                if self._repeats.due(problem):
+                    if self._repeats.again:
+                        log.warning("%s: still failing: %s%s", self.name, problem,
+                                    self._repeats.told())
+                    else:
+                        log.warning("%s: %s: %s; retrying with back-off", self.name, problem,
+                                    remedy)
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             backoff = 0.2
+            self._repeats.clear()
             self.connects += 1
             try:
                 for hook in self._hooks:
@@ -368,6 +383,17 @@ class AmiClient:
             log.warning("%s: connection lost (%s); reconnecting", self.name, exc or "closed")
             self._drop_session(AmiDisconnected("connection lost"))
 
+    def refusal(self, exc: BaseException) -> tuple[str, str]:
+        """What went wrong with a connect or login, and what to check."""
+        where = f"{self.host}:{self.port}"
+        if isinstance(exc, AmiError):
+            return (f"AMI refused the login for user {self._username} ({exc.reason})",
+                    "check [ami] username and secret against manager.conf")
+        if isinstance(exc, asyncio.TimeoutError):
+            return f"no answer to the AMI login from {where}", "check [ami] host and port"
+        return (f"cannot reach AMI at {where} ({exc or 'connection refused'})",
+                "check [ami] host and port and that Asterisk runs")
+
     async def _login(self, session: _Session, ended: asyncio.Future) -> None:
         done, _ = await asyncio.wait({session.login_reply, ended}, timeout=5,
                                      return_when=asyncio.FIRST_COMPLETED)
@@ -377,5 +403,7 @@ class AmiClient:
             raise asyncio.TimeoutError("no answer to Login")
         reply = session.login_reply.result()
         if reply.get("Response") != "Success":
-            raise AmiError(f"login as {self._username!r} refused: {reply.get('Message')}")
+            error = AmiError(f"login as {self._username!r} refused: {reply.get('Message')}")
+            error.reason = reply.get("Message") or "no reason given"
+            raise error
         self._linked = True

@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ..logs import Repeats
+
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -37,6 +39,8 @@ class AriClient:
                  request_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
         self.base = url.rstrip("/") + "/ari"
         self.app = app
+        self.username = username
+        self._repeats = Repeats()
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}"}
         self.request_timeout = request_timeout
@@ -132,6 +136,7 @@ class AriClient:
                     self._ws = ws
                     self.connects += 1
                     backoff = 0.2
+                    self._repeats.clear()
                     for hook in self._hooks:
                         await hook(self)
                     self.connected.set()
@@ -150,14 +155,34 @@ class AriClient:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # network errors, handshake refusals
-                log.warning("ARI: cannot hold application '%s' (%s: %s)", self.app,
-                            type(exc).__name__, exc)
+                problem, remedy = self.refusal(exc)
+                if self._repeats.due(problem):
+                    if self._repeats.again:
+                        log.warning("ARI: still cannot hold application '%s': %s%s", self.app,
+                                    problem, self._repeats.told())
+                    else:
+                        log.warning("ARI: cannot hold application '%s': %s: %s; retrying "
+                                    "with back-off", self.app, problem, remedy)
             finally:
                 self._ws = None
                 self.connected.clear()
             delay = backoff * (1 + random.random() / 4)
             await asyncio.sleep(delay)
             backoff = min(backoff * 2, self.max_backoff)
+
+    def refusal(self, exc: BaseException) -> tuple[str, str]:
+        """What went wrong with a websocket connect, and what to check."""
+        where = self.base[:-len("/ari")]
+        if isinstance(exc, aiohttp.WSServerHandshakeError):
+            if exc.status == 401:
+                return (f"ARI refused the login for user {self.username} (HTTP 401)",
+                        "check [ari] username and password against ari.conf")
+            return (f"ARI at {where} answered HTTP {exc.status} ({exc.message})",
+                    "check [ari] url and that ARI is enabled in ari.conf and http.conf")
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return (f"cannot reach ARI at {where} ({exc.os_error})",
+                    "check [ari] url and that Asterisk runs")
+        return f"{type(exc).__name__}: {exc}", "see the error above"
 
     def _dispatch(self, data: str) -> None:
         try:

@@ -96,7 +96,10 @@ class DeskPresence:
     def on_link_lost(self) -> None:
         # No events reach us now: the board is no longer Asterisk's truth.
         self.board.synced = False
-        log.warning("board marked stale: AMI link lost")
+        if self.ami.stopping:  # a clean shutdown, not a fault
+            log.info("board stale: the controller is stopping")
+        else:
+            log.warning("board marked stale: AMI link lost")
 
     # -- live events --------------------------------------------------------
     def on_event(self, msg: Message) -> None:
@@ -144,9 +147,12 @@ class DeskPresence:
             self.on_change(seat)
 
     def on_fully_booted(self, _msg: Message) -> None:
-        # Sent right after every login too: skip it when the login resync
-        # has just run, resync otherwise (Asterisk finished booting under us).
-        if self.clock() - self._last_resync > 2 and not self._resync_lock.locked():
+        # Sent right after every login too: skip it while the login resync
+        # is still to run (AMI not ready yet: it would find the link not yet
+        # open for actions) or has just run; resync otherwise (Asterisk
+        # finished booting under us).
+        if self.ami.ready.is_set() and self.clock() - self._last_resync > 2 \
+                and not self._resync_lock.locked():
             task = asyncio.get_running_loop().create_task(self._resync_quietly())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -95,8 +95,9 @@ class ControllerProcess:
                 await asyncio.wait_for(self.wait_healthy(role), timeout)
 
     async def health(self) -> tuple[int, dict]:
+        """``/readyz``: 200 when ready in its role (the body says which)."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-            async with http.get(self.url + "/healthz") as resp:
+            async with http.get(self.url + "/readyz") as resp:
                 return resp.status, await resp.json()
 
     async def get(self, path: str) -> dict:
@@ -118,7 +119,8 @@ class ControllerProcess:
                 return resp.status, await resp.json(content_type=None)
 
     async def wait_healthy(self, role: str = "leader") -> dict:
-        """Wait until healthy in ``role`` (a leader also holds the ARI application)."""
+        """Wait until ready in ``role``: a leader holds the ARI application, a
+        standby has AMI in sync and Redis reachable while another replica leads."""
         while True:
             if self.process is None or self.process.returncode is not None:
                 raise RuntimeError(f"controller exited; log:\n{self.tail()}")

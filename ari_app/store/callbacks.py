@@ -262,6 +262,11 @@ class CallbackStore:
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
 
+    async def count_overdue(self, now: float | None = None) -> int:
+        """Unfinished callbacks whose deadline (Unix s) is before ``now``."""
+        at = time.time() if now is None else now
+        return await once_more(lambda: self.r.zcount(f"{self.p}:open", "-inf", f"({at}"))
+
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """Make up to ``limit`` callbacks that have fallen due claimable;
         returns how many due ones still wait (call again until 0). A call of

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as redis
-from redis.exceptions import ConnectionError, RedisError
+from redis.exceptions import AuthenticationError, ConnectionError, RedisError
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,20 @@ class RedisStore:
                 self.up = True
             except (RedisError, OSError) as exc:
                 if self.up is not False:
-                    log.warning("Redis: unreachable at %s (%s)", self._where(), exc)
+                    log.warning("Redis: %s", self.refusal(exc))
                 self.up = False
             await asyncio.sleep(2 if not self.up else 5)
 
     def _where(self) -> str:
         return self.url.split("@")[-1]
+
+    def refusal(self, exc: BaseException) -> str:
+        """What an operator should read when Redis does not answer."""
+        if isinstance(exc, AuthenticationError):
+            return f"Redis at {self._where()} refused the login ({exc}): check the " \
+                   "password in [redis] url"
+        return f"unreachable at {self._where()} ({exc}): check [redis] url and that " \
+               "Redis runs"
 
     async def record(self, kind: str, fields: dict[str, str]) -> str | None:
         """Append one event to the desk's log; None (and a log line) if Redis is away."""

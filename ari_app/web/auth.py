@@ -1,10 +1,11 @@
 """Bearer-token authentication for the HTTP API.
 
-Every route but ``/healthz`` needs ``Authorization: Bearer <token>`` with one
-of the configured tokens (``[http] tokens`` or ``DATADESK_API_TOKENS``,
-comma-separated). Tokens are compared in constant time and never logged.
-With no token configured every protected route answers 401: an API left
-open by mistake is worse than one that must be configured.
+Every route but the health probes (``/livez``, ``/readyz``, ``/healthz``)
+needs ``Authorization: Bearer <token>`` with one of the configured tokens
+(``[http] tokens`` or ``DATADESK_API_TOKENS``, comma-separated). Tokens are
+compared in constant time and never logged. With no token configured every
+protected route answers 401: an API left open by mistake is worse than one
+that must be configured.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # A browser's EventSource cannot send headers: these take ?access_token= too.
 QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events"})
 TOKENS = web.AppKey("api_tokens", tuple)

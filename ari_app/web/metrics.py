@@ -42,9 +42,28 @@ DECISION_SECONDS = Histogram((0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.
 ROUTE_SECONDS = Histogram((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0))
 
 
+def _process(version: str, leader: bool, ready: bool) -> list[str]:
+    """Who this replica is: its version, its role and whether it is ready."""
+    return [
+        "# HELP datadesk_build_info The running version (always 1).",
+        "# TYPE datadesk_build_info gauge", f'datadesk_build_info{{version="{version}"}} 1',
+        "# HELP datadesk_role 1 for the role this replica has now (leader or standby).",
+        "# TYPE datadesk_role gauge",
+        f'datadesk_role{{role="leader"}} {int(leader)}',
+        f'datadesk_role{{role="standby"}} {int(not leader)}',
+        "# HELP datadesk_ready 1 when /readyz answers 200.", "# TYPE datadesk_ready gauge",
+        f"datadesk_ready {int(ready)}",
+    ]
+
+
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
-           sla: Counter, connections: dict[str, bool], routes: Counter) -> str:
-    lines = [
+           sla: Counter, connections: dict[str, bool], routes: Counter,
+           version: str = "", leader: bool = False, ready: bool = False,
+           overdue_callbacks: int | None = None) -> str:
+    """The exposition text. ``routes`` should name every route (zeros too):
+    a counter that appears only at its first increment hides that increment
+    from ``rate()``. ``None`` figures (Redis away) are left out, not zeroed."""
+    lines = _process(version, leader, ready) + [
         "# HELP datadesk_seats Desk seats by activity.",
         "# TYPE datadesk_seats gauge",
     ]
@@ -57,6 +76,10 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
         lines += ["# HELP datadesk_open_callbacks Callbacks not yet finished.",
                   "# TYPE datadesk_open_callbacks gauge",
                   f"datadesk_open_callbacks {open_callbacks}"]
+    if overdue_callbacks is not None:
+        lines += ["# HELP datadesk_callbacks_overdue Unfinished callbacks past their deadline.",
+                  "# TYPE datadesk_callbacks_overdue gauge",
+                  f"datadesk_callbacks_overdue {overdue_callbacks}"]
     lines += ["# HELP datadesk_callbacks_sla_total Callbacks whose first attempt met or "
               "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
     for result in ("met", "breached"):

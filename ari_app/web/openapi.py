@@ -34,6 +34,21 @@ _SEAT = {
         "wrapup": {"type": "integer", "description": "wrap-up seconds"},
     },
 }
+_LIVE = {"type": "object", "required": ["ok", "version"],
+         "properties": {"ok": {"const": True}, "version": {"type": "string"}}}
+_READY = {
+    "type": "object", "required": ["ok", "status", "problems", "role"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "status": {"type": "string", "description": "what this replica does, or why it cannot"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "role": {"type": "string", "enum": ["leader", "standby"]},
+        "ami": {"type": "string", "enum": ["ready", "down"]},
+        "ari": {"type": "string", "enum": ["connected", "down"]},
+        "redis": {"type": "string", "enum": ["up", "down", "unknown"]},
+        "board": {"type": "string", "enum": ["in-sync", "stale"]},
+    },
+}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -55,10 +70,19 @@ DOCUMENT = {
                    "schemas": {"Callback": _CALLBACK, "Seat": _SEAT, "Error": _ERROR}},
     "security": [{"bearer": []}],
     "paths": {
+        "/livez": {"get": {
+            "summary": "Does the process run? (no token needed)", "security": [],
+            "responses": {"200": _json(_LIVE, "the event loop answers")}}},
+        "/readyz": {"get": {
+            "summary": "Can this replica do its job now? (no token needed)", "security": [],
+            "responses": {"200": _json(_READY, "leader: AMI in sync, ARI application held, "
+                                       "Redis reachable; standby: AMI in sync, Redis "
+                                       "reachable, another replica leads"),
+                          "503": _json(_READY, "not ready: problems says why")}}},
         "/healthz": {"get": {
-            "summary": "Can the controller route? (no token needed)", "security": [],
-            "responses": {"200": _json({"type": "object"}, "AMI in sync and ARI app held"),
-                          "503": _json({"type": "object"}, "not ready: which link is down")}}},
+            "summary": "The same answer as /readyz (kept for existing probes)", "security": [],
+            "responses": {"200": _json(_READY, "ready in its role"),
+                          "503": _json(_READY, "not ready: problems says why")}}},
         "/api/seats": {"get": {
             "summary": "The live board",
             "responses": {"200": _json({"type": "object", "properties": {

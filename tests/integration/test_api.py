@@ -13,6 +13,16 @@ async def test_everything_but_healthz_needs_the_token(lab, path, token):
     assert status == 401 and "bearer" in body["error"]
 
 
+@pytest.mark.parametrize("path", ["/livez", "/readyz", "/healthz"])
+async def test_the_probes_need_no_token_and_are_documented(lab, path):
+    status, body = await lab.controller.request("GET", path, token="")
+    assert status == 200 and body["ok"] is True
+    if path != "/livez":
+        assert body["role"] == "leader" and body["status"].startswith("leading")
+    _, doc = await lab.controller.request("GET", "/api/openapi.json")
+    assert doc["paths"][path]["get"]["security"] == []
+
+
 async def test_post_without_a_token_stores_nothing(lab):
     status, _ = await lab.controller.request("POST", "/api/callbacks",
                                              {"number": "13800138401"}, token="")
