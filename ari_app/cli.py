@@ -27,8 +27,9 @@ and DATADESK_API_TOKENS. Times are shown in the desk's time zone, ISO 8601."""
 
 EPILOG = """\
 exit status:
-  0  done (check-config: no problem found)
-  1  check-config found problems, or the controller refused the request
+  0  done (check-config: no problem found; wait-ready: ready)
+  1  check-config found problems, the controller refused the request, or
+     wait-ready timed out
   2  bad usage or bad settings
   3  the controller is not reachable"""
 
@@ -158,6 +159,36 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_wait_ready(args: argparse.Namespace) -> int:
+    """Poll the controller's /readyz until it answers 200 (a service
+    manager's readiness check): 0 when ready, 1 at the timeout."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    settings = _settings(args)
+    host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "") else settings.http.host
+    url = f"http://{host}:{settings.http.port}/readyz"
+    deadline = time.monotonic() + args.timeout
+    last = "no answer"
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    print(f"ready: {url}")
+                    return 0
+                last = f"HTTP {resp.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        if time.monotonic() >= deadline:
+            print(f"datadesk: not ready after {args.timeout:g} s at {url}: {last}",
+                  file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .lab.demo import main as demo_main
 
@@ -240,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--ami-port", type=int, metavar="PORT",
                      help="the AMI port for --live; default the settings' [ami] port")
     chk.set_defaults(func=cmd_check_config)
+    wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
+    wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                      help="give up (exit 1) after this many seconds; default 60")
+    wait.set_defaults(func=cmd_wait_ready)
     demo = command("demo", "bring up the lab stack and play the demo scenario")
     demo.add_argument("--keep", action="store_true", help="keep the stack up at the end")
     demo.set_defaults(func=cmd_demo)
