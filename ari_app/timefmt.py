@@ -8,7 +8,9 @@ and never without a zone:
 - for programs (API JSON, logs): in UTC with ``Z``, to the second, e.g.
   ``2026-11-30T02:15:00Z`` (log lines keep milliseconds: ``...02:15:00.123Z``).
 
-Stored times (Redis) stay Unix seconds; they are converted here, at the edge.
+Stored times (Redis) stay Unix seconds and are converted here, at the edge;
+a stored record that carries a written time (the desk's event log) follows
+the rule for programs.
 """
 
 from __future__ import annotations
