@@ -170,3 +170,8 @@ def test_installed_defaults_are_the_etc_paths_never_the_package(tmp_path):
     assert code == 0 and str(conf) in out, out
     code, out = _installed(tmp_path, "check-config", env={})
     assert code == 1 and "/etc/datadesk/datadesk.toml" in out and "asterisk-conf" not in out, out
+
+
+def test_the_example_settings_agree_with_the_shipped_configs(tmp_path):
+    code, out = run(tmp_path, settings=(ROOT / "datadesk.example.toml").read_text())
+    assert code == 0 and out.startswith("ok:"), out
