@@ -108,10 +108,14 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     ari = ConfigFile(etc / "ari.conf", etc)
     # The dialplan is included by extensions.conf as <etc>/dialplan/*.conf.
     extensions = _dialplan(etc, dialplan_dir)
+    if not etc.is_dir():
+        return [f"{etc}: no such directory (give --asterisk-conf or DATADESK_ASTERISK_CONF)"]
     for conf in (pjsip, queues, manager, http, ari, extensions):
         if not conf.path.exists():
-            problems.append(f"{conf.path.name}: missing")
+            problems.append(f"{conf.path}: missing")
         problems += conf.missing_includes
+    if problems:
+        return problems  # every further check would only repeat these
 
     # Seats: endpoints that can log in, reachable by transfer.
     endpoints, aors = pjsip.objects("endpoint"), pjsip.objects("aor")

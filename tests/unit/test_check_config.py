@@ -175,3 +175,16 @@ def test_installed_defaults_are_the_etc_paths_never_the_package(tmp_path):
 def test_the_example_settings_agree_with_the_shipped_configs(tmp_path):
     code, out = run(tmp_path, settings=(ROOT / "datadesk.example.toml").read_text())
     assert code == 0 and out.startswith("ok:"), out
+
+
+def test_a_missing_config_directory_or_file_is_one_clear_line_not_a_cascade(tmp_path):
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text("")
+    code, out = _installed(tmp_path, "check-config", "--config", str(cfg), "--asterisk-conf",
+                           str(tmp_path / "nowhere"), "--allow-demo-secrets")
+    assert code == 1 and out.splitlines() == [
+        f"{tmp_path / 'nowhere'}: no such directory (give --asterisk-conf or "
+        "DATADESK_ASTERISK_CONF)"], out
+    code, out = run(tmp_path, lambda c, p: (c / "queues.conf").unlink())
+    assert code == 1 and out.splitlines() == [f"{tmp_path / 'asterisk-conf' / 'queues.conf'}: "
+                                              "missing"], out
