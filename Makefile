@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus
 
-.PHONY: demo test unit soak bench deps system venv tree clean
+.PHONY: demo test unit soak bench deps system venv tree clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity
 
 demo: deps tree
@@ -16,6 +16,14 @@ test: deps tree
 
 unit: venv
 	$(BIN)/pytest tests/unit
+
+# The checkout's configs against the example settings, with the shipped demo
+# credentials (an installed controller's check reads /etc: see the README).
+DEMO_SECRETS := DATADESK_AMI_SECRET=demo-ami-secret-change-me \
+  DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=demo-api-token-change-me
+check-config: venv
+	$(DEMO_SECRETS) $(BIN)/datadesk --config datadesk.example.toml check-config \
+	  --asterisk-conf asterisk-conf --dialplan dialplan --allow-demo-secrets
 
 # The long soak: 5 minutes of mixed load (the suite runs a 45 s variant).
 soak: deps tree

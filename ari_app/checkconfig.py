@@ -1,8 +1,12 @@
-"""``datadesk check-config``: do asterisk-conf/, dialplan/ and the settings agree?
+"""``datadesk check-config``: do the Asterisk configs, the dialplan and the settings agree?
 
-One line per problem, ``where: what``; exit status 1 if there is any. With
-``--live`` it also asks a running Asterisk to reload the configuration and
-reads it back over AMI, so syntax errors are Asterisk's own.
+One line per problem, ``where: what``; exit status 1 if there is any. It
+checks the files an installed controller runs with (``/etc/asterisk``,
+``/etc/datadesk/datadesk.toml`` unless told otherwise), every queue, context
+and extension the dialplan refers to, and that no secret is empty or a
+shipped demo value. With ``--live`` it also asks a running Asterisk to
+reload the configuration and reads it back over AMI, so syntax errors are
+Asterisk's own.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import ipaddress
 import re
 from pathlib import Path
 
-from .asterisk.conffile import ConfigFile
+from .asterisk.conffile import ConfigFile, Section
+from .asterisk.dialplan_refs import broken_references
 from .settings import Settings
 
 # What the controller's AMI user must be able to do, and no more.
@@ -23,6 +28,8 @@ CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-
             "desk-out-of-scope", "desk-callback", "desk-callback-agent",
             "desk-callback-customer", "desk-callback-answered", "seat-phone")
 FEATURE_CODES = ("*861", "*862", "_*863X", "*864")
+# The shipped configs' placeholders: demo-ami-secret-change-me and the like.
+_DEMO = re.compile(r"^demo-|change-?me", re.IGNORECASE)
 
 
 def _loopback(value: str) -> bool:
@@ -84,8 +91,53 @@ def _extensions(conf: ConfigFile) -> dict[str, dict[str, int]]:
     return out
 
 
+def _secret(where: str, value: str | None, allow_demo: bool) -> list[str]:
+    if not value:
+        return [f"{where} is empty"]
+    if _DEMO.search(value) and not allow_demo:
+        return [f"{where} is a shipped demo value; set your own"]
+    return []
+
+
+def check_secrets(settings: Settings, manager: ConfigFile, ari: ConfigFile, *,
+                  allow_demo: bool) -> list[str]:
+    """Empty or demo secrets on either side, and no API token."""
+    problems = _secret("settings [ami] secret (DATADESK_AMI_SECRET)", settings.ami.secret,
+                       allow_demo)
+    problems += _secret("settings [ari] password (DATADESK_ARI_PASSWORD)",
+                        settings.ari.password, allow_demo)
+    if not settings.http.tokens:
+        problems.append("settings [http] tokens (DATADESK_API_TOKENS): no API token, so "
+                        "nobody can use the API")
+    for token in settings.http.tokens:
+        problems += _secret("settings [http] tokens: a token", token, allow_demo)
+    sides: list[tuple[Section | None, str, str]] = [
+        ((manager.named(settings.ami.username) or [None])[-1], "secret", "AMI user"),
+        ((ari.named(settings.ari.username) or [None])[-1], "password", "ARI user")]
+    for section, key, what in sides:
+        if section is not None:
+            problems += _secret(f"{section.where(key)}: {what} {section.name} {key}",
+                                section.get(key), allow_demo)
+    return problems
+
+
+def _dialplan(etc: Path, dialplan_dir: Path) -> ConfigFile:
+    """extensions.conf with the dialplan files: those it includes from
+    ``<etc>/dialplan``, or those of ``dialplan_dir`` when it is elsewhere."""
+    extensions = ConfigFile(etc / "extensions.conf", etc)
+    if dialplan_dir.resolve() != (etc / "dialplan").resolve():
+        extensions.sections = [s for s in extensions.sections
+                               if not s.file.split("/")[-2:-1] == ["dialplan"]]
+        for path in sorted(dialplan_dir.glob("*.conf")):
+            extensions.sections += ConfigFile(path, dialplan_dir.parent).sections
+        extensions.missing_includes = [m for m in extensions.missing_includes
+                                       if "dialplan/" not in m]
+    return extensions
+
+
 def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
-          allow_public: bool = False) -> list[str]:
+          allow_public: bool = False, allow_demo_secrets: bool = False) -> list[str]:
+    """Every disagreement found, one ``where: what`` line each (empty: all agree)."""
     problems: list[str] = []
     etc = conf_dir
     pjsip = ConfigFile(etc / "pjsip.conf", etc)
@@ -93,18 +145,16 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     manager = ConfigFile(etc / "manager.conf", etc)
     http = ConfigFile(etc / "http.conf", etc)
     ari = ConfigFile(etc / "ari.conf", etc)
-    # The dialplan lives in dialplan/ and is included as <etc>/dialplan/*.conf.
-    extensions = ConfigFile(etc / "extensions.conf", etc)
-    if not (etc / "dialplan").exists():
-        extensions = ConfigFile(etc / "extensions.conf", etc)
-        for path in sorted(dialplan_dir.glob("*.conf")):
-            extensions.sections += ConfigFile(path, dialplan_dir.parent).sections
-        extensions.missing_includes = [m for m in extensions.missing_includes
-                                       if "dialplan/" not in m]
+    # The dialplan is included by extensions.conf as <etc>/dialplan/*.conf.
+    extensions = _dialplan(etc, dialplan_dir)
+    if not etc.is_dir():
+        return [f"{etc}: no such directory (give --asterisk-conf or DATADESK_ASTERISK_CONF)"]
     for conf in (pjsip, queues, manager, http, ari, extensions):
         if not conf.path.exists():
-            problems.append(f"{conf.path.name}: missing")
+            problems.append(f"{conf.path}: missing")
         problems += conf.missing_includes
+    if problems:
+        return problems  # every further check would only repeat these
 
     problems += tls_problems(pjsip)
 
@@ -150,6 +200,10 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
             for seat in settings.desk.seats:
                 if seat not in static:
                     problems.append(f"{q.where()}: seat {seat} is missing from the desk queue")
+
+    # Every queue, context and extension the dialplan names must exist.
+    problems += broken_references(extensions, {s.name for s in queues.sections
+                                               if s.name != "general" and not s.template})
 
     # The dialplan entries the controller relies on.
     for context in CONTEXTS:
@@ -199,6 +253,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     if not allow_public and not _loopback(settings.http.host):
         problems.append(f"settings [http] host {settings.http.host} is not loopback "
                         "(use --allow-public if a proxy guards it)")
+    problems += check_secrets(settings, manager, ari, allow_demo=allow_demo_secrets)
     return problems
 
 

@@ -39,6 +39,7 @@ from .desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
 from .store.callbacks import CallbackStore
 from .store.limits import RateLimits
 from .store.stats import DeskStats
+from .timefmt import for_machines
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class Dialer:
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
         keeper = asyncio.create_task(self._keep_lease(cb_id, fence))
         log.info("callback %s: attempt %s to %s (deadline %s)", cb_id, fence, number,
-                 _utc(float(cb["deadline"])).isoformat(), extra={"callback": cb_id})
+                 for_machines(cb["deadline"]), extra={"callback": cb_id})
         try:
             try:
                 reply = await self.ami.send({

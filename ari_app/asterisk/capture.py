@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from ..callbacks import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
+from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class CallbackCapture:
             cb_id = accepted.id
             log.info("callback %s %s for %s (topic %s, deadline %s)", accepted.id,
                      "stored" if accepted.created else "updated", number, topic or "-",
-                     accepted.deadline.isoformat(), extra={"callback": accepted.id,
+                     for_machines(accepted.deadline), extra={"callback": accepted.id,
                                                            "call": channel_id})
             minutes = max(1, round((accepted.deadline - self.clock()).total_seconds() / 60))
             await self._play(channel_id, ch, self.prompts.recorded + self.prompts.within

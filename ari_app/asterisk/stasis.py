@@ -28,6 +28,7 @@ from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
+from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
 from .capture import CallbackCapture
 from ..web.metrics import DECISION_SECONDS, ROUTE_SECONDS
@@ -126,7 +127,7 @@ class DeskStasis:
                 "topic": decision.topic.name if decision.topic else "",
                 "route": decision.route.value, "reason": decision.reason,
                 "seat": decision.seat or "",
-                "deadline": decision.deadline.isoformat() if decision.deadline else ""}))
+                "deadline": for_machines(decision.deadline) or ""}))
 
     async def on_capture(self, channel: dict[str, Any]) -> None:
         """The caller reached the callback path: capture a callback under ARI."""

@@ -18,6 +18,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from ..callbacks import CallbacksService, RateLimited, RequestError
+from ..timefmt import for_machines
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,20 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
 
 
 def _iso(value: str | None) -> str | None:
-    if not value:
-        return None
-    return datetime.fromtimestamp(float(value), timezone.utc).isoformat()
+    return for_machines(value) if value else None
+
+
+# Fields of a callback's history entries that hold a time (stored as Unix seconds).
+_HISTORY_TIMES = ("at", "deadline", "due")
+
+
+def present_history(entry: dict[str, str]) -> dict[str, str | None]:
+    """One history entry as the API shows it (times in ISO 8601, UTC ``Z``)."""
+    return {k: _iso(v) if k in _HISTORY_TIMES else v for k, v in entry.items()}
 
 
 def present(cb: dict[str, str]) -> dict:
-    """A stored callback as the API shows it (times in ISO 8601, UTC)."""
+    """A stored callback as the API shows it (times in ISO 8601, UTC ``Z``)."""
     return {
         "id": cb["id"], "number": cb["number"], "topic": cb.get("topic", ""),
         "note": cb.get("note", ""), "agent": cb.get("agent", ""),
@@ -108,7 +116,7 @@ async def show(request: web.Request) -> web.Response:
     cb = await service.store.get(cb_id)
     if cb is None:
         return _error(404, "no such callback")
-    history = await service.store.history(cb_id)
+    history = [present_history(h) for h in await service.store.history(cb_id)]
     attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
     return web.json_response({"callback": present(cb), "attempts": attempts,
                               "history": history})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 
@@ -83,6 +85,16 @@ async def test_operator_cli_tables_and_json(lab):
     cb_id = created["callback"]["id"]
     code, out = await _cli(lab, "callbacks", "show", cb_id)
     assert code == 0 and "13800138403" in out and "created" in out
+    # Times for people: the desk's zone (the default, Asia/Shanghai), ISO 8601
+    # to the second; never Unix seconds, never microseconds.
+    created_row = next(line for line in out.splitlines() if line.startswith("created "))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", created_row.split()[1])
+    deadline = re.findall(r"\S+T\S+", out.splitlines()[1])
+    assert len(deadline) == 1 and deadline[0].endswith("+08:00"), out
+    # ...and for programs, UTC with Z under the same field names.
+    _, shown = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
+    assert shown["callback"]["deadline"].endswith("Z")
+    assert all(h["at"].endswith("Z") for h in shown["history"])
     code, out = await _cli(lab, "callbacks", "cancel", cb_id)
     assert code == 0 and f"{cb_id} cancelled" in out
     code, out = await _cli(lab, "callbacks", "cancel", cb_id)

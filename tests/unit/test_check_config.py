@@ -1,5 +1,6 @@
 """check-config on the shipped configs and on seeded mistakes."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -8,9 +9,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# The shipped configs' demo credentials, as a lab runs them.
+DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
+            "DATADESK_ARI_PASSWORD": "demo-ari-secret-change-me",
+            "DATADESK_API_TOKENS": "lab-token-0123456789abcdef"}
 
 
-def run(tmp_path: Path, mutate=None, settings: str = "") -> tuple[int, str]:
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATADESK_")}
+    return {**env, **extra}
+
+
+def run(tmp_path: Path, mutate=None, settings: str = "", *, env: dict[str, str] = DEMO_ENV,
+        flags: tuple[str, ...] = ("--allow-demo-secrets",)) -> tuple[int, str]:
     conf, plan = tmp_path / "asterisk-conf", tmp_path / "dialplan"
     shutil.copytree(ROOT / "asterisk-conf", conf)
     shutil.copytree(ROOT / "dialplan", plan)
@@ -19,8 +30,8 @@ def run(tmp_path: Path, mutate=None, settings: str = "") -> tuple[int, str]:
     cfg = tmp_path / "datadesk.toml"
     cfg.write_text(settings)
     done = subprocess.run([sys.executable, "-m", "ari_app", "--config", str(cfg), "check-config",
-                           "--asterisk-conf", str(conf), "--dialplan", str(plan)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+                           "--asterisk-conf", str(conf), "--dialplan", str(plan), *flags],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, env=_env(env))
     return done.returncode, done.stdout + done.stderr
 
 
@@ -64,6 +75,20 @@ SEEDED = {
         lambda c, p: edit(c / "manager.conf", "bindaddr = 127.0.0.1", "bindaddr = 0.0.0.0"),
         "", "AMI bound to 0.0.0.0"),
     "wrap-up differs": (None, "[desk]\nwrapup = 30\n", "wrapuptime 15 differs"),
+    "queue name misspelt in AddQueueMember": (
+        lambda c, p: edit(p / "40-seat-phones.conf", "AddQueueMember(desk,",
+                          "AddQueueMember(dsek,"),
+        "", "40-seat-phones.conf:11: queue 'dsek' is not defined in queues.conf"),
+    "Goto to a missing context": (
+        lambda c, p: edit(p / "30-desk.conf", "Goto(desk-callback,s,1)", "Goto(desk-calback,s,1)"),
+        "", "jump to context [desk-calback], which the dialplan does not define"),
+    "Gosub to a missing extension": (
+        lambda c, p: edit(p / "40-seat-phones.conf", "Gosub(seat-identity,s,1)",
+                          "Gosub(seat-identity,start,1)"),
+        "", "jump to extension start of [seat-identity], which does not exist"),
+    "GotoIf to a missing context": (
+        lambda c, p: edit(p / "30-desk.conf", "?desk-queue,s,1)", "?desk-queues,s,1)"),
+        "", "jump to context [desk-queues]"),
 }
 
 
@@ -73,3 +98,93 @@ def test_each_seeded_mistake_is_reported_on_a_line_of_its_own(tmp_path, mistake)
     code, out = run(tmp_path, mutate, settings)
     assert code == 1, out
     assert any(expected in line for line in out.splitlines()), out
+
+
+def test_a_queue_renamed_everywhere_but_the_dialplan_is_reported_at_each_use(tmp_path):
+    code, out = run(tmp_path, lambda c, p: edit(c / "queues.conf", "[desk]\n", "[datadesk]\n"),
+                    '[desk]\nqueue = "datadesk"\n')
+    uses = [line for line in out.splitlines() if "queue 'desk' is not defined" in line]
+    # QUEUE_MEMBER, Queue twice, Add/Remove/Pause/UnpauseQueueMember.
+    assert code == 1 and len(uses) == 7, out
+    assert {u.split(":")[0].rsplit("/", 1)[-1] for u in uses} == {
+        "30-desk.conf", "40-seat-phones.conf"}, out
+
+
+def test_the_shipped_demo_secrets_are_refused_without_the_lab_flag(tmp_path):
+    code, out = run(tmp_path, flags=())
+    assert code == 1, out
+    for where in ("[ami] secret", "[ari] password", "manager.conf:22: AMI user datadesk secret",
+                  "ari.conf:13: ARI user datadesk password"):
+        assert any(where in line and "demo value" in line for line in out.splitlines()), out
+
+
+def test_an_empty_ami_secret_is_refused_even_in_a_lab(tmp_path):
+    env = {k: v for k, v in DEMO_ENV.items() if k != "DATADESK_AMI_SECRET"}
+    code, out = run(tmp_path, env=env)
+    assert code == 1 and "settings [ami] secret (DATADESK_AMI_SECRET) is empty" in out, out
+
+
+def test_no_api_token_is_refused(tmp_path):
+    env = {k: v for k, v in DEMO_ENV.items() if k != "DATADESK_API_TOKENS"}
+    code, out = run(tmp_path, env=env)
+    assert code == 1 and "no API token" in out, out
+
+
+def test_own_secrets_pass_without_the_lab_flag(tmp_path):
+    def own(conf: Path, _plan: Path) -> None:
+        edit(conf / "manager.conf", "demo-ami-secret-change-me", "s3cret-ami-from-the-vault")
+        edit(conf / "ari.conf", "demo-ari-secret-change-me", "s3cret-ari-from-the-vault")
+    env = {"DATADESK_AMI_SECRET": "s3cret-ami-from-the-vault",
+           "DATADESK_ARI_PASSWORD": "s3cret-ari-from-the-vault",
+           "DATADESK_API_TOKENS": "a-real-token-0123456789"}
+    code, out = run(tmp_path, own, env=env, flags=())
+    assert code == 0 and out.startswith("ok:"), out
+
+
+def _installed(tmp_path: Path, *args: str, env: dict[str, str] = DEMO_ENV) -> tuple[int, str]:
+    """The command as the image runs it: from /, the package's directory unknown."""
+    done = subprocess.run([sys.executable, "-m", "ari_app", *args], capture_output=True,
+                          text=True, cwd="/", timeout=60, env=_env(env))
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_installed_and_run_from_root_with_explicit_paths_it_passes(tmp_path):
+    conf = tmp_path / "etc-asterisk"
+    shutil.copytree(ROOT / "asterisk-conf", conf)
+    shutil.copytree(ROOT / "dialplan", conf / "dialplan")
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text("")
+    code, out = _installed(tmp_path, "check-config", "--config", str(cfg), "--asterisk-conf",
+                           str(conf), "--allow-demo-secrets")
+    assert code == 0 and out == f"ok: {conf} + {conf / 'dialplan'} agree with {cfg}\n", out
+
+
+def test_installed_defaults_are_the_etc_paths_never_the_package(tmp_path):
+    conf = tmp_path / "etc-asterisk"
+    shutil.copytree(ROOT / "asterisk-conf", conf)
+    shutil.copytree(ROOT / "dialplan", conf / "dialplan")
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text("")
+    env = {**DEMO_ENV, "DATADESK_CONFIG": str(cfg), "DATADESK_ASTERISK_CONF": str(conf)}
+    code, out = _installed(tmp_path, "check-config", "--allow-demo-secrets", env=env)
+    assert code == 0 and str(conf) in out, out
+    code, out = _installed(tmp_path, "check-config", env={})
+    assert code == 1 and "/etc/datadesk/datadesk.toml" in out and "asterisk-conf" not in out, out
+
+
+def test_the_example_settings_agree_with_the_shipped_configs(tmp_path):
+    code, out = run(tmp_path, settings=(ROOT / "datadesk.example.toml").read_text())
+    assert code == 0 and out.startswith("ok:"), out
+
+
+def test_a_missing_config_directory_or_file_is_one_clear_line_not_a_cascade(tmp_path):
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text("")
+    code, out = _installed(tmp_path, "check-config", "--config", str(cfg), "--asterisk-conf",
+                           str(tmp_path / "nowhere"), "--allow-demo-secrets")
+    assert code == 1 and out.splitlines() == [
+        f"{tmp_path / 'nowhere'}: no such directory (give --asterisk-conf or "
+        "DATADESK_ASTERISK_CONF)"], out
+    code, out = run(tmp_path, lambda c, p: (c / "queues.conf").unlink())
+    assert code == 1 and out.splitlines() == [f"{tmp_path / 'asterisk-conf' / 'queues.conf'}: "
+                                              "missing"], out

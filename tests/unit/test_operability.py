@@ -110,9 +110,12 @@ def test_docker_checks_readiness_not_mere_liveness():
     import yaml
     dockerfile = (DOCKER / "Dockerfile.controller").read_text()
     check = next(line for line in dockerfile.splitlines() if line.startswith("HEALTHCHECK"))
-    assert "/readyz" in check
+    # wait-ready polls /readyz at the settings' address (test_cli.py proves
+    # it); neither file writes a port of its own.
+    assert '"datadesk", "wait-ready"' in check and "8680" not in check
     compose = yaml.safe_load((DOCKER / "compose.yaml").read_text())
-    assert "/readyz" in " ".join(compose["services"]["controller"]["healthcheck"]["test"])
+    test = compose["services"]["controller"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "datadesk", "wait-ready"] and "8680" not in " ".join(test)
 
 
 def test_an_unusable_redis_url_stops_the_start_in_one_line(tmp_path):

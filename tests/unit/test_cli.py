@@ -1,0 +1,118 @@
+"""The command line follows the usual conventions an operator expects."""
+
+import argparse
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ari_app import __version__
+from ari_app.cli import build_parser
+
+
+def datadesk(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ari_app", *args], capture_output=True,
+                          text=True, timeout=60, cwd="/")
+
+
+def test_version_prints_the_package_version():
+    done = datadesk("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"datadesk {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["--config", "x.toml", "seats"], ["seats", "--config", "x.toml"]])
+def test_global_options_before_or_after_the_command(argv):
+    assert build_parser().parse_args(argv).config == "x.toml"
+
+
+def test_an_option_before_the_command_is_not_reset_by_the_subcommand():
+    args = build_parser().parse_args(["--config", "a.toml", "--log-level", "error", "seats"])
+    assert (args.config, args.log_level) == ("a.toml", "ERROR")
+
+
+@pytest.mark.parametrize("given", ["debug", "DEBUG", "Debug"])
+def test_log_levels_in_any_case(given):
+    assert build_parser().parse_args(["run", "--log-level", given]).log_level == "DEBUG"
+
+
+def test_an_unknown_log_level_is_a_usage_error_not_a_traceback():
+    done = datadesk("run", "--log-level", "loud")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "'loud' is not a log level" in done.stderr
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _parsers(sub)
+
+
+def test_every_option_has_help_text():
+    for parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help, f"{parser.prog}: {action.option_strings or action.dest}"
+
+
+def test_help_is_plain_text_and_documents_the_exit_statuses():
+    done = datadesk("--help")
+    assert done.returncode == 0
+    assert "``" not in done.stdout and ":func:" not in done.stdout
+    epilog = done.stdout.split("exit status:")[1]
+    codes = [line.split()[0] for line in epilog.splitlines() if line[2:3].isdigit()]
+    assert codes == ["0", "1", "2", "3"]
+    assert "exit status:" in datadesk("check-config", "--help").stdout
+
+
+def test_bad_settings_exit_2_with_the_reason():
+    done = datadesk("seats", "--config", "/nonexistent/datadesk.toml")
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+class _Readyz(BaseHTTPRequestHandler):
+    """/readyz answering 503 until ``ready_after`` requests have been seen."""
+    seen = 0
+    ready_after = 2
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        type(self).seen += 1
+        ok = self.path == "/readyz" and type(self).seen > type(self).ready_after
+        self.send_response(200 if ok else 503)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _serve(tmp_path, ready_after: int):
+    handler = type("Readyz", (_Readyz,), {"seen": 0, "ready_after": ready_after})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text(f'[http]\nhost = "127.0.0.1"\nport = {server.server_address[1]}\n')
+    return server, handler, cfg
+
+
+def test_wait_ready_polls_readyz_until_it_answers_200(tmp_path):
+    server, handler, cfg = _serve(tmp_path, ready_after=2)
+    try:
+        done = datadesk("wait-ready", "--config", str(cfg), "--timeout", "30")
+    finally:
+        server.shutdown()
+    assert done.returncode == 0 and done.stdout.startswith("ready:"), done.stderr
+    assert handler.seen == 3
+
+
+def test_wait_ready_gives_up_with_the_last_answer(tmp_path):
+    server, _handler, cfg = _serve(tmp_path, ready_after=10**6)
+    try:
+        done = datadesk("wait-ready", "--config", str(cfg), "--timeout", "1")
+    finally:
+        server.shutdown()
+    assert done.returncode == 1 and "not ready after 1 s" in done.stderr
+    assert done.stderr.rstrip().endswith("HTTP 503"), done.stderr
