@@ -4,7 +4,8 @@ The one place where a request from a caller (IVR capture) or from a
 frontline agent (the API) becomes a stored callback: the number passes the
 number policy, the topic is a known topic name, the deadline comes from the
 calendar's SLA rule and the first attempt is due at once if the desk is open,
-else at its next opening.
+else at its next opening. Text fields (topic, note, agent) hold visible text
+only: controls, format characters and line separators are refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .store.limits import RateLimits
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 NOTE_LENGTH = 500
 AGENT_LENGTH = 32
+TOPIC_LENGTH = 64
 
 
 class RequestError(ValueError):
@@ -100,7 +102,7 @@ class CallbacksService:
             clean = self.numbers.check(number)
         except InvalidNumber as exc:
             raise RequestError("number", str(exc)) from exc
-        topic = check_text("topic", topic, 64)
+        topic = check_text("topic", topic, TOPIC_LENGTH)
         if topic and self.topics.by_name(topic) is None:
             raise RequestError("topic", f"unknown topic {topic!r}")
         return (clean, topic, check_text("note", note, NOTE_LENGTH),
