@@ -38,6 +38,7 @@ from .web import health as health_
 from .web import metrics as metrics_
 from .web import wallboard
 from .web.auth import TOKENS, require_token
+from .web.errors import json_errors
 from .web.openapi import DOCUMENT
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,8 @@ async def metrics(request: web.Request) -> web.Response:
 
 def init_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=callbacks_api.MAX_BODY,
-                          middlewares=[require_token, callbacks_api.store_unavailable])
+                          middlewares=[json_errors, require_token,
+                                       callbacks_api.store_unavailable])
     app[TOKENS] = tuple(settings.http.tokens)
     controller = app[CONTROLLER] = Controller(settings)
     app[callbacks_api.SERVICE] = controller.callbacks

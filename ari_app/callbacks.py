@@ -4,12 +4,13 @@ The one place where a request from a caller (IVR capture) or from a
 frontline agent (the API) becomes a stored callback: the number passes the
 number policy, the topic is a known topic name, the deadline comes from the
 calendar's SLA rule and the first attempt is due at once if the desk is open,
-else at its next opening.
+else at its next opening. Text fields (topic, note, agent) hold visible text
+only: controls, format characters and line separators are refused.
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +20,15 @@ from .desk.topics import TopicCatalogue
 from .store.callbacks import CallbackStore
 from .store.limits import RateLimits
 
-_TEXT = re.compile(r"^[^\x00-\x1f\x7f]*$")
+# Characters a reader cannot see, or that change how the text around them is
+# shown (C0/C1 controls incl. CSI U+009B, bidi overrides such as U+202E, zero-
+# width and other format characters, line/paragraph separators U+2028/9), and
+# lone surrogates, which cannot even be stored as UTF-8. Refused, never stripped:
+# text that holds them was not typed to be read as it looks.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+NOTE_LENGTH = 500
+AGENT_LENGTH = 32
+TOPIC_LENGTH = 64
 
 
 class RequestError(ValueError):
@@ -28,6 +37,27 @@ class RequestError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+def invisible_character(text: str) -> tuple[int, str] | None:
+    """The first refused character in ``text`` as (position, ``U+XXXX``), or None."""
+    for position, char in enumerate(text):
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            return position, f"U+{ord(char):04X}"
+    return None
+
+
+def check_text(field: str, value: object, limit: int) -> str:
+    """``value`` if it is a string of at most ``limit`` characters, none of them
+    refused; else ``RequestError`` naming ``field``, the character and where."""
+    if not isinstance(value, str) or len(value) > limit:
+        raise RequestError(field, f"expected text of at most {limit} characters")
+    found = invisible_character(value)
+    if found is not None:
+        raise RequestError(field, f"invisible or control character {found[1]} at position "
+                                  f"{found[0]} (controls, format characters and line "
+                                  "separators are refused)")
+    return value
 
 
 class RateLimited(RequestError):
@@ -72,13 +102,11 @@ class CallbacksService:
             clean = self.numbers.check(number)
         except InvalidNumber as exc:
             raise RequestError("number", str(exc)) from exc
-        if not isinstance(topic, str) or (topic and self.topics.by_name(topic) is None):
+        topic = check_text("topic", topic, TOPIC_LENGTH)
+        if topic and self.topics.by_name(topic) is None:
             raise RequestError("topic", f"unknown topic {topic!r}")
-        for name, value, limit in (("note", note, 500), ("agent", agent, 32)):
-            if not isinstance(value, str) or len(value) > limit or not _TEXT.fullmatch(value):
-                raise RequestError(name, f"expected text of at most {limit} characters "
-                                         "without control characters")
-        return clean, topic, note, agent
+        return (clean, topic, check_text("note", note, NOTE_LENGTH),
+                check_text("agent", agent, AGENT_LENGTH))
 
     async def request(self, *, number: object, topic: object = "", note: object = "",
                       agent: object = "", source: str, now: datetime) -> Accepted:

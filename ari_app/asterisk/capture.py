@@ -163,10 +163,18 @@ class CallbackCapture:
             return cb_id
         finally:
             self._channels.pop(channel_id, None)
-            try:
-                await self._call("DELETE", channel_id, "")
-            except (AriError, OSError, asyncio.TimeoutError):
-                pass
+            await self._hang_up(channel_id)
+
+    async def _hang_up(self, channel_id: str) -> None:
+        """End the call after capture. A caller already gone is the normal end of
+        a capture (said above at INFO), not an error."""
+        try:
+            await self._call("DELETE", channel_id, "")
+        except CallerGone:
+            pass
+        except (AriError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("could not hang up %s after capture: %s", channel_id, exc,
+                        extra={"call": channel_id})
 
     async def _confirm_caller_id(self, channel_id: str, ch: _Channel, caller: str) -> str | None:
         try:
@@ -263,7 +271,8 @@ class CallbackCapture:
             return await self.ari.request(method, f"/channels/{AriClient.quote(channel_id)}{tail}",
                                           params=params)
         except AriError as exc:
-            if exc.status == 404:
+            # 404: the channel is gone; 409: it has left our application (hung up).
+            if exc.status in (404, 409):
                 raise CallerGone() from exc
             raise
 

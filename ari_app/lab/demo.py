@@ -3,13 +3,19 @@
 Redis, the PBX with our configs, the phone simulator and the controller come
 up; then a customer calls, a frontline agent transfers to the data desk and a
 specialist answers, with every step read back from Asterisk itself.
+
+SIGTERM, SIGHUP and SIGINT stop the demo at any point and stop every process
+it started (they run in sessions of their own, so nothing else would), also
+when SIGINT came in ignored, as it does for a shell's ``&``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
+from dataclasses import dataclass
 
 from .scenarios import customer_transferred, specialist_answers
 from .stack import SEATS, Stack
@@ -154,19 +160,59 @@ async def run(lab: Stack) -> None:
         + json.dumps(await lab.controller.wait_healthy()))
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+@dataclass
+class StopOnSignal:
+    """While ``armed``, the first of ``STOP_SIGNALS`` cancels ``task``; later ones
+    are ignored so that they cannot cut the clean-up short."""
+    task: asyncio.Task
+    armed: bool = True
+    received: signal.Signals | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:  # replaces an inherited SIG_IGN too
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.armed and self.received is None:
+            self.received = signal.Signals(sig)
+            print(f"\n{self.received.name}: stopping every process the demo started ...",
+                  flush=True)
+            self.task.cancel()
+
+
 async def main(*, keep: bool = False) -> int:
-    async with Stack() as lab:
-        await run(lab)
-        if keep:
-            title("Stack kept up; Ctrl-C to stop it")
-            token = lab.keys.api_token
-            print(f"  wallboard: {lab.controller.url}/wallboard?access_token={token}")
-            print(f"  API:       curl -H 'Authorization: Bearer {token}' "
-                  f"{lab.controller.url}/api/seats")
-            print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
+    """Run the demo; 0 when it ran through, 128 + the signal's number when a
+    signal stopped it (everything started is stopped either way)."""
+    stop = StopOnSignal(asyncio.current_task())
+    stop.install()
+    try:
+        async with Stack() as lab:
             try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                pass
+                await run(lab)
+                if keep:
+                    await keep_up(lab)
+            finally:
+                stop.armed = False  # the stack's own clean-up runs to its end
+    except asyncio.CancelledError:
+        if stop.received is None:
+            raise
+        print(f"Demo stopped by {stop.received.name}: every process the demo started has "
+              "been stopped.", flush=True)
+        return 128 + stop.received
     print("\nDemo done: every process the demo started has been stopped.")
     return 0
+
+
+async def keep_up(lab: Stack) -> None:
+    """Leave the stack up until a signal (Ctrl-C, SIGTERM, SIGHUP) arrives."""
+    title("Stack kept up; Ctrl-C (or SIGTERM) to stop it")
+    token = lab.keys.api_token
+    print(f"  wallboard: {lab.controller.url}/wallboard?access_token={token}")
+    print(f"  API:       curl -H 'Authorization: Bearer {token}' "
+          f"{lab.controller.url}/api/seats")
+    print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
+    await asyncio.Event().wait()

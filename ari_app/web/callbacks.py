@@ -9,7 +9,6 @@ callback per number: a repeat request updates it and says so),
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from datetime import datetime, timezone
@@ -19,20 +18,15 @@ from redis.exceptions import RedisError
 
 from ..callbacks import CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
+from .errors import error_response as _error
+from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit
 
 log = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
-# Request bodies: a callback request is a few hundred bytes.
-MAX_BODY = 64 * 1024
 _ID = re.compile(r"^cb[0-9]{1,12}$")
-
-
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    return web.json_response(body, status=status)
+# Past this an offset only makes Redis work (or refuse): the list is far shorter.
+MAX_OFFSET = 1_000_000
 
 
 def _iso(value: str | None) -> str | None:
@@ -64,12 +58,7 @@ def present(cb: dict[str, str]) -> dict:
 
 async def create(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    try:
-        body = await request.json()
-    except web.HTTPRequestEntityTooLarge:
-        return _error(413, f"the body is larger than {MAX_BODY} bytes")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body must be a JSON object")
+    body = await json_body(request)
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
     unknown = set(body) - {"number", "topic", "note", "agent"}
@@ -98,11 +87,8 @@ async def create(request: web.Request) -> web.Response:
 
 async def listing(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    try:
-        limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
-        offset = max(int(request.query.get("offset", "0")), 0)
-    except ValueError:
-        return _error(400, "limit and offset must be integers")
+    limit = int_param(request, "limit", 100, 1, 1000)
+    offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
     rows = await service.store.open_callbacks(limit=limit, offset=offset)
     return web.json_response({"open": await service.store.count_open(),
                               "callbacks": [present(r) for r in rows]})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
+_PLAIN = ("visible text: Unicode controls (Cc), format characters (Cf), line and "
+          "paragraph separators (Zl, Zp) are refused with 422")
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _CALLBACK = {
     "type": "object",
@@ -56,16 +58,25 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "malformed request", 401: "missing or wrong bearer token",
+    text = {400: "malformed request: the body (not UTF-8, not JSON, nested too deep) or a "
+                 "query parameter (the body names it)",
+            401: "missing or wrong bearer token",
             404: "no such callback", 409: "the callback has already ended",
-            422: "a field was refused (the body says which and why)"}
+            413: "the body is larger than 64 KiB",
+            415: "the body's charset is not UTF-8 (the body names it)",
+            422: "a field was refused (the body says which and why), e.g. a number the desk "
+                 "may not call or text with control, format or line-separator characters",
+            429: "too many callback requests; retry after Retry-After seconds",
+            503: "the callback store is unavailable; nothing was recorded, try again"}
     return {str(c): _json(_ERROR, text[c]) for c in codes}
 
 
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "Data desk controller", "version": "0.1.0",
-             "description": "Seat presence of the data desk and callbacks within the SLA."},
+             "description": "Seat presence of the data desk and callbacks within the SLA. "
+                            "Every error is JSON {error, field?}; an unknown path answers 404 "
+                            "and a method a path does not take 405 (with Allow)."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                    "schemas": {"Callback": _CALLBACK, "Seat": _SEAT, "Error": _ERROR}},
     "security": [{"bearer": []}],
@@ -99,26 +110,29 @@ DOCUMENT = {
                     "properties": {
                         "number": {"type": "string", "maxLength": 40,
                                    "description": "mainland mobile or fixed-line number"},
-                        "topic": {"type": "string", "description": "a topic name, e.g. wlan"},
-                        "note": {"type": "string", "maxLength": 500},
-                        "agent": {"type": "string", "maxLength": 32}}}}}},
+                        "topic": {"type": "string", "maxLength": 64,
+                                  "description": "a topic name, e.g. wlan"},
+                        "note": {"type": "string", "maxLength": 500, "description": _PLAIN},
+                        "agent": {"type": "string", "maxLength": 32,
+                                  "description": _PLAIN}}}}}},
                 "responses": {
                     "201": _json({"type": "object", "properties": {
                         "created": {"type": "boolean"}, "message": {"type": "string"},
                         "callback": {"$ref": "#/components/schemas/Callback"}}}, "registered"),
                     "200": _json({"type": "object"}, "the number's open callback was updated"),
-                    **_errors(400, 401, 422)}},
+                    **_errors(400, 401, 413, 415, 422, 429, 503)}},
             "get": {
                 "summary": "Unfinished callbacks, earliest deadline first",
                 "parameters": [
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000}}],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "open": {"type": "integer"},
                     "callbacks": {"type": "array",
                                   "items": {"$ref": "#/components/schemas/Callback"}}}},
-                    "the list"), **_errors(400, 401)}}},
+                    "the list"), **_errors(400, 401, 503)}}},
         "/api/callbacks/{id}": {
             "parameters": [{"name": "id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
@@ -127,10 +141,10 @@ DOCUMENT = {
                         "callback": {"$ref": "#/components/schemas/Callback"},
                         "attempts": {"type": "array", "items": {"type": "object"}},
                         "history": {"type": "array", "items": {"type": "object"}}}},
-                        "the callback"), **_errors(401, 404)}},
+                        "the callback"), **_errors(401, 404, 503)}},
             "delete": {"summary": "Cancel a callback",
                        "responses": {"200": _json({"type": "object"}, "cancelled"),
-                                     **_errors(401, 404, 409)}}},
+                                     **_errors(401, 404, 409, 503)}}},
         "/metrics": {"get": {"summary": "Prometheus metrics",
                              "responses": {"200": {"description": "text exposition format",
                                                    "content": {"text/plain": {}}},

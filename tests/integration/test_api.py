@@ -107,3 +107,71 @@ async def test_oversize_body_is_refused_and_nothing_stored(lab):
     assert status == 413
     _, listing = await lab.controller.request("GET", "/api/callbacks")
     assert all(cb["number"] != "13800138404" for cb in listing["callbacks"])
+
+
+async def _send(lab, method: str, path: str, raw: bytes = b"",
+                content_type: str = "application/json") -> tuple[int, dict, dict]:
+    import aiohttp
+    async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
+        async with http.request(method, lab.controller.url + path, data=raw or None,
+                                headers={"Content-Type": content_type}) as resp:
+            return resp.status, await resp.json(content_type=None), dict(resp.headers)
+
+
+@pytest.mark.parametrize("method, path, raw, content_type, status, words", [
+    ("POST", "/api/callbacks", b"[" * 60000, "application/json", 400, "nested deeper"),
+    ("POST", "/api/callbacks", b'{"a":' * 12000, "application/json", 400, "nested deeper"),
+    ("POST", "/api/callbacks", b'{"number": "13800138405"}', "application/json; charset=foo",
+     415, "'foo'"),
+    ("POST", "/api/callbacks", b'{"number": "13800138405"}',
+     "application/json; charset=latin-1", 415, "'latin-1'"),
+    ("POST", "/api/callbacks", b'{"number": "13800138405", "note": "\xe9"}', "application/json",
+     400, "UTF-8"),
+    ("POST", "/api/callbacks", b'{"number": ' + b"1" * 50000 + b"}", "application/json",
+     400, "not valid JSON"),
+    ("GET", "/api/callbacks?offset=9223372036854775807", b"", "", 400, "offset"),
+    ("GET", "/api/callbacks?offset=-1", b"", "", 400, "offset"),
+    ("GET", "/api/callbacks?limit=0", b"", "", 400, "limit"),
+    ("GET", "/api/callbacks?limit=1e3", b"", "", 400, "limit"),
+    ("GET", "/api/no-such-thing", b"", "", 404, "no such"),
+    ("PUT", "/api/callbacks", b"{}", "application/json", 405, "not allowed"),
+    ("PATCH", "/api/callbacks/cb1", b"{}", "application/json", 405, "not allowed"),
+    ("POST", "/healthz", b"", "", 405, "not allowed"),
+])
+async def test_hostile_bodies_parameters_and_routes_get_a_json_4xx_naming_the_problem(
+        lab, method, path, raw, content_type, status, words):
+    got, body, headers = await _send(lab, method, path, raw, content_type)
+    assert got == status and words in body["error"], body
+    if status == 405:
+        allowed = {"/api/callbacks": {"GET", "POST"}, "/api/callbacks/cb1": {"GET", "DELETE"},
+                   "/healthz": {"GET"}}[path]
+        assert set(headers["Allow"].split(",")) >= allowed
+        assert all(m in body["error"] for m in allowed)
+    if "limit" in words or "offset" in words:
+        assert body["field"] == words
+    status, health = await lab.controller.health()
+    assert status == 200 and health["ok"] is True
+    _, listing = await lab.controller.request("GET", "/api/callbacks")
+    assert all(cb["number"] != "13800138405" for cb in listing["callbacks"])
+
+
+@pytest.mark.parametrize("field", ["note", "agent", "topic"])
+@pytest.mark.parametrize("char", ["\u009b", "\u202e", "\u2028", "\u2029", "\u200b", "\x1b",
+                                  "\ud800"])
+async def test_invisible_characters_in_any_text_field_are_refused_and_nothing_stored(
+        lab, field, char):
+    number = f"1380013{ord(char) % 10000:04d}"
+    import json
+    raw = json.dumps({"number": number, field: f"wlan{char}"}).encode()  # \\u escapes
+    status, body = await lab.controller.request("POST", "/api/callbacks", raw=raw)
+    assert status == 422 and body["field"] == field, body
+    assert f"U+{ord(char):04X}" in body["error"]
+    _, listing = await lab.controller.request("GET", "/api/callbacks?limit=1000")
+    assert all(cb["number"] != number for cb in listing["callbacks"])
+
+
+async def test_the_openapi_document_lists_every_error_the_api_answers(lab):
+    _, doc = await lab.controller.request("GET", "/api/openapi.json")
+    post = doc["paths"]["/api/callbacks"]["post"]["responses"]
+    assert {"400", "401", "413", "415", "422", "429", "503"} <= set(post)
+    assert {"400", "401", "503"} <= set(doc["paths"]["/api/callbacks"]["get"]["responses"])

@@ -5,6 +5,7 @@ about calls is read from Asterisk (AMI events, bridges)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -296,3 +297,41 @@ async def test_repeat_request_updates_the_open_callback(lab):
     assert status == 200 and cancelled["callback"]["status"] == "cancelled"
     status, again = await lab.controller.request("DELETE", f"/api/callbacks/{first['id']}")
     assert status == 409
+
+
+def log_entries(path, since: int) -> list[dict]:
+    """The controller's JSON log lines written after byte ``since``."""
+    with path.open("rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    entries = []
+    for line in text.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            entries.append({"level": "raw", "msg": line})
+    return entries
+
+
+async def test_a_caller_hanging_up_mid_capture_is_an_info_line_not_an_error(lab):
+    since = lab.controller.log.stat().st_size
+    await lab.probe.pause(SEATS)
+    transfer = await customer_transferred(lab, customer="13800138214")
+    assert transfer.route == "callback"
+    await asyncio.sleep(1.0)                      # the busy prompt is playing
+    await lab.phones.hangup(transfer.phone_channel)
+    hangup = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
+        timeout=10)
+    deadline = time.monotonic() + 10
+    while not [e for e in log_entries(lab.controller.log, since)
+               if "hung up during capture" in e.get("msg", "")]:
+        assert time.monotonic() < deadline, log_entries(lab.controller.log, since)
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)                      # the capture's last ARI request is answered
+    entries = log_entries(lab.controller.log, since)
+    gone = [e for e in entries if "hung up during capture" in e.get("msg", "")]
+    assert len(gone) == 1 and gone[0]["level"] == "info"
+    assert gone[0]["call"] == hangup["Uniqueid"] and "nothing stored" in gone[0]["msg"]
+    assert not [e for e in entries if e.get("level") in ("error", "critical", "raw")
+                or "exc" in e or "Traceback" in e.get("msg", "")], entries

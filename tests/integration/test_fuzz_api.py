@@ -1,5 +1,7 @@
 """Fuzz the HTTP API from its own OpenAPI document: every operation, with
-bodies, parameters and paths drawn by hypothesis; no answer may be a 5xx."""
+bodies, parameters and paths drawn by hypothesis, plus the hostile shapes
+(deep nesting, odd charsets, huge or negative parameters, unknown routes,
+wrong methods); no answer may be a 5xx, and every refusal is JSON."""
 
 from __future__ import annotations
 
@@ -32,43 +34,77 @@ OPERATIONS = [(path, method, op) for path, item in DOCUMENT["paths"].items()
               for method, op in item.items() if method in ("get", "post", "delete")]
 
 
+# Deep nesting: the parser recurses, so this once answered 500 (RecursionError).
+nested = st.tuples(st.sampled_from([b"[", b'{"a":', b'[{"a":']), st.integers(1, 30000),
+                   st.sampled_from([b"", b"1", b"]", b"}"])).map(lambda t: t[0] * t[1] + t[2])
+charset_names = st.one_of(
+    st.sampled_from(["utf-8", "UTF8", "latin-1", "utf-16", "foo", "", "ascii"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=300))
+content_types = st.one_of(
+    st.just("application/json"),
+    st.sampled_from(["text/plain", "application/x-www-form-urlencoded"]),
+    charset_names.map(lambda c: f"application/json; charset={c}"))
+numbers = st.one_of(st.integers(-2**70, 2**70).map(str), st.text(max_size=10),
+                    st.sampled_from(["9223372036854775807", "1e3", "0x10", " 1", "١"]))
+query = st.dictionaries(st.sampled_from(["limit", "offset", "x"]), numbers, max_size=2)
+
+
 def request_for(path: str, method: str, op: dict) -> st.SearchStrategy:
     path_values = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/?#"),
                           min_size=1, max_size=20)
-    query = st.dictionaries(st.sampled_from(["limit", "offset", "x"]), st.text(max_size=10),
-                            max_size=2)
     raw = st.one_of(body_for(op).map(lambda b: json.dumps(b).encode()),
-                    st.binary(max_size=200))
+                    st.binary(max_size=200), nested)
     return st.tuples(st.just(path), st.just(method), path_values, query,
-                     raw if method == "post" else st.just(b""))
+                     raw if method == "post" else st.just(b""), content_types)
 
 
-async def send(lab, path, method, value, query, raw) -> int:
+# Routes that do not exist, and methods a route does not take: a JSON 404/405.
+unrouted = st.tuples(
+    st.one_of(st.sampled_from(["/api/callbacks", "/api/callbacks/{id}", "/api/seats",
+                               "/api/nothing", "/api/callbacks/{id}/x", "/{id}"])),
+    st.sampled_from(["get", "post", "put", "patch", "delete"]),
+    st.text(alphabet="abc0123456789", min_size=1, max_size=8), query,
+    st.one_of(st.just(b""), nested), content_types)
+
+
+# Hostile bodies and headers on the one operation that reads a body.
+hostile_post = st.tuples(st.just("/api/callbacks"), st.just("post"), st.just(""), query,
+                         st.one_of(nested, st.binary(min_size=1, max_size=200),
+                                   st.integers(60_000, 70_000).map(lambda n: b" " * n)),
+                         content_types)
+
+
+async def send(lab, path, method, value, query, raw, content_type) -> tuple[int, bytes]:
     url = lab.controller.url + path.replace("{id}", value)
     async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
         async with http.request(method.upper(), url, params=query, data=raw or None,
-                                headers={"Content-Type": "application/json"}) as resp:
-            await resp.read()
-            return resp.status
+                                headers={"Content-Type": content_type}) as resp:
+            return resp.status, await resp.read()
 
 
 async def test_fuzz_every_documented_operation_without_a_5xx(report, lab):
     statuses: Counter = Counter()
     cases = []
 
-    @settings(max_examples=400, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.one_of(*(request_for(p, m, op) for p, m, op in OPERATIONS)))
-    def collect(case):
-        cases.append(case)
+    documented = st.one_of(*(request_for(p, m, op) for p, m, op in OPERATIONS))
+    # Drawn apart, so that each kind gets its share of examples.
+    for strategy, examples in ((st.one_of(documented, unrouted), 400), (hostile_post, 200)):
+        @settings(max_examples=examples, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(strategy)
+        def collect(case):
+            cases.append(case)
 
-    collect()
-    for path, method, value, query, raw in cases:
+        collect()
+    for path, method, value, query, raw, content_type in cases:
         if path in ("/api/wallboard/events",):
             continue
-        status = await send(lab, path, method, value, query, raw)
+        status, answer = await send(lab, path, method, value, query, raw, content_type)
         statuses[status] += 1
-        assert status < 500, (path, method, value, query, raw[:200])
+        case = (path, method, value, query, raw[:200], content_type)
+        assert status < 500, case
+        if status >= 400:
+            assert json.loads(answer)["error"], case
     report(f"fuzzed {sum(statuses.values())} requests: {dict(sorted(statuses.items()))}, 5xx=0")
     _, listing = await lab.controller.request("GET", "/api/callbacks?limit=1000")
     for cb in listing["callbacks"]:
