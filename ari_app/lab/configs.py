@@ -45,6 +45,9 @@ class Secrets:
 
 
 HARNESS_AMI_USER = "harness"
+# The phone simulator's carrier side: an address of its own, as a real
+# carrier's, so the PBX can know the carrier by address (phones use 127.0.0.1).
+CARRIER_ADDRESS = "127.0.0.3"
 LAB_WRAPUP = 2
 
 
@@ -74,7 +77,8 @@ def pbx_files(ports: Ports, keys: Secrets) -> dict[str, str]:
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-udp", "bind",
                                      f"127.0.0.1:{ports.pbx_sip}")
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",
-                                     f"sip:127.0.0.1:{ports.sim_sip}")
+                                     f"sip:{CARRIER_ADDRESS}:{ports.sim_sip}")
+    files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "match", CARRIER_ADDRESS)
     files["manager.conf"] = set_option(files["manager.conf"], "general", "port",
                                        str(ports.pbx_ami))
     files["manager.conf"] = set_option(files["manager.conf"], "datadesk", "secret", keys.ami)
@@ -115,6 +119,7 @@ def phonesim_files(ports: Ports, keys: Secrets) -> dict[str, str]:
         "@PBX_PORT@": str(ports.pbx_sip),
         "@SIM_AMI_PORT@": str(ports.sim_ami),
         "@SIM_AMI_SECRET@": keys.sim_ami,
+        "@CARRIER_ADDR@": CARRIER_ADDRESS,
         "@PHONES@": "".join(_phone_block(u, p, ports.pbx_sip) for u, p in passwords.items()),
     }
     files: dict[str, str] = {}
