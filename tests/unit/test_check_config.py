@@ -45,7 +45,7 @@ SEEDED = {
         lambda c, p: edit(p / "20-frontline.conf", "exten => 8600,1,", "exten => 8699,1,"),
         "", "desk number 8600 is missing"),
     "AMI user with write=all": (
-        lambda c, p: edit(c / "manager.conf", "write = agent,originate,reporting",
+        lambda c, p: edit(c / "manager.conf", "write = originate,reporting",
                           "write = all"),
         "", "has write=all"),
     "ARI bound to 0.0.0.0": (
@@ -64,6 +64,27 @@ SEEDED = {
         lambda c, p: edit(c / "manager.conf", "bindaddr = 127.0.0.1", "bindaddr = 0.0.0.0"),
         "", "AMI bound to 0.0.0.0"),
     "wrap-up differs": (None, "[desk]\nwrapup = 30\n", "wrapuptime 15 differs"),
+    "seat transfers land among the feature codes": (
+        lambda c, p: edit(c / "pjsip.conf", "set_var = TRANSFER_CONTEXT=phone-transfer\n", ""),
+        "", "lands in [seat-phone], which reaches the feature code(s) *861"),
+    "transfer context includes the seat phones' context": (
+        lambda c, p: edit(p / "20-frontline.conf", "include => transfer-not-served\n",
+                          "include => transfer-not-served\ninclude => seat-phone\n"),
+        "", "lands in [phone-transfer], which reaches the feature code(s)"),
+    "seat endpoint without the seat mark": (
+        lambda c, p: edit(c / "pjsip.conf", "set_var = DESK_SEAT_PHONE=yes\n", ""),
+        "", "seat 8601 lacks set_var = DESK_SEAT_PHONE=yes"),
+    "frontline endpoint marked as a seat": (
+        lambda c, p: edit(c / "pjsip.conf", "[1001](frontline-endpoint)\n",
+                          "[1001](frontline-endpoint)\nset_var = DESK_SEAT_PHONE=yes\n"),
+        "", "endpoint 1001 is marked DESK_SEAT_PHONE=yes but is not a seat"),
+    "carrier identified by From user": (
+        lambda c, p: edit(c / "pjsip.conf", "identify_by = ip\n", ""),
+        "", "endpoint carrier has no auth and can be identified by the From user"),
+    "username identified before the address": (
+        lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
+                          "endpoint_identifier_order = username,ip"),
+        "", "endpoint_identifier_order puts username before ip"),
 }
 
 
