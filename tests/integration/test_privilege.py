@@ -91,7 +91,8 @@ def _invite(sock: socket.socket, pbx_port: int, from_user: str) -> str:
 
 
 @pytest.mark.parametrize("source", ["127.0.0.2", "127.0.0.1"])
-async def test_an_invite_claiming_to_be_the_carrier_from_another_address_is_refused(lab, source):
+async def test_an_invite_claiming_to_be_the_carrier_from_another_address_is_refused(
+        report, lab, source):
     """From: carrier identifies nothing unless it comes from the carrier's address
     (127.0.0.1 is where the phones register from)."""
     mark = lab.probe.log.mark()
@@ -99,6 +100,7 @@ async def test_an_invite_claiming_to_be_the_carrier_from_another_address_is_refu
         sock.bind((source, 0))
         sock.settimeout(10)
         status = await asyncio.to_thread(_invite, sock, lab.ports.pbx_sip, "carrier")
+    report(f"INVITE From: carrier from {source}: {status}")
     assert status.split()[1] in ("401", "403"), status
     # The real carrier (the phone simulator's carrier side) still gets in.
     channel_id = await lab.phones.customer_call("13800138090")
