@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := debootstrap redis-server chromium prometheus
+APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
 
 .PHONY: demo test unit soak bench deps system venv tree clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity

@@ -22,7 +22,7 @@ from .settings import Settings
 
 # What the controller's AMI user must be able to do, and no more.
 AMI_READ = {"system", "call", "agent"}
-AMI_WRITE = {"agent", "originate", "reporting"}
+AMI_WRITE = {"originate", "reporting"}
 # Contexts the controller sends channels to, and the dialplan's own entries.
 CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-seat",
             "desk-out-of-scope", "desk-callback", "desk-callback-agent",
@@ -30,6 +30,9 @@ CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-
 FEATURE_CODES = ("*861", "*862", "_*863X", "*864")
 # The shipped configs' placeholders: demo-ami-secret-change-me and the like.
 _DEMO = re.compile(r"^demo-|change-?me", re.IGNORECASE)
+# Set on seat endpoints (pjsip.conf set_var): only their channels may run the
+# feature codes (dialplan/40-seat-phones.conf, [seat-identity]).
+SEAT_MARK = "DESK_SEAT_PHONE=yes"
 
 
 def _loopback(value: str) -> bool:
@@ -135,6 +138,80 @@ def _dialplan(etc: Path, dialplan_dir: Path) -> ConfigFile:
     return extensions
 
 
+def _includes(conf: ConfigFile) -> dict[str, list[str]]:
+    """context -> the contexts it includes, in order."""
+    out: dict[str, list[str]] = {}
+    for section in conf.sections:
+        out.setdefault(section.name, []).extend(
+            v.split(",")[0].strip() for v, _ in section.all("include"))
+    return out
+
+
+def _reachable(context: str, plan: dict[str, dict[str, int]],
+               includes: dict[str, list[str]]) -> set[str]:
+    """Extensions a channel in ``context`` can reach, includes followed."""
+    seen, todo, out = set(), [context], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        out |= set(plan.get(name, {}))
+        todo += includes.get(name, [])
+    return out
+
+
+def _set_vars(endpoint) -> dict[str, str]:
+    out = {}
+    for value, _ in endpoint.all("set_var"):
+        name, _, val = value.partition("=")
+        out[name.strip()] = val.strip()
+    return out
+
+
+def _transfers(pjsip: ConfigFile, plan: dict[str, dict[str, int]],
+               includes: dict[str, list[str]], seats: tuple[str, ...] | list[str]) -> list[str]:
+    """Who may transfer a call where: no transferred call may reach a feature
+    code (it would log the transferred channel in as a seat), and only the
+    configured seats carry the seat mark."""
+    problems = []
+    global_section = (pjsip.named("global") or [None])[-1]
+    order = [m.strip() for m in ((global_section.get("endpoint_identifier_order")
+                                  if global_section is not None else None)
+                                 or "ip,username,anonymous").split(",")]
+    for name, endpoint in sorted(pjsip.objects("endpoint").items()):
+        variables = _set_vars(endpoint)
+        if (endpoint.get("allow_transfer") or "yes").lower() not in ("no", "false", "0"):
+            target = variables.get("TRANSFER_CONTEXT") or endpoint.get("context") or "default"
+            codes = sorted(set(FEATURE_CODES) & _reachable(target, plan, includes))
+            if codes:
+                problems.append(
+                    f"{endpoint.where('context')}: a call that endpoint {name} transfers "
+                    f"lands in [{target}], which reaches the feature code(s) "
+                    f"{','.join(codes)}: the transferred caller could log in as a seat "
+                    "(set_var = TRANSFER_CONTEXT=phone-transfer)")
+        marked = variables.get(SEAT_MARK.split("=")[0]) == SEAT_MARK.split("=")[1]
+        if name in seats and not marked:
+            problems.append(f"{endpoint.where()}: seat {name} lacks set_var = {SEAT_MARK} "
+                            "(its feature codes are refused)")
+        elif marked and name not in seats:
+            problems.append(f"{endpoint.where('set_var')}: endpoint {name} is marked "
+                            f"{SEAT_MARK} but is not a seat in the settings")
+        if not endpoint.get("auth"):
+            ways = [m.strip() for m in (endpoint.get("identify_by") or "username,ip").split(",")]
+            if "username" in ways and "username" in order:
+                problems.append(
+                    f"{endpoint.where()}: endpoint {name} has no auth and can be identified "
+                    "by the From user: anyone can be it (identify_by = ip and an identify "
+                    "section matching its address)")
+    if global_section is not None and "ip" in order and "username" in order \
+            and order.index("username") < order.index("ip"):
+        problems.append(f"{global_section.where('endpoint_identifier_order')}: "
+                        "endpoint_identifier_order puts username before ip: a From user "
+                        "can override an address (ip,username)")
+    return problems
+
+
 def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
           allow_public: bool = False, allow_demo_secrets: bool = False) -> list[str]:
     """Every disagreement found, one ``where: what`` line each (empty: all agree)."""
@@ -161,6 +238,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     # Seats: endpoints that can log in, reachable by transfer.
     endpoints, aors = pjsip.objects("endpoint"), pjsip.objects("aor")
     plan = _extensions(extensions)
+    problems += _transfers(pjsip, plan, _includes(extensions), settings.desk.seats)
     for seat in settings.desk.seats:
         endpoint = endpoints.get(seat)
         if endpoint is None:

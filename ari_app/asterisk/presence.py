@@ -87,6 +87,8 @@ class DeskPresence:
         self._resync_lock = asyncio.Lock()
         self._last_resync = 0.0
         self._tasks: set[asyncio.Task] = set()
+        # Queue members that are not configured seats, already logged.
+        self._strays: set[str] = set()
         for name in MEMBER_EVENTS + CALLER_EVENTS + ("ContactStatus", "DeviceStateChange"):
             ami.on_event(name, self.on_event)
         ami.on_event("FullyBooted", self.on_fully_booted)
@@ -125,9 +127,10 @@ class DeskPresence:
             if msg.get("Queue") != self.board.queue:
                 return
             if event == "QueueMemberRemoved":
+                self._strays.discard(msg.get("Interface", ""))
                 seat = self.board.leave(agent_id_of(msg.get("Interface", "")), now)
             else:
-                seat = self.board.update_member(seat_from_event(msg, now, self.wrapup))
+                seat = self._member(seat_from_event(msg, now, self.wrapup))
         elif event == "ContactStatus":
             seat = self.board.change(msg.get("EndpointName") or msg.get("AOR", ""), now,
                                      registered=msg.get("ContactStatus") not in _GONE)
@@ -145,6 +148,20 @@ class DeskPresence:
             return
         if seat is not None and self.on_change is not None:
             self.on_change(seat)
+
+    def _member(self, seat: Seat) -> Seat | None:
+        """The board's seat for a queue member row; None for a member that is
+        not a configured seat, which is ignored and logged (once until it
+        leaves the queue): the controller cannot remove it (its AMI user has
+        no agent class), an operator must."""
+        stored = self.board.update_member(seat)
+        if stored is None and seat.interface not in self._strays:
+            self._strays.add(seat.interface)
+            log.warning("queue %s has member %s, which is not a configured seat: ignored "
+                        "(not on the board, never rung by the controller); remove it on the "
+                        "PBX: asterisk -rx 'queue remove member %s from %s'",
+                        self.board.queue, seat.interface, seat.interface, self.board.queue)
+        return stored
 
     def on_fully_booted(self, _msg: Message) -> None:
         # Sent right after every login too: skip it while the login resync
@@ -208,9 +225,13 @@ class DeskPresence:
             for seat in list(self.board):
                 self.board.change(seat.agent_id, now,
                                   registered=registered.get(seat.agent_id, False))
-        self.board.replace_members(
-            [seat_from_event(r, now, self.wrapup) for r in members
-             if r.get("Event") == "QueueMember"], now)
+        rows = [seat_from_event(r, now, self.wrapup) for r in members
+                if r.get("Event") == "QueueMember"]
+        self._strays &= {s.interface for s in rows}
+        for seat in rows:
+            if not self.board.is_seat(seat.interface):
+                self._member(seat)  # logs it
+        self.board.replace_members(rows, now)
         self.board.callers = {r.get("Channel", "") for r in members
                               if r.get("Event") == "QueueEntry"
                               and not r.get("Channel", "").startswith("Local/")}

@@ -94,6 +94,8 @@ class Board:
     def __init__(self, queue: str, agent_ids: list[str] | tuple[str, ...] = ()) -> None:
         self.queue = queue
         self._seats: dict[str, Seat] = {a: Seat(a, f"PJSIP/{a}") for a in agent_ids}
+        # The configured seats' queue interfaces: only these are desk seats.
+        self.interfaces = frozenset(f"PJSIP/{a}" for a in agent_ids)
         self.synced = False
         # Live callers waiting in the desk queue (channel names); callbacks'
         # own queue legs are not counted.
@@ -110,11 +112,7 @@ class Board:
         return self._seats.get(agent_id)
 
     def update(self, seat: Seat) -> Seat:
-        """Store ``seat``; ``changed_at`` moves only if something changed.
-
-        Seats that are not on the desk (agent IDs not configured) are kept
-        too, so that an admin sees a stray queue member on the board.
-        """
+        """Store ``seat``; ``changed_at`` moves only if something changed."""
         old = self._seats.get(seat.agent_id)
         if old is not None and replace(old, changed_at=seat.changed_at) == seat:
             return old
@@ -133,10 +131,15 @@ class Board:
         return self.change(agent_id, now, in_queue=False, paused=False, paused_reason="",
                            in_call=False)
 
+    def is_seat(self, interface: str) -> bool:
+        """Is ``interface`` (``PJSIP/8601``) one of the configured seats?"""
+        return interface in self.interfaces
+
     def replace_members(self, members: list[Seat], now: float) -> None:
         """A full snapshot of the queue: seats not in it are logged out.
 
         Fields that the queue does not report (``registered``) are kept.
+        Members that are not configured seats are left out (``update_member``).
         """
         present = {s.agent_id for s in members}
         for agent_id in list(self._seats):
@@ -145,8 +148,15 @@ class Board:
         for seat in members:
             self.update_member(seat)
 
-    def update_member(self, seat: Seat) -> Seat:
-        """Store a seat as the queue reports it, keeping its registration."""
+    def update_member(self, seat: Seat) -> Seat | None:
+        """Store a seat as the queue reports it, keeping its registration.
+
+        None, and nothing stored, for a queue member that is not a configured
+        seat (say ``PJSIP/carrier`` logged in by a transferred call): the
+        controller never counts or rings it.
+        """
+        if not self.is_seat(seat.interface):
+            return None
         old = self._seats.get(seat.agent_id)
         if old is not None:
             seat = replace(seat, registered=old.registered)

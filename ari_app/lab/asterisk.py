@@ -42,6 +42,15 @@ maxload = 0
 """
 
 
+def write_private(path: Path, content: str) -> None:
+    """Write ``content`` readable by its owner only (0600): the lab's config
+    files carry AMI/ARI secrets and SIP passwords."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file was already there
+    with os.fdopen(fd, "w") as out:
+        out.write(content)
+
+
 class AsteriskError(RuntimeError):
     """The instance failed to start or answer."""
 
@@ -89,8 +98,8 @@ class AsteriskInstance:
         for rel, content in self.files.items():
             path = self.home / "etc" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-        (self.home / "etc" / "asterisk.conf").write_text(
+            write_private(path, content)
+        write_private(self.home / "etc" / "asterisk.conf",
             _ASTERISK_CONF.format(home=self.inner_home, moddir=self._moddir()))
 
     async def start(self, timeout: float = 60) -> None:

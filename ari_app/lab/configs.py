@@ -48,6 +48,9 @@ class Secrets:
 
 
 HARNESS_AMI_USER = "harness"
+# The phone simulator's carrier side: an address of its own, as a real
+# carrier's, so the PBX can know the carrier by address (phones use 127.0.0.1).
+CARRIER_ADDRESS = "127.0.0.3"
 LAB_WRAPUP = 2
 # A frontline phone the lab adds to the PBX that may use TLS only; it is in
 # no queue until a test puts it there.
@@ -102,7 +105,8 @@ def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
         files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-tls", key, value)
     files["pjsip.conf"] += _tls_phone(keys.tls_phone)
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",
-                                     f"sip:127.0.0.1:{ports.sim_sip}")
+                                     f"sip:{CARRIER_ADDRESS}:{ports.sim_sip}")
+    files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "match", CARRIER_ADDRESS)
     files["manager.conf"] = set_option(files["manager.conf"], "general", "port",
                                        str(ports.pbx_ami))
     files["manager.conf"] = set_option(files["manager.conf"], "datadesk", "secret", keys.ami)
@@ -154,6 +158,7 @@ def phonesim_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]
         "@PBX_TLS_PORT@": str(ports.pbx_tls),
         "@SIM_AMI_PORT@": str(ports.sim_ami),
         "@SIM_AMI_SECRET@": keys.sim_ami,
+        "@CARRIER_ADDR@": CARRIER_ADDRESS,
         "@PHONES@": phones,
     }
     files: dict[str, str] = {}

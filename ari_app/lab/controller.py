@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 
+from .asterisk import write_private
 from .ports import free_port
 from .progress import step
 
@@ -76,7 +77,7 @@ class ControllerProcess:
         sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
         tokens = sections["http"].get("tokens") or [""]
         self.headers = {"Authorization": f"Bearer {tokens[0]}"}
-        self.config.write_text(to_toml(sections))
+        write_private(self.config, to_toml(sections))
 
     @property
     def url(self) -> str:

@@ -222,3 +222,83 @@ async def test_board_equals_queuestatus_after_asterisk_restarts(lab_seats):
     truth = {m["Name"]: m for m in await lab.probe.queue_members("desk")}
     assert "8606" not in truth and truth["8601"]["Paused"] == "1"
     await assert_board_equals_queuestatus(lab)
+
+
+async def test_a_seat_transferring_its_customer_to_a_feature_code_enrols_nobody(lab_seats):
+    """A seat's REFER lands in phone-transfer, not among the feature codes: the
+    customer (the carrier's channel) goes back to the frontline, never into the
+    desk queue as a member."""
+    lab = lab_seats
+    await lab.phones.on_ring("8601", "transfer:*861")
+    transfer = await customer_transferred(lab, customer="13800138110", target="8601")
+    assert transfer.route == "seat"
+    refer = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "BlindTransfer"
+        and m.get("TransfererChannel", "").startswith("PJSIP/8601-"), timeout=20)
+    assert refer.get("TransfereeChannel") == transfer.customer_channel
+    assert (refer.get("Context"), refer.get("Extension")) == ("phone-transfer", "*861")
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
+        and m.get("Channel") == transfer.customer_channel, timeout=15)
+    members = await lab.probe.queue_members("desk")
+    assert sorted(m["Name"] for m in members) == sorted(SEATS)
+    assert not any("carrier" in m.get("Location", "") for m in members)
+    assert "carrier" not in await board(lab)
+    ran = {m.get("Context") for m in lab.probe.log.events
+           if m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel}
+    assert not ran & {"seat-phone", "seat-identity"}, ran
+
+
+async def test_a_carrier_channel_that_reaches_a_feature_code_is_refused(lab_seats):
+    """The feature codes act only for seat phones: a carrier channel put straight
+    into [seat-phone] (as a transfer would, were one to land there) is hung up
+    with no queue change."""
+    lab = lab_seats
+    mark = lab.probe.log.mark()
+    await lab.probe.ami.command({
+        "Action": "Originate", "Channel": "PJSIP/13800138111@carrier",
+        "Context": "seat-phone", "Exten": "*861", "Priority": "1", "Timeout": "10000",
+        "Async": "true"}, timeout=15)
+    hangup = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel", "").startswith("PJSIP/carrier-"),
+        since=mark, timeout=20)
+    ran = [(m.get("Context"), m.get("Application")) for m in lab.probe.log.since(mark)
+           if m.get("Event") == "Newexten" and m.get("Channel") == hangup["Channel"]]
+    assert ("seat-identity", "Hangup") in ran, ran
+    assert ("seat-phone", "AddQueueMember") not in ran, ran
+    assert hangup.get("Cause") == "21"
+    assert not [m for m in lab.probe.log.since(mark) if m.get("Event") == "QueueMemberAdded"]
+    assert sorted(m["Name"] for m in await lab.probe.queue_members("desk")) == sorted(SEATS)
+
+
+async def wait_log(lab, text: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in lab.controller.log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"controller never logged {text!r}")
+        await asyncio.sleep(0.1)
+
+
+async def test_the_controller_ignores_and_logs_a_queue_member_that_is_not_a_seat(lab_seats):
+    """Were PJSIP/carrier in the desk queue anyway (say persisted from before),
+    the controller neither shows nor counts it, live or after a resync."""
+    lab = lab_seats
+    # as_list=False: panoramisk takes "Added interface to queue" for a list.
+    await lab.probe.ami.command({"Action": "QueueAdd", "Queue": "desk",
+                                 "Interface": "PJSIP/carrier", "MemberName": "carrier"},
+                                as_list=False)
+    try:
+        await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "QueueMemberAdded" and m.get("Interface") == "PJSIP/carrier",
+            timeout=10)
+        await wait_log(lab, "member PJSIP/carrier, which is not a configured seat")
+        seats = await board(lab)
+        assert "carrier" not in seats and sorted(seats) == sorted(SEATS)
+        assert await board_mismatches(lab, SEATS) == []
+        # A restarted controller reads QueueStatus: still left out, logged again.
+        await lab.start_controller()
+        await wait_log(lab, "member PJSIP/carrier, which is not a configured seat")
+        assert "carrier" not in await board(lab)
+    finally:
+        await lab.probe.ami.command({"Action": "QueueRemove", "Queue": "desk",
+                                     "Interface": "PJSIP/carrier"})

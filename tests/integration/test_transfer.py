@@ -11,8 +11,11 @@ import asyncio
 
 import pytest
 
+from ari_app.lab.configs import ASTERISK_CONF, phone_passwords
+from ari_app.lab.ports import free_port
 from ari_app.lab.scenarios import customer_transferred, specialist_answers
-from ari_app.lab.stack import SEATS
+from ari_app.lab.sipp import SippPhone, register
+from ari_app.lab.stack import FRONTLINE, SEATS
 
 
 async def test_transfer_reaches_a_specialist_through_the_controller(lab):
@@ -104,3 +107,91 @@ async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
     assert transfer.route == "queue"
     _, seat = await specialist_answers(lab, transfer)
     assert not seat.startswith(("PJSIP/8601-", "PJSIP/8602-"))
+
+
+def _after(lab, event) -> int:
+    """The event log's index just past ``event``."""
+    return next(i for i, e in enumerate(lab.probe.log.events) if e is event) + 1
+
+
+@pytest.fixture
+async def sipp_frontline(lab):
+    """Frontline phone 1002 is SIPp (not an Asterisk), which blind-transfers to
+    5555 and hangs up on the 202; 1001 is paused in the frontline queue, so
+    customers ring 1002."""
+    port = free_port()
+    password = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())["1002"]
+    phone = SippPhone("frontline-refer-hangup.xml", "1002", port,
+                      {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"})
+    await lab.probe.pause(["1001"], queue="frontline")
+    try:
+        await lab.sim.rx("pjsip send unregister phone-1002")
+        await asyncio.to_thread(register, "1002", password, lab.ports.pbx_sip, port)
+        await phone.start()
+        yield phone
+    finally:
+        await phone.stop()
+        await lab.probe.pause(["1001"], paused=False, queue="frontline", check=False)
+        await lab.sim.rx("pjsip send register phone-1002")
+        deadline = asyncio.get_running_loop().time() + 20
+        while any(c.get("Endpoint") == "1002" and f":{port}" in c.get("Uri", "")
+                  for c in await lab.probe.contacts()):
+            assert asyncio.get_running_loop().time() < deadline, "phone 1002 did not re-register"
+            await asyncio.sleep(0.2)
+        await lab.register_phones()
+        phone.remove()
+
+
+async def test_a_phone_that_hangs_up_on_202_to_an_unknown_number_leaves_the_customer_queued(
+        lab, sipp_frontline):
+    phone = sipp_frontline
+    mark = lab.probe.log.mark()
+    await lab.phones.customer_call("13800138020")
+    refer = await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "BlindTransfer"
+        and m.get("TransfererChannel", "").startswith("PJSIP/1002-"), since=mark, timeout=30)
+    customer = refer.get("TransfereeChannel", "")
+    assert customer.startswith("PJSIP/carrier-")
+    assert (refer.get("Context"), refer.get("Extension")) == ("phone-transfer", "5555")
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
+        and m.get("Channel") == customer, since=_after(lab, refer), timeout=15)
+    # The phone took the 202 and hung up without waiting for the outcome.
+    deadline = asyncio.get_running_loop().time() + 10
+    while "BYE sip:" not in phone.log():
+        assert asyncio.get_running_loop().time() < deadline, phone.log()[-2000:]
+        await asyncio.sleep(0.1)
+    log = phone.log()
+    assert log.index("SIP/2.0 202") < log.index("BYE sip:")
+    await asyncio.sleep(0.5)  # a BYE to the customer would follow within ms
+    assert customer in [c["Channel"] for c in await lab.probe.channels()]
+    assert not [m for m in lab.probe.log.since(mark)
+                if m.get("Event") == "Hangup" and m.get("Channel") == customer]
+
+
+@pytest.mark.parametrize("target", ["5555", "8607", "*861", "bob"])
+async def test_a_transfer_the_desk_does_not_serve_returns_to_the_front_of_the_frontline(
+        lab, target):
+    """Another customer already waits for the frontline; the returned one is
+    served first (QUEUE_PRIO), after a short word, never hung up."""
+    await lab.probe.pause(FRONTLINE, queue="frontline")
+    try:
+        mark = lab.probe.log.mark()
+        await lab.phones.customer_call("13800138021")
+        waiting = await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline",
+            since=mark, timeout=15)
+        # The customer's channel enters the transfer context as a REFER puts it.
+        await lab.probe.ami.command({
+            "Action": "Originate", "Channel": "PJSIP/13800138022@carrier",
+            "Context": "phone-transfer", "Exten": target, "Priority": "1",
+            "Timeout": "10000", "Async": "true"}, timeout=15)
+        returned = await lab.probe.log.wait_for(
+            lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
+            and m.get("Channel") != waiting.get("Channel"), since=mark, timeout=15)
+        assert (returned.get("Position"), returned.get("Count")) == ("1", "2")
+        ran = [m.get("Application") for m in lab.probe.log.since(mark)
+               if m.get("Event") == "Newexten" and m.get("Channel") == returned.get("Channel")]
+        assert "Playback" in ran and "Stasis" not in ran and "AddQueueMember" not in ran, ran
+    finally:
+        await lab.probe.pause(FRONTLINE, paused=False, queue="frontline", check=False)

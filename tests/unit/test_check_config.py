@@ -56,7 +56,7 @@ SEEDED = {
         lambda c, p: edit(p / "20-frontline.conf", "exten => 8600,1,", "exten => 8699,1,"),
         "", "desk number 8600 is missing"),
     "AMI user with write=all": (
-        lambda c, p: edit(c / "manager.conf", "write = agent,originate,reporting",
+        lambda c, p: edit(c / "manager.conf", "write = originate,reporting",
                           "write = all"),
         "", "has write=all"),
     "ARI bound to 0.0.0.0": (
@@ -78,7 +78,7 @@ SEEDED = {
     "queue name misspelt in AddQueueMember": (
         lambda c, p: edit(p / "40-seat-phones.conf", "AddQueueMember(desk,",
                           "AddQueueMember(dsek,"),
-        "", "40-seat-phones.conf:11: queue 'dsek' is not defined in queues.conf"),
+        "", "40-seat-phones.conf:13: queue 'dsek' is not defined in queues.conf"),
     "Goto to a missing context": (
         lambda c, p: edit(p / "30-desk.conf", "Goto(desk-callback,s,1)", "Goto(desk-calback,s,1)"),
         "", "jump to context [desk-calback], which the dialplan does not define"),
@@ -89,6 +89,27 @@ SEEDED = {
     "GotoIf to a missing context": (
         lambda c, p: edit(p / "30-desk.conf", "?desk-queue,s,1)", "?desk-queues,s,1)"),
         "", "jump to context [desk-queues]"),
+    "seat transfers land among the feature codes": (
+        lambda c, p: edit(c / "pjsip.conf", "set_var = TRANSFER_CONTEXT=phone-transfer\n", ""),
+        "", "lands in [seat-phone], which reaches the feature code(s) *861"),
+    "transfer context includes the seat phones' context": (
+        lambda c, p: edit(p / "20-frontline.conf", "include => transfer-not-served\n",
+                          "include => transfer-not-served\ninclude => seat-phone\n"),
+        "", "lands in [phone-transfer], which reaches the feature code(s)"),
+    "seat endpoint without the seat mark": (
+        lambda c, p: edit(c / "pjsip.conf", "set_var = DESK_SEAT_PHONE=yes\n", ""),
+        "", "seat 8601 lacks set_var = DESK_SEAT_PHONE=yes"),
+    "frontline endpoint marked as a seat": (
+        lambda c, p: edit(c / "pjsip.conf", "[1001](frontline-endpoint)\n",
+                          "[1001](frontline-endpoint)\nset_var = DESK_SEAT_PHONE=yes\n"),
+        "", "endpoint 1001 is marked DESK_SEAT_PHONE=yes but is not a seat"),
+    "carrier identified by From user": (
+        lambda c, p: edit(c / "pjsip.conf", "identify_by = ip\n", ""),
+        "", "endpoint carrier has no auth and can be identified by the From user"),
+    "username identified before the address": (
+        lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
+                          "endpoint_identifier_order = username,ip"),
+        "", "endpoint_identifier_order puts username before ip"),
 }
 
 
@@ -113,7 +134,7 @@ def test_a_queue_renamed_everywhere_but_the_dialplan_is_reported_at_each_use(tmp
 def test_the_shipped_demo_secrets_are_refused_without_the_lab_flag(tmp_path):
     code, out = run(tmp_path, flags=())
     assert code == 1, out
-    for where in ("[ami] secret", "[ari] password", "manager.conf:22: AMI user datadesk secret",
+    for where in ("[ami] secret", "[ari] password", "manager.conf:23: AMI user datadesk secret",
                   "ari.conf:13: ARI user datadesk password"):
         assert any(where in line and "demo value" in line for line in out.splitlines()), out
 

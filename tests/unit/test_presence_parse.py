@@ -149,3 +149,49 @@ async def test_link_lost_marks_the_board_stale():
     p.board.synced = True
     p.on_link_lost()
     assert not p.board.synced
+
+
+def _carrier_member(event: str = "QueueMemberAdded") -> Message:
+    # What Asterisk reported when a transferred carrier call ran *861.
+    return Message({"Event": event, "Queue": "desk", "MemberName": "carrier",
+                    "Interface": "PJSIP/carrier", "StateInterface": "PJSIP/carrier",
+                    "Membership": "dynamic", "Status": "1", "Paused": "0", "InCall": "0"})
+
+
+def test_a_queue_member_that_is_not_a_configured_seat_is_ignored_and_logged_once(caplog):
+    p = presence()
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    p.board.replace_members([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    with caplog.at_level("WARNING"):
+        p.on_event(_carrier_member())
+        p.on_event(_carrier_member("QueueMemberStatus"))
+    assert p.board.get("carrier") is None
+    assert [s.agent_id for s in p.board] == [f"860{i}" for i in range(1, 7)]
+    assert len(p.board.ready_seats(NOW)) == 6
+    stray = [r for r in caplog.records if "PJSIP/carrier" in r.getMessage()]
+    assert len(stray) == 1 and "not a configured seat" in stray[0].getMessage()
+    # Once it left the queue, a new login is logged again.
+    p.on_event(_carrier_member("QueueMemberRemoved"))
+    with caplog.at_level("WARNING"):
+        p.on_event(_carrier_member())
+    assert len([r for r in caplog.records if "PJSIP/carrier" in r.getMessage()]) == 2
+
+
+def test_a_resync_leaves_out_a_member_that_is_not_a_configured_seat(caplog):
+    p = presence()
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    stray = Message(dict(rows[0]))
+    stray["Name"], stray["Location"], stray["StateInterface"] = (
+        "carrier", "PJSIP/carrier", "PJSIP/carrier")
+    with caplog.at_level("WARNING"):
+        p._apply_snapshot(rows + [stray], None, NOW)
+    assert p.board.get("carrier") is None
+    assert len(p.board.ready_seats(NOW)) == 6
+    assert any("PJSIP/carrier" in r.getMessage() for r in caplog.records)
+
+
+def test_a_seat_name_on_another_channel_technology_is_not_the_seat():
+    p = presence()
+    p.on_event(Message({"Event": "QueueMemberAdded", "Queue": "desk", "MemberName": "8601",
+                        "Interface": "SIP/8601", "Status": "1", "Paused": "0"}))
+    assert not p.board.get("8601").in_queue
