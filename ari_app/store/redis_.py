@@ -42,7 +42,10 @@ EVENTS_MAXLEN = 200_000
 
 
 class RedisStore:
-    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 2.0, username: str = "",
+                 password: str = "") -> None:
+        """``username``/``password``: the ACL user to log in as (AUTH on every
+        new connection); credentials in the URL win over them."""
         self.url = url
         # A pooled connection idle for over a second is checked with a PING
         # (and reopened) before use: after a Redis restart the pool still
@@ -51,7 +54,9 @@ class RedisStore:
         # retried: a script whose reply was lost may have run.
         self.client = redis.Redis.from_url(url, socket_timeout=timeout,
                                            socket_connect_timeout=timeout,
-                                           health_check_interval=1, decode_responses=True)
+                                           health_check_interval=1, decode_responses=True,
+                                           username=username or None,
+                                           password=password or None)
         self.up: bool | None = None  # None: not checked yet
         self._watch: asyncio.Task | None = None
 
