@@ -42,8 +42,12 @@ DECISION_SECONDS = Histogram((0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.
 ROUTE_SECONDS = Histogram((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0))
 
 
+NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused", "error")
+
+
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
-           sla: Counter, connections: dict[str, bool], routes: Counter) -> str:
+           sla: Counter, connections: dict[str, bool], routes: Counter,
+           not_placed: Counter | None = None) -> str:
     lines = [
         "# HELP datadesk_seats Desk seats by activity.",
         "# TYPE datadesk_seats gauge",
@@ -61,6 +65,12 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
               "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
     for result in ("met", "breached"):
         lines.append(f'datadesk_callbacks_sla_total{{result="{result}"}} {sla.get(result, 0)}')
+    lines += ["# HELP datadesk_callbacks_not_placed_total Callback attempts that could not be "
+              "placed and failed the callback, by why (since start).",
+              "# TYPE datadesk_callbacks_not_placed_total counter"]
+    for why in NOT_PLACED_REASONS:
+        lines.append(f'datadesk_callbacks_not_placed_total{{reason="{why}"}} '
+                     f'{(not_placed or Counter()).get(why, 0)}')
     lines += ["# HELP datadesk_connection_up 1 when the link is up.",
               "# TYPE datadesk_connection_up gauge"]
     for name, up in connections.items():
