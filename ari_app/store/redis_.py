@@ -9,12 +9,14 @@ and are logged when lost.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError, RedisError
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,13 @@ async def once_more(call: Callable[[], Awaitable[T]]) -> T:
         log.info("Redis: connection dropped (%s); trying once more", exc)
         return await call()
 
+# redis-py sends CLIENT SETINFO on every new connection unless told not to;
+# it is not in the controller's ACL (store/acl.py). redis-py 8 spells it
+# driver_info=None, 5-7 lib_name=None.
+NO_SETINFO: dict = ({"driver_info": None} if "driver_info" in
+                    inspect.signature(AbstractConnection.__init__).parameters
+                    else {"lib_name": None, "lib_version": None})
+
 EVENTS = "datadesk:events"
 EVENTS_MAXLEN = 200_000
 
@@ -56,7 +65,7 @@ class RedisStore:
                                            socket_connect_timeout=timeout,
                                            health_check_interval=1, decode_responses=True,
                                            username=username or None,
-                                           password=password or None)
+                                           password=password or None, **NO_SETINFO)
         self.up: bool | None = None  # None: not checked yet
         self._watch: asyncio.Task | None = None
 

@@ -1,0 +1,51 @@
+"""The controller's Redis ACL: exactly the keys and commands it uses.
+
+Redis is an input the controller trusts (it dials what the store holds), so
+no one but the controller and an admin may write it. The controller logs in
+as its own user, ``datadesk``: keys ``datadesk:*`` only, no Pub/Sub
+channels, and only the commands below: those it sends itself and those its
+Lua scripts call (Redis checks a script's commands and keys against the
+user who runs it). redis-py's ``CLIENT SETINFO`` on connect is turned off
+(``RedisStore``) rather than allowed. The ``default`` user is off: an
+unauthenticated client can do nothing. ``FLUSHALL``, ``CONFIG``, ``KEYS``,
+``SCRIPT FLUSH``, ``DEBUG``... belong to the admin user only.
+
+The same rules are written in ``docker/compose.yaml`` (a unit test checks
+that they match).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+CONTROLLER_USER = "datadesk"
+KEY_PATTERN = "datadesk:*"
+
+# Sent by the controller itself (redis-py: health PING, scripts by EVALSHA,
+# SCRIPT LOAD when Redis does not know a script yet) ...
+CLIENT_COMMANDS = ("ping", "evalsha", "script|load", "get", "hgetall", "hincrby", "expire",
+                   "sadd", "xadd", "xrange", "zcard", "zrange", "zrangebyscore")
+# ... and called by its Lua scripts (ari_app/store/*.py).
+SCRIPT_COMMANDS = ("del", "exists", "expire", "get", "hget", "hgetall", "hincrby", "hset",
+                   "incr", "pexpire", "set", "xadd", "zadd", "zcount", "zmscore", "zpopmin",
+                   "zrangebyscore", "zrem")
+COMMANDS = tuple(sorted(set(CLIENT_COMMANDS) | set(SCRIPT_COMMANDS)))
+
+
+def controller_rules(password: str) -> str:
+    """The ACL rules of the controller's user, its password given as a hash
+    (the file never holds the secret itself)."""
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    return (f"on #{digest} resetkeys ~{KEY_PATTERN} resetchannels -@all "
+            + " ".join(f"+{c}" for c in COMMANDS))
+
+
+def acl_file(controller_password: str, admin_user: str, admin_password: str) -> str:
+    """An ACL file (``aclfile``): default off, the controller, one admin."""
+    for secret in (controller_password, admin_password):
+        if not secret or any(c.isspace() for c in secret):
+            raise ValueError("Redis passwords must be non-empty and without spaces")
+    admin = hashlib.sha256(admin_password.encode()).hexdigest()
+    return (f"user default off resetkeys resetchannels -@all\n"
+            f"user {CONTROLLER_USER} {controller_rules(controller_password)}\n"
+            f"user {admin_user} on #{admin} ~* &* +@all\n")
