@@ -1,10 +1,10 @@
 """A Redis server of our own on a free loopback port (Debian's redis-server).
 
 It runs with an ACL as production should (``ari_app/store/acl.py``): the
-``default`` user off, the controller's user ``datadesk`` with only what the
-controller uses, and an admin user for the lab's own reads and faults. Both
-passwords are generated per run; the ACL file (0600) holds only their
-SHA-256.
+controller's user ``datadesk`` with only what the controller uses, and the
+``default`` user, behind a password, as the admin for the lab's own reads
+and faults. Both passwords are generated per run; the ACL file (0600) holds
+only their SHA-256.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ class RedisServer:
         self.appendonly = appendonly
         self.fsync = fsync
         self.process: asyncio.subprocess.Process | None = None
-        self.admin_user = "admin"
+        self.admin_user = "default"
         self.admin_password = secrets.token_hex(16)
         self.controller_user = CONTROLLER_USER
         self.controller_password = secrets.token_hex(16)
         self.acl = self.dir / "users.acl"
         fd = os.open(self.acl, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(acl_file(self.controller_password, self.admin_user, self.admin_password))
+            f.write(acl_file(self.controller_password, self.admin_password))
 
     @property
     def url(self) -> str:

@@ -6,9 +6,16 @@ as its own user, ``datadesk``: keys ``datadesk:*`` only, no Pub/Sub
 channels, and only the commands below: those it sends itself and those its
 Lua scripts call (Redis checks a script's commands and keys against the
 user who runs it). redis-py's ``CLIENT SETINFO`` on connect is turned off
-(``RedisStore``) rather than allowed. The ``default`` user is off: an
-unauthenticated client can do nothing. ``FLUSHALL``, ``CONFIG``, ``KEYS``,
-``SCRIPT FLUSH``, ``DEBUG``... belong to the admin user only.
+(``RedisStore``) rather than allowed. ``FLUSHALL``, ``CONFIG``, ``KEYS``,
+``SCRIPT FLUSH``, ``DEBUG``... belong to the admin only.
+
+The admin is the ``default`` user, protected by a password: an
+unauthenticated client can do nothing. It is not turned off, because Redis
+replays the AOF as the default user and, until the fix of redis/redis
+#14541 (Debian's 7.0.15 has the bug), re-checks that user's ACL at each EXEC:
+with ``default off`` every transaction in the AOF, which is every Lua
+script's writes, is silently dropped at a restart (checked here: the
+callbacks were gone).
 
 The same rules are written in ``docker/compose.yaml`` (a unit test checks
 that they match).
@@ -40,12 +47,12 @@ def controller_rules(password: str) -> str:
             + " ".join(f"+{c}" for c in COMMANDS))
 
 
-def acl_file(controller_password: str, admin_user: str, admin_password: str) -> str:
-    """An ACL file (``aclfile``): default off, the controller, one admin."""
+def acl_file(controller_password: str, admin_password: str) -> str:
+    """An ACL file (``aclfile``): the controller's user, and the ``default``
+    user as the admin, behind ``admin_password``."""
     for secret in (controller_password, admin_password):
         if not secret or any(c.isspace() for c in secret):
             raise ValueError("Redis passwords must be non-empty and without spaces")
     admin = hashlib.sha256(admin_password.encode()).hexdigest()
-    return (f"user default off resetkeys resetchannels -@all\n"
-            f"user {CONTROLLER_USER} {controller_rules(controller_password)}\n"
-            f"user {admin_user} on #{admin} ~* &* +@all\n")
+    return (f"user default on #{admin} ~* &* +@all\n"
+            f"user {CONTROLLER_USER} {controller_rules(controller_password)}\n")

@@ -102,16 +102,19 @@ def test_the_acl_gives_nothing_dangerous_and_only_the_desks_keys():
     assert "secret" not in " ".join(rules)   # only its SHA-256
 
 
-def test_the_acl_file_turns_the_default_user_off():
-    text = acl.acl_file("c0ffee", "admin", "beef")
+def test_the_acl_file_puts_the_default_user_behind_a_password():
+    text = acl.acl_file("c0ffee", "beef")
     lines = text.splitlines()
-    assert lines[0].startswith("user default off")
+    # Password-protected, not off, and allowed everything: Redis replays the
+    # AOF as the default user and (redis/redis#14541) re-checks it at each EXEC.
+    assert lines[0].startswith("user default on #") and lines[0].endswith("~* &* +@all")
+    assert "nopass" not in text
     assert lines[1].startswith(f"user {acl.CONTROLLER_USER} on #")
     assert "c0ffee" not in text and "beef" not in text
     with pytest.raises(ValueError):
-        acl.acl_file("has space", "admin", "x")
+        acl.acl_file("has space", "x")
     with pytest.raises(ValueError):
-        acl.acl_file("", "admin", "x")
+        acl.acl_file("", "x")
 
 
 def test_compose_gives_the_controllers_user_exactly_the_acl_commands():
@@ -122,7 +125,8 @@ def test_compose_gives_the_controllers_user_exactly_the_acl_commands():
         assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", env[key]), key   # refuses to start without
     assert "--aclfile" in services["redis"]["command"]
     script = services["redis"]["entrypoint"][2]
-    assert "user default off" in script and "~datadesk:*" in script
+    assert "user default on >%s ~* &* +@all" in script and "~datadesk:*" in script
+    assert "nopass" not in script
     ctrl = services["controller"]["environment"]
     assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", ctrl["DATADESK_REDIS_PASSWORD"])
     assert ctrl["DATADESK_REDIS_URL"].startswith(f"redis://{acl.CONTROLLER_USER}@")
