@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import redis.asyncio as redis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import ConnectionError, RedisError
+from redis.exceptions import AuthenticationError, ConnectionError, RedisError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,12 @@ class RedisStore:
                 if self.up is not True:
                     log.info("Redis: connected to %s", self._where())
                 self.up = True
+            except AuthenticationError as exc:
+                if self.up is not False:
+                    log.error("Redis at %s refused the controller's login (%s): check [redis] "
+                              "username and DATADESK_REDIS_PASSWORD against Redis's ACL",
+                              self._where(), exc)
+                self.up = False
             except (RedisError, OSError) as exc:
                 if self.up is not False:
                     log.warning("Redis: unreachable at %s (%s)", self._where(), exc)

@@ -227,3 +227,26 @@ async def test_a_finished_callback_expires_after_the_retention_and_an_open_one_n
         assert RETENTION - 60 < ttl <= RETENTION, (key, ttl)
     for key in (f"datadesk:cb:{kept}", f"datadesk:cb:log:{kept}"):
         assert await admin.ttl(key) == -1, key   # exists, no expiry
+
+
+async def test_a_controller_with_a_wrong_redis_password_is_refused_and_says_so(lab):
+    ctrl = lab.controller
+    start = ctrl.log.stat().st_size
+    await ctrl.stop()
+    ctrl.configure(lab.controller_settings({"redis": {"password": "not-the-password"}}))
+    try:
+        await ctrl.start(wait_healthy=False)
+        deadline = time.monotonic() + 20
+        while True:
+            with ctrl.log.open(errors="replace") as f:
+                f.seek(start)
+                refused = [json.loads(line) for line in f
+                           if "refused the controller's login" in line]
+            if refused:
+                break
+            assert time.monotonic() < deadline, "no log line about the refused login"
+            await asyncio.sleep(0.2)
+        assert refused[0]["level"] == "error" and "DATADESK_REDIS_PASSWORD" in refused[0]["msg"]
+        assert "not-the-password" not in ctrl.log.read_text(errors="replace")
+    finally:
+        await lab.start_controller()
