@@ -54,7 +54,8 @@ class Controller:
                              settings.ami.secret, name="ami")
         self.ari = AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                              settings.ari.app)
-        self.store = RedisStore(settings.redis.url)
+        self.store = RedisStore(settings.redis.url, username=settings.redis.username,
+                                password=settings.redis.password)
         self.calendar = build_calendar(settings.calendar)
         self.stats = DeskStats(self.store.client, self.calendar.zone)
         self.changed = asyncio.Event()
@@ -68,7 +69,8 @@ class Controller:
         cb = settings.callbacks
         limits = RateLimits(self.store.client)
         self.callbacks = CallbacksService(
-            CallbackStore(self.store.client), self.calendar, build_numbers(cb), topics,
+            CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
+            build_numbers(cb), topics,
             policy.sla, limits=limits,
             request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
         self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
@@ -76,7 +78,8 @@ class Controller:
                              customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
                              leading=lambda: self.leadership.is_leader, limits=limits,
                              origination_limits=(cb.originations_per_number_day,
-                                                 cb.originations_per_minute))
+                                                 cb.originations_per_minute),
+                             numbers=build_numbers(cb))
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
@@ -190,7 +193,8 @@ async def metrics(request: web.Request) -> web.Response:
                      "redis": controller.store.up is True},
         routes=Counter({**{r.value: 0 for r in Route}, **controller.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
-        ready=not health_.problems(health), overdue_callbacks=overdue)
+        ready=not health_.problems(health), overdue_callbacks=overdue,
+        not_placed=controller.dialer.not_placed)
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

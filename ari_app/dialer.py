@@ -15,6 +15,13 @@ dials the customer. The attempt's channel id is ``<callback>-<fence>``:
 its outcome is read from Asterisk's own events (``DialEnd``/``Hangup`` of
 that channel) or, after a restart, from the channel itself (still up?) and
 the receipt the dialplan writes to AstDB (``desk-cb/<callback>``).
+
+Redis is an input like any other: a claimed callback's number passes the
+number policy again before the Originate (and the dialplan checks its shape
+once more). An attempt that cannot be placed (number refused, Originate
+refused, a malformed record) ends the callback ``failed`` with the reason,
+an ERROR log line and ``datadesk_callbacks_not_placed_total``: it never
+goes back to the queue to fail again.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -30,12 +38,14 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from panoramisk.message import Message
+from redis.exceptions import RedisError
 
 from .asterisk.ami import AmiClient, AmiDisconnected, AmiError
 from .asterisk.ari_ import AriClient, AriError
 from .desk.board import Board
 from .desk.calendar import ServiceCalendar
 from .desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
+from .desk.numbers import InvalidNumber, NumberPolicy
 from .store.callbacks import CallbackStore
 from .store.limits import RateLimits
 from .store.stats import DeskStats
@@ -52,6 +62,29 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
 
 
+def dial_refusal(cb: dict[str, str], numbers: NumberPolicy) -> str | None:
+    """Why a claimed callback must not be dialled, or None if it may be.
+
+    The record came from Redis: its number must pass the policy unchanged
+    and its deadline must be a number.
+    """
+    try:
+        numbers.check_stored(cb.get("number"))
+    except InvalidNumber as exc:
+        return f"number refused at dial time: {exc}"
+    try:
+        float(cb.get("deadline", ""))
+    except ValueError:
+        return "the stored deadline is not a number"
+    return None
+
+
+def caller_label(topic: str | None) -> str:
+    """The topic as shown on the seat's phone: letters, digits and dashes only
+    (it goes into an AMI header and a caller ID)."""
+    return re.sub(r"[^A-Za-z0-9-]", "", topic or "")[:40]
+
+
 class Dialer:
     def __init__(self, ami: AmiClient, ari: AriClient, store: CallbackStore, board: Board,
                  calendar: ServiceCalendar, policy: RetryPolicy, *,
@@ -60,7 +93,8 @@ class Dialer:
                  stats: DeskStats | None = None,
                  leading: Callable[[], bool] | None = None,
                  limits: RateLimits | None = None,
-                 origination_limits: tuple[int, int] = (10, 60)) -> None:
+                 origination_limits: tuple[int, int] = (10, 60),
+                 numbers: NumberPolicy | None = None) -> None:
         self.ami, self.ari, self.store, self.board = ami, ari, store, board
         self.calendar, self.policy = calendar, policy
         self.agent_wait, self.customer_ring = agent_wait, customer_ring
@@ -70,6 +104,9 @@ class Dialer:
         self.limits = limits
         # (per number per day, in all per minute): a toll-fraud guard.
         self.origination_limits = origination_limits
+        self.numbers = numbers if numbers is not None else NumberPolicy()
+        # Attempts that could not be placed, by why, since start (/metrics).
+        self.not_placed: Counter[str] = Counter()
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leader = False
         self.sla: Counter[str] = Counter()   # met / breached, since start
@@ -193,14 +230,49 @@ class Dialer:
             free -= 1
 
     def _spawn(self, cb: dict[str, str]) -> None:
-        task = asyncio.create_task(self._attempt(cb), name=f"callback-{cb['id']}")
+        task = asyncio.create_task(self._guarded(cb), name=f"callback-{cb['id']}")
         self.active[cb["id"]] = task
         task.add_done_callback(lambda _t, i=cb["id"]: self.active.pop(i, None))
 
     # -- one attempt -----------------------------------------------------------
+    async def _guarded(self, cb: dict[str, str]) -> None:
+        """One attempt; whatever breaks it is logged and, unless Redis itself
+        is away (then the lease runs out and recovery asks Asterisk), ends
+        the callback with the reason rather than letting it come back."""
+        try:
+            await self._attempt(cb)
+        except asyncio.CancelledError:
+            raise
+        except (RedisError, OSError) as exc:
+            log.warning("callback %s: attempt interrupted (%s: %s); recovery will check "
+                        "Asterisk when the lease runs out", cb["id"], type(exc).__name__, exc,
+                        extra={"callback": cb["id"]})
+        except Exception as exc:
+            log.exception("callback %s: attempt broke", cb["id"], extra={"callback": cb["id"]})
+            try:
+                await self._not_placed(cb, "error", f"the attempt broke: {type(exc).__name__}: "
+                                                    f"{exc}")
+            except Exception as again:
+                log.error("callback %s: could not record the broken attempt: %s", cb["id"],
+                          again, extra={"callback": cb["id"]})
+
+    async def _not_placed(self, cb: dict[str, str], why: str, reason: str) -> None:
+        """End a claimed callback ``failed``: this attempt cannot be placed."""
+        self.not_placed[why] += 1
+        log.error("callback %s: NOT dialled (%s): %s; number %r; the callback is failed",
+                  cb["id"], why, reason, cb.get("number"), extra={"callback": cb["id"]})
+        await self.store.finish(cb["id"], cb["fence"], status=Status.FAILED.value,
+                                reason=reason, outcome="not-placed", event="not-placed",
+                                now=self.clock())
+        self.wake()
+
     async def _attempt(self, cb: dict[str, str]) -> None:
-        cb_id, fence, number = cb["id"], cb["fence"], cb["number"]
+        cb_id, fence, number = cb["id"], cb["fence"], cb.get("number", "")
         attempt = f"{cb_id}-{fence}"
+        refusal = dial_refusal(cb, self.numbers)
+        if refusal is not None:
+            await self._not_placed(cb, "number-refused", refusal)
+            return
         if not await self._may_originate(cb):
             return
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
@@ -213,7 +285,7 @@ class Dialer:
                     "Action": "Originate", "Channel": f"Local/s@{AGENT_CONTEXT}/n",
                     "Context": CUSTOMER_CONTEXT, "Exten": number, "Priority": "1",
                     "Timeout": str(self.agent_wait * 1000),
-                    "CallerID": f"\"Callback {cb.get('topic') or ''}\" <{number}>",
+                    "CallerID": f"\"Callback {caller_label(cb.get('topic'))}\" <{number}>",
                     "Variable": [f"CB_ID={cb_id}", f"CB_FENCE={fence}",
                                  f"CB_RING={self.customer_ring}",
                                  f"CB_AGENT_WAIT={self.agent_wait}"],
@@ -225,6 +297,10 @@ class Dialer:
                 log.warning("callback %s: lost track of attempt %s (%s); recovery will check "
                             "Asterisk", cb_id, attempt, exc, extra={"callback": cb_id})
                 keeper.cancel()
+                return
+            except (ValueError, AmiError) as exc:  # refused before or by Asterisk
+                await self._not_placed(cb, "originate-refused",
+                                       f"the call could not be placed: {exc}")
                 return
             answer = reply[-1] if isinstance(reply, list) else reply
             if answer.get("Response") != "Success":
@@ -302,6 +378,10 @@ class Dialer:
             outcome=outcome.value, reached=outcome.reached_customer, sla=sla,
             first_dialled=dialled_at if outcome.reached_customer else None,
             answered_at=answered_at, event=event, now=now)
+        if outcome is Outcome.REFUSED and stored not in ("stale", "missing"):
+            self.not_placed["dialplan-refused"] += 1
+            log.error("callback %s: NOT dialled: %s; number %r; the callback is failed",
+                      cb["id"], nxt.reason, cb.get("number"), extra={"callback": cb["id"]})
         if sla and stored not in ("stale", "missing"):
             self.sla[sla] += 1
             if self.stats is not None:

@@ -2,7 +2,7 @@
 
 From a TOML file (``--config`` or ``DATADESK_CONFIG``) with secrets allowed
 from the environment (``DATADESK_AMI_SECRET``, ``DATADESK_ARI_PASSWORD``,
-``DATADESK_REDIS_URL``, which win over the file). Unknown keys and wrong
+``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, which win over the file). Unknown keys and wrong
 types are errors that name the key: a typo must not silently fall back to a
 default.
 """
@@ -48,6 +48,10 @@ class AriSettings:
 @dataclass(frozen=True)
 class RedisSettings:
     url: str = "redis://127.0.0.1:6379/0"
+    # The controller's own ACL user (ari_app/store/acl.py lists what it may do);
+    # empty: no AUTH (a Redis whose default user is open: not for production).
+    username: str = ""
+    password: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class CallbackSettings:
     requests_per_minute: int = 120
     originations_per_number_day: int = 10
     originations_per_minute: int = 60
+    # Days a finished callback (and its event stream) stays in Redis, then expires.
+    retention: int = 90
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ _ENV = {
     "DATADESK_AMI_SECRET": ("ami", "secret"),
     "DATADESK_ARI_PASSWORD": ("ari", "password"),
     "DATADESK_REDIS_URL": ("redis", "url"),
+    "DATADESK_REDIS_PASSWORD": ("redis", "password"),
 }
 
 
@@ -302,7 +309,7 @@ def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
     build_retry(settings.callbacks)
     build_numbers(settings.callbacks)
-    for key in ("agent_wait", "customer_ring", "lease"):
+    for key in ("agent_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     build_calendar(settings.calendar)

@@ -48,9 +48,12 @@ def parse_csv(text: str, *, clients: int = 0, requests: int = 0) -> Baseline:
 
 
 async def run(port: int, command: list[str], *, clients: int, requests: int,
-              random_keys: int | None = None, timeout: float = 120) -> Baseline:
+              random_keys: int | None = None, timeout: float = 120,
+              auth: tuple[str, str] | None = None) -> Baseline:
     """Run ``redis-benchmark`` (one connection per client, ``-P 1``) for ``command``.
 
+    ``auth``: (user, password) for a Redis with an ACL (the lab's admin;
+    a per-run password, so on the command line is acceptable).
     ``random_keys`` fills ``__rand_int__`` from ``0..random_keys-1`` (``-r``).
     Raises RuntimeError if it fails or outlasts ``timeout`` seconds (it is killed).
     """
@@ -61,6 +64,8 @@ async def run(port: int, command: list[str], *, clients: int, requests: int,
             "-n", str(requests), "-P", "1", "--csv"]
     if random_keys:
         argv += ["-r", str(random_keys)]
+    if auth:
+        argv += ["--user", auth[0], "-a", auth[1]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(

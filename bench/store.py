@@ -260,6 +260,7 @@ class StoreBench:
         self.refilled = 0                        # members put in the scratch zset so far
         self.rewrites = RewriteWatch(self.r)
         self.phase_started = time.monotonic()
+        self.finished: list[str] = []            # ids of callbacks the cycles finished
 
     def add(self, *a, **kw):
         return self.results.add(*a, **kw)
@@ -303,6 +304,7 @@ class StoreBench:
         await self.order_check()
         for c in a.clients:
             await self.cycles(c, a.cycles)
+        await self.finished_memory()
         for c in a.clients:
             await self.claims_alone(c, max(1000, a.cycles // 2))
         if a.profile:
@@ -501,6 +503,34 @@ class StoreBench:
         self.note(f"{name}: {n:,} cycles; server {usec:.1f} us per script (claims and "
                   f"finishes); {load.describe()}")
 
+    async def finished_memory(self) -> None:
+        """What a finished callback (created, claimed, answered) keeps in Redis
+        until its retention runs out: its hash and its stream, both with a TTL."""
+        p, sample = self.store.p, self.finished[:200]
+        if not sample:
+            return
+        async with self.r.pipeline(transaction=False) as pipe:
+            for cb_id in sample:
+                pipe.memory_usage(f"{p}:{cb_id}", samples=0)
+                pipe.memory_usage(f"{p}:log:{cb_id}", samples=0)
+                pipe.ttl(f"{p}:{cb_id}")
+                pipe.ttl(f"{p}:log:{cb_id}")
+            rows = await pipe.execute()
+        per = (sum(rows[0::4]) + sum(rows[1::4])) / len(sample)
+        ttls = rows[2::4] + rows[3::4]
+        days = self.store.retention / 86400
+        self.add("memory: bytes per finished callback (hash + stream)", per, "B")
+        # At the default request limit ([callbacks] requests_per_minute = 120),
+        # every request finished: what a day adds, and what the retention holds.
+        day = 120 * 1440 * per
+        self.add("memory: finished callbacks a day at 120 requests/min", day / 2**20, "MiB")
+        self.add(f"memory: held at most (retention {days:.0f} days)", day * days / 2**30, "GiB")
+        self.note(f"memory: {len(sample)} finished callbacks sampled; TTL {min(ttls):,} to "
+                  f"{max(ttls):,} s (retention {self.store.retention:,} s); MEMORY USAGE leaves "
+                  f"out the key's entry in the expires table (a few dozen bytes)")
+        if min(ttls) <= 0:
+            raise RuntimeError(f"a finished callback has no TTL: {ttls}")
+
     async def claims_alone(self, clients: int, n: int) -> None:
         """Claims only (finished afterwards, untimed): the figure set against ZPOPMIN."""
         claimed = []
@@ -535,6 +565,8 @@ class StoreBench:
                                          sla="met", first_dialled=t, answered_at=t)
         if status != "done":
             raise RuntimeError(f"finish of {cb['id']} returned {status!r}")
+        if len(self.finished) < 1000:
+            self.finished.append(cb["id"])
 
     async def _finish_all(self, claimed: list[dict[str, str] | None]) -> None:
         async def finish(i: int) -> None:
@@ -584,14 +616,16 @@ class StoreBench:
                       if cmd == "ZADD" else (["ZPOPMIN", SCRATCH], None))
         if cmd == "ZPOPMIN":
             await self._refill(5000 * c)
-        probe = await redisbench.run(port, argv, clients=c, requests=5000 * c,
+        auth = (self.server.admin_user, self.server.admin_password)
+        probe = await redisbench.run(port, argv, clients=c, requests=5000 * c, auth=auth,
                                      random_keys=keys)
         n = max(10_000, int(probe.rps * BASELINE_SECONDS))
         if cmd == "ZPOPMIN":
             await self._refill(n + 1000)
         await self.reset_stats()
         server_cpu = cpu_seconds(self.pid)
-        base = await redisbench.run(port, argv, clients=c, requests=n, random_keys=keys)
+        base = await redisbench.run(port, argv, clients=c, requests=n, random_keys=keys,
+                                    auth=auth)
         server_cpu = cpu_seconds(self.pid) - server_cpu
         usec = (await self.phase_stats())[cmd.lower()][1]
         if cmd == "ZPOPMIN" and not await self.r.zcard(SCRATCH):

@@ -35,18 +35,19 @@ class Outcome(str, Enum):
     FAILED = "failed"                 # congestion, unreachable, refused
     AGENT_NO_ANSWER = "agent-no-answer"  # no seat took the call: the customer was not dialled
     AGENT_HUNG_UP = "agent-hung-up"      # the seat left before the customer answered
+    REFUSED = "refused"               # the dialplan refused the number: never dialled
 
     @classmethod
     def from_dialstatus(cls, status: str) -> "Outcome":
         return {
             "ANSWER": cls.ANSWERED, "BUSY": cls.BUSY, "NOANSWER": cls.NO_ANSWER,
-            "CANCEL": cls.AGENT_HUNG_UP, "": cls.AGENT_HUNG_UP,
+            "CANCEL": cls.AGENT_HUNG_UP, "": cls.AGENT_HUNG_UP, "REFUSED": cls.REFUSED,
         }.get(status.upper(), cls.FAILED)
 
     @property
     def reached_customer(self) -> bool:
         """Did this attempt ring (or try to ring) the customer?"""
-        return self not in (Outcome.AGENT_NO_ANSWER, Outcome.AGENT_HUNG_UP)
+        return self not in (Outcome.AGENT_NO_ANSWER, Outcome.AGENT_HUNG_UP, Outcome.REFUSED)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class RetryPolicy:
 
     def pause_after(self, attempts: int) -> int:
         return self.backoff[min(attempts, len(self.backoff)) - 1] if self.backoff else 0
+
+
+REFUSED_BY_DIALPLAN = ("refused by the dialplan: the number is not of an allowed shape "
+                       "(desk-callback-customer)")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: date
     """
     if outcome is Outcome.ANSWERED:
         return Next(Status.DONE, reason="answered")
+    if outcome is Outcome.REFUSED:  # trying again would meet the same refusal
+        return Next(Status.FAILED, reason=REFUSED_BY_DIALPLAN)
     if outcome.reached_customer and attempts >= policy.max_attempts:
         return Next(Status.FAILED, reason=f"{outcome.value} after {attempts} attempt(s)")
     if not outcome.reached_customer and seat_failures >= policy.seat_tries:

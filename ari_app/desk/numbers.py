@@ -60,3 +60,13 @@ class NumberPolicy:
             raise InvalidNumber("not a mainland mobile or fixed-line number "
                                 "(mobile: 11 digits starting 13-19; fixed: area code with 0)")
         return text
+
+    def check_stored(self, raw: object) -> str:
+        """A number read back from the store, about to be dialled: it must pass
+        ``check`` unchanged (the controller stores digits only), else
+        ``InvalidNumber``. The store is an input too: anyone who can write to
+        Redis could have put the number there."""
+        number = self.check(raw)
+        if number != raw:
+            raise InvalidNumber("the stored number is not digits only")
+        return number

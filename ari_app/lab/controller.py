@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,7 @@ def to_toml(sections: dict[str, dict[str, object]]) -> str:
 
 def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
                  redis_url: str, wrapup: int, api_token: str,
+                 redis_user: str = "", redis_password: str = "",
                  overrides: dict[str, dict[str, object]] | None = None) -> dict:
     """Controller settings for the lab, as sections. The desk is open round
     the clock (tests run at any hour); ``overrides`` replace single keys."""
@@ -49,7 +51,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
                 "secret": ami_secret},
         "ari": {"url": f"http://127.0.0.1:{ari_port}", "username": "datadesk",
                 "password": ari_password, "app": "datadesk"},
-        "redis": {"url": redis_url},
+        "redis": {"url": redis_url, "username": redis_user, "password": redis_password},
         "http": {"host": "127.0.0.1", "port": 0, "tokens": [api_token]},
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},

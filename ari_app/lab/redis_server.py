@@ -1,14 +1,24 @@
-"""A Redis server of our own on a free loopback port (Debian's redis-server)."""
+"""A Redis server of our own on a free loopback port (Debian's redis-server).
+
+It runs with an ACL as production should (``ari_app/store/acl.py``): the
+controller's user ``datadesk`` with only what the controller uses, and the
+``default`` user, behind a password, as the admin for the lab's own reads
+and faults. Both passwords are generated per run; the ACL file (0600) holds
+only their SHA-256.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
+from ..store.acl import CONTROLLER_USER, acl_file
 from .ports import free_port
 from .progress import step
 
@@ -26,9 +36,23 @@ class RedisServer:
         self.appendonly = appendonly
         self.fsync = fsync
         self.process: asyncio.subprocess.Process | None = None
+        self.admin_user = "default"
+        self.admin_password = secrets.token_hex(16)
+        self.controller_user = CONTROLLER_USER
+        self.controller_password = secrets.token_hex(16)
+        self.acl = self.dir / "users.acl"
+        fd = os.open(self.acl, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(acl_file(self.controller_password, self.admin_password))
 
     @property
     def url(self) -> str:
+        """The admin's URL: for the lab's own reads and the tests (all commands)."""
+        return f"redis://{self.admin_user}:{self.admin_password}@127.0.0.1:{self.port}/0"
+
+    @property
+    def address(self) -> str:
+        """No credentials: the controller logs in with its own user."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     async def start(self, timeout: float = 15) -> None:
@@ -44,6 +68,7 @@ class RedisServer:
                 # Each callback has a small stream of its events; Redis gives a
                 # stream's first node this many bytes however little it holds.
                 "--stream-node-max-bytes", "512",
+                "--aclfile", str(self.acl),
                 "--logfile", str(self.dir / "redis.log"),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)
@@ -55,11 +80,13 @@ class RedisServer:
                 raise RuntimeError(f"redis-server exited; see {self.dir / 'redis.log'}")
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.write(b"PING\r\n")
+                writer.write(f"AUTH {self.admin_user} {self.admin_password}\r\n"
+                             "PING\r\n".encode())
                 await writer.drain()
+                auth = await asyncio.wait_for(reader.readline(), 2)
                 line = await asyncio.wait_for(reader.readline(), 2)
                 writer.close()
-                if line.startswith(b"+PONG"):
+                if auth.startswith(b"+OK") and line.startswith(b"+PONG"):
                     return
             except OSError:
                 pass

@@ -159,8 +159,11 @@ class Stack:
             ami_port, ari_port = self.ports.pbx_ami, self.ports.pbx_http
         return lab_settings(ami_port=ami_port, ami_secret=self.keys.ami,
                             ari_port=ari_port, ari_password=self.keys.ari,
-                            redis_url=self.redis.url, wrapup=LAB_WRAPUP,
-                            api_token=self.keys.api_token, overrides=overrides)
+                            redis_url=self.redis.address, wrapup=LAB_WRAPUP,
+                            api_token=self.keys.api_token,
+                            redis_user=self.redis.controller_user,
+                            redis_password=self.redis.controller_password,
+                            overrides=overrides)
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
         """Start the controller (again), with ``overrides`` of the lab settings."""

@@ -11,6 +11,10 @@ Keys (``P`` = ``datadesk:cb``):
 - ``P:log:{id}``     stream: every event of the callback, append-only
 - ``P:seq``          the id counter
 
+A finished callback (done, failed, cancelled, served) keeps its hash and its
+stream for ``retention`` seconds (a history or report reads them), then
+Redis expires both; an unfinished one never expires.
+
 Every change is one Lua script, so a crash between two writes cannot leave
 a callback half moved. A claim increments ``fence``; completing or requeuing
 needs that fence, so a dialer whose lease ran out cannot overwrite the work
@@ -115,8 +119,13 @@ return redis.call('HGETALL', key)
 """
 
 # Shared by the scripts that end a callback: out of every queue, and the
-# number free for a new request.
+# number free for a new request. ``keep`` runs last (after the stream's
+# entry for this ending, so that a stream it creates gets the TTL too).
 _RETIRE = """
+local function keep(P, key, id, retention)
+  redis.call('EXPIRE', key, retention)
+  redis.call('EXPIRE', P .. ':log:' .. id, retention)
+end
 local function retire(P, key, id)
   redis.call('ZREM', P .. ':waiting', id)
   redis.call('ZREM', P .. ':ready', id)
@@ -131,7 +140,7 @@ end
 
 _FINISH = _RETIRE + """
 -- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
---       first_dialled, answered_at, event
+--       first_dialled, answered_at, event, retention
 local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local status, due, reason, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local key = P .. ':' .. id
@@ -164,11 +173,13 @@ else
 end
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', ARGV[13], 'at', now, 'fence', fence,
            'outcome', outcome, 'status', status, 'reason', reason)
+if status ~= 'open' then keep(P, key, id, tonumber(ARGV[14])) end
 return status
 """
 
 _END = _RETIRE + """
--- Cancel or mark served, unless already finished. ARGV: P, id, now, status, reason, only_open
+-- Cancel or mark served, unless already finished.
+-- ARGV: P, id, now, status, reason, only_open, retention
 local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local key = P .. ':' .. id
 local current = redis.call('HGET', key, 'status')
@@ -178,6 +189,7 @@ if ARGV[6] == '1' and current ~= 'open' then return 'busy:' .. current end
 redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
 retire(P, key, id)
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', status, 'at', now, 'reason', reason)
+keep(P, key, id, tonumber(ARGV[7]))
 return status
 """
 
@@ -217,10 +229,18 @@ def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
+RETENTION = 90 * 86400  # seconds a finished callback is kept: [callbacks] retention
+
+
 class CallbackStore:
-    def __init__(self, client: redis.Redis, prefix: str = P) -> None:
+    def __init__(self, client: redis.Redis, prefix: str = P, *,
+                 retention: int = RETENTION) -> None:
+        """``retention``: seconds a finished callback's hash and stream are kept."""
+        if retention < 1:
+            raise ValueError("retention must be at least one second")
         self.r = client
         self.p = prefix
+        self.retention = int(retention)
         self._create = client.register_script(_CREATE)
         self._claim = client.register_script(_CLAIM)
         self._promote = client.register_script(_PROMOTE)
@@ -297,7 +317,7 @@ class CallbackStore:
         return await self._finish(args=[
             self.p, cb_id, fence, now, status, due, reason, outcome, "1" if reached else "0",
             sla, "" if first_dialled is None else first_dialled,
-            "" if answered_at is None else answered_at, event])
+            "" if answered_at is None else answered_at, event, self.retention])
 
     async def extend(self, cb_id: str, fence: str, until: float) -> bool:
         return bool(await self._extend(args=[self.p, cb_id, fence, until]))
@@ -314,7 +334,7 @@ class CallbackStore:
         """
         now = time.time() if now is None else now
         return await once_more(lambda: self._end(args=[self.p, cb_id, now, "cancelled",
-                                                        reason, "0"]))
+                                                        reason, "0", self.retention]))
 
     async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
         """The customer reached the desk live: close their open callback as served.
@@ -325,7 +345,8 @@ class CallbackStore:
         if cb_id is None:
             return None
         now = time.time() if now is None else now
-        status = await self._end(args=[self.p, cb_id, now, "served", reason, "1"])
+        status = await self._end(args=[self.p, cb_id, now, "served", reason, "1",
+                                       self.retention])
         return cb_id if status == "served" else None
 
     async def take_lead(self, key: str, owner: str, ttl: float) -> bool:

@@ -9,12 +9,14 @@ and are logged when lost.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import AuthenticationError, ConnectionError, RedisError
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,22 @@ async def once_more(call: Callable[[], Awaitable[T]]) -> T:
         log.info("Redis: connection dropped (%s); trying once more", exc)
         return await call()
 
+# redis-py sends CLIENT SETINFO on every new connection unless told not to;
+# it is not in the controller's ACL (store/acl.py). redis-py 8 spells it
+# driver_info=None, 5-7 lib_name=None.
+NO_SETINFO: dict = ({"driver_info": None} if "driver_info" in
+                    inspect.signature(AbstractConnection.__init__).parameters
+                    else {"lib_name": None, "lib_version": None})
+
 EVENTS = "datadesk:events"
 EVENTS_MAXLEN = 200_000
 
 
 class RedisStore:
-    def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 2.0, username: str = "",
+                 password: str = "") -> None:
+        """``username``/``password``: the ACL user to log in as (AUTH on every
+        new connection); credentials in the URL win over them."""
         self.url = url
         # A pooled connection idle for over a second is checked with a PING
         # (and reopened) before use: after a Redis restart the pool still
@@ -51,7 +63,9 @@ class RedisStore:
         # retried: a script whose reply was lost may have run.
         self.client = redis.Redis.from_url(url, socket_timeout=timeout,
                                            socket_connect_timeout=timeout,
-                                           health_check_interval=1, decode_responses=True)
+                                           health_check_interval=1, decode_responses=True,
+                                           username=username or None,
+                                           password=password or None, **NO_SETINFO)
         self.up: bool | None = None  # None: not checked yet
         self._watch: asyncio.Task | None = None
 
@@ -76,6 +90,10 @@ class RedisStore:
                 if self.up is not True:
                     log.info("Redis: connected to %s", self._where())
                 self.up = True
+            except AuthenticationError as exc:
+                if self.up is not False:
+                    log.error("Redis: %s", self.refusal(exc))
+                self.up = False
             except (RedisError, OSError) as exc:
                 if self.up is not False:
                     log.warning("Redis: %s", self.refusal(exc))
@@ -88,8 +106,8 @@ class RedisStore:
     def refusal(self, exc: BaseException) -> str:
         """What an operator should read when Redis does not answer."""
         if isinstance(exc, AuthenticationError):
-            return f"Redis at {self._where()} refused the login ({exc}): check the " \
-                   "password in [redis] url"
+            return f"Redis at {self._where()} refused the controller's login ({exc}): " \
+                   "check [redis] username and DATADESK_REDIS_PASSWORD against Redis's ACL"
         return f"unreachable at {self._where()} ({exc}): check [redis] url and that " \
                "Redis runs"
 

@@ -56,10 +56,13 @@ def _process(version: str, leader: bool, ready: bool) -> list[str]:
     ]
 
 
+NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused", "error")
+
+
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
            sla: Counter, connections: dict[str, bool], routes: Counter,
            version: str = "", leader: bool = False, ready: bool = False,
-           overdue_callbacks: int | None = None) -> str:
+           overdue_callbacks: int | None = None, not_placed: Counter | None = None) -> str:
     """The exposition text. ``routes`` should name every route (zeros too):
     a counter that appears only at its first increment hides that increment
     from ``rate()``. ``None`` figures (Redis away) are left out, not zeroed."""
@@ -84,6 +87,12 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
               "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
     for result in ("met", "breached"):
         lines.append(f'datadesk_callbacks_sla_total{{result="{result}"}} {sla.get(result, 0)}')
+    lines += ["# HELP datadesk_callbacks_not_placed_total Callback attempts that could not be "
+              "placed and failed the callback, by why (since start).",
+              "# TYPE datadesk_callbacks_not_placed_total counter"]
+    for why in NOT_PLACED_REASONS:
+        lines.append(f'datadesk_callbacks_not_placed_total{{reason="{why}"}} '
+                     f'{(not_placed or Counter()).get(why, 0)}')
     lines += ["# HELP datadesk_connection_up 1 when the link is up.",
               "# TYPE datadesk_connection_up gauge"]
     for name, up in connections.items():
