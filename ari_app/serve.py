@@ -57,7 +57,8 @@ def banner(settings: Settings, config: str | None, sock: socket.socket) -> str:
     return (f"datadesk {__version__} starting: settings {config or '(defaults and environment)'}; "
             f"HTTP on {host}:{port}; AMI {settings.ami.username}@{settings.ami.host}:"
             f"{settings.ami.port}; ARI {settings.ari.username}@{without_secret(settings.ari.url)}"
-            f" app {settings.ari.app}; Redis {without_secret(settings.redis.url)}")
+            f" app {settings.ari.app}; Redis {without_secret(settings.redis.url)}"
+            + (f" as {settings.redis.username}" if settings.redis.username else ""))
 
 
 def run(settings: Settings, config: str | None) -> int:

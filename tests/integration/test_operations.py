@@ -97,7 +97,7 @@ async def test_a_fresh_controller_says_what_it_is_and_stops_cleanly(lab):
     assert f"datadesk {__version__}" in banner and str(lab.controller.config) in banner
     assert f"HTTP on 127.0.0.1:{lab.controller.http_port}" in banner
     assert f"AMI datadesk@127.0.0.1:{lab.ami_relay.port}" in banner
-    assert f"Redis {lab.redis.url}" in banner
+    assert f"Redis {lab.redis.address} as {lab.redis.controller_user}" in banner
     text = lab.controller.log.read_text()
     for secret in (lab.keys.ami, lab.keys.ari, lab.keys.api_token):
         assert secret not in text
