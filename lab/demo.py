@@ -1,4 +1,4 @@
-"""``datadesk demo``: the whole stack on loopback and a narrated scenario.
+"""``python -m lab.demo`` (``make demo``): the whole stack on loopback and a narrated scenario.
 
 Redis, the PBX with our configs, the phone simulator and the controller come
 up; then a customer calls, a frontline agent transfers to the data desk and a
@@ -216,3 +216,21 @@ async def keep_up(lab: Stack) -> None:
           f"{lab.controller.url}/api/seats")
     print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
     await asyncio.Event().wait()
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``python -m lab.demo [--keep]`` (what ``make demo`` runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m lab.demo",
+        description="Bring up the lab stack (Redis, the PBX from our configs, a phone "
+                    "simulator, the controller) and play the demo scenario.")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the stack up at the end, until Ctrl-C or SIGTERM")
+    args = parser.parse_args(argv)
+    return asyncio.run(main(keep=args.keep))
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())
