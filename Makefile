@@ -9,7 +9,7 @@ APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity
 
 demo: deps tree
-	$(BIN)/datadesk demo
+	$(BIN)/python -m lab.demo
 
 test: deps tree
 	$(BIN)/pytest
@@ -76,7 +76,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Debian unstable with Asterisk 22, cached in /var/cache/datadesk (DATADESK_TREE).
 tree: venv
-	$(BIN)/python -m ari_app.lab.tree
+	$(BIN)/python -m lab.tree
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -7,7 +7,6 @@ the command. Times in tables follow ``timefmt``: the desk's zone, ISO 8601.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -185,12 +184,6 @@ def cmd_wait_ready(args: argparse.Namespace) -> int:
         time.sleep(0.5)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .lab.demo import main as demo_main
-
-    return asyncio.run(demo_main(keep=args.keep))
-
-
 def _log_level(value: str) -> str:
     level = value.upper()
     if level not in LOG_LEVELS:
@@ -271,9 +264,6 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                       help="give up (exit 1) after this many seconds; default 60")
     wait.set_defaults(func=cmd_wait_ready)
-    demo = command("demo", "bring up the lab stack and play the demo scenario")
-    demo.add_argument("--keep", action="store_true", help="keep the stack up at the end")
-    demo.set_defaults(func=cmd_demo)
     return parser
 
 

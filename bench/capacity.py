@@ -32,8 +32,8 @@ import os
 import time
 import uuid
 
-from ari_app.lab.procstat import cpu_seconds, rss_kib
-from ari_app.lab.stack import SEATS, Stack
+from lab.procstat import cpu_seconds, rss_kib
+from lab.stack import SEATS, Stack
 
 from .common import Results
 from .routing import routes_counted

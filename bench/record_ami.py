@@ -20,8 +20,8 @@ import gzip
 import time
 from pathlib import Path
 
-from ari_app.lab.load import MixedLoad
-from ari_app.lab.stack import SEATS, Stack
+from lab.load import MixedLoad
+from lab.stack import SEATS, Stack
 
 DEFAULT_OUT = Path(__file__).parent / "data" / "ami-busy-desk.txt.gz"
 

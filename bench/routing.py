@@ -27,7 +27,7 @@ import time
 
 import aiohttp
 
-from ari_app.lab.stack import FRONTLINE, SEATS, Stack
+from lab.stack import FRONTLINE, SEATS, Stack
 
 from .common import Results, spread
 

@@ -44,8 +44,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ari_app.desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE
-from ari_app.lab.procstat import cpu_seconds
-from ari_app.lab.redis_server import RedisServer
+from lab.procstat import cpu_seconds
+from lab.redis_server import RedisServer
 from ari_app.store.callbacks import CallbackStore
 from ari_app.store.redis_ import RedisStore
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from ari_app.lab.stack import SEATS, FRONTLINE, Stack
+from lab.stack import SEATS, FRONTLINE, Stack
 
 
 FIGURES: list[str] = []

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from ari_app.lab.scenarios import customer_transferred
-from ari_app.lab.stack import SEATS
+from lab.scenarios import customer_transferred
+from lab.stack import SEATS
 
 
 async def open_callback(lab, number: str, timeout: float = 20) -> dict:

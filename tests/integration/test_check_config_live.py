@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from ari_app.lab.configs import HARNESS_AMI_USER
+from lab.configs import HARNESS_AMI_USER
 
 ROOT = Path(__file__).resolve().parents[2]
 # The checkout's files, named: check-config never looks beside the package.

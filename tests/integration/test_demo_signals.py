@@ -1,4 +1,4 @@
-"""``datadesk demo --keep`` stopped by a signal stops every process it started:
+"""``python -m lab.demo --keep`` (``make demo``) stopped by a signal stops every process it started:
 Redis, both Asterisks and the controller, which run in sessions of their own
 and so get no signal from the terminal or from ``kill`` of the demo."""
 
@@ -58,7 +58,7 @@ async def read_until(stream: asyncio.StreamReader, marker: str, out: list[str],
     (signal.SIGINT, "trap '' INT; exec"),
 ], ids=["SIGTERM", "SIGHUP", "SIGINT-in-background"])
 async def test_demo_keep_stopped_by_a_signal_stops_everything_it_started(report, sig, how):
-    command = f"{how} {sys.executable} -m ari_app demo --keep"
+    command = f"{how} {sys.executable} -m lab.demo --keep"
     proc = await asyncio.create_subprocess_exec(
         "sh", "-c", command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         start_new_session=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ari_app.lab.scenarios import customer_transferred
-from ari_app.lab.stack import SEATS
+from lab.scenarios import customer_transferred
+from lab.stack import SEATS
 
 
 async def test_controller_killed_during_capture_the_caller_is_picked_up_again(report, lab):

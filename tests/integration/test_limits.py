@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ari_app.lab.stack import SEATS
+from lab.stack import SEATS
 
 
 async def test_too_many_requests_for_one_number_get_429_with_retry_after(lab):

@@ -10,7 +10,7 @@ import json
 import aiohttp
 
 from ari_app import __version__
-from ari_app.lab.controller import ControllerProcess
+from lab.controller import ControllerProcess
 
 
 def entries(replica: ControllerProcess, start: int = 0) -> list[dict]:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ari_app.lab.scenarios import board_mismatches, customer_transferred, specialist_answers
-from ari_app.lab.stack import SEATS
+from lab.scenarios import board_mismatches, customer_transferred, specialist_answers
+from lab.stack import SEATS
 
 
 async def board(lab) -> dict[str, dict]:

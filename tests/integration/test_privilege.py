@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from ari_app.asterisk.ami import AmiClient
-from ari_app.lab.configs import CARRIER_ADDRESS
+from lab.configs import CARRIER_ADDRESS
 
 
 async def test_controller_ami_user_cannot_run_cli_commands_or_read_shell(lab):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ari_app.lab.scenarios import customer_transferred, specialist_answers
+from lab.scenarios import customer_transferred, specialist_answers
 
 
 async def test_redis_down_then_back(lab):

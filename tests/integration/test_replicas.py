@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ari_app.lab.scenarios import customer_transferred, specialist_answers
-from ari_app.lab.stack import SEATS
+from lab.scenarios import customer_transferred, specialist_answers
+from lab.stack import SEATS
 
 
 async def test_leader_killed_the_standby_takes_over_and_dials_once(report, lab):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from ari_app.lab.load import MixedLoad
-from ari_app.lab.procstat import rss_kib
-from ari_app.lab.scenarios import board_mismatches
-from ari_app.lab.stack import SEATS
+from lab.load import MixedLoad
+from lab.procstat import rss_kib
+from lab.scenarios import board_mismatches
+from lab.stack import SEATS
 
 SECONDS = float(os.environ.get("DATADESK_SOAK_SECONDS", "45"))
 CONCURRENT = 20

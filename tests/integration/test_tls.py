@@ -15,9 +15,9 @@ import uuid
 
 import pytest
 
-from ari_app.lab.configs import TLS_PHONE
-from ari_app.lab.scenarios import customer_transferred, specialist_answers
-from ari_app.lab.stack import FRONTLINE, Stack
+from lab.configs import TLS_PHONE
+from lab.scenarios import customer_transferred, specialist_answers
+from lab.stack import FRONTLINE, Stack
 
 
 @pytest.fixture

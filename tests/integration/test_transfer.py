@@ -11,11 +11,11 @@ import asyncio
 
 import pytest
 
-from ari_app.lab.configs import ASTERISK_CONF, phone_passwords
-from ari_app.lab.ports import free_port
-from ari_app.lab.scenarios import customer_transferred, specialist_answers
-from ari_app.lab.sipp import SippPhone, register
-from ari_app.lab.stack import FRONTLINE, SEATS
+from lab.configs import ASTERISK_CONF, phone_passwords
+from lab.ports import free_port
+from lab.scenarios import customer_transferred, specialist_answers
+from lab.sipp import SippPhone, register
+from lab.stack import FRONTLINE, SEATS
 
 
 async def test_transfer_reaches_a_specialist_through_the_controller(lab):

@@ -6,7 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from ari_app.lab.browser import Browser
+from lab.browser import Browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

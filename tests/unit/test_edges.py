@@ -10,7 +10,7 @@ from ari_app.desk.calendar import ServiceCalendar
 from ari_app.desk.numbers import NumberPolicy
 from ari_app.desk.topics import TopicCatalogue
 from ari_app.asterisk.stasis import parse_args
-from ari_app.lab.confedit import set_option
+from lab.confedit import set_option
 
 
 @pytest.mark.parametrize("value", ["1\r\nAction: Originate", "x\n", "a\rb"])

@@ -3,7 +3,7 @@
 import stat
 import subprocess
 
-from ari_app.lab.pki import HOST, install, lab_pki
+from lab.pki import HOST, install, lab_pki
 
 
 def test_certificates_verify_against_the_run_ca_and_keys_are_private(tmp_path):

@@ -114,7 +114,7 @@ def _name_this_host(root: Path) -> None:
 
 
 def main() -> None:
-    """``python -m ari_app.lab.tree``: build the tree now (or say it is ready)."""
+    """``python -m lab.tree``: build the tree now (or say it is ready)."""
     root = ensure_tree()
     print(f"[lab] Asterisk tree ready in {root}")
 

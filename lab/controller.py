@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
+from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
 from .progress import step
@@ -92,7 +93,7 @@ class ControllerProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "ari_app", "--config", str(self.config), "run",
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=str(Path(__file__).resolve().parents[2]))
+                start_new_session=True, cwd=str(REPO))
             out.close()
             if wait_healthy:
                 await asyncio.wait_for(self.wait_healthy(role), timeout)

@@ -20,7 +20,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "tests" / "sipp"
+from .paths import SIPP_SCENARIOS
+
+SCENARIOS = SIPP_SCENARIOS
 
 
 class SippError(RuntimeError):

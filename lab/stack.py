@@ -12,7 +12,7 @@ import os
 import time
 from contextlib import AsyncExitStack
 
-from ..asterisk.ami import AmiClient
+from ari_app.asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
 from .configs import (ASTERISK_CONF, HARNESS_AMI_USER, LAB_WRAPUP, PBX_CERT, SIM_CERT,
                       TLS_PHONE, Ports, Secrets, pbx_files, phone_passwords, phonesim_files)

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..store.acl import CONTROLLER_USER, acl_file
+from ari_app.store.acl import CONTROLLER_USER, acl_file
 from .ports import free_port
 from .progress import step
 

@@ -1,4 +1,4 @@
-"""``datadesk demo``: the whole stack on loopback and a narrated scenario.
+"""``python -m lab.demo`` (``make demo``): the whole stack on loopback and a narrated scenario.
 
 Redis, the PBX with our configs, the phone simulator and the controller come
 up; then a customer calls, a frontline agent transfers to the data desk and a
@@ -16,6 +16,7 @@ import json
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from .scenarios import customer_transferred, specialist_answers
 from .stack import SEATS, Stack
@@ -160,6 +161,40 @@ async def run(lab: Stack) -> None:
         + json.dumps(await lab.controller.wait_healthy()))
 
 
+# Warnings a demo run is expected to log, by the start of their message:
+# none. A normal run of the scenario above must leave the operator nothing to
+# act on; anything else is a fault to look at.
+EXPECTED_WARNINGS: tuple[str, ...] = ()
+
+
+def log_problems(path: Path) -> list[str]:
+    """The controller's WARNING, ERROR and CRITICAL lines (JSON logs), less the
+    expected ones."""
+    found = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            found.append(line)  # not a log line: a traceback or a stray print
+            continue
+        level, msg = str(entry.get("level", "")).lower(), str(entry.get("msg", ""))
+        if level in ("warning", "error", "critical") and not msg.startswith(EXPECTED_WARNINGS):
+            found.append(line)
+    return found
+
+
+def check_logs(lab: Stack) -> bool:
+    title("The controller's log")
+    problems = log_problems(lab.controller.log)
+    if not problems:
+        say("no warning or error in the controller's log")
+        return True
+    say(f"{len(problems)} warning/error line(s) in the controller's log:")
+    for line in problems:
+        print(f"      {line}", flush=True)
+    return False
+
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
@@ -189,10 +224,12 @@ async def main(*, keep: bool = False) -> int:
     signal stopped it (everything started is stopped either way)."""
     stop = StopOnSignal(asyncio.current_task())
     stop.install()
+    clean = True
     try:
         async with Stack() as lab:
             try:
                 await run(lab)
+                clean = check_logs(lab)
                 if keep:
                     await keep_up(lab)
             finally:
@@ -204,7 +241,7 @@ async def main(*, keep: bool = False) -> int:
               "been stopped.", flush=True)
         return 128 + stop.received
     print("\nDemo done: every process the demo started has been stopped.")
-    return 0
+    return 0 if clean else 1
 
 
 async def keep_up(lab: Stack) -> None:
@@ -216,3 +253,21 @@ async def keep_up(lab: Stack) -> None:
           f"{lab.controller.url}/api/seats")
     print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
     await asyncio.Event().wait()
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``python -m lab.demo [--keep]`` (what ``make demo`` runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m lab.demo",
+        description="Bring up the lab stack (Redis, the PBX from our configs, a phone "
+                    "simulator, the controller) and play the demo scenario.")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the stack up at the end, until Ctrl-C or SIGTERM")
+    args = parser.parse_args(argv)
+    return asyncio.run(main(keep=args.keep))
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

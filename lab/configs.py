@@ -14,10 +14,7 @@ from pathlib import Path
 
 from .confedit import set_option
 
-REPO = Path(__file__).resolve().parents[2]
-ASTERISK_CONF = REPO / "asterisk-conf"
-DIALPLAN = REPO / "dialplan"
-PHONESIM = REPO / "tests" / "phonesim"
+from .paths import ASTERISK_CONF, DIALPLAN, PHONESIM, REPO  # noqa: F401 (REPO: for importers)
 
 # Files of asterisk-conf/ that the lab writes itself.
 _LAB_OWNED = {"asterisk.conf"}

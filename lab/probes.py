@@ -15,7 +15,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from ..asterisk.ami import AmiClient
+from ari_app.asterisk.ami import AmiClient
 
 
 class EventLog:

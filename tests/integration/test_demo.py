@@ -1,0 +1,31 @@
+"""``make demo`` as an operator runs it: the whole scenario, and a clean log.
+
+The demo (``python -m lab.demo``) brings up its own stack, plays every step of
+the scenario (live transfers, a named seat, a callback captured and placed, a
+callback-only topic, the controller stopped and started again) and then reads
+the controller's log: a normal run writes no WARNING or ERROR line (the
+expected ones would be listed in ``lab.demo.EXPECTED_WARNINGS``: none are).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from lab.paths import REPO
+
+
+def test_the_demo_runs_through_with_no_warning_or_error(report):
+    done = subprocess.run([sys.executable, "-m", "lab.demo"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    for step in ("1. A data-service question", "2. Transfer to one named specialist",
+                 "3. Every specialist on a break", "3b. Seats are free", "4. The controller is down",
+                 "callback record: status done"):
+        assert step in out, (step, out[-4000:])
+    assert "no warning or error in the controller's log" in out, out[-4000:]
+    assert "Traceback" not in out
+    assert "Demo done: every process the demo started has been stopped." in out
+    report("demo ran through: controller log with 0 warning/error lines")
