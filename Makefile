@@ -18,7 +18,7 @@ unit: venv
 	$(BIN)/pytest tests/unit
 
 # The checkout's configs against the example settings, with the shipped demo
-# credentials (an installed controller's check reads /etc: see the README).
+# credentials (an installed controller's check reads /etc: see docs/operations.md).
 DEMO_SECRETS := DATADESK_AMI_SECRET=demo-ami-secret-change-me \
   DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=demo-api-token-change-me
 check-config: venv
