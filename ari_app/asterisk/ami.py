@@ -27,6 +27,7 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from ..logs import Repeats
+from ..tasks import Worker
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class AmiClient:
         self._lost_callbacks: list[Callable[[], None]] = []
         self._session: _Session | None = None
         self._inflight: set[asyncio.Future] = set()
-        self._task: asyncio.Task | None = None
+        self._worker = Worker(self._supervise, f"{name}-supervisor")
         self._linked = False
         self.ready = asyncio.Event()  # logged in and resynced
         self.connects = 0
@@ -237,18 +238,11 @@ class AmiClient:
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
+        self._worker.start()
 
     async def stop(self) -> None:
         self.stopping = True
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await self._worker.stop()
         self._drop_session(AmiDisconnected("AMI client stopped"))
 
     async def wait_ready(self, timeout: float) -> None:

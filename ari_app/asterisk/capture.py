@@ -25,6 +25,7 @@ from ..callbacks import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
+from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class _Channel:
 
 
 class CallbackCapture:
-    def __init__(self, ari: AriClient, service: CallbacksService, *,
+    def __init__(self, ari: AriApplication, service: CallbacksService, *,
                  prompts: Prompts = Prompts(), clock: Callable[[], datetime],
                  digit_timeout: float = 6.0, tries: int = 3) -> None:
         self.ari = ari
@@ -80,7 +81,7 @@ class CallbackCapture:
         """Is a capture already running on this channel (in this process)?"""
         return channel_id in self._channels
 
-    async def _resume(self, ari: AriClient) -> None:
+    async def _resume(self, ari: AriApplication) -> None:
         """After the websocket came back: events missed meanwhile are lost, so
         ask Asterisk which of our playbacks are over, and whether our callers
         are still there."""

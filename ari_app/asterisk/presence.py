@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from panoramisk.message import Message
 
 from ..desk.board import Board, DeviceState, Seat
+from ..tasks import TaskSet
 from .ami import AmiClient
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class DeskPresence:
         self._held: list[Message] | None = None
         self._resync_lock = asyncio.Lock()
         self._last_resync = 0.0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("presence resync")
         # Queue members that are not configured seats, already logged.
         self._strays: set[str] = set()
         for name in MEMBER_EVENTS + CALLER_EVENTS + ("ContactStatus", "DeviceStateChange"):
@@ -170,9 +171,11 @@ class DeskPresence:
         # finished booting under us).
         if self.ami.ready.is_set() and self.clock() - self._last_resync > 2 \
                 and not self._resync_lock.locked():
-            task = asyncio.get_running_loop().create_task(self._resync_quietly())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._resync_quietly())
+
+    async def stop(self) -> None:
+        """Cancel a resync still running."""
+        await self._tasks.close()
 
     async def _resync_quietly(self) -> None:
         try:
