@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Prompts:
-    """Sound names (Asterisk core sounds by default) and their language."""
-    language: str = "en"
+    """Sound names (Asterisk core sounds by default) and their language
+    (``[callbacks] language``)."""
+    language: str
     busy: tuple[str, ...] = ("tt-allbusy",)
     closed: tuple[str, ...] = ("im-sorry", "vm-nobodyavail")
     your_number_is: tuple[str, ...] = ("your", "telephone-number", "is")
@@ -62,14 +63,11 @@ class _Channel:
 
 class CallbackCapture:
     def __init__(self, ari: AriApplication, service: CallbacksService, *,
-                 prompts: Prompts = Prompts(), clock: Callable[[], datetime],
+                 prompts: Prompts, clock: Callable[[], datetime],
                  digit_timeout: float = 6.0, tries: int = 3) -> None:
-        self.ari = ari
-        self.service = service
-        self.prompts = prompts
-        self.clock = clock
-        self.digit_timeout = digit_timeout
-        self.tries = tries
+        self.ari, self.service, self.prompts, self.clock = ari, service, prompts, clock
+        # Seconds to wait for a digit, and how many times a caller may key in.
+        self.digit_timeout, self.tries = digit_timeout, tries
         self._channels: dict[str, _Channel] = {}
         ari.on_event("ChannelDtmfReceived", self._on_dtmf)
         ari.on_event("PlaybackFinished", self._on_playback)

@@ -33,7 +33,7 @@ DEVICE_STATE = {
 
 class DeskLamp:
     def __init__(self, ari: AriApplication, board: Board, calendar: ServiceCalendar, *,
-                 device: str = "Stasis:desk",
+                 device: str,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.ari = ari
         self.board = board

@@ -74,16 +74,14 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
 class DeskPresence:
     """Keeps ``board`` in step with Asterisk."""
 
-    def __init__(self, ami: AmiClient, board: Board, *, wrapup: int = 0,
+    def __init__(self, ami: AmiClient, board: Board, *, wrapup: int,
                  registrations: Callable[[], Awaitable[dict[str, bool]]] | None = None,
                  clock: Callable[[], float] = time.time,
                  on_change: Callable[[Seat], None] | None = None) -> None:
-        self.ami = ami
+        self.ami, self.board, self.wrapup = ami, board, wrapup
+        # Who is registered (ARI), asked at every resync; None: not asked.
         self.registrations = registrations
-        self.board = board
-        self.wrapup = wrapup
-        self.clock = clock
-        self.on_change = on_change
+        self.clock, self.on_change = clock, on_change
         self._held: list[Message] | None = None
         self._resync_lock = asyncio.Lock()
         self._last_resync = 0.0

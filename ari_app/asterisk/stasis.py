@@ -79,7 +79,7 @@ class RoutingRules:
     calendar: ServiceCalendar
     topics: TopicCatalogue
     policy: RoutingPolicy
-    queue_wait: int = 120
+    queue_wait: int
     clock: Callable[[], datetime] = utcnow
 
 
