@@ -16,7 +16,7 @@ test: deps tree
 
 # The unit tests alone (no stack), with line coverage of the package.
 unit: venv
-	$(BIN)/pytest tests/unit --cov=ari_app --cov-report=term
+	$(BIN)/pytest tests/unit -n 2 --cov=ari_app --cov-report=term
 
 # The checkout's configs against the example settings, with the shipped demo
 # credentials (an installed controller's check reads /etc: see the README).

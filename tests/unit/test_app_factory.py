@@ -261,3 +261,12 @@ async def test_a_transferred_caller_is_sent_on_through_the_ari_port(aiohttp_clie
     assert len(continues) == 1 and continues[0][0] == "POST"
     assert continues[0][2]["context"].startswith("desk-")
     await client.close()
+
+
+async def test_an_unknown_path_and_a_wrong_method_answer_json(client):
+    missing = await client.get("/api/nothing-here", headers=AUTH)
+    assert missing.status == 404 and (await missing.json())["error"] == "no such resource"
+    wrong = await client.put("/api/seats", headers=AUTH)
+    body = await wrong.json()
+    assert wrong.status == 405 and "GET" in wrong.headers["Allow"]
+    assert body["error"].startswith("PUT is not allowed here")
