@@ -14,8 +14,9 @@ demo: deps tree
 test: deps tree
 	$(BIN)/pytest
 
+# The unit tests alone (no stack), with line coverage of the package.
 unit: venv
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest tests/unit -n 2 --cov=ari_app --cov-report=term
 
 # The checkout's configs against the example settings, with the shipped demo
 # credentials (an installed controller's check reads /etc: see docs/operations.md).

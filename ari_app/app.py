@@ -1,95 +1,125 @@
 """The controller's wiring: one aiohttp application owns every connection.
 
-AMI, ARI and Redis are tied to the application's lifetime with
-``cleanup_ctx``; the HTTP face serves health (``web/health.py``) and the
-live board.
+``init_app`` takes the clients (AMI, ARI, Redis, the board) from its caller,
+or builds them from the settings; each connection and each background part
+is tied to the application's lifetime by a ``cleanup_ctx`` of its own. The
+HTTP face (health, seats, metrics, callbacks, wallboard) lives in ``web/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator
-from dataclasses import asdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
-from . import __version__
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
-from .asterisk.lamp import DeskLamp, utcnow
-from .asterisk.presence import DeskPresence
-from .asterisk.stasis import DeskStasis
-from .desk.board import Board
-from .desk.routing import Route, desk_status
 from .asterisk.capture import CallbackCapture, Prompts
+from .asterisk.lamp import DeskLamp
+from .asterisk.presence import DeskPresence
+from .asterisk.stasis import DeskStasis, RoutingRules
 from .callbacks import CallbacksService, RequestLimits
+from .clock import utcnow
+from .desk.board import Board
 from .dialer import Dialer
 from .leader import Leadership
 from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
                        build_topics)
 from .store.callbacks import CallbackStore
+from .store.connection import RedisStore
+from .store.events import EventLog
 from .store.limits import RateLimits
-from .store.redis_ import RedisStore
-from .web import callbacks as callbacks_api
 from .store.stats import DeskStats
+from .tasks import TaskSet
+from .web import callbacks_api, openapi, seats, wallboard
 from .web import health as health_
 from .web import metrics as metrics_
-from .web import wallboard
 from .web.auth import TOKENS, require_token
 from .web.errors import json_errors
-from .web.openapi import DOCUMENT
 
 log = logging.getLogger(__name__)
 
 
-class Controller:
-    """The parts of a running controller, built from settings."""
+@dataclass
+class Clients:
+    """What the controller talks through: given by the caller (a test's
+    fakes) or built from the settings by ``connect``."""
+    board: Board
+    ami: AmiClient
+    ari: AriClient
+    store: RedisStore
 
-    def __init__(self, settings: Settings) -> None:
+
+def connect(settings: Settings) -> Clients:
+    """The real clients for ``settings`` (nothing is contacted yet)."""
+    return Clients(
+        board=Board(settings.desk.queue, settings.desk.seats),
+        ami=AmiClient(settings.ami.host, settings.ami.port, settings.ami.username,
+                      settings.ami.secret, name="ami"),
+        ari=AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
+                      settings.ari.app),
+        store=RedisStore(settings.redis.url, username=settings.redis.username,
+                         password=settings.redis.password))
+
+
+class Controller:
+    """The parts of a running controller, built from settings and clients."""
+
+    def __init__(self, settings: Settings, clients: Clients | None = None) -> None:
+        clients = clients or connect(settings)
         self.settings = settings
-        self.board = Board(settings.desk.queue, settings.desk.seats)
-        self.ami = AmiClient(settings.ami.host, settings.ami.port, settings.ami.username,
-                             settings.ami.secret, name="ami")
-        self.ari = AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
-                             settings.ari.app)
-        self.store = RedisStore(settings.redis.url, username=settings.redis.username,
-                                password=settings.redis.password)
+        self.board, self.ami, self.ari, self.store = (clients.board, clients.ami, clients.ari,
+                                                      clients.store)
         self.calendar = build_calendar(settings.calendar)
+        self.topics, self.policy = build_topics(settings.topics), build_policy(settings)
         self.stats = DeskStats(self.store.client, self.calendar.zone)
+        self.events = EventLog(self.store.client)
+        self.limits = RateLimits(self.store.client)
         self.changed = asyncio.Event()
+        self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         self.leadership = Leadership(self.callbacks_store_take, self.callbacks_store_resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
-        policy = build_policy(settings)
-        topics = build_topics(settings.topics)
-        cb = settings.callbacks
-        limits = RateLimits(self.store.client)
-        self.callbacks = CallbacksService(
-            CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
-            build_numbers(cb), topics,
-            policy.sla, limits=limits,
-            request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
-        self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
-                             build_retry(cb), agent_wait=cb.agent_wait,
-                             customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
-                             leading=lambda: self.leadership.is_leader, limits=limits,
-                             origination_limits=(cb.originations_per_number_day,
-                                                 cb.originations_per_minute),
-                             numbers=build_numbers(cb))
+        self.callbacks = self._build_callbacks()
+        self.dialer = self._build_dialer()
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
-        capture = CallbackCapture(self.ari, self.callbacks, prompts=Prompts(language=cb.language),
-                                  clock=utcnow)
-        self.stasis = DeskStasis(self.ari, self.board, self.calendar, topics, policy,
-                                 queue_wait=settings.desk.queue_wait, record=self.record,
-                                 capture=capture, can_store=lambda: self.store.up is not False)
-
+        self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+
+    def _build_callbacks(self) -> CallbacksService:
+        cb = self.settings.callbacks
+        return CallbacksService(
+            CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
+            build_numbers(cb), self.topics, self.policy.sla, limits=self.limits,
+            request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
+
+    def _build_dialer(self) -> Dialer:
+        cb = self.settings.callbacks
+        return Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
+                      build_retry(cb), agent_wait=cb.agent_wait,
+                      customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
+                      leading=lambda: self.leadership.is_leader, limits=self.limits,
+                      origination_limits=(cb.originations_per_number_day,
+                                          cb.originations_per_minute),
+                      numbers=build_numbers(cb))
+
+    def _build_stasis(self) -> DeskStasis:
+        settings = self.settings
+        capture = CallbackCapture(self.ari, self.callbacks,
+                                  prompts=Prompts(language=settings.callbacks.language),
+                                  clock=utcnow)
+        rules = RoutingRules(self.calendar, self.topics, self.policy,
+                             queue_wait=settings.desk.queue_wait)
+        return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
+                          can_store=lambda: self.store.up is not False)
 
     def _board_changed(self, _seat) -> None:
         self.lamp.refresh()
@@ -99,7 +129,7 @@ class Controller:
 
     async def record(self, kind: str, fields: dict[str, str]) -> None:
         """The event log, and today's transfer figures."""
-        await self.store.record(kind, fields)
+        await self.events.record(kind, fields)
         if kind == "route":
             await self.stats.transfer(fields.get("caller", ""))
 
@@ -112,7 +142,7 @@ class Controller:
         async def count() -> None:
             await self.stats.add("answered")
             await self.stats.add("talk_seconds", talk)
-        asyncio.get_running_loop().create_task(count())
+        self.counting.spawn(count())
 
     async def callbacks_store_take(self, key: str, owner: str, ttl: float) -> bool:
         return await self.callbacks.store.take_lead(key, owner, ttl)
@@ -120,21 +150,21 @@ class Controller:
     async def callbacks_store_resign(self, key: str, owner: str) -> None:
         await self.callbacks.store.resign(key, owner)
 
-    async def start(self) -> None:
-        self.leadership.start()
-        self.store.start()
-        self.ami.start()
-        self.ari.start()
-        self.lamp.start()
-        self.dialer.start()
-
-    async def stop(self) -> None:
-        await self.leadership.stop()
-        await self.dialer.stop()
-        await self.lamp.stop()
-        await self.ari.stop()
-        await self.ami.stop()
-        await self.store.stop()
+    def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
+        """(name, start, stop) of every part with a lifetime, in start order;
+        they stop in the reverse order (the lease is given up while Redis
+        still answers; event work is cancelled before ARI and AMI close)."""
+        return [
+            ("redis", self.store.start, self.store.stop),
+            ("ami", self.ami.start, self.ami.stop),
+            ("ari", self.ari.start, self.ari.stop),
+            ("leadership", self.leadership.start, self.leadership.stop),
+            ("lamp", self.lamp.start, self.lamp.stop),
+            ("dialer", self.dialer.start, self.dialer.stop),
+            ("presence", _nothing, self.presence.stop),
+            ("stasis", _nothing, self.stasis.stop),
+            ("figures", _nothing, self.counting.close),
+        ]
 
     def health(self) -> dict:
         return {
@@ -146,71 +176,41 @@ class Controller:
         }
 
 
+def _nothing() -> None:
+    """Start of a part whose tasks are started by events, not at start."""
+
+
 CONTROLLER = web.AppKey("controller", Controller)
 
 
-async def _controller_ctx(app: web.Application) -> AsyncIterator[None]:
-    controller = app[CONTROLLER]
-    await controller.start()
-    yield
-    await controller.stop()
+def lifetime(name: str, start: Callable[[], Any],
+             stop: Callable[[], Awaitable[None]]) -> Callable[[web.Application],
+                                                             AsyncIterator[None]]:
+    """A ``cleanup_ctx`` that starts one part with the application and stops it after."""
+    async def ctx(_app: web.Application) -> AsyncIterator[None]:
+        start()
+        yield
+        await stop()
+    ctx.__qualname__ = ctx.__name__ = f"{name}_lifetime"
+    return ctx
 
 
-async def seats(request: web.Request) -> web.Response:
-    """The live board: every seat with its presence, and the desk's status."""
-    controller = request.app[CONTROLLER]
-    now = utcnow()
-    ts = now.timestamp()
-    board = [{**asdict(s), "state": s.state.name.lower(), "ready": s.ready(ts),
-              "activity": s.activity(ts), "in_wrapup": s.in_wrapup(ts)}
-             for s in controller.board]
-    return web.json_response({
-        "queue": controller.board.queue, "synced": controller.board.synced,
-        "desk": desk_status(controller.board, controller.calendar, now).value,
-        "open": controller.calendar.is_open(now),
-        "seats": board})
-
-
-async def openapi(_request: web.Request) -> web.Response:
-    return web.json_response(DOCUMENT)
-
-
-async def metrics(request: web.Request) -> web.Response:
-    controller = request.app[CONTROLLER]
-    ts = utcnow().timestamp()
-    try:
-        open_callbacks = await controller.callbacks.store.count_open()
-        overdue = await controller.callbacks.store.count_overdue(ts)
-    except Exception:  # Redis away: say nothing rather than a wrong zero
-        open_callbacks = overdue = None
-    health = controller.health()
-    text = metrics_.render(
-        seats_by_activity=Counter(s.activity(ts) for s in controller.board),
-        waiting=controller.board.waiting, open_callbacks=open_callbacks,
-        sla=controller.dialer.sla,
-        connections={"ami": controller.ami.ready.is_set(),
-                     "ari": controller.ari.connected.is_set(),
-                     "redis": controller.store.up is True},
-        routes=Counter({**{r.value: 0 for r in Route}, **controller.stasis.routes}),
-        version=__version__, leader=health["role"] == "leader",
-        ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=controller.dialer.not_placed)
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
-
-
-def init_app(settings: Settings) -> web.Application:
+def init_app(settings: Settings, clients: Clients | None = None) -> web.Application:
+    """The application for ``settings``, talking through ``clients`` (built
+    from the settings when not given; a malformed URL raises ValueError)."""
     app = web.Application(client_max_size=callbacks_api.MAX_BODY,
                           middlewares=[json_errors, require_token,
                                        callbacks_api.store_unavailable])
     app[TOKENS] = tuple(settings.http.tokens)
-    controller = app[CONTROLLER] = Controller(settings)
+    controller = app[CONTROLLER] = Controller(settings, clients)
+    for part in controller.lifetimes():
+        app.cleanup_ctx.append(lifetime(*part))
     app[callbacks_api.SERVICE] = controller.callbacks
-    app.cleanup_ctx.append(_controller_ctx)
     callbacks_api.add_routes(app)
     health_.add_routes(app, controller.health)
-    app.router.add_get("/api/seats", seats)
-    app.router.add_get("/api/openapi.json", openapi)
-    app.router.add_get("/metrics", metrics)
+    seats.add_routes(app, controller.board, controller.calendar)
+    openapi.add_routes(app)
+    metrics_.add_routes(app, controller)
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)

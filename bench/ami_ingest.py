@@ -30,7 +30,7 @@ from pathlib import Path
 from panoramisk import Manager
 
 from ari_app.app import Controller
-from ari_app.asterisk.ami import _Session
+from ari_app.asterisk.ami_framing import _Session
 from ari_app.settings import load_settings
 
 from .common import Results

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import aiohttp
 
 from ..logs import Repeats
+from ..tasks import TaskSet, Worker
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,9 @@ class AriClient:
         self._session: aiohttp.ClientSession | None = None
         self._handlers: dict[str, list[EventHandler]] = {}
         self._hooks: list[Callable[["AriClient"], Awaitable[None]]] = []
-        self._task: asyncio.Task | None = None
+        self._worker = Worker(self._supervise, f"ari-{app}")
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._handling = TaskSet("ARI event handlers")
         self.connected = asyncio.Event()
         self.connects = 0
         # The websocket (the application) is held only while this is set.
@@ -68,21 +69,11 @@ class AriClient:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
                 timeout=aiohttp.ClientTimeout(total=self.request_timeout))
-        if self._task is None:
-            self._task = asyncio.create_task(self._supervise(), name=f"ari-{self.app}")
+        self._worker.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-        for t in list(self._tasks):
-            t.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._worker.stop()
+        await self._handling.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -193,11 +184,4 @@ class AriClient:
         for handler in self._handlers.get(event.get("type", ""), ()):
             result = handler(event)
             if asyncio.iscoroutine(result):
-                task = asyncio.create_task(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("ARI: event handler failed", exc_info=task.exception())
+                self._handling.spawn(result)

@@ -25,14 +25,16 @@ from ..callbacks import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
+from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Prompts:
-    """Sound names (Asterisk core sounds by default) and their language."""
-    language: str = "en"
+    """Sound names (Asterisk core sounds by default) and their language
+    (``[callbacks] language``)."""
+    language: str
     busy: tuple[str, ...] = ("tt-allbusy",)
     closed: tuple[str, ...] = ("im-sorry", "vm-nobodyavail")
     your_number_is: tuple[str, ...] = ("your", "telephone-number", "is")
@@ -60,15 +62,12 @@ class _Channel:
 
 
 class CallbackCapture:
-    def __init__(self, ari: AriClient, service: CallbacksService, *,
-                 prompts: Prompts = Prompts(), clock: Callable[[], datetime],
+    def __init__(self, ari: AriApplication, service: CallbacksService, *,
+                 prompts: Prompts, clock: Callable[[], datetime],
                  digit_timeout: float = 6.0, tries: int = 3) -> None:
-        self.ari = ari
-        self.service = service
-        self.prompts = prompts
-        self.clock = clock
-        self.digit_timeout = digit_timeout
-        self.tries = tries
+        self.ari, self.service, self.prompts, self.clock = ari, service, prompts, clock
+        # Seconds to wait for a digit, and how many times a caller may key in.
+        self.digit_timeout, self.tries = digit_timeout, tries
         self._channels: dict[str, _Channel] = {}
         ari.on_event("ChannelDtmfReceived", self._on_dtmf)
         ari.on_event("PlaybackFinished", self._on_playback)
@@ -80,7 +79,7 @@ class CallbackCapture:
         """Is a capture already running on this channel (in this process)?"""
         return channel_id in self._channels
 
-    async def _resume(self, ari: AriClient) -> None:
+    async def _resume(self, ari: AriApplication) -> None:
         """After the websocket came back: events missed meanwhile are lost, so
         ask Asterisk which of our playbacks are over, and whether our callers
         are still there."""

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
+from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import DeskStatus, desk_status
+from ..tasks import Worker
 from .ari_ import AriClient, AriError
+from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,9 @@ DEVICE_STATE = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class DeskLamp:
-    def __init__(self, ari: AriClient, board: Board, calendar: ServiceCalendar, *,
-                 device: str = "Stasis:desk",
+    def __init__(self, ari: AriApplication, board: Board, calendar: ServiceCalendar, *,
+                 device: str,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.ari = ari
         self.board = board
@@ -44,27 +43,20 @@ class DeskLamp:
         self.status: DeskStatus | None = None
         self._published: DeskStatus | None = None
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._worker = Worker(self._run, "desk-lamp")
         ari.on_connected(self._on_ari_connected)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="desk-lamp")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._worker.stop()
 
     def refresh(self, *_args: object) -> None:
         """Recompute soon (called on every board change)."""
         self._wake.set()
 
-    async def _on_ari_connected(self, _ari: AriClient) -> None:
+    async def _on_ari_connected(self, _ari: AriApplication) -> None:
         self._published = None  # Asterisk may have restarted: publish again
         self._wake.set()
 

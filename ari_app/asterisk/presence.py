@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from panoramisk.message import Message
 
 from ..desk.board import Board, DeviceState, Seat
+from ..tasks import TaskSet
 from .ami import AmiClient
 
 log = logging.getLogger(__name__)
@@ -73,20 +74,18 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
 class DeskPresence:
     """Keeps ``board`` in step with Asterisk."""
 
-    def __init__(self, ami: AmiClient, board: Board, *, wrapup: int = 0,
+    def __init__(self, ami: AmiClient, board: Board, *, wrapup: int,
                  registrations: Callable[[], Awaitable[dict[str, bool]]] | None = None,
                  clock: Callable[[], float] = time.time,
                  on_change: Callable[[Seat], None] | None = None) -> None:
-        self.ami = ami
+        self.ami, self.board, self.wrapup = ami, board, wrapup
+        # Who is registered (ARI), asked at every resync; None: not asked.
         self.registrations = registrations
-        self.board = board
-        self.wrapup = wrapup
-        self.clock = clock
-        self.on_change = on_change
+        self.clock, self.on_change = clock, on_change
         self._held: list[Message] | None = None
         self._resync_lock = asyncio.Lock()
         self._last_resync = 0.0
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet("presence resync")
         # Queue members that are not configured seats, already logged.
         self._strays: set[str] = set()
         for name in MEMBER_EVENTS + CALLER_EVENTS + ("ContactStatus", "DeviceStateChange"):
@@ -170,9 +169,11 @@ class DeskPresence:
         # finished booting under us).
         if self.ami.ready.is_set() and self.clock() - self._last_resync > 2 \
                 and not self._resync_lock.locked():
-            task = asyncio.get_running_loop().create_task(self._resync_quietly())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self._resync_quietly())
+
+    async def stop(self) -> None:
+        """Cancel a resync still running."""
+        await self._tasks.close()
 
     async def _resync_quietly(self) -> None:
         try:

@@ -21,18 +21,21 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
+from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
+from ..tasks import TaskSet
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
 from .capture import CallbackCapture
-from ..web.metrics import DECISION_SECONDS, ROUTE_SECONDS
-from .lamp import utcnow
+from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +72,33 @@ def parse_args(args: list[Any]) -> tuple[str, str, str]:
     return target, topic, transferer
 
 
+@dataclass(frozen=True)
+class RoutingRules:
+    """What a routing decision is taken by: the desk's hours, its topics, the
+    routing policy, the queue wait the dialplan is given, and the clock."""
+    calendar: ServiceCalendar
+    topics: TopicCatalogue
+    policy: RoutingPolicy
+    queue_wait: int
+    clock: Callable[[], datetime] = utcnow
+
+
 class DeskStasis:
-    def __init__(self, ari: AriClient, board: Board, calendar: ServiceCalendar,
-                 topics: TopicCatalogue, policy: RoutingPolicy, *, queue_wait: int = 120,
+    def __init__(self, ari: AriApplication, board: Board, rules: RoutingRules, *,
                  record: RecordFn | None = None, capture: CallbackCapture | None = None,
-                 can_store: Callable[[], bool] = lambda: True,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 can_store: Callable[[], bool] = lambda: True) -> None:
         self.ari = ari
         self.board = board
-        self.calendar = calendar
-        self.topics = topics
-        self.policy = policy
-        self.queue_wait = queue_wait
+        self.rules = rules
+        self.calendar = rules.calendar
+        self.topics = rules.topics
+        self.policy = rules.policy
+        self.queue_wait = rules.queue_wait
         self.record = record
         self.capture = capture
         self.can_store = can_store
-        self.clock = clock
-        self._pending: set[asyncio.Task] = set()
+        self.clock = rules.clock
+        self._pending = TaskSet("ARI routing")
         self.routes: Counter[str] = Counter()
         ari.on_event("StasisStart", self.on_stasis_start)
         ari.on_connected(self.reconcile)
@@ -203,7 +216,7 @@ class DeskStasis:
                 raise
             log.info("ARI: %s not set on %s: %s", ", ".join(variables), path, exc)
 
-    async def reconcile(self, ari: AriClient) -> None:
+    async def reconcile(self, ari: AriApplication) -> None:
         """After a (re)connect: the queue wait from the settings, and channels
         that were left in the application routed."""
         try:
@@ -227,6 +240,8 @@ class DeskStasis:
                     {"channel": ch, "args": plan.get("app_data", "").split(",")[1:]}))
 
     def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._pending.spawn(coro)
+
+    async def stop(self) -> None:
+        """Cancel the variable writes, log writes and reconciles still running."""
+        await self._pending.close()

@@ -6,7 +6,7 @@ as its own user, ``datadesk``: keys ``datadesk:*`` only, no Pub/Sub
 channels, and only the commands below: those it sends itself and those its
 Lua scripts call (Redis checks a script's commands and keys against the
 user who runs it). redis-py's ``CLIENT SETINFO`` on connect is turned off
-(``RedisStore``) rather than allowed. ``FLUSHALL``, ``CONFIG``, ``KEYS``,
+(``store/connection.py``) rather than allowed. ``FLUSHALL``, ``CONFIG``, ``KEYS``,
 ``SCRIPT FLUSH``, ``DEBUG``... belong to the admin only.
 
 The admin is the ``default`` user, protected by a password: an

@@ -30,7 +30,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from .redis_ import once_more
+from .retry import once_more
 
 P = "datadesk:cb"
 

@@ -10,7 +10,7 @@ import time
 
 import redis.asyncio as redis
 
-from .redis_ import once_more
+from .retry import once_more
 
 _HIT = """
 local n = redis.call('INCR', KEYS[1])

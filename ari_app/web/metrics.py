@@ -7,39 +7,18 @@ the connections and the callback store.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from aiohttp import web
 
-class Histogram:
-    """A cumulative histogram (seconds) in Prometheus' sense."""
-
-    def __init__(self, buckets: tuple[float, ...]) -> None:
-        self.buckets = buckets
-        self.counts = [0] * (len(buckets) + 1)
-        self.total = 0.0
-        self.n = 0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect.bisect_left(self.buckets, value)] += 1
-        self.total += value
-        self.n += 1
-
-    def lines(self, name: str) -> list[str]:
-        out, running = [], 0
-        for bound, count in zip(self.buckets, self.counts, strict=False):
-            running += count
-            out.append(f'{name}_bucket{{le="{bound}"}} {running}')
-        out.append(f'{name}_bucket{{le="+Inf"}} {self.n}')
-        out.append(f"{name}_sum {self.total:.9f}")
-        out.append(f"{name}_count {self.n}")
-        return out
-
-
-DECISION_SECONDS = Histogram((0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05))
-# A transferred caller's time in the controller: StasisStart received ->
-# Asterisk has accepted the continue (the REST round trip included).
-ROUTE_SECONDS = Histogram((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0))
+from .. import __version__
+from ..clock import utcnow
+from ..desk.board import Board
+from ..desk.routing import Route
+from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
+from . import health as health_
 
 
 def _process(version: str, leader: bool, ready: bool) -> list[str]:
@@ -108,3 +87,57 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
               "StasisStart to continue accepted.", "# TYPE datadesk_route_seconds histogram"]
     lines += ROUTE_SECONDS.lines("datadesk_route_seconds")
     return "\n".join(lines) + "\n"
+
+
+class MetricsSource(Protocol):
+    """What a scrape reads: the controller's parts (``app.Controller``)."""
+
+    board: Board
+    callbacks: Any  # .store.count_open(), .store.count_overdue(ts)
+    dialer: Any  # .sla, .not_placed: Counters
+    stasis: Any  # .routes: Counter
+    ami: Any  # .ready: Event
+    ari: Any  # .connected: Event
+    store: Any  # .up: bool | None
+
+    def health(self) -> dict: ...
+
+
+SOURCE = web.AppKey("metrics_source", MetricsSource)
+CLOCK = web.AppKey("metrics_clock", Callable)
+
+
+async def _callback_counts(source: MetricsSource, ts: float) -> tuple[int | None, int | None]:
+    try:
+        return (await source.callbacks.store.count_open(),
+                await source.callbacks.store.count_overdue(ts))
+    except Exception:  # Redis away: say nothing rather than a wrong zero
+        return None, None
+
+
+async def scrape(source: MetricsSource, ts: float) -> str:
+    """The exposition text for ``source`` as it is at ``ts``."""
+    open_callbacks, overdue = await _callback_counts(source, ts)
+    health = source.health()
+    return render(
+        seats_by_activity=Counter(s.activity(ts) for s in source.board),
+        waiting=source.board.waiting, open_callbacks=open_callbacks,
+        sla=source.dialer.sla,
+        connections={"ami": source.ami.ready.is_set(),
+                     "ari": source.ari.connected.is_set(),
+                     "redis": source.store.up is True},
+        routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
+        version=__version__, leader=health["role"] == "leader",
+        ready=not health_.problems(health), overdue_callbacks=overdue,
+        not_placed=source.dialer.not_placed)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    text = await scrape(request.app[SOURCE], request.app[CLOCK]().timestamp())
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+def add_routes(app: web.Application, source: MetricsSource, *,
+               clock: Callable = utcnow) -> None:
+    app[SOURCE], app[CLOCK] = source, clock
+    app.router.add_get("/metrics", metrics)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
 _PLAIN = ("visible text: Unicode controls (Cc), format characters (Cf), line and "
@@ -166,3 +168,11 @@ DOCUMENT = {
                                                     **_errors(401)}}},
     },
 }
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(DOCUMENT)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/openapi.json", openapi)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ..desk.routing import desk_status
-from .callbacks import present
+from .callbacks_api import present
 
 Snapshot = Callable[[], Awaitable[dict]]
 SNAPSHOT = web.AppKey("wallboard_snapshot", object)

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ari_app.asterisk.ami import AmiClient
+from ari_app.asterisk.ami import AmiClient, AmiTuning
 from lab.configs import CARRIER_ADDRESS
 
 
@@ -30,7 +30,7 @@ async def test_controller_ami_user_cannot_run_cli_commands_or_read_shell(lab):
 
 async def test_wrong_ami_secret_is_refused(lab):
     ami = AmiClient("127.0.0.1", lab.ports.pbx_ami, "datadesk", "not-the-secret",
-                    name="bad-secret", max_backoff=0.5)
+                    name="bad-secret", tuning=AmiTuning(max_backoff=0.5))
     ami.start()
     try:
         with pytest.raises(asyncio.TimeoutError):

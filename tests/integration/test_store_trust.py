@@ -22,7 +22,7 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ResponseErr
 from ari_app.desk.callbacks import REFUSED_BY_DIALPLAN
 from lab.stack import SEATS
 from ari_app.store.acl import CONTROLLER_USER
-from ari_app.store.redis_ import NO_SETINFO
+from ari_app.store.connection import NO_SETINFO
 
 RETENTION = 90 * 86400   # the default [callbacks] retention, in seconds
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ari_app.asterisk.ami import _Session
+from ari_app.asterisk.ami_framing import _Session
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ari_app.asterisk.ami import check_header_value
+from ari_app.asterisk.ami_framing import check_header_value
 from ari_app.asterisk.stasis import parse_args
 from ari_app.desk.numbers import DEFAULT_ALLOW, InvalidNumber, NumberPolicy
 

@@ -10,7 +10,7 @@ import pytest
 from ari_app import logs
 from ari_app.cli import _table
 from ari_app.timefmt import for_machines, for_people, parse
-from ari_app.web.callbacks import present, present_history
+from ari_app.web.callbacks_api import present, present_history
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2026-11-30 02:15:00.25 UTC = 10:15:00.25 in Shanghai.

@@ -41,7 +41,7 @@ def test_the_wheel_holds_the_package_and_its_metadata_only(wheel):
     # The Asterisk configs and the settings example are not packaged: an
     # operator installs them under /etc, where check-config looks for them.
     assert not [n for n in names if n.endswith((".conf", ".toml"))]
-    for module in ("cli.py", "checkconfig.py", "timefmt.py", "asterisk/dialplan_refs.py"):
+    for module in ("cli.py", "checkconfig/__init__.py", "settings/__init__.py", "timefmt.py", "asterisk/dialplan_refs.py"):
         assert f"ari_app/{module}" in names, module
 
 

@@ -1,9 +1,7 @@
-"""The Redis connection and the desk's event log.
+"""The Redis connection: one client for every store, and whether it answers.
 
 redis-py reconnects by itself on the next command; a watcher pings every few
-seconds so that health and logs tell an operator when Redis is away. Writes
-that only record (the event log) never hold up a caller: they time out fast
-and are logged when lost.
+seconds so that health and logs tell an operator when Redis is away.
 """
 
 from __future__ import annotations
@@ -11,33 +9,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 import redis.asyncio as redis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import AuthenticationError, ConnectionError, RedisError
+from redis.exceptions import AuthenticationError, RedisError
+
+from ..tasks import Worker
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-async def once_more(call: Callable[[], Awaitable[T]]) -> T:
-    """``call()``, and once more if the connection dropped under it.
-
-    After a Redis restart the pool still holds connections to the old
-    process; the first command sent on one fails although the new server
-    never saw it. Only for operations that are safe to repeat: reads, and
-    scripts whose second run changes nothing more (a create finds the
-    callback it made; a cancel finds it ended).
-    """
-    try:
-        return await call()
-    except ConnectionError as exc:
-        log.info("Redis: connection dropped (%s); trying once more", exc)
-        return await call()
 
 # redis-py sends CLIENT SETINFO on every new connection unless told not to;
 # it is not in the controller's ACL (store/acl.py). redis-py 8 spells it
@@ -45,9 +24,6 @@ async def once_more(call: Callable[[], Awaitable[T]]) -> T:
 NO_SETINFO: dict = ({"driver_info": None} if "driver_info" in
                     inspect.signature(AbstractConnection.__init__).parameters
                     else {"lib_name": None, "lib_version": None})
-
-EVENTS = "datadesk:events"
-EVENTS_MAXLEN = 200_000
 
 
 class RedisStore:
@@ -67,20 +43,13 @@ class RedisStore:
                                            username=username or None,
                                            password=password or None, **NO_SETINFO)
         self.up: bool | None = None  # None: not checked yet
-        self._watch: asyncio.Task | None = None
+        self._watch = Worker(self._watcher, "redis-watch")
 
     def start(self) -> None:
-        if self._watch is None:
-            self._watch = asyncio.create_task(self._watcher(), name="redis-watch")
+        self._watch.start()
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            try:
-                await self._watch
-            except asyncio.CancelledError:
-                pass
-            self._watch = None
+        await self._watch.stop()
         await self.client.aclose()
 
     async def _watcher(self) -> None:
@@ -110,12 +79,3 @@ class RedisStore:
                    "check [redis] username and DATADESK_REDIS_PASSWORD against Redis's ACL"
         return f"unreachable at {self._where()} ({exc}): check [redis] url and that " \
                "Redis runs"
-
-    async def record(self, kind: str, fields: dict[str, str]) -> str | None:
-        """Append one event to the desk's log; None (and a log line) if Redis is away."""
-        entry = {"kind": kind, "at": f"{time.time():.3f}", **fields}
-        try:
-            return await self.client.xadd(EVENTS, entry, maxlen=EVENTS_MAXLEN, approximate=True)
-        except (RedisError, OSError) as exc:
-            log.warning("Redis: event %s not recorded (%s): %s", kind, exc, entry)
-            return None

@@ -1,0 +1,54 @@
+"""``datadesk check-config``: do the Asterisk configs, the dialplan and the settings agree?
+
+One line per problem, ``where: what``; exit status 1 if there is any. It
+checks the files an installed controller runs with (``/etc/asterisk``,
+``/etc/datadesk/datadesk.toml`` unless told otherwise), every queue, context
+and extension the dialplan refers to, and that no secret is empty or a
+shipped demo value. With ``--live`` it also asks a running Asterisk to
+reload the configuration and reads it back over AMI, so syntax errors are
+Asterisk's own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..asterisk.conffile import ConfigFile
+from ..settings import Settings
+from .desk import _dialplan, dialplan_problems, queue_problems, seat_problems
+from .live import check_live
+from .security import ami_problems, check_secrets, http_problems, tls_problems
+
+__all__ = ["check", "check_live", "tls_problems"]
+
+
+def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
+          allow_public: bool = False, allow_demo_secrets: bool = False) -> list[str]:
+    """Every disagreement found, one ``where: what`` line each (empty: all agree)."""
+    problems: list[str] = []
+    etc = conf_dir
+    pjsip = ConfigFile(etc / "pjsip.conf", etc)
+    queues = ConfigFile(etc / "queues.conf", etc)
+    manager = ConfigFile(etc / "manager.conf", etc)
+    http = ConfigFile(etc / "http.conf", etc)
+    ari = ConfigFile(etc / "ari.conf", etc)
+    # The dialplan is included by extensions.conf as <etc>/dialplan/*.conf.
+    extensions = _dialplan(etc, dialplan_dir)
+    if not etc.is_dir():
+        return [f"{etc}: no such directory (give --asterisk-conf or DATADESK_ASTERISK_CONF)"]
+    for conf in (pjsip, queues, manager, http, ari, extensions):
+        if not conf.path.exists():
+            problems.append(f"{conf.path}: missing")
+        problems += conf.missing_includes
+    if problems:
+        return problems  # every further check would only repeat these
+
+    problems += tls_problems(pjsip)
+
+    problems += seat_problems(pjsip, extensions, settings)
+    problems += queue_problems(queues, settings)
+    problems += dialplan_problems(extensions, queues, settings)
+    problems += ami_problems(manager, settings, allow_public=allow_public)
+    problems += http_problems(http, ari, settings, allow_public=allow_public)
+    problems += check_secrets(settings, manager, ari, allow_demo=allow_demo_secrets)
+    return problems

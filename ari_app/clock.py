@@ -1,0 +1,10 @@
+"""The wall clock the controller reads (one place, so tests can pass their own)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,22 @@
+"""The controller's settings: one typed object, loaded once.
+
+From a TOML file (``--config`` or ``DATADESK_CONFIG``) with secrets allowed
+from the environment (``DATADESK_AMI_SECRET``, ``DATADESK_ARI_PASSWORD``,
+``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, which win over the file). Unknown keys and wrong
+types are errors that name the key: a typo must not silently fall back to a
+default.
+"""
+
+from __future__ import annotations
+
+from .domain import (build_calendar, build_numbers, build_policy, build_retry, build_topics,
+                     validate)
+from .loading import load_settings
+from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
+                     DeskSettings, HttpSettings, RedisSettings, Settings, SettingsError,
+                     TopicSettings)
+
+__all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
+           "DeskSettings", "HttpSettings", "RedisSettings", "Settings", "SettingsError",
+           "TopicSettings", "build_calendar", "build_numbers", "build_policy", "build_retry",
+           "build_topics", "load_settings", "validate"]

@@ -1,0 +1,81 @@
+"""The domain objects the settings describe, built (and so checked) from them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from ..desk.calendar import CalendarError, ServiceCalendar
+from ..desk.callbacks import RetryPolicy
+from ..desk.numbers import NumberPolicy
+from ..desk.routing import NamedUnavailable, RoutingPolicy
+from ..desk.topics import TopicCatalogue, TopicKind
+from .schema import CalendarSettings, CallbackSettings, Settings, SettingsError, TopicSettings
+
+
+def build_calendar(s: CalendarSettings) -> ServiceCalendar:
+    try:
+        return ServiceCalendar.build(s.timezone, s.hours, s.weekday_hours, s.holidays)
+    except CalendarError as exc:
+        raise SettingsError(f"[calendar] {exc}") from exc
+
+
+def build_topics(s: TopicSettings) -> TopicCatalogue:
+    try:
+        unknown = TopicKind(s.unknown)
+    except ValueError as exc:
+        raise SettingsError(f"[topics] unknown: expected one of "
+                            f"{', '.join(k.value for k in TopicKind)}, got {s.unknown!r}") from exc
+    try:
+        return TopicCatalogue(s.live, s.callback_only, s.out_of_scope, unknown)
+    except ValueError as exc:
+        raise SettingsError(f"[topics] {exc}") from exc
+
+
+def build_policy(settings: Settings) -> RoutingPolicy:
+    try:
+        named = NamedUnavailable(settings.desk.named_unavailable)
+    except ValueError as exc:
+        raise SettingsError(f"[desk] named_unavailable: expected 'group' or 'callback', got "
+                            f"{settings.desk.named_unavailable!r}") from exc
+    if settings.calendar.sla_minutes <= 0:
+        raise SettingsError("[calendar] sla_minutes: must be positive")
+    return RoutingPolicy(named, timedelta(minutes=settings.calendar.sla_minutes))
+
+
+def build_retry(s: CallbackSettings) -> RetryPolicy:
+    if s.max_attempts < 1:
+        raise SettingsError("[callbacks] max_attempts: at least 1")
+    if any(b < 0 for b in s.backoff) or s.agent_retry < 1 or s.grace < 0:
+        raise SettingsError("[callbacks] backoff/agent_retry/grace: must not be negative")
+    if s.seat_tries < 1:
+        raise SettingsError("[callbacks] seat_tries: at least 1")
+    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace, s.seat_tries)
+
+
+def build_numbers(s: CallbackSettings) -> NumberPolicy:
+    try:
+        return NumberPolicy(s.allow, s.deny)
+    except re.error as exc:
+        raise SettingsError(f"[callbacks] allow/deny: bad pattern: {exc}") from exc
+
+
+def validate(settings: Settings) -> Settings:
+    """Build every domain object once so that a bad value fails at load."""
+    build_retry(settings.callbacks)
+    build_numbers(settings.callbacks)
+    for key in ("agent_wait", "customer_ring", "lease", "retention"):
+        if getattr(settings.callbacks, key) < 1:
+            raise SettingsError(f"[callbacks] {key}: must be positive")
+    build_calendar(settings.calendar)
+    build_topics(settings.topics)
+    build_policy(settings)
+    for key, value in (("[desk] wrapup", settings.desk.wrapup),
+                       ("[desk] queue_wait", settings.desk.queue_wait)):
+        if value < 0:
+            raise SettingsError(f"{key}: must not be negative")
+    if any(len(t) < 16 for t in settings.http.tokens):
+        raise SettingsError("[http] tokens: each token needs at least 16 characters")
+    if not settings.desk.lamp_device.startswith("Stasis:"):
+        raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
+    return settings

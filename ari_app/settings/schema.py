@@ -1,0 +1,151 @@
+"""The settings' shape: one frozen dataclass a section, with its defaults.
+
+These defaults are the only ones: the adapters take their values from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..desk.numbers import DEFAULT_ALLOW, DEFAULT_DENY
+from ..desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE
+
+
+class SettingsError(ValueError):
+    """A settings value is missing, unknown or of the wrong type."""
+
+
+@dataclass(frozen=True)
+class AmiSettings:
+    """[ami]: the Asterisk Manager Interface the controller logs in to."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    # The manager.conf user; least privilege is checked by check-config.
+    username: str = "datadesk"
+    secret: str = ""  # better: DATADESK_AMI_SECRET
+
+
+@dataclass(frozen=True)
+class AriSettings:
+    """[ari]: the Asterisk REST Interface and the Stasis application's name."""
+
+    url: str = "http://127.0.0.1:8088"  # Asterisk's HTTP server (http.conf), without /ari
+    username: str = "datadesk"  # the ari.conf user
+    password: str = ""  # better: DATADESK_ARI_PASSWORD
+    # The Stasis application the dialplan sends transferred callers to.
+    app: str = "datadesk"
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """[redis]: where callbacks, the leader lease and the event log live."""
+
+    url: str = "redis://127.0.0.1:6379/0"
+    # The controller's own ACL user (ari_app/store/acl.py lists what it may do);
+    # empty: no AUTH (a Redis whose default user is open: not for production).
+    username: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """[http]: where the API, health, metrics and the wallboard listen."""
+
+    host: str = "127.0.0.1"
+    port: int = 8680
+    # Bearer tokens accepted by the API (better: DATADESK_API_TOKENS, comma-separated).
+    tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """[desk]: the desk queue, its seats and how transfers to it behave."""
+
+    queue: str = "desk"
+    seats: tuple[str, ...] = ("8601", "8602", "8603", "8604", "8605", "8606")
+    # The desk queue's wrapuptime (queues.conf); AMI does not report it.
+    wrapup: int = 15
+    # Seconds a transferred caller may wait in the desk queue before the
+    # callback path (the dialplan global DESK_QUEUE_WAIT, set at every ARI connect).
+    queue_wait: int = 120
+    # A transfer to a named specialist who is not ready: "group" or "callback".
+    named_unavailable: str = "group"
+    # The ARI-controlled device whose state is the desk lamp (hint of 8600).
+    lamp_device: str = "Stasis:desk"
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """[calendar]: opening hours, holidays and the callback SLA."""
+
+    timezone: str = "Asia/Shanghai"
+    # Opening hours of every day, "HH:MM-HH:MM"; weekday_hours overrides
+    # single days ("mon".."sun" = "HH:MM-HH:MM" or "closed").
+    hours: str = "09:00-22:00"
+    weekday_hours: dict[str, str] = field(default_factory=dict)
+    # Whole days closed, "YYYY-MM-DD".
+    holidays: tuple[str, ...] = ()
+    # Minutes of opening time within which a callback must be placed.
+    sla_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """[topics]: which transfer topics go live, to a callback, or elsewhere."""
+
+    # Two-digit code -> topic name. Defaults: ari_app/desk/topics.py.
+    live: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIVE))
+    callback_only: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CALLBACK_ONLY))
+    out_of_scope: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_OUT_OF_SCOPE))
+    # How a code in no list is treated: "live", "callback-only" or "out-of-scope".
+    unknown: str = "live"
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    """[callbacks]: how callbacks are dialled, limited and kept."""
+
+    # Attempts at the customer, and seconds between them (after attempt 1, 2...).
+    max_attempts: int = 3
+    backoff: tuple[int, ...] = (120, 300, 600)
+    # Seconds before trying again when no seat took the callback.
+    agent_retry: int = 30
+    # Seconds after the SLA deadline during which attempts may still start.
+    grace: int = 0
+    # Times a callback may be offered to the desk without a seat taking it
+    # before it fails (a customer never rung is still called after the deadline).
+    seat_tries: int = 10
+    # Seconds a callback waits in the desk queue for a seat; the customer rings.
+    agent_wait: int = 30
+    customer_ring: int = 30
+    # Seconds a dialer holds a claimed callback before another may recover it.
+    lease: int = 90
+    # Numbers that may be called back (regular expressions, whole number).
+    allow: tuple[str, ...] = DEFAULT_ALLOW
+    # Refused numbers: regular expression -> the reason given.
+    deny: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DENY))
+    # Prompt language (Asterisk sounds directory).
+    language: str = "en"
+    # Rate limits (0: none): requests per number per hour and in all per
+    # minute; originations per number per day and in all per minute.
+    requests_per_number_hour: int = 5
+    requests_per_minute: int = 120
+    originations_per_number_day: int = 10
+    originations_per_minute: int = 60
+    # Days a finished callback (and its event stream) stays in Redis, then expires.
+    retention: int = 90
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every section; built by ``load_settings``."""
+
+    ami: AmiSettings = field(default_factory=AmiSettings)
+    ari: AriSettings = field(default_factory=AriSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)

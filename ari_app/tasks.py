@@ -1,0 +1,76 @@
+"""Background tasks with an owner: every task started here is cancelled and
+awaited by whoever started it.
+
+``Worker``: one long-running loop of an adapter (a supervisor, a watcher, a
+ticker), started once and stopped once. ``TaskSet``: short tasks spawned
+per event (a handler, a resync, a log write); ``close()`` cancels those
+still running, and a failure is logged rather than lost with the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """``run()`` as one named task between ``start()`` and ``stop()``."""
+
+    def __init__(self, run: Callable[[], Awaitable[None]], name: str) -> None:
+        self._run = run
+        self.name = name
+        self._task: asyncio.Task | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(self) -> None:
+        """Start the task (a second call while it runs does nothing)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        """Cancel the task and wait until it has ended."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+class TaskSet:
+    """Short-lived tasks of one owner, cancelled together by ``close()``."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self._tasks: set[asyncio.Future] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, work: Coroutine[Any, Any, Any] | asyncio.Future) -> asyncio.Future:
+        """Run ``work`` in the background; an exception it ends with is logged."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: background task failed", self.owner, exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Cancel every task still running and wait for them to end."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
