@@ -33,8 +33,11 @@ _SEAT = {
         "paused": {"type": "boolean"}, "paused_reason": {"type": "string"},
         "state": {"type": "string"}, "in_call": {"type": "boolean"},
         "in_wrapup": {"type": "boolean"}, "ready": {"type": "boolean"},
-        "activity": {"type": "string"}, "changed_at": {"type": "number"},
-        "last_call": {"type": "number", "description": "end of the last queue call (Unix s)"},
+        "activity": {"type": "string"},
+        "changed_at": {"type": ["string", "null"], "format": "date-time",
+                       "description": "last change of the seat's presence (UTC)"},
+        "last_call": {"type": ["string", "null"], "format": "date-time",
+                      "description": "end of the last queue call (UTC)"},
         "wrapup": {"type": "integer", "description": "wrap-up seconds"},
     },
 }

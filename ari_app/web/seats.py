@@ -12,6 +12,7 @@ from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import desk_status
+from ..timefmt import for_machines
 
 BOARD = web.AppKey("seats_board", Board)
 CALENDAR = web.AppKey("seats_calendar", ServiceCalendar)
@@ -23,7 +24,10 @@ async def seats(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
     ts = now.timestamp()
     rows = [{**asdict(s), "state": s.state.name.lower(), "ready": s.ready(ts),
-             "activity": s.activity(ts), "in_wrapup": s.in_wrapup(ts)}
+             "activity": s.activity(ts), "in_wrapup": s.in_wrapup(ts),
+             # Instants for programs: UTC with Z (ari_app/timefmt.py), never Unix seconds.
+             "changed_at": for_machines(s.changed_at) if s.changed_at else None,
+             "last_call": for_machines(s.last_call) if s.last_call else None}
             for s in board]
     return web.json_response({
         "queue": board.queue, "synced": board.synced,

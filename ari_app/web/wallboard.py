@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ..desk.routing import desk_status
+from ..timefmt import for_machines
 from .callbacks_api import present
 
 Snapshot = Callable[[], Awaitable[dict]]
@@ -27,7 +28,8 @@ async def build_snapshot(controller) -> dict:
     now = datetime.now(timezone.utc)
     ts = now.timestamp()
     seats = [{"agent_id": s.agent_id, "activity": s.activity(ts), "reason": s.paused_reason,
-              "since": s.changed_at, "registered": s.registered, "ready": s.ready(ts)}
+              "since": for_machines(s.changed_at) if s.changed_at else None,
+              "registered": s.registered, "ready": s.ready(ts)}
              for s in controller.board]
     try:
         callbacks = [present(c) for c in await controller.callbacks.store.open_callbacks(50)]
@@ -35,7 +37,8 @@ async def build_snapshot(controller) -> dict:
         stats = await controller.stats.today()
     except Exception:  # Redis away: show the board, say the rest is unknown
         callbacks, open_count, stats = None, None, None
-    return {"now": ts, "desk": desk_status(controller.board, controller.calendar, now).value,
+    return {"now": for_machines(now, milliseconds=True),
+            "desk": desk_status(controller.board, controller.calendar, now).value,
             "synced": controller.board.synced, "waiting": controller.board.waiting,
             "seats": seats, "open_callbacks": open_count, "callbacks": callbacks,
             "today": stats}
@@ -107,7 +110,7 @@ function dur(s){ s=Math.max(0,Math.round(s)); const h=Math.floor(s/3600), m=Math
 function esc(t){ return String(t??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c])); }
 function render(){
   if(!last) return;
-  const now = Date.now()/1000, skew = now - last.now;
+  const now = Date.now()/1000, skew = now - Date.parse(last.now)/1000;
   const lamp = document.getElementById("lamp");
   lamp.textContent = last.desk; lamp.className = "lamp " + last.desk;
   document.getElementById("stale").style.display = last.synced ? "none" : "inline";
@@ -117,7 +120,7 @@ function render(){
   document.querySelector("#seats tbody").innerHTML = last.seats.map(s =>
     `<tr data-seat="${esc(s.agent_id)}"><td>${esc(s.agent_id)}</td>`+
     `<td class="${esc(s.activity)}">${esc(s.activity)}</td><td>${esc(s.reason)}</td>`+
-    `<td>${dur(now - skew - s.since)}</td></tr>`).join("");
+    `<td>${s.since ? dur(now - skew - Date.parse(s.since)/1000) : "\u2013"}</td></tr>`).join("");
   document.querySelector("#callbacks tbody").innerHTML = (last.callbacks||[]).map(c => {
     const left = Date.parse(c.deadline)/1000 - now;
     return `<tr><td>${esc(c.number)}</td><td>${esc(c.topic)}</td><td>${esc(c.status)}</td>`+

@@ -5,6 +5,7 @@ the wiring of AMI/ARI events, on fakes (tests/fakes/), no server behind."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -74,6 +75,20 @@ async def test_seats_lists_every_seat_and_the_desk_status(client):
     assert [s["agent_id"] for s in body["seats"]] == list(SEATS)
     assert body["desk"] in ("free", "busy", "closed") and isinstance(body["open"], bool)
     assert {"state", "ready", "activity", "in_wrapup"} <= set(body["seats"][0])
+
+
+async def test_seat_times_are_utc_iso_instants_never_unix_seconds(aiohttp_client):
+    clients = fakes()
+    seat = clients.board.get("8601")
+    clients.board.update(replace(seat, changed_at=1_796_000_000.25, last_call=1_796_000_100.0))
+    client = await aiohttp_client(init_app(Settings(http=HttpSettings(tokens=(TOKEN,))),
+                                           clients))
+    body = await (await client.get("/api/seats", headers=AUTH)).json()
+    row = next(s for s in body["seats"] if s["agent_id"] == "8601")
+    assert row["changed_at"] == "2026-11-30T00:53:20Z"
+    assert row["last_call"] == "2026-11-30T00:55:00Z"
+    never = next(s for s in body["seats"] if s["agent_id"] == "8602")
+    assert never["last_call"] is None   # no call yet: no time, not 1970
 
 
 async def test_the_openapi_document_is_served(client):
