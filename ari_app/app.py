@@ -25,9 +25,10 @@ from .desk.board import Board
 from .desk.routing import Route, desk_status
 from .asterisk.capture import CallbackCapture, Prompts
 from .callbacks import CallbacksService, RequestLimits
-from .dialer import Dialer
+from .dialer import Dialer, DialerPorts, DialerRules
 from .leader import Leadership
-from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
+from .store.leases import LeaderLease
+from .settings import (Settings, build_calendar, build_numbers, build_policy,
                        build_topics)
 from .store.callbacks import CallbackStore
 from .store.limits import RateLimits
@@ -61,7 +62,8 @@ class Controller:
         self.changed = asyncio.Event()
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        self.leadership = Leadership(self.callbacks_store_take, self.callbacks_store_resign)
+        lease = LeaderLease(self.store.client)
+        self.leadership = Leadership(lease.take, lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
         policy = build_policy(settings)
@@ -73,13 +75,10 @@ class Controller:
             build_numbers(cb), topics,
             policy.sla, limits=limits,
             request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
-        self.dialer = Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
-                             build_retry(cb), agent_wait=cb.agent_wait,
-                             customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
-                             leading=lambda: self.leadership.is_leader, limits=limits,
-                             origination_limits=(cb.originations_per_number_day,
-                                                 cb.originations_per_minute),
-                             numbers=build_numbers(cb))
+        self.dialer = Dialer(DialerPorts(self.ami, self.ari, self.callbacks.store,
+                                         stats=self.stats, limits=limits),
+                             self.board, DialerRules.of(self.calendar, cb),
+                             leading=lambda: self.leadership.is_leader)
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
@@ -113,12 +112,6 @@ class Controller:
             await self.stats.add("answered")
             await self.stats.add("talk_seconds", talk)
         asyncio.get_running_loop().create_task(count())
-
-    async def callbacks_store_take(self, key: str, owner: str, ttl: float) -> bool:
-        return await self.callbacks.store.take_lead(key, owner, ttl)
-
-    async def callbacks_store_resign(self, key: str, owner: str) -> None:
-        await self.callbacks.store.resign(key, owner)
 
     async def start(self) -> None:
         self.leadership.start()

@@ -25,7 +25,7 @@ AMI_READ = {"system", "call", "agent"}
 AMI_WRITE = {"originate", "reporting"}
 # Contexts the controller sends channels to, and the dialplan's own entries.
 CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-seat",
-            "desk-out-of-scope", "desk-callback", "desk-callback-agent",
+            "desk-out-of-scope", "desk-callback", "desk-callback-seat",
             "desk-callback-customer", "desk-callback-answered", "seat-phone")
 FEATURE_CODES = ("*861", "*862", "_*863X", "*864")
 # The shipped configs' placeholders: demo-ami-secret-change-me and the like.

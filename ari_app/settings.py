@@ -106,14 +106,14 @@ class CallbackSettings:
     max_attempts: int = 3
     backoff: tuple[int, ...] = (120, 300, 600)
     # Seconds before trying again when no seat took the callback.
-    agent_retry: int = 30
+    seat_retry: int = 30
     # Seconds after the SLA deadline during which attempts may still start.
     grace: int = 0
     # Times a callback may be offered to the desk without a seat taking it
     # before it fails (a customer never rung is still called after the deadline).
     seat_tries: int = 10
     # Seconds a callback waits in the desk queue for a seat; the customer rings.
-    agent_wait: int = 30
+    seat_wait: int = 30
     customer_ring: int = 30
     # Seconds a dialer holds a claimed callback before another may recover it.
     lease: int = 90
@@ -290,11 +290,11 @@ def build_policy(settings: Settings) -> RoutingPolicy:
 def build_retry(s: CallbackSettings) -> RetryPolicy:
     if s.max_attempts < 1:
         raise SettingsError("[callbacks] max_attempts: at least 1")
-    if any(b < 0 for b in s.backoff) or s.agent_retry < 1 or s.grace < 0:
-        raise SettingsError("[callbacks] backoff/agent_retry/grace: must not be negative")
+    if any(b < 0 for b in s.backoff) or s.seat_retry < 1 or s.grace < 0:
+        raise SettingsError("[callbacks] backoff/seat_retry/grace: must not be negative")
     if s.seat_tries < 1:
         raise SettingsError("[callbacks] seat_tries: at least 1")
-    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace, s.seat_tries)
+    return RetryPolicy(s.max_attempts, s.backoff, s.seat_retry, s.grace, s.seat_tries)
 
 
 def build_numbers(s: CallbackSettings) -> NumberPolicy:
@@ -309,7 +309,7 @@ def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
     build_retry(settings.callbacks)
     build_numbers(settings.callbacks)
-    for key in ("agent_wait", "customer_ring", "lease", "retention"):
+    for key in ("seat_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     build_calendar(settings.calendar)

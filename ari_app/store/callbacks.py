@@ -203,26 +203,6 @@ redis.call('ZADD', P .. ':leases', until_, id)
 return 1
 """
 
-_LEADER = """
--- ARGV: key, owner, ttl_ms. Take the lease if free, renew it if ours.
-local holder = redis.call('GET', ARGV[1])
-if not holder then
-  redis.call('SET', ARGV[1], ARGV[2], 'PX', ARGV[3])
-  return 1
-end
-if holder == ARGV[2] then
-  redis.call('PEXPIRE', ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
-
-_RESIGN = """
-if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end
-return 0
-"""
-
-
 def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
         return None
@@ -247,8 +227,6 @@ class CallbackStore:
         self._finish = client.register_script(_FINISH)
         self._end = client.register_script(_END)
         self._extend = client.register_script(_EXTEND)
-        self._leader = client.register_script(_LEADER)
-        self._resign = client.register_script(_RESIGN)
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
@@ -348,9 +326,3 @@ class CallbackStore:
         status = await self._end(args=[self.p, cb_id, now, "served", reason, "1",
                                        self.retention])
         return cb_id if status == "served" else None
-
-    async def take_lead(self, key: str, owner: str, ttl: float) -> bool:
-        return bool(await self._leader(args=[key, owner, int(ttl * 1000)]))
-
-    async def resign(self, key: str, owner: str) -> None:
-        await self._resign(args=[key, owner])
