@@ -8,13 +8,13 @@ virtual-clock loop (``bench/simclock.py``). Nothing here touches a network.
 - ``SimDesk`` plays Asterisk: the desk queue (leastrecent, wrap-up), the
   seats' phones (updating the real ``Board``), live callers' queue calls,
   and callback attempts (seat first, then the customer). ``desk.ami`` and
-  ``desk.ari`` are what the Dialer sees of AMI and ARI.
+  ``desk.ari`` (the tests' fakes, ``tests/fakes/asterisk.py``) are what the
+  dialer sees of AMI and ARI.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import random
 from collections import deque
 from collections.abc import Callable
@@ -23,8 +23,8 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from ari_app.asterisk.ari_ import AriError
 from ari_app.desk.board import Board, DeviceState
+from tests.fakes.asterisk import FakeAmi, FakeAri
 
 # Assumed call mechanics (not in the seed): the seat phone rings this long
 # before the specialist answers; the seat hears the customer's number before
@@ -36,63 +36,6 @@ SEAT_HANGUP = 3.0
 P_ANSWER, P_BUSY = 0.75, 0.10
 ANSWER_AFTER = (4.0, 20.0)     # seconds of ringing before an answer, uniform
 BUSY_AFTER = 3.0
-
-
-# -- Asterisk -----------------------------------------------------------------
-class SimAmi:
-    """What the Dialer uses of ``AmiClient``; Asterisk's side is ``SimDesk``."""
-
-    def __init__(self, desk: SimDesk) -> None:
-        self.desk = desk
-        self.ready = asyncio.Event()
-        self.ready.set()
-        self._handlers: list[tuple[str, Callable[[Message], Any]]] = []
-        self._hooks: list[Callable] = []
-
-    def on_event(self, pattern: str, handler: Callable[[Message], Any]) -> None:
-        self._handlers.append((pattern, handler))
-
-    def on_connected(self, hook: Callable) -> None:
-        self._hooks.append(hook)   # the link never drops here
-
-    def emit(self, headers: dict[str, str]) -> None:
-        msg = Message(headers)
-        for pattern, handler in self._handlers:
-            if fnmatch.fnmatchcase(headers["Event"], pattern):
-                handler(msg)
-
-    async def send(self, action: dict[str, Any], *, timeout: float | None = None,
-                   as_list: bool | None = None) -> Message | list[Message]:
-        if action.get("Action") != "Originate":
-            return Message({"Response": "Error", "Message": "not simulated"})
-        if "Async" not in action:
-            raise ValueError("Originate needs an explicit Async header")
-        call = asyncio.ensure_future(self.desk.originate(action))
-        self.desk.keep(call)
-        return await asyncio.wait_for(asyncio.shield(call), timeout or 5.0)
-
-    async def rows(self, action: dict[str, Any], *, timeout: float | None = None
-                   ) -> list[Message]:
-        """``DBGet`` of ``desk-cb/<id>``: the dialplan's receipt, if any."""
-        value = self.desk.receipts.get(action.get("Key", ""))
-        if action.get("Action") != "DBGet" or action.get("Family") != "desk-cb" or not value:
-            return []
-        return [Message({"Response": "Success", "EventList": "start"}),
-                Message({"Event": "DBGetResponse", "Family": "desk-cb",
-                         "Key": action["Key"], "Val": value})]
-
-
-class SimAri:
-    """ARI as the Dialer uses it: is an attempt's channel still up?"""
-
-    def __init__(self, desk: SimDesk) -> None:
-        self.desk = desk
-
-    async def request(self, method: str, path: str, **_kw: Any) -> Any:
-        prefix = "/channels/"
-        if method == "GET" and path.startswith(prefix) and path[len(prefix):] in self.desk.up:
-            return {"id": path[len(prefix):], "state": "Up"}
-        raise AriError(404, method, path, '{"message":"Channel not found"}')
 
 
 @dataclass
@@ -124,7 +67,8 @@ class SimDesk:
         self._since: dict[str, float] = {}
         self._tasks: set[asyncio.Future] = set()
         self.on_change: Callable[[], None] = lambda: None
-        self.ami, self.ari = SimAmi(self), SimAri(self)
+        self.ami = FakeAmi(self.originate, self.receipts, keep=self.keep)
+        self.ari = FakeAri(self.up)
 
     def keep(self, task: asyncio.Future) -> None:
         self._tasks.add(task)
