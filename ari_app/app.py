@@ -24,13 +24,13 @@ from .asterisk.stasis import DeskStasis
 from .desk.board import Board
 from .desk.routing import Route, desk_status
 from .asterisk.capture import CallbackCapture, Prompts
-from .callbacks import CallbacksService, RequestLimits
+from .service import CallbacksService, RequestLimits
 from .dialer import Dialer, DialerPorts, DialerRules
 from .leader import Leadership
 from .store.leases import LeaderLease
 from .settings import (Settings, build_calendar, build_numbers, build_policy,
                        build_topics)
-from .store.callbacks import CallbackStore
+from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
 from .store.redis_ import RedisStore
 from .web import callbacks as callbacks_api

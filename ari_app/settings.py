@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .desk.calendar import CalendarError, ServiceCalendar
-from .desk.callbacks import RetryPolicy
+from .desk.callback import RetryPolicy
 from .desk.numbers import DEFAULT_ALLOW, DEFAULT_DENY, NumberPolicy
 from .desk.routing import NamedUnavailable, RoutingPolicy
 from .desk.topics import (DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE,

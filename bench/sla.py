@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ari_app.callbacks import CallbacksService
+from ari_app.service import CallbacksService
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.routing import Route, decide
 from ari_app.desk.staffing import erlang_c, offered_load, seats_needed, service_level

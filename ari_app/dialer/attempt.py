@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..desk.callbacks import Outcome
+from ..desk.callback import Outcome
 from ..desk.numbers import InvalidNumber, NumberPolicy
 from .config import DialerSettings
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..desk.calendar import ServiceCalendar
-from ..desk.callbacks import RetryPolicy
+from ..desk.callback import RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..settings import CallbackSettings, build_numbers, build_retry
 from .ports import AmiPort, AriPort, CallbackStorePort

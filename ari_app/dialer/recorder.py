@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
-from ..desk.callbacks import Outcome, Sla, Stale, Status, after_attempt
+from ..desk.callback import Outcome, Sla, Stale, Status, after_attempt
 from .config import DialerPorts, DialerRules
 
 log = logging.getLogger("ari_app.dialer")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..desk.callbacks import Status
+from ..desk.callback import Status
 from .attempt import Ending, Receipt, ending
 
 

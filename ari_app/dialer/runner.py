@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from ..asterisk.ami import AmiDisconnected, AmiError
 from ..asterisk.ari_ import AriClient, AriError
-from ..desk.callbacks import Outcome
+from ..desk.callback import Outcome
 from ..timefmt import for_machines
 from .attempt import Receipt, attempt_id, dial_refusal, ending, originate
 from .config import DialerPorts, DialerRules

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from ..callbacks import CallbacksService, RateLimited, RequestError
+from ..service import CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
 from .errors import error_response as _error
 from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit

@@ -213,7 +213,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
 
     import redis.asyncio as redis
 
-    from ari_app.callbacks import CallbacksService
+    from ari_app.service import CallbacksService
     from ari_app.desk.board import Board, DeviceState, Seat
     from ari_app.desk.calendar import ServiceCalendar
     from ari_app.desk.numbers import NumberPolicy
@@ -221,7 +221,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
     from ari_app.dialer import Dialer, DialerPorts, DialerRules
     from ari_app.asterisk.ami import AmiClient
     from ari_app.asterisk.ari_ import AriClient
-    from ari_app.store.callbacks import CallbackStore
+    from ari_app.store.callback_store import CallbackStore
     from datetime import timedelta
 
     sh = ZoneInfo("Asia/Shanghai")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ari_app.desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
+from ari_app.desk.callback import Outcome, RetryPolicy, Status, after_attempt
 from ari_app.desk.numbers import InvalidNumber, NumberPolicy
 
 POLICY = NumberPolicy()

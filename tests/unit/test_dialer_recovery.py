@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ari_app.desk.callbacks import Outcome
+from ari_app.desk.callback import Outcome
 from ari_app.dialer.attempt import Receipt, dialstatus, ending
 from ari_app.dialer.recovery import Action, recover
 

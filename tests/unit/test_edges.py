@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from ari_app.asterisk.ami import check_header_value
-from ari_app.callbacks import CallbacksService, RequestError
+from ari_app.service import CallbacksService, RequestError
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.desk.numbers import NumberPolicy
 from ari_app.desk.topics import TopicCatalogue

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from .desk.calendar import ServiceCalendar
 from .desk.numbers import InvalidNumber, NumberPolicy
 from .desk.topics import TopicCatalogue
-from .store.callbacks import CallbackStore
+from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
 
 # Characters a reader cannot see, or that change how the text around them is
