@@ -10,11 +10,13 @@ only: controls, format characters and line separators are refused.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .desk.calendar import ServiceCalendar
+from .desk.callback import Callback, Cancel, Cancellation
 from .desk.numbers import InvalidNumber, NumberPolicy
 from .desk.topics import TopicCatalogue
 from .store.callback_store import CallbackStore
@@ -26,6 +28,8 @@ from .store.limits import RateLimits
 # lone surrogates, which cannot even be stored as UTF-8. Refused, never stripped:
 # text that holds them was not typed to be read as it looks.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# A callback's id as the store makes them ("cb" and its sequence number).
+CALLBACK_ID = re.compile(r"^cb[0-9]{1,12}$")
 NOTE_LENGTH = 500
 AGENT_LENGTH = 32
 TOPIC_LENGTH = 64
@@ -128,6 +132,33 @@ class CallbacksService:
         if not created:
             stored = await self.store.get(cb_id)
             if stored:
-                deadline = datetime.fromtimestamp(float(stored["deadline"]), deadline.tzinfo)
-                due = datetime.fromtimestamp(float(stored["due"]), due.tzinfo)
+                deadline = datetime.fromtimestamp(stored.deadline, deadline.tzinfo)
+                due = datetime.fromtimestamp(stored.due, due.tzinfo)
         return Accepted(cb_id, created, clean, deadline, due)
+
+    # -- reading and cancelling: the API, the wallboard and the CLI come here --
+    async def get(self, cb_id: object) -> Callback | None:
+        """The callback of that id; None for none, or for an id of no valid shape."""
+        if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
+            return None
+        return await self.store.get(cb_id)
+
+    async def history(self, cb_id: str) -> list[dict[str, str]]:
+        """Every event of the callback, oldest first (empty for an unknown id)."""
+        if not CALLBACK_ID.fullmatch(cb_id):
+            return []
+        return await self.store.history(cb_id)
+
+    async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[Callback]:
+        """Unfinished callbacks, earliest deadline first."""
+        return await self.store.open_callbacks(limit=limit, offset=offset)
+
+    async def count_open(self) -> int:
+        return await self.store.count_open()
+
+    async def cancel(self, cb_id: object, reason: str = "cancelled by request"
+                     ) -> Cancellation:
+        """Cancel a callback (one being dialled finishes its attempt, no more follow)."""
+        if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
+            return Cancellation(Cancel.MISSING)
+        return await self.store.cancel(cb_id, reason=reason)

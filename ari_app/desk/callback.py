@@ -36,6 +36,7 @@ class Outcome(str, Enum):
     SEAT_NO_ANSWER = "seat-no-answer"  # no seat took the call: the customer was not dialled
     SEAT_HUNG_UP = "seat-hung-up"      # the seat left before the customer answered
     REFUSED = "refused"               # the dialplan refused the number: never dialled
+    NOT_PLACED = "not-placed"         # the controller refused or could not place the call
 
     @classmethod
     def from_dialstatus(cls, status: str) -> "Outcome":
@@ -47,7 +48,8 @@ class Outcome(str, Enum):
     @property
     def reached_customer(self) -> bool:
         """Did this attempt ring (or try to ring) the customer?"""
-        return self not in (Outcome.SEAT_NO_ANSWER, Outcome.SEAT_HUNG_UP, Outcome.REFUSED)
+        return self not in (Outcome.SEAT_NO_ANSWER, Outcome.SEAT_HUNG_UP, Outcome.REFUSED,
+                            Outcome.NOT_PLACED)
 
 
 class Sla(str, Enum):
@@ -66,6 +68,44 @@ class Stale(str, Enum):
     later claim superseded this attempt (its fence is no longer current)."""
     MISSING = "missing"
     STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A stored callback, as the store reads it (only the store builds one).
+    Times are Unix seconds; ``None`` where the record holds none."""
+    id: str
+    number: str
+    status: Status
+    deadline: float
+    due: float
+    topic: str = ""
+    note: str = ""
+    agent: str = ""                 # the frontline agent who asked for it
+    source: str = ""
+    reason: str = ""
+    created: float | None = None
+    updated: float | None = None
+    attempts: int = 0               # attempts that rang the customer
+    tries: int = 0                  # claims, those no seat took included
+    fence: str = "0"
+    last_outcome: Outcome | None = None
+    first_dialled: float | None = None
+    answered_at: float | None = None
+    sla: Sla | None = None
+
+
+class Cancel(str, Enum):
+    """What a request to cancel came to."""
+    CANCELLED = "cancelled"
+    MISSING = "missing"
+    ENDED = "ended"                 # it had already ended (``Cancellation.ended`` says how)
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    result: Cancel
+    ended: Status | None = None
 
 
 @dataclass(frozen=True)

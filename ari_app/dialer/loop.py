@@ -142,7 +142,7 @@ class Dialer:
     # -- recovery --------------------------------------------------------------
     async def _recover(self, cb_id: str) -> None:
         """A lease ran out: find out from Asterisk what became of the attempt."""
-        cb = await self.store.get(cb_id)
+        cb = await self.store.record(cb_id)
         if cb is None or cb.get("status") != "dialling":
             return
         attempt = attempt_id(cb_id, cb["fence"])

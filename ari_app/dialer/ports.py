@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from panoramisk.message import Message
 
+from ..desk.callback import Stale, Status
+
 
 class AmiPort(Protocol):
     ready: asyncio.Event
@@ -32,7 +34,7 @@ class AriPort(Protocol):
 
 
 class CallbackStorePort(Protocol):
-    async def get(self, cb_id: str) -> dict[str, str] | None: ...
+    async def record(self, cb_id: str) -> dict[str, str] | None: ...
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int: ...
 
@@ -43,7 +45,7 @@ class CallbackStorePort(Protocol):
                      reason: str = "", outcome: str = "", reached: bool = False,
                      sla: str = "", first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
-                     now: float | None = None) -> str: ...
+                     now: float | None = None) -> Status | Stale: ...
 
     async def extend(self, cb_id: str, fence: str, until: float) -> bool: ...
 

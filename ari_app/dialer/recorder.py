@@ -13,8 +13,6 @@ from .config import DialerPorts, DialerRules
 
 log = logging.getLogger("ari_app.dialer")
 
-STALE = {s.value for s in Stale}
-
 
 def utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
@@ -35,7 +33,7 @@ class Recorder:
         log.error("callback %s: NOT dialled (%s): %s; number %r; the callback is failed",
                   cb["id"], why, reason, cb.get("number"), extra={"callback": cb["id"]})
         await self.store.finish(cb["id"], cb["fence"], status=Status.FAILED.value,
-                                reason=reason, outcome="not-placed", event="not-placed",
+                                reason=reason, outcome=Outcome.NOT_PLACED.value, event="not-placed",
                                 now=self.clock())
         self.wake()
 
@@ -66,7 +64,7 @@ class Recorder:
 
     async def finish(self, cb: Mapping[str, str], outcome: Outcome, *,
                      dialled_at: float | None, answered_at: float | None = None,
-                     event: str = "attempt") -> str:
+                     event: str = "attempt") -> Status | Stale:
         """Record an attempt's outcome; returns the stored status (or a ``Stale``)."""
         now = self.clock()
         deadline = float(cb["deadline"])
@@ -85,10 +83,10 @@ class Recorder:
             outcome=outcome.value, reached=reached, sla=sla.value if sla else "",
             first_dialled=dialled_at if reached else None,
             answered_at=answered_at, event=event, now=now)
-        if stored not in STALE:
+        if not isinstance(stored, Stale):
             await self._count(cb, outcome, sla, nxt.reason)
         log.info("callback %s: attempt %s %s -> %s (%s)", cb["id"], cb["fence"], outcome.value,
-                 stored, nxt.reason, extra={"callback": cb["id"]})
+                 stored.value, nxt.reason, extra={"callback": cb["id"]})
         self.wake()
         return stored
 

@@ -30,6 +30,9 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from ..desk.callback import Callback, Cancel, Cancellation, Stale, Status
+from .callback_lua import CLAIM, CREATE, END, EXTEND, FINISH, PROMOTE
+from .records import callback_of
 from .redis_ import once_more
 
 P = "datadesk:cb"
@@ -38,177 +41,13 @@ CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status",
                    "updated", "deadline", "due", "attempts", "tries", "fence", "lease_until",
                    "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla")
 
-_CREATE = """
-local P, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local topic, note, agent, source = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local deadline, due = tonumber(ARGV[8]), tonumber(ARGV[9])
-local existing = redis.call('GET', P .. ':number:' .. number)
-if existing then
-  local key = P .. ':' .. existing
-  local status = redis.call('HGET', key, 'status')
-  if status == 'open' or status == 'dialling' then
-    if topic ~= '' then redis.call('HSET', key, 'topic', topic) end
-    if note ~= '' then redis.call('HSET', key, 'note', note) end
-    redis.call('HSET', key, 'updated', now)
-    redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'updated', 'at', now,
-               'topic', topic, 'note', note, 'agent', agent, 'source', source)
-    return {existing, 'updated'}
-  end
-end
-local id = 'cb' .. redis.call('INCR', P .. ':seq')
-local key = P .. ':' .. id
-redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note,
-           'agent', agent, 'source', source, 'status', 'open', 'created', now, 'updated', now,
-           'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
-           'reason', 'waiting')
-redis.call('SET', P .. ':number:' .. number, id)
-if due <= now then
-  redis.call('ZADD', P .. ':ready', deadline, id)
-else
-  redis.call('ZADD', P .. ':waiting', due, id)
-end
-redis.call('ZADD', P .. ':open', deadline, id)
-redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
-           'topic', topic, 'note', note, 'agent', agent, 'source', source,
-           'deadline', deadline, 'due', due)
-return {id, 'created'}
-"""
-
-# Moves up to ``limit`` callbacks that have fallen due from waiting to ready
-# (scored by deadline), in four commands whatever the batch: a claim then
-# takes the earliest deadline among everything due once waiting holds no
-# due callback (the dialer promotes until then before it claims).
-_PROMOTE_FN = """
-local function promote(P, now, limit)
-  local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, limit)
-  if #due == 0 then return 0 end
-  local deadlines = redis.call('ZMSCORE', P .. ':open', unpack(due))
-  local args = {}
-  for i, id in ipairs(due) do
-    args[2 * i - 1] = deadlines[i] or redis.call('HGET', P .. ':' .. id, 'deadline')
-    args[2 * i] = id
-  end
-  redis.call('ZADD', P .. ':ready', unpack(args))
-  redis.call('ZREM', P .. ':waiting', unpack(due))
-  return #due
-end
-"""
-
-# ARGV: P, now, limit. Returns how many due callbacks still wait.
-_PROMOTE = _PROMOTE_FN + """
-local P, now = ARGV[1], tonumber(ARGV[2])
-promote(P, now, tonumber(ARGV[3]))
-return redis.call('ZCOUNT', P .. ':waiting', '-inf', now)
-"""
-
-_CLAIM = _PROMOTE_FN + """
-local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-promote(P, now, 100)
-local first = redis.call('ZPOPMIN', P .. ':ready')
-if #first == 0 then return false end
-local id = first[1]
-local key = P .. ':' .. id
-local fence = redis.call('HINCRBY', key, 'fence', 1)
-redis.call('HINCRBY', key, 'tries', 1)
-redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
-           'updated', now)
-redis.call('ZADD', P .. ':leases', now + lease, id)
-redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fence', fence,
-           'owner', owner)
-return redis.call('HGETALL', key)
-"""
-
-# Shared by the scripts that end a callback: out of every queue, and the
-# number free for a new request. ``keep`` runs last (after the stream's
-# entry for this ending, so that a stream it creates gets the TTL too).
-_RETIRE = """
-local function keep(P, key, id, retention)
-  redis.call('EXPIRE', key, retention)
-  redis.call('EXPIRE', P .. ':log:' .. id, retention)
-end
-local function retire(P, key, id)
-  redis.call('ZREM', P .. ':waiting', id)
-  redis.call('ZREM', P .. ':ready', id)
-  redis.call('ZREM', P .. ':open', id)
-  redis.call('ZREM', P .. ':leases', id)
-  local number = redis.call('HGET', key, 'number')
-  if redis.call('GET', P .. ':number:' .. number) == id then
-    redis.call('DEL', P .. ':number:' .. number)
-  end
-end
-"""
-
-_FINISH = _RETIRE + """
--- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
---       first_dialled, answered_at, event, retention
-local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local status, due, reason, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
-local key = P .. ':' .. id
-if redis.call('EXISTS', key) == 0 then return 'missing' end
-if redis.call('HGET', key, 'fence') ~= fence then return 'stale' end
-redis.call('ZREM', P .. ':leases', id)
-if ARGV[9] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
-if ARGV[10] ~= '' then redis.call('HSET', key, 'sla', ARGV[10]) end
-if ARGV[11] ~= '' and not redis.call('HGET', key, 'first_dialled') then
-  redis.call('HSET', key, 'first_dialled', ARGV[11])
-end
-if ARGV[12] ~= '' then redis.call('HSET', key, 'answered_at', ARGV[12]) end
-if outcome ~= '' then redis.call('HSET', key, 'last_outcome', outcome) end
-local current = redis.call('HGET', key, 'status')
-if current ~= 'open' and current ~= 'dialling' then
-  -- cancelled or served while the attempt ran: keep that ending
-  status = current
-end
-redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'owner', '',
-           'lease_until', '')
-if status == 'open' then
-  redis.call('HSET', key, 'due', due)
-  if due <= now then
-    redis.call('ZADD', P .. ':ready', redis.call('HGET', key, 'deadline'), id)
-  else
-    redis.call('ZADD', P .. ':waiting', due, id)
-  end
-else
-  retire(P, key, id)
-end
-redis.call('XADD', P .. ':log:' .. id, '*', 'event', ARGV[13], 'at', now, 'fence', fence,
-           'outcome', outcome, 'status', status, 'reason', reason)
-if status ~= 'open' then keep(P, key, id, tonumber(ARGV[14])) end
-return status
-"""
-
-_END = _RETIRE + """
--- Cancel or mark served, unless already finished.
--- ARGV: P, id, now, status, reason, only_open, retention
-local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local key = P .. ':' .. id
-local current = redis.call('HGET', key, 'status')
-if not current then return 'missing' end
-if current ~= 'open' and current ~= 'dialling' then return 'ended:' .. current end
-if ARGV[6] == '1' and current ~= 'open' then return 'busy:' .. current end
-redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
-retire(P, key, id)
-redis.call('XADD', P .. ':log:' .. id, '*', 'event', status, 'at', now, 'reason', reason)
-keep(P, key, id, tonumber(ARGV[7]))
-return status
-"""
-
-_EXTEND = """
-local P, id, fence, until_ = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local key = P .. ':' .. id
-if redis.call('HGET', key, 'fence') ~= fence then return 0 end
-if redis.call('HGET', key, 'status') ~= 'dialling' then return 0 end
-redis.call('HSET', key, 'lease_until', until_)
-redis.call('ZADD', P .. ':leases', until_, id)
-return 1
-"""
-
 def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
         return None
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
+STALE = {s.value for s in Stale}
 RETENTION = 90 * 86400  # seconds a finished callback is kept: [callbacks] retention
 
 
@@ -221,12 +60,12 @@ class CallbackStore:
         self.r = client
         self.p = prefix
         self.retention = int(retention)
-        self._create = client.register_script(_CREATE)
-        self._claim = client.register_script(_CLAIM)
-        self._promote = client.register_script(_PROMOTE)
-        self._finish = client.register_script(_FINISH)
-        self._end = client.register_script(_END)
-        self._extend = client.register_script(_EXTEND)
+        self._create = client.register_script(CREATE)
+        self._claim = client.register_script(CLAIM)
+        self._promote = client.register_script(PROMOTE)
+        self._finish = client.register_script(FINISH)
+        self._end = client.register_script(END)
+        self._extend = client.register_script(EXTEND)
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
@@ -237,9 +76,15 @@ class CallbackStore:
             self.p, number, now, topic, note, agent, source, deadline, due]))
         return cb_id, what == "created"
 
-    async def get(self, cb_id: str) -> dict[str, str] | None:
+    async def record(self, cb_id: str) -> dict[str, str] | None:
+        """The stored hash as it is (the dialer checks it as an input)."""
         data = await once_more(lambda: self.r.hgetall(f"{self.p}:{cb_id}"))
         return data or None
+
+    async def get(self, cb_id: str) -> Callback | None:
+        """The callback, or None if there is none (or it cannot be read)."""
+        data = await self.record(cb_id)
+        return callback_of(data) if data else None
 
     async def history(self, cb_id: str) -> list[dict[str, str]]:
         entries = await once_more(lambda: self.r.xrange(f"{self.p}:log:{cb_id}"))
@@ -249,13 +94,14 @@ class CallbackStore:
         """Unfinished callbacks, earliest deadline first."""
         return await once_more(lambda: self.r.zrange(f"{self.p}:open", start, stop))
 
-    async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[dict[str, str]]:
+    async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[Callback]:
+        """Unfinished callbacks, earliest deadline first (unreadable ones left out)."""
         ids = await self.open_ids(offset, offset + limit - 1)
         async with self.r.pipeline(transaction=False) as pipe:
             for cb_id in ids:
                 pipe.hgetall(f"{self.p}:{cb_id}")
             rows = await pipe.execute()
-        return [r for r in rows if r]
+        return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
 
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
@@ -285,17 +131,18 @@ class CallbackStore:
                      reason: str = "", outcome: str = "", reached: bool = False,
                      sla: str = "", first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
-                     now: float | None = None) -> str:
+                     now: float | None = None) -> Status | Stale:
         """Record the end of an attempt (or of a lease) under its fence.
 
-        Returns the stored status, ``stale`` if another claim superseded this
-        one, or ``missing``.
+        Returns the stored status, ``Stale.STALE`` if another claim superseded
+        this one, or ``Stale.MISSING``.
         """
         now = time.time() if now is None else now
-        return await self._finish(args=[
+        stored = await self._finish(args=[
             self.p, cb_id, fence, now, status, due, reason, outcome, "1" if reached else "0",
             sla, "" if first_dialled is None else first_dialled,
             "" if answered_at is None else answered_at, event, self.retention])
+        return Stale(stored) if stored in STALE else Status(stored)
 
     async def extend(self, cb_id: str, fence: str, until: float) -> bool:
         return bool(await self._extend(args=[self.p, cb_id, fence, until]))
@@ -304,15 +151,19 @@ class CallbackStore:
         now = time.time() if now is None else now
         return await self.r.zrangebyscore(f"{self.p}:leases", "-inf", now, start=0, num=limit)
 
-    async def cancel(self, cb_id: str, reason: str = "cancelled", now: float | None = None) -> str:
-        """``cancelled``, ``missing``, or ``ended:<status>`` for a finished callback.
+    async def cancel(self, cb_id: str, reason: str = "cancelled",
+                     now: float | None = None) -> Cancellation:
+        """Cancelled, missing, or already ended (and how).
 
         A callback being dialled is cancelled too: the attempt in progress
         completes, but no further attempt follows.
         """
         now = time.time() if now is None else now
-        return await once_more(lambda: self._end(args=[self.p, cb_id, now, "cancelled",
+        said = await once_more(lambda: self._end(args=[self.p, cb_id, now, "cancelled",
                                                         reason, "0", self.retention]))
+        if said.startswith("ended:"):
+            return Cancellation(Cancel.ENDED, Status(said.split(":", 1)[1]))
+        return Cancellation(Cancel(said))
 
     async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
         """The customer reached the desk live: close their open callback as served.

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ari_app.desk.callback import Callback, Cancel, Cancellation, Stale, Status
+from ari_app.store.records import callback_of
+
 
 OPEN = ("open", "dialling")
 
@@ -49,7 +52,7 @@ class FakeCallbackStore:
         self.log.setdefault(cb_id, []).append({k: _arg(v) for k, v in fields.items()})
 
     def _retire(self, key: dict[str, str], cb_id: str) -> None:
-        """``_RETIRE``: out of every queue; the number free for a new request."""
+        """``RETIRE`` (store/callback_lua.py): out of every queue; the number free for a new request."""
         for zset in (self.waiting, self.ready, self.open, self.leases):
             zset.pop(cb_id, None)
         if self.numbers.get(key["number"]) == cb_id:
@@ -57,7 +60,7 @@ class FakeCallbackStore:
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
-        """``_CREATE``: one unfinished callback per number (updated, not doubled)."""
+        """``CREATE`` (store/callback_lua.py): one unfinished callback per number (updated, not doubled)."""
         now = self.clock() if now is None else now
         existing = self.numbers.get(number)
         if existing is not None and self.hashes[existing]["status"] in OPEN:
@@ -77,7 +80,7 @@ class FakeCallbackStore:
             "deadline": _num(deadline), "due": _num(due), "attempts": "0", "tries": "0",
             "fence": "0", "reason": "waiting"}
         self.numbers[number] = cb_id
-        if due <= now:  # already due: straight to ready, as _CREATE does
+        if due <= now:  # already due: straight to ready, as CREATE does
             self.ready[cb_id] = float(deadline)
         else:
             self.waiting[cb_id] = float(due)
@@ -85,9 +88,13 @@ class FakeCallbackStore:
         self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
         return cb_id, True
 
-    async def get(self, cb_id: str) -> dict[str, str] | None:
+    async def record(self, cb_id: str) -> dict[str, str] | None:
         key = self.hashes.get(cb_id)
         return dict(key) if key else None
+
+    async def get(self, cb_id: str) -> Callback | None:
+        key = self.hashes.get(cb_id)
+        return callback_of(key) if key else None
 
     def _promote(self, now: float, limit: int) -> None:
         for cb_id in self._range(self.waiting, now, limit):
@@ -95,7 +102,7 @@ class FakeCallbackStore:
             self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
-        """``_PROMOTE``: up to ``limit`` due callbacks move to ready; how many
+        """``PROMOTE`` (store/callback_lua.py): up to ``limit`` due callbacks move to ready; how many
         due ones still wait."""
         now = self.clock() if now is None else now
         self._promote(now, limit)
@@ -103,7 +110,7 @@ class FakeCallbackStore:
 
     async def claim(self, *, lease: float, owner: str, now: float | None = None
                     ) -> dict[str, str] | None:
-        """``_CLAIM``: up to 100 due callbacks move to ready; the earliest
+        """``CLAIM`` (store/callback_lua.py): up to 100 due callbacks move to ready; the earliest
         deadline is taken under a lease, its fence and tries incremented."""
         now = self.clock() if now is None else now
         self._promote(now, 100)
@@ -124,16 +131,16 @@ class FakeCallbackStore:
                      reason: str = "", outcome: str = "", reached: bool = False,
                      sla: str = "", first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
-                     now: float | None = None) -> str:
-        """``_FINISH``: refused under a stale fence; counts the attempt, sets
+                     now: float | None = None) -> Status | Stale:
+        """``FINISH`` (store/callback_lua.py): refused under a stale fence; counts the attempt, sets
         ``sla`` and ``first_dialled`` once; keeps a cancel or serve that came
         meanwhile; requeues (``open``) or retires."""
         now = self.clock() if now is None else now
         key = self.hashes.get(cb_id)
         if key is None:
-            return "missing"
+            return Stale.MISSING
         if key["fence"] != str(fence):
-            return "stale"
+            return Stale.STALE
         self.leases.pop(cb_id, None)
         if reached:
             key["attempts"] = str(int(key["attempts"]) + 1)
@@ -157,10 +164,10 @@ class FakeCallbackStore:
         else:
             self._retire(key, cb_id)
         self._xadd(cb_id, event=event, at=now, fence=fence, outcome=outcome, status=status)
-        return status
+        return Status(status)
 
     async def extend(self, cb_id: str, fence: str, until: float) -> bool:
-        """``_EXTEND``: only under the current fence, only while dialling."""
+        """``EXTEND`` (store/callback_lua.py): only under the current fence, only while dialling."""
         key = self.hashes.get(cb_id)
         if key is None or key["fence"] != str(fence) or key["status"] != "dialling":
             return False
@@ -173,7 +180,7 @@ class FakeCallbackStore:
         return self._range(self.leases, self.clock() if now is None else now, limit)
 
     async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
-        """``_END`` with only_open: an open callback of ``number`` ends ``served``;
+        """``END`` (store/callback_lua.py) with only_open: an open callback of ``number`` ends ``served``;
         one being dialled is left alone."""
         cb_id = self.numbers.get(number)
         if cb_id is None:
@@ -186,3 +193,17 @@ class FakeCallbackStore:
         self._retire(key, cb_id)
         self._xadd(cb_id, event="served", at=now, reason=reason)
         return cb_id
+
+    async def cancel(self, cb_id: str, reason: str = "cancelled",
+                     now: float | None = None) -> Cancellation:
+        """``END`` without only_open: open or dialling ends ``cancelled``."""
+        key = self.hashes.get(cb_id)
+        if key is None:
+            return Cancellation(Cancel.MISSING)
+        if key["status"] not in OPEN:
+            return Cancellation(Cancel.ENDED, Status(key["status"]))
+        now = self.clock() if now is None else now
+        key.update(status="cancelled", reason=reason, updated=_num(now))
+        self._retire(key, cb_id)
+        self._xadd(cb_id, event="cancelled", at=now, reason=reason)
+        return Cancellation(Cancel.CANCELLED)

@@ -248,7 +248,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
                  datetime(2026, 12, 1, 8, 59, 59, tzinfo=sh)):
         clock[0] = when.timestamp()
         await dialer._step()
-        assert (await store.get(accepted.id))["status"] == "open", when
+        assert (await store.get(accepted.id)).status.value == "open", when
         assert await store.claim(lease=30, owner="probe", now=when.timestamp()) is None
     opening = datetime(2026, 12, 1, 9, 0, tzinfo=sh).timestamp()
     claimed = await store.claim(lease=30, owner="probe", now=opening)
