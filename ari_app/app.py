@@ -73,8 +73,8 @@ class Controller:
         self.callbacks = CallbacksService(
             CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
             build_numbers(cb), topics,
-            policy.sla, limits=limits,
-            request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
+            policy.sla,
+            limits=RequestLimits(limits, cb.requests_per_number_hour, cb.requests_per_minute))
         self.dialer = Dialer(DialerPorts(self.ami, self.ari, self.callbacks.store,
                                          stats=self.stats, limits=limits),
                              self.board, DialerRules.of(self.calendar, cb),

@@ -74,8 +74,11 @@ class RateLimited(RequestError):
 
 @dataclass(frozen=True)
 class RequestLimits:
-    per_number_hour: int = 5
-    per_minute: int = 120
+    """Requests per number per hour and in all per minute, counted in ``rates``
+    (``[callbacks]`` requests_per_number_hour, requests_per_minute)."""
+    rates: RateLimits
+    per_number_hour: int
+    per_minute: int
 
 
 @dataclass
@@ -89,11 +92,11 @@ class Accepted:
 
 class CallbacksService:
     def __init__(self, store: CallbackStore, calendar: ServiceCalendar, numbers: NumberPolicy,
-                 topics: TopicCatalogue, sla: timedelta, *, limits: RateLimits | None = None,
-                 request_limits: RequestLimits = RequestLimits()) -> None:
+                 topics: TopicCatalogue, sla: timedelta, *,
+                 limits: RequestLimits | None = None) -> None:
+        """``limits``: None for none."""
         self.store = store
         self.limits = limits
-        self.request_limits = request_limits
         self.calendar = calendar
         self.numbers = numbers
         self.topics = topics
@@ -115,13 +118,13 @@ class CallbacksService:
     async def request(self, *, number: object, topic: object = "", note: object = "",
                       agent: object = "", source: str, now: datetime) -> Accepted:
         clean, topic, note, agent = self.check(number, topic, note, agent)
-        if self.limits is not None:
-            rl = self.request_limits
-            ok, wait = await self.limits.allow("request", clean, rl.per_number_hour, 3600)
+        rl = self.limits
+        if rl is not None:
+            ok, wait = await rl.rates.allow("request", clean, rl.per_number_hour, 3600)
             if not ok:
                 raise RateLimited("number", f"too many callback requests for {clean} this "
                                             "hour", wait)
-            ok, wait = await self.limits.allow("request", "all", rl.per_minute, 60)
+            ok, wait = await rl.rates.allow("request", "all", rl.per_minute, 60)
             if not ok:
                 raise RateLimited("number", "too many callback requests right now", wait)
         deadline = self.calendar.sla_deadline(now, self.sla)
@@ -132,8 +135,8 @@ class CallbacksService:
         if not created:
             stored = await self.store.get(cb_id)
             if stored:
-                deadline = datetime.fromtimestamp(stored.deadline, deadline.tzinfo)
-                due = datetime.fromtimestamp(stored.due, due.tzinfo)
+                deadline = datetime.fromtimestamp(stored.times.deadline, deadline.tzinfo)
+                due = datetime.fromtimestamp(stored.times.due, due.tzinfo)
         return Accepted(cb_id, created, clean, deadline, due)
 
     # -- reading and cancelling: the API, the wallboard and the CLI come here --

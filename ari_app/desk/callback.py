@@ -71,28 +71,52 @@ class Stale(str, Enum):
 
 
 @dataclass(frozen=True)
-class Callback:
-    """A stored callback, as the store reads it (only the store builds one).
-    Times are Unix seconds; ``None`` where the record holds none."""
-    id: str
+class Request:
+    """What was asked: the number to call, and what about."""
     number: str
-    status: Status
-    deadline: float
-    due: float
     topic: str = ""
     note: str = ""
     agent: str = ""                 # the frontline agent who asked for it
-    source: str = ""
-    reason: str = ""
+    source: str = ""                # api, ivr
+
+
+@dataclass(frozen=True)
+class Times:
+    """Unix seconds: when it was made and last changed, its SLA deadline and
+    when the next attempt is due."""
+    deadline: float
+    due: float
     created: float | None = None
     updated: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The attempts so far."""
     attempts: int = 0               # attempts that rang the customer
     tries: int = 0                  # claims, those no seat took included
-    fence: str = "0"
+    fence: str = "0"                # the current claim
     last_outcome: Outcome | None = None
+    reason: str = ""                # why it is where it is, in words
+
+
+@dataclass(frozen=True)
+class Result:
+    """How the callback met its SLA, and when the customer answered."""
     first_dialled: float | None = None
     answered_at: float | None = None
     sla: Sla | None = None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A stored callback, as the store reads it (only the store builds one)."""
+    id: str
+    status: Status
+    request: Request
+    times: Times
+    progress: Progress = Progress()
+    result: Result = Result()
 
 
 class Cancel(str, Enum):

@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from ..desk.callback import Callback, Outcome, Sla, Status
+from ..desk.callback import Callback, Outcome, Progress, Request, Result, Sla, Status, Times
 
 log = logging.getLogger(__name__)
 
 # Outcomes as stored before the desk's people were called seats.
 _FORMER = {"agent-no-answer": Outcome.SEAT_NO_ANSWER, "agent-hung-up": Outcome.SEAT_HUNG_UP}
-_TEXT = ("topic", "note", "agent", "source", "reason")
-_TIMES = ("created", "updated", "first_dialled", "answered_at")
+_TEXT = ("topic", "note", "agent", "source")
 
 
 def _time(value: str | None) -> float | None:
@@ -36,14 +35,15 @@ def callback_of(record: Mapping[str, str]) -> Callback | None:
     """The callback a stored hash holds, or None (logged) if it cannot be read."""
     try:
         return Callback(
-            id=record["id"], number=record["number"], status=Status(record["status"]),
-            deadline=float(record["deadline"]), due=float(record["due"]),
-            attempts=_count(record.get("attempts")), tries=_count(record.get("tries")),
-            fence=record.get("fence") or "0",
-            last_outcome=_outcome(record.get("last_outcome")),
-            sla=Sla(record["sla"]) if record.get("sla") else None,
-            **{k: record.get(k, "") for k in _TEXT},
-            **{k: _time(record.get(k)) for k in _TIMES})
+            id=record["id"], status=Status(record["status"]),
+            request=Request(record["number"], **{k: record.get(k, "") for k in _TEXT}),
+            times=Times(float(record["deadline"]), float(record["due"]),
+                        _time(record.get("created")), _time(record.get("updated"))),
+            progress=Progress(_count(record.get("attempts")), _count(record.get("tries")),
+                              record.get("fence") or "0", _outcome(record.get("last_outcome")),
+                              record.get("reason", "")),
+            result=Result(_time(record.get("first_dialled")), _time(record.get("answered_at")),
+                          Sla(record["sla"]) if record.get("sla") else None))
     except (KeyError, ValueError) as exc:
         log.warning("callback %s: stored record unreadable (%s: %s); left out",
                     record.get("id", "?"), type(exc).__name__, exc,

@@ -47,14 +47,16 @@ def _when(value: float | None) -> str | None:
 
 def present(cb: Callback) -> dict:
     """A stored callback as the API shows it (times in ISO 8601, UTC ``Z``)."""
+    ask, times, progress, result = cb.request, cb.times, cb.progress, cb.result
     return {
-        "id": cb.id, "number": cb.number, "topic": cb.topic, "note": cb.note,
-        "agent": cb.agent, "source": cb.source, "status": cb.status.value,
-        "reason": cb.reason, "created": _when(cb.created), "deadline": _when(cb.deadline),
-        "due": _when(cb.due), "attempts": cb.attempts,
-        "last_outcome": cb.last_outcome.value if cb.last_outcome else "",
-        "sla": cb.sla.value if cb.sla else "", "first_dialled": _when(cb.first_dialled),
-        "answered_at": _when(cb.answered_at),
+        "id": cb.id, "number": ask.number, "topic": ask.topic, "note": ask.note,
+        "agent": ask.agent, "source": ask.source, "status": cb.status.value,
+        "reason": progress.reason, "created": _when(times.created),
+        "deadline": _when(times.deadline), "due": _when(times.due),
+        "attempts": progress.attempts,
+        "last_outcome": progress.last_outcome.value if progress.last_outcome else "",
+        "sla": result.sla.value if result.sla else "",
+        "first_dialled": _when(result.first_dialled), "answered_at": _when(result.answered_at),
     }
 
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import redis.asyncio as redis
 
-from ari_app.desk.callback import Cancel, Outcome, Sla, Stale, Status
+from ari_app.desk.callback import Cancel, Outcome, Progress, Result, Sla, Stale, Status
 from ari_app.store.callback_store import CallbackStore
 from lab.redis_server import RedisServer
 from tests.fakes.store import FakeCallbackStore
@@ -47,8 +47,9 @@ async def test_one_unfinished_callback_per_number(store):
     again, created_again = await make(store, "13800138001", topic="gprs")
     assert created and not created_again and again == first
     cb = await store.get(first)
-    assert cb.status is Status.OPEN and cb.topic == "gprs" and cb.agent == "1001"
-    assert (cb.attempts, cb.tries, cb.fence, cb.deadline) == (0, 0, "0", T0 + 3600)
+    assert cb.status is Status.OPEN and cb.request.topic == "gprs"
+    assert cb.request.agent == "1001" and cb.times.deadline == T0 + 3600
+    assert cb.progress == Progress(0, 0, "0", None, "waiting")
 
 
 async def test_claims_go_earliest_deadline_first_and_only_when_due(store):
@@ -83,8 +84,8 @@ async def test_a_retry_waits_for_its_due_time_under_a_new_fence(store):
                                 first_dialled=T0 + 5, now=T0 + 10)
     assert stored is Status.OPEN
     cb = await store.get(cb_id)
-    assert (cb.attempts, cb.sla, cb.first_dialled, cb.last_outcome) == \
-        (1, Sla.MET, T0 + 5, Outcome.BUSY)
+    assert (cb.progress.attempts, cb.progress.last_outcome) == (1, Outcome.BUSY)
+    assert cb.result == Result(first_dialled=T0 + 5, sla=Sla.MET)
     assert await store.expired_leases(T0 + 1000) == []
     assert await store.claim(lease=90, owner="me", now=T0 + 119) is None
     again = await store.claim(lease=90, owner="me", now=T0 + 120)
@@ -92,8 +93,8 @@ async def test_a_retry_waits_for_its_due_time_under_a_new_fence(store):
     assert await store.finish(cb_id, "2", status="done", reached=True, first_dialled=T0 + 200,
                               answered_at=T0 + 210, now=T0 + 300) is Status.DONE
     cb = await store.get(cb_id)
-    assert (cb.status, cb.attempts, cb.first_dialled, cb.answered_at) == \
-        (Status.DONE, 2, T0 + 5, T0 + 210)
+    assert (cb.status, cb.progress.attempts) == (Status.DONE, 2)
+    assert cb.result == Result(T0 + 5, T0 + 210, Sla.MET)
 
 
 async def test_cancel_once_then_it_has_ended_and_the_number_is_free(store):
