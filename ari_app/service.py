@@ -6,6 +6,9 @@ number policy, the topic is a known topic name, the deadline comes from the
 calendar's SLA rule and the first attempt is due at once if the desk is open,
 else at its next opening. Text fields (topic, note, agent) hold visible text
 only: controls, format characters and line separators are refused.
+
+It is also the one way from the API and the wallboard to stored callbacks
+(list, show, count, cancel): ids are checked here, once.
 """
 
 from __future__ import annotations
@@ -95,12 +98,8 @@ class CallbacksService:
                  topics: TopicCatalogue, sla: timedelta, *,
                  limits: RequestLimits | None = None) -> None:
         """``limits``: None for none."""
-        self.store = store
-        self.limits = limits
-        self.calendar = calendar
-        self.numbers = numbers
-        self.topics = topics
-        self.sla = sla
+        self.store, self.limits = store, limits
+        self.calendar, self.numbers, self.topics, self.sla = calendar, numbers, topics, sla
 
     def check(self, number: object, topic: object = "", note: object = "",
               agent: object = "") -> tuple[str, str, str, str]:
