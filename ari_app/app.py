@@ -22,14 +22,15 @@ from .asterisk.capture import CallbackCapture, Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
 from .asterisk.stasis import DeskStasis, RoutingRules
-from .callbacks import CallbacksService, RequestLimits
 from .clock import utcnow
 from .desk.board import Board
-from .dialer import Dialer
+from .dialer import Dialer, DialerPorts, DialerRules
+from .service import CallbacksService, RequestLimits
 from .leader import Leadership
-from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
+from .store.leases import LeaderLease
+from .settings import (Settings, build_calendar, build_numbers, build_policy,
                        build_topics)
-from .store.callbacks import CallbackStore
+from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.events import EventLog
 from .store.limits import RateLimits
@@ -83,7 +84,8 @@ class Controller:
         self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        self.leadership = Leadership(self.callbacks_store_take, self.callbacks_store_resign)
+        lease = LeaderLease(self.store.client)
+        self.leadership = Leadership(lease.take, lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
         self.callbacks = self._build_callbacks()
@@ -98,18 +100,15 @@ class Controller:
         cb = self.settings.callbacks
         return CallbacksService(
             CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
-            build_numbers(cb), self.topics, self.policy.sla, limits=self.limits,
-            request_limits=RequestLimits(cb.requests_per_number_hour, cb.requests_per_minute))
+            build_numbers(cb), self.topics, self.policy.sla,
+            limits=RequestLimits(self.limits, cb.requests_per_number_hour,
+                                 cb.requests_per_minute))
 
     def _build_dialer(self) -> Dialer:
-        cb = self.settings.callbacks
-        return Dialer(self.ami, self.ari, self.callbacks.store, self.board, self.calendar,
-                      build_retry(cb), agent_wait=cb.agent_wait,
-                      customer_ring=cb.customer_ring, lease=cb.lease, stats=self.stats,
-                      leading=lambda: self.leadership.is_leader, limits=self.limits,
-                      origination_limits=(cb.originations_per_number_day,
-                                          cb.originations_per_minute),
-                      numbers=build_numbers(cb))
+        ports = DialerPorts(self.ami, self.ari, self.callbacks.store, stats=self.stats,
+                            limits=self.limits)
+        return Dialer(ports, self.board, DialerRules.of(self.calendar, self.settings.callbacks),
+                      leading=lambda: self.leadership.is_leader)
 
     def _build_stasis(self) -> DeskStasis:
         settings = self.settings
@@ -143,12 +142,6 @@ class Controller:
             await self.stats.add("answered")
             await self.stats.add("talk_seconds", talk)
         self.counting.spawn(count())
-
-    async def callbacks_store_take(self, key: str, owner: str, ttl: float) -> bool:
-        return await self.callbacks.store.take_lead(key, owner, ttl)
-
-    async def callbacks_store_resign(self, key: str, owner: str) -> None:
-        await self.callbacks.store.resign(key, owner)
 
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;

@@ -49,13 +49,10 @@ class Leadership:
             self._task = asyncio.create_task(self._run(), name="leadership")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if self.is_leader:
             try:
                 await self._resign(KEY, self.owner)

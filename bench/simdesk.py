@@ -1,20 +1,20 @@
-"""The desk's surroundings, simulated: the callback store and Asterisk.
+"""The desk's surroundings, simulated: Asterisk (the store is the tests' fake).
 
 For ``bench/sla.py``: the real ``Dialer`` runs against these on a
 virtual-clock loop (``bench/simclock.py``). Nothing here touches a network.
 
-- ``SimStore`` keeps callbacks in memory with the semantics of the Lua
-  scripts of ``ari_app/store/callbacks.py`` (each method says which one).
+- the store is ``tests/fakes/store.py``'s ``FakeCallbackStore``, the unit
+  tests' fake, held to the real store by ``tests/integration/test_store_contract.py``.
 - ``SimDesk`` plays Asterisk: the desk queue (leastrecent, wrap-up), the
   seats' phones (updating the real ``Board``), live callers' queue calls,
-  and callback attempts (agent first, then the customer). ``desk.ami`` and
-  ``desk.ari`` are what the Dialer sees of AMI and ARI.
+  and callback attempts (seat first, then the customer). ``desk.ami`` and
+  ``desk.ari`` (the tests' fakes, ``tests/fakes/asterisk.py``) are what the
+  dialer sees of AMI and ARI.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import random
 from collections import deque
 from collections.abc import Callable
@@ -23,8 +23,8 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from ari_app.asterisk.ari_ import AriError
 from ari_app.desk.board import Board, DeviceState
+from tests.fakes.asterisk import FakeAmi, FakeAri
 
 # Assumed call mechanics (not in the seed): the seat phone rings this long
 # before the specialist answers; the seat hears the customer's number before
@@ -36,256 +36,6 @@ SEAT_HANGUP = 3.0
 P_ANSWER, P_BUSY = 0.75, 0.10
 ANSWER_AFTER = (4.0, 20.0)     # seconds of ringing before an answer, uniform
 BUSY_AFTER = 3.0
-
-OPEN = ("open", "dialling")
-
-
-def _num(x: float) -> str:
-    """A Lua number as Redis stores it: integers without a decimal point."""
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
-
-
-def _arg(x: Any) -> str:
-    """An argument as redis-py sends it (floats by repr)."""
-    return repr(x) if isinstance(x, float) else str(x)
-
-
-class SimStore:
-    """In-memory ``CallbackStore``: the same async methods the Dialer and
-    ``CallbacksService`` use, with the semantics of its Lua scripts.
-
-    Hashes hold strings as Redis does; sorted sets are dicts id -> score,
-    ranged in (score, id) order as Redis orders equal scores.
-    """
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
-        self.hashes: dict[str, dict[str, str]] = {}
-        self.numbers: dict[str, str] = {}
-        self.waiting: dict[str, float] = {}
-        self.ready: dict[str, float] = {}
-        self.open: dict[str, float] = {}
-        self.leases: dict[str, float] = {}
-        self.log: dict[str, list[dict[str, str]]] = {}
-        self.seq = 0
-        self._leaders: dict[str, tuple[str, float]] = {}
-
-    @staticmethod
-    def _range(zset: dict[str, float], upto: float, limit: int) -> list[str]:
-        return [i for s, i in sorted((s, i) for i, s in zset.items() if s <= upto)][:limit]
-
-    def _xadd(self, cb_id: str, **fields: Any) -> None:
-        self.log.setdefault(cb_id, []).append({k: _arg(v) for k, v in fields.items()})
-
-    def _retire(self, key: dict[str, str], cb_id: str) -> None:
-        """``_RETIRE``: out of every queue; the number free for a new request."""
-        for zset in (self.waiting, self.ready, self.open, self.leases):
-            zset.pop(cb_id, None)
-        if self.numbers.get(key["number"]) == cb_id:
-            del self.numbers[key["number"]]
-
-    async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
-                     deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
-        """``_CREATE``: one unfinished callback per number (updated, not doubled)."""
-        now = self.clock() if now is None else now
-        existing = self.numbers.get(number)
-        if existing is not None and self.hashes[existing]["status"] in OPEN:
-            key = self.hashes[existing]
-            if topic:
-                key["topic"] = topic
-            if note:
-                key["note"] = note
-            key["updated"] = _num(now)
-            self._xadd(existing, event="updated", at=now, topic=topic, note=note)
-            return existing, False
-        self.seq += 1
-        cb_id = f"cb{self.seq}"
-        self.hashes[cb_id] = {
-            "id": cb_id, "number": number, "topic": topic, "note": note, "agent": agent,
-            "source": source, "status": "open", "created": _num(now), "updated": _num(now),
-            "deadline": _num(deadline), "due": _num(due), "attempts": "0", "tries": "0",
-            "fence": "0", "reason": "waiting"}
-        self.numbers[number] = cb_id
-        if due <= now:  # already due: straight to ready, as _CREATE does
-            self.ready[cb_id] = float(deadline)
-        else:
-            self.waiting[cb_id] = float(due)
-        self.open[cb_id] = float(deadline)
-        self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
-        return cb_id, True
-
-    async def get(self, cb_id: str) -> dict[str, str] | None:
-        key = self.hashes.get(cb_id)
-        return dict(key) if key else None
-
-    def _promote(self, now: float, limit: int) -> None:
-        for cb_id in self._range(self.waiting, now, limit):
-            del self.waiting[cb_id]
-            self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
-
-    async def promote(self, now: float | None = None, limit: int = 250) -> int:
-        """``_PROMOTE``: up to ``limit`` due callbacks move to ready; how many
-        due ones still wait."""
-        now = self.clock() if now is None else now
-        self._promote(now, limit)
-        return len(self._range(self.waiting, now, len(self.waiting) + 1))
-
-    async def claim(self, *, lease: float, owner: str, now: float | None = None
-                    ) -> dict[str, str] | None:
-        """``_CLAIM``: up to 100 due callbacks move to ready; the earliest
-        deadline is taken under a lease, its fence and tries incremented."""
-        now = self.clock() if now is None else now
-        self._promote(now, 100)
-        if not self.ready:
-            return None
-        _score, cb_id = min((s, i) for i, s in self.ready.items())
-        del self.ready[cb_id]
-        key = self.hashes[cb_id]
-        key["fence"] = str(int(key["fence"]) + 1)
-        key["tries"] = str(int(key["tries"]) + 1)
-        key.update(status="dialling", lease_until=_num(now + lease), owner=owner,
-                   updated=_num(now))
-        self.leases[cb_id] = now + lease
-        self._xadd(cb_id, event="claimed", at=now, fence=key["fence"], owner=owner)
-        return dict(key)
-
-    async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
-                     reason: str = "", outcome: str = "", reached: bool = False,
-                     sla: str = "", first_dialled: float | None = None,
-                     answered_at: float | None = None, event: str = "attempt",
-                     now: float | None = None) -> str:
-        """``_FINISH``: refused under a stale fence; counts the attempt, sets
-        ``sla`` and ``first_dialled`` once; keeps a cancel or serve that came
-        meanwhile; requeues (``open``) or retires."""
-        now = self.clock() if now is None else now
-        key = self.hashes.get(cb_id)
-        if key is None:
-            return "missing"
-        if key["fence"] != str(fence):
-            return "stale"
-        self.leases.pop(cb_id, None)
-        if reached:
-            key["attempts"] = str(int(key["attempts"]) + 1)
-        if sla:
-            key["sla"] = sla
-        if first_dialled is not None and "first_dialled" not in key:
-            key["first_dialled"] = _arg(first_dialled)
-        if answered_at is not None:
-            key["answered_at"] = _arg(answered_at)
-        if outcome:
-            key["last_outcome"] = outcome
-        if key["status"] not in OPEN:
-            status = key["status"]
-        key.update(status=status, reason=reason, updated=_num(now), owner="", lease_until="")
-        if status == "open":
-            key["due"] = _num(due)
-            if due <= now:
-                self.ready[cb_id] = float(key["deadline"])
-            else:
-                self.waiting[cb_id] = float(due)
-        else:
-            self._retire(key, cb_id)
-        self._xadd(cb_id, event=event, at=now, fence=fence, outcome=outcome, status=status)
-        return status
-
-    async def extend(self, cb_id: str, fence: str, until: float) -> bool:
-        """``_EXTEND``: only under the current fence, only while dialling."""
-        key = self.hashes.get(cb_id)
-        if key is None or key["fence"] != str(fence) or key["status"] != "dialling":
-            return False
-        key["lease_until"] = _num(until)
-        self.leases[cb_id] = until
-        return True
-
-    async def expired_leases(self, now: float | None = None, limit: int = 100) -> list[str]:
-        """``ZRANGEBYSCORE leases -inf now``."""
-        return self._range(self.leases, self.clock() if now is None else now, limit)
-
-    async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
-        """``_END`` with only_open: an open callback of ``number`` ends ``served``;
-        one being dialled is left alone."""
-        cb_id = self.numbers.get(number)
-        if cb_id is None:
-            return None
-        key = self.hashes[cb_id]
-        if key["status"] != "open":
-            return None
-        now = self.clock() if now is None else now
-        key.update(status="served", reason=reason, updated=_num(now))
-        self._retire(key, cb_id)
-        self._xadd(cb_id, event="served", at=now, reason=reason)
-        return cb_id
-
-    async def take_lead(self, key: str, owner: str, ttl: float) -> bool:
-        """``_LEADER``: take the lease if free (or expired), renew it if ours."""
-        now = self.clock()
-        holder = self._leaders.get(key)
-        if holder is None or holder[1] <= now or holder[0] == owner:
-            self._leaders[key] = (owner, now + ttl)
-            return True
-        return False
-
-    async def resign(self, key: str, owner: str) -> None:
-        """``_RESIGN``."""
-        if self._leaders.get(key, ("", 0.0))[0] == owner:
-            del self._leaders[key]
-
-
-# -- Asterisk -----------------------------------------------------------------
-class SimAmi:
-    """What the Dialer uses of ``AmiClient``; Asterisk's side is ``SimDesk``."""
-
-    def __init__(self, desk: SimDesk) -> None:
-        self.desk = desk
-        self.ready = asyncio.Event()
-        self.ready.set()
-        self._handlers: list[tuple[str, Callable[[Message], Any]]] = []
-        self._hooks: list[Callable] = []
-
-    def on_event(self, pattern: str, handler: Callable[[Message], Any]) -> None:
-        self._handlers.append((pattern, handler))
-
-    def on_connected(self, hook: Callable) -> None:
-        self._hooks.append(hook)   # the link never drops here
-
-    def emit(self, headers: dict[str, str]) -> None:
-        msg = Message(headers)
-        for pattern, handler in self._handlers:
-            if fnmatch.fnmatchcase(headers["Event"], pattern):
-                handler(msg)
-
-    async def send(self, action: dict[str, Any], *, timeout: float | None = None,
-                   as_list: bool | None = None) -> Message | list[Message]:
-        if action.get("Action") != "Originate":
-            return Message({"Response": "Error", "Message": "not simulated"})
-        if "Async" not in action:
-            raise ValueError("Originate needs an explicit Async header")
-        call = asyncio.ensure_future(self.desk.originate(action))
-        self.desk.keep(call)
-        return await asyncio.wait_for(asyncio.shield(call), timeout or 5.0)
-
-    async def rows(self, action: dict[str, Any], *, timeout: float | None = None
-                   ) -> list[Message]:
-        """``DBGet`` of ``desk-cb/<id>``: the dialplan's receipt, if any."""
-        value = self.desk.receipts.get(action.get("Key", ""))
-        if action.get("Action") != "DBGet" or action.get("Family") != "desk-cb" or not value:
-            return []
-        return [Message({"Response": "Success", "EventList": "start"}),
-                Message({"Event": "DBGetResponse", "Family": "desk-cb",
-                         "Key": action["Key"], "Val": value})]
-
-
-class SimAri:
-    """ARI as the Dialer uses it: is an attempt's channel still up?"""
-
-    def __init__(self, desk: SimDesk) -> None:
-        self.desk = desk
-
-    async def request(self, method: str, path: str, **_kw: Any) -> Any:
-        prefix = "/channels/"
-        if method == "GET" and path.startswith(prefix) and path[len(prefix):] in self.desk.up:
-            return {"id": path[len(prefix):], "state": "Up"}
-        raise AriError(404, method, path, '{"message":"Channel not found"}')
 
 
 @dataclass
@@ -317,7 +67,8 @@ class SimDesk:
         self._since: dict[str, float] = {}
         self._tasks: set[asyncio.Future] = set()
         self.on_change: Callable[[], None] = lambda: None
-        self.ami, self.ari = SimAmi(self), SimAri(self)
+        self.ami = FakeAmi(self.originate, self.receipts, keep=self.keep)
+        self.ari = FakeAri(self.up)
 
     def keep(self, task: asyncio.Future) -> None:
         self._tasks.add(task)
@@ -391,7 +142,7 @@ class SimDesk:
         var = dict(v.split("=", 1) for v in action["Variable"])
         queued = Message({"Response": "Success", "Message": "Originate successfully queued"})
         self.up.add(attempt)
-        agent_id = await self.join(f"Local/s@desk-callback-agent-{attempt};1", live=False,
+        agent_id = await self.join(f"Local/s@desk-callback-seat-{attempt};1", live=False,
                                    wait=int(action["Timeout"]) / 1000)
         if agent_id is None:
             self.up.discard(attempt)

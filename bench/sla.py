@@ -26,17 +26,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ari_app.callbacks import CallbacksService
+from ari_app.service import CallbacksService
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.routing import Route, decide
 from ari_app.desk.staffing import erlang_c, offered_load, seats_needed, service_level
-from ari_app.dialer import Dialer
+from ari_app.dialer import Dialer, DialerPorts, DialerRules
 from ari_app.settings import (Settings, build_calendar, build_numbers, build_policy,
-                              build_retry, build_topics)
+                              build_topics)
+from tests.fakes.store import FakeCallbackStore
 
 from . import simclock
 from .common import Results, percentile
-from .simdesk import SimDesk, SimStore
+from .simdesk import SimDesk
 
 # ASSUMPTION: the seed gives no hourly figures. Share (%) of a day's transfers
 # to the desk arriving in each local hour, 00h first: a typical intraday
@@ -134,15 +135,14 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
                           state=DeviceState.NOT_INUSE, wrapup=desk_cfg.wrapup,
                           changed_at=epoch))
     board.synced = True
-    store = SimStore(clock)
+    store = FakeCallbackStore(clock)
     desk = SimDesk(board, clock, random.Random(f"calls-{seed}"), wrapup=desk_cfg.wrapup,
                    talk_mean=TALK_MEAN)
     policy = build_policy(settings)
     service = CallbacksService(store, calendar, build_numbers(cb), build_topics(settings.topics),
                                policy.sla)
-    dialer = Dialer(desk.ami, desk.ari, store, board, calendar, build_retry(cb),
-                    agent_wait=cb.agent_wait, customer_ring=cb.customer_ring, lease=cb.lease,
-                    clock=clock)
+    dialer = Dialer(DialerPorts(desk.ami, desk.ari, store), board, DialerRules.of(calendar, cb),
+                    leading=lambda: True, clock=clock)
     desk.on_change = dialer.wake
 
     async def transfer(n: int, arrival: Arrival) -> None:

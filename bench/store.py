@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from ari_app.desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE
 from lab.procstat import cpu_seconds
 from lab.redis_server import RedisServer
-from ari_app.store.callbacks import CallbackStore
+from ari_app.store.callback_store import CallbackStore
 from ari_app.store.connection import RedisStore
 
 from . import redisbench

@@ -57,7 +57,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run.
-        "callbacks": {"backoff": [2, 2, 2], "agent_retry": 2, "agent_wait": 10,
+        "callbacks": {"backoff": [2, 2, 2], "seat_retry": 2, "seat_wait": 10,
                       "customer_ring": 8, "lease": 20},
     }
     for name, body in (overrides or {}).items():

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..callbacks import CallbacksService, RequestError
+from ..service import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError

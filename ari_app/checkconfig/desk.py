@@ -10,7 +10,7 @@ from ..settings import Settings
 
 # Contexts the controller sends channels to, and the dialplan's own entries.
 CONTEXTS = ("desk-transfer", "desk-route", "desk-fallback", "desk-queue", "desk-seat",
-            "desk-out-of-scope", "desk-callback", "desk-callback-agent",
+            "desk-out-of-scope", "desk-callback", "desk-callback-seat",
             "desk-callback-customer", "desk-callback-answered", "seat-phone")
 FEATURE_CODES = ("*861", "*862", "_*863X", "*864")
 # Set on seat endpoints (pjsip.conf set_var): only their channels may run the

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from ..desk.calendar import CalendarError, ServiceCalendar
-from ..desk.callbacks import RetryPolicy
+from ..desk.callback import RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
@@ -46,11 +46,11 @@ def build_policy(settings: Settings) -> RoutingPolicy:
 def build_retry(s: CallbackSettings) -> RetryPolicy:
     if s.max_attempts < 1:
         raise SettingsError("[callbacks] max_attempts: at least 1")
-    if any(b < 0 for b in s.backoff) or s.agent_retry < 1 or s.grace < 0:
-        raise SettingsError("[callbacks] backoff/agent_retry/grace: must not be negative")
+    if any(b < 0 for b in s.backoff) or s.seat_retry < 1 or s.grace < 0:
+        raise SettingsError("[callbacks] backoff/seat_retry/grace: must not be negative")
     if s.seat_tries < 1:
         raise SettingsError("[callbacks] seat_tries: at least 1")
-    return RetryPolicy(s.max_attempts, s.backoff, s.agent_retry, s.grace, s.seat_tries)
+    return RetryPolicy(s.max_attempts, s.backoff, s.seat_retry, s.grace, s.seat_tries)
 
 
 def build_numbers(s: CallbackSettings) -> NumberPolicy:
@@ -64,7 +64,7 @@ def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
     build_retry(settings.callbacks)
     build_numbers(settings.callbacks)
-    for key in ("agent_wait", "customer_ring", "lease", "retention"):
+    for key in ("seat_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     build_calendar(settings.calendar)

@@ -110,14 +110,14 @@ class CallbackSettings:
     max_attempts: int = 3
     backoff: tuple[int, ...] = (120, 300, 600)
     # Seconds before trying again when no seat took the callback.
-    agent_retry: int = 30
+    seat_retry: int = 30
     # Seconds after the SLA deadline during which attempts may still start.
     grace: int = 0
     # Times a callback may be offered to the desk without a seat taking it
     # before it fails (a customer never rung is still called after the deadline).
     seat_tries: int = 10
     # Seconds a callback waits in the desk queue for a seat; the customer rings.
-    agent_wait: int = 30
+    seat_wait: int = 30
     customer_ring: int = 30
     # Seconds a dialer holds a claimed callback before another may recover it.
     lease: int = 90

@@ -10,13 +10,13 @@ callback per number: a repeat request updates it and says so),
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from ..callbacks import CallbacksService, RateLimited, RequestError
+from ..desk.callback import Callback, Cancel
+from ..service import CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
 from .errors import error_response as _error
 from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit
@@ -24,7 +24,6 @@ from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body l
 log = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
-_ID = re.compile(r"^cb[0-9]{1,12}$")
 # Past this an offset only makes Redis work (or refuse): the list is far shorter.
 MAX_OFFSET = 1_000_000
 
@@ -42,17 +41,22 @@ def present_history(entry: dict[str, str]) -> dict[str, str | None]:
     return {k: _iso(v) if k in _HISTORY_TIMES else v for k, v in entry.items()}
 
 
-def present(cb: dict[str, str]) -> dict:
+def _when(value: float | None) -> str | None:
+    return for_machines(value) if value is not None else None
+
+
+def present(cb: Callback) -> dict:
     """A stored callback as the API shows it (times in ISO 8601, UTC ``Z``)."""
+    ask, times, progress, result = cb.request, cb.times, cb.progress, cb.result
     return {
-        "id": cb["id"], "number": cb["number"], "topic": cb.get("topic", ""),
-        "note": cb.get("note", ""), "agent": cb.get("agent", ""),
-        "source": cb.get("source", ""), "status": cb["status"], "reason": cb.get("reason", ""),
-        "created": _iso(cb.get("created")), "deadline": _iso(cb.get("deadline")),
-        "due": _iso(cb.get("due")), "attempts": int(cb.get("attempts") or 0),
-        "last_outcome": cb.get("last_outcome", ""), "sla": cb.get("sla", ""),
-        "first_dialled": _iso(cb.get("first_dialled")),
-        "answered_at": _iso(cb.get("answered_at")),
+        "id": cb.id, "number": ask.number, "topic": ask.topic, "note": ask.note,
+        "agent": ask.agent, "source": ask.source, "status": cb.status.value,
+        "reason": progress.reason, "created": _when(times.created),
+        "deadline": _when(times.deadline), "due": _when(times.due),
+        "attempts": progress.attempts,
+        "last_outcome": progress.last_outcome.value if progress.last_outcome else "",
+        "sla": result.sla.value if result.sla else "",
+        "first_dialled": _when(result.first_dialled), "answered_at": _when(result.answered_at),
     }
 
 
@@ -76,7 +80,9 @@ async def create(request: web.Request) -> web.Response:
         return response
     except RequestError as exc:
         return _error(422, str(exc), exc.field)
-    stored = await service.store.get(accepted.id)
+    stored = await service.get(accepted.id)
+    if stored is None:
+        return _error(503, "the callback was stored but cannot be read back; try GET shortly")
     return web.json_response(
         {"created": accepted.created,
          "message": "callback registered" if accepted.created else
@@ -89,20 +95,18 @@ async def listing(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     limit = int_param(request, "limit", 100, 1, 1000)
     offset = int_param(request, "offset", 0, 0, MAX_OFFSET)
-    rows = await service.store.open_callbacks(limit=limit, offset=offset)
-    return web.json_response({"open": await service.store.count_open(),
+    rows = await service.open_callbacks(limit=limit, offset=offset)
+    return web.json_response({"open": await service.count_open(),
                               "callbacks": [present(r) for r in rows]})
 
 
 async def show(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     cb_id = request.match_info["id"]
-    if not _ID.fullmatch(cb_id):
-        return _error(404, "no such callback")
-    cb = await service.store.get(cb_id)
+    cb = await service.get(cb_id)
     if cb is None:
         return _error(404, "no such callback")
-    history = [present_history(h) for h in await service.store.history(cb_id)]
+    history = [present_history(h) for h in await service.history(cb_id)]
     attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
     return web.json_response({"callback": present(cb), "attempts": attempts,
                               "history": history})
@@ -111,14 +115,16 @@ async def show(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     cb_id = request.match_info["id"]
-    if not _ID.fullmatch(cb_id):
+    done = await service.cancel(cb_id)
+    if done.result is Cancel.MISSING:
         return _error(404, "no such callback")
-    status = await service.store.cancel(cb_id, reason="cancelled by request")
-    if status == "missing":
+    if done.result is Cancel.ENDED:
+        ended = done.ended.value if done.ended else "?"
+        return _error(409, f"the callback has already ended ({ended})")
+    cb = await service.get(cb_id)
+    if cb is None:
         return _error(404, "no such callback")
-    if status != "cancelled":
-        return _error(409, f"the callback has already ended ({status.split(':')[-1]})")
-    return web.json_response({"callback": present(await service.store.get(cb_id))})
+    return web.json_response({"callback": present(cb)})
 
 
 @web.middleware

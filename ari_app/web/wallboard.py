@@ -32,8 +32,8 @@ async def build_snapshot(controller) -> dict:
               "registered": s.registered, "ready": s.ready(ts)}
              for s in controller.board]
     try:
-        callbacks = [present(c) for c in await controller.callbacks.store.open_callbacks(50)]
-        open_count = await controller.callbacks.store.count_open()
+        callbacks = [present(c) for c in await controller.callbacks.open_callbacks(50)]
+        open_count = await controller.callbacks.count_open()
         stats = await controller.stats.today()
     except Exception:  # Redis away: show the board, say the rest is unknown
         callbacks, open_count, stats = None, None, None

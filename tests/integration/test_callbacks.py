@@ -213,16 +213,15 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
 
     import redis.asyncio as redis
 
-    from ari_app.callbacks import CallbacksService
+    from ari_app.service import CallbacksService
     from ari_app.desk.board import Board, DeviceState, Seat
     from ari_app.desk.calendar import ServiceCalendar
-    from ari_app.desk.callbacks import RetryPolicy
     from ari_app.desk.numbers import NumberPolicy
     from ari_app.desk.topics import TopicCatalogue
-    from ari_app.dialer import Dialer
+    from ari_app.dialer import Dialer, DialerPorts, DialerRules
     from ari_app.asterisk.ami import AmiClient
     from ari_app.asterisk.ari_ import AriClient
-    from ari_app.store.callbacks import CallbackStore
+    from ari_app.store.callback_store import CallbackStore
     from datetime import timedelta
 
     sh = ZoneInfo("Asia/Shanghai")
@@ -242,18 +241,18 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
     board.synced = True
     clock = [night.timestamp()]
     ami = AmiClient("127.0.0.1", 1, "u", "s")  # never started: nothing can be originated
-    dialer = Dialer(ami, AriClient("http://127.0.0.1:1", "u", "p", "x"), store, board,
-                    calendar, RetryPolicy(), clock=lambda: clock[0])
+    dialer = Dialer(DialerPorts(ami, AriClient("http://127.0.0.1:1", "u", "p", "x"), store),
+                    board, DialerRules.of(calendar), leading=lambda: True,
+                    clock=lambda: clock[0])
     for when in (night, datetime(2026, 12, 1, 3, 0, tzinfo=sh),
                  datetime(2026, 12, 1, 8, 59, 59, tzinfo=sh)):
         clock[0] = when.timestamp()
         await dialer._step()
-        assert (await store.get(accepted.id))["status"] == "open", when
+        assert (await store.get(accepted.id)).status.value == "open", when
         assert await store.claim(lease=30, owner="probe", now=when.timestamp()) is None
     opening = datetime(2026, 12, 1, 9, 0, tzinfo=sh).timestamp()
     claimed = await store.claim(lease=30, owner="probe", now=opening)
     assert claimed is not None and claimed["id"] == accepted.id
-    await store.resign("datadesk:dialer:leader", dialer.owner)
     await client.aclose()
 
 

@@ -8,7 +8,7 @@ import uuid
 
 import redis.asyncio as redis
 
-from ari_app.store.callbacks import CallbackStore
+from ari_app.store.callback_store import CallbackStore
 
 
 async def test_an_overnight_backlog_is_claimed_earliest_deadline_first(stack):

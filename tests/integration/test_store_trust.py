@@ -19,7 +19,7 @@ import pytest
 import redis.asyncio as redis
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
-from ari_app.desk.callbacks import REFUSED_BY_DIALPLAN
+from ari_app.desk.callback import REFUSED_BY_DIALPLAN
 from lab.stack import SEATS
 from ari_app.store.acl import CONTROLLER_USER
 from ari_app.store.connection import NO_SETINFO

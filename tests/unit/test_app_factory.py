@@ -5,18 +5,21 @@ the wiring of AMI/ARI events, on fakes (tests/fakes/), no server behind."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
 from ari_app.app import CONTROLLER, Clients, init_app
+from ari_app.service import CallbacksService
 from ari_app.desk.board import Board
 from ari_app.settings import HttpSettings, Settings
 from ari_app.web import callbacks_api
 from tests.fakes.ami import FakeAmi
 from tests.fakes.ari import FakeAri
 from tests.fakes.redis_link import FakeRedisLink
+from tests.fakes.store import FakeCallbackStore
 
 TOKEN = "unit-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -137,51 +140,15 @@ async def test_the_callback_list_with_redis_away_is_a_503(client):
     assert resp.status == 503
 
 
-class _Store:
-    """Callbacks held in a dict: only what the HTTP handlers read."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, dict[str, str]] = {}
-
-    async def get(self, cb_id):
-        return self.rows.get(cb_id)
-
-    async def open_callbacks(self, limit, offset=0):
-        return list(self.rows.values())[offset:offset + limit]
-
-    async def count_open(self):
-        return len(self.rows)
-
-    async def history(self, _cb_id):
-        return [{"event": "attempt", "at": "1700000000", "result": "no-answer"},
-                {"event": "created", "at": "1699999000"}]
-
-    async def cancel(self, cb_id, reason):
-        cb = self.rows.get(cb_id)
-        if cb is None:
-            return "missing"
-        if cb["status"] != "open":
-            return f"ended:{cb['status']}"
-        cb["status"] = "cancelled"
-        return "cancelled"
-
-
 @pytest.fixture
 async def served(aiohttp_client, clients):
-    """The app with its callbacks service's store swapped for ``_Store``."""
+    """The app with the real callbacks service on the in-memory store fake
+    (tests/fakes/store.py, held to the real store by test_store_contract.py)."""
     app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), clients)
     real = app[callbacks_api.SERVICE]
-    store = _Store()
-
-    async def request(**fields):
-        number = real.check(fields["number"], fields["topic"], fields["note"],
-                            fields["agent"])[0]
-        created = "cb1" not in store.rows
-        store.rows["cb1"] = {"id": "cb1", "number": number, "topic": fields["topic"],
-                             "status": "open", "attempts": "0", "created_at": "1699999000",
-                             "deadline": "1700003600", "due": "1699999000"}
-        return SimpleNamespace(id="cb1", created=created)
-    app[callbacks_api.SERVICE] = SimpleNamespace(request=request, store=store)
+    store = FakeCallbackStore(clock=time.time)
+    app[callbacks_api.SERVICE] = CallbacksService(store, real.calendar, real.numbers,
+                                                  real.topics, real.sla)
     return await aiohttp_client(app), store
 
 
@@ -196,7 +163,9 @@ async def test_a_callback_is_created_then_updated_listed_shown_and_cancelled(ser
     assert listing["open"] == 1 and listing["callbacks"][0]["number"] == "13800138000"
     shown = await client.get("/api/callbacks/cb1", headers=AUTH)
     body = await shown.json()
-    assert shown.status == 200 and len(body["attempts"]) == 1 and len(body["history"]) == 2
+    assert shown.status == 200 and body["attempts"] == []   # never dialled yet
+    assert [h["event"] for h in body["history"]] == ["created", "updated"]
+    assert body["history"][0]["at"].endswith("Z")         # ISO UTC, not Unix seconds
     cancelled = await client.delete("/api/callbacks/cb1", headers=AUTH)
     assert cancelled.status == 200 and (await cancelled.json())["callback"]["status"] == \
         "cancelled"

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ari_app.desk.callbacks import Outcome, RetryPolicy, Status, after_attempt
+from ari_app.desk.callback import Outcome, RetryPolicy, Status, after_attempt
 from ari_app.desk.numbers import InvalidNumber, NumberPolicy
 
 POLICY = NumberPolicy()
@@ -40,7 +40,7 @@ def test_custom_policy_patterns():
         policy.check("13800138000")
 
 
-RETRY = RetryPolicy(max_attempts=3, backoff=(120, 300), agent_retry=30)
+RETRY = RetryPolicy(max_attempts=3, backoff=(120, 300), seat_retry=30)
 
 
 def test_answered_ends_the_callback():
@@ -66,7 +66,7 @@ def test_a_retry_that_would_start_after_the_deadline_fails_instead():
 
 
 def test_no_seat_costs_the_customer_no_attempt():
-    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 3, NOW, DEADLINE, RETRY)
+    nxt = after_attempt(Outcome.SEAT_NO_ANSWER, 3, NOW, DEADLINE, RETRY)
     assert nxt.status is Status.OPEN and nxt.due == NOW + timedelta(seconds=30)
 
 
@@ -74,18 +74,18 @@ def test_no_seat_costs_the_customer_no_attempt():
 def test_a_customer_never_rung_is_still_called_after_the_deadline(late):
     # Overdue callbacks are claimed first thing in the morning; a seat that
     # does not pick up must not end one that never rang the customer.
-    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 0, DEADLINE + late, DEADLINE, RETRY,
+    nxt = after_attempt(Outcome.SEAT_NO_ANSWER, 0, DEADLINE + late, DEADLINE, RETRY,
                         seat_failures=1)
     assert nxt.status is Status.OPEN
 
 
 def test_once_the_customer_was_rung_the_deadline_bounds_seat_retries_too():
-    nxt = after_attempt(Outcome.AGENT_HUNG_UP, 1, DEADLINE, DEADLINE, RETRY, seat_failures=1)
+    nxt = after_attempt(Outcome.SEAT_HUNG_UP, 1, DEADLINE, DEADLINE, RETRY, seat_failures=1)
     assert nxt.status is Status.FAILED and "deadline" in nxt.reason
 
 
 def test_seat_failures_are_bounded():
-    nxt = after_attempt(Outcome.AGENT_NO_ANSWER, 0, NOW, DEADLINE, RETRY,
+    nxt = after_attempt(Outcome.SEAT_NO_ANSWER, 0, NOW, DEADLINE, RETRY,
                         seat_failures=RETRY.seat_tries)
     assert nxt.status is Status.FAILED and "no seat took it 10 times" in nxt.reason
 
@@ -93,7 +93,7 @@ def test_seat_failures_are_bounded():
 @pytest.mark.parametrize("status, outcome", [
     ("ANSWER", Outcome.ANSWERED), ("BUSY", Outcome.BUSY), ("NOANSWER", Outcome.NO_ANSWER),
     ("CONGESTION", Outcome.FAILED), ("CHANUNAVAIL", Outcome.FAILED),
-    ("CANCEL", Outcome.AGENT_HUNG_UP), ("", Outcome.AGENT_HUNG_UP),
+    ("CANCEL", Outcome.SEAT_HUNG_UP), ("", Outcome.SEAT_HUNG_UP),
 ])
 def test_dialstatus_mapping(status, outcome):
     assert Outcome.from_dialstatus(status) is outcome

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from ari_app.asterisk.ami_framing import check_header_value
-from ari_app.callbacks import CallbacksService, RequestError
+from ari_app.service import CallbacksService, RequestError
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.desk.numbers import NumberPolicy
 from ari_app.desk.topics import TopicCatalogue
@@ -66,3 +66,12 @@ def test_a_callback_request_with_a_trailing_newline_is_refused(field):
     with pytest.raises(RequestError) as refused:
         service.check("13800138000", **{field: "1001\n"})
     assert refused.value.field == field
+
+
+async def test_the_service_refuses_ids_of_no_valid_shape_before_the_store():
+    from ari_app.desk.callback import Cancel
+    service = CallbacksService(None, ServiceCalendar.build(), NumberPolicy(), TopicCatalogue(),
+                               timedelta(minutes=60))   # no store: it must not be reached
+    for bad in ("cb", "x1", "cb1:*", "cb" + "1" * 13, 7, None):
+        assert await service.get(bad) is None
+        assert (await service.cancel(bad)).result is Cancel.MISSING

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ari_app.callbacks import (REFUSED_CATEGORIES, CallbacksService, RequestError,
+from ari_app.service import (REFUSED_CATEGORIES, CallbacksService, RequestError,
                                invisible_character)
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.desk.numbers import NumberPolicy

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ari_app.desk.callbacks import (REFUSED_BY_DIALPLAN, Outcome, RetryPolicy, Status,
+from ari_app.desk.callback import (REFUSED_BY_DIALPLAN, Outcome, RetryPolicy, Status,
                                     after_attempt)
 from ari_app.desk.numbers import InvalidNumber, NumberPolicy
 from ari_app.dialer import caller_label, dial_refusal

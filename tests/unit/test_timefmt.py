@@ -9,6 +9,7 @@ import pytest
 
 from ari_app import logs
 from ari_app.cli import _table
+from ari_app.store.records import callback_of
 from ari_app.timefmt import for_machines, for_people, parse
 from ari_app.web.callbacks_api import present, present_history
 
@@ -44,8 +45,8 @@ def test_cli_tables_show_the_desk_zone_offset_not_unix_seconds():
 
 
 def test_api_fields_keep_their_names_and_are_utc_z():
-    cb = present({"id": "cb1", "number": "13800138000", "status": "open",
-                  "created": STORED, "deadline": STORED, "due": STORED})
+    cb = present(callback_of({"id": "cb1", "number": "13800138000", "status": "open",
+                              "created": STORED, "deadline": STORED, "due": STORED}))
     assert cb["created"] == cb["deadline"] == cb["due"] == "2026-11-30T02:15:00Z"
     assert cb["answered_at"] is None
     entry = present_history({"seq": "1-0", "event": "created", "at": STORED, "outcome": ""})

@@ -33,21 +33,103 @@ class Outcome(str, Enum):
     BUSY = "busy"
     NO_ANSWER = "no-answer"
     FAILED = "failed"                 # congestion, unreachable, refused
-    AGENT_NO_ANSWER = "agent-no-answer"  # no seat took the call: the customer was not dialled
-    AGENT_HUNG_UP = "agent-hung-up"      # the seat left before the customer answered
+    SEAT_NO_ANSWER = "seat-no-answer"  # no seat took the call: the customer was not dialled
+    SEAT_HUNG_UP = "seat-hung-up"      # the seat left before the customer answered
     REFUSED = "refused"               # the dialplan refused the number: never dialled
+    NOT_PLACED = "not-placed"         # the controller refused or could not place the call
 
     @classmethod
     def from_dialstatus(cls, status: str) -> "Outcome":
         return {
             "ANSWER": cls.ANSWERED, "BUSY": cls.BUSY, "NOANSWER": cls.NO_ANSWER,
-            "CANCEL": cls.AGENT_HUNG_UP, "": cls.AGENT_HUNG_UP, "REFUSED": cls.REFUSED,
+            "CANCEL": cls.SEAT_HUNG_UP, "": cls.SEAT_HUNG_UP, "REFUSED": cls.REFUSED,
         }.get(status.upper(), cls.FAILED)
 
     @property
     def reached_customer(self) -> bool:
         """Did this attempt ring (or try to ring) the customer?"""
-        return self not in (Outcome.AGENT_NO_ANSWER, Outcome.AGENT_HUNG_UP, Outcome.REFUSED)
+        return self not in (Outcome.SEAT_NO_ANSWER, Outcome.SEAT_HUNG_UP, Outcome.REFUSED,
+                            Outcome.NOT_PLACED)
+
+
+class Sla(str, Enum):
+    """Whether the customer was first dialled by the deadline."""
+    MET = "met"
+    BREACHED = "breached"
+
+    @classmethod
+    def of(cls, first_dialled: float, deadline: float) -> "Sla":
+        """The SLA rule: the first dial (Unix s) at or before the deadline meets it."""
+        return cls.MET if first_dialled <= deadline else cls.BREACHED
+
+
+class Stale(str, Enum):
+    """Why the store did not record an ending: the callback is gone, or a
+    later claim superseded this attempt (its fence is no longer current)."""
+    MISSING = "missing"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What was asked: the number to call, and what about."""
+    number: str
+    topic: str = ""
+    note: str = ""
+    agent: str = ""                 # the frontline agent who asked for it
+    source: str = ""                # api, ivr
+
+
+@dataclass(frozen=True)
+class Times:
+    """Unix seconds: when it was made and last changed, its SLA deadline and
+    when the next attempt is due."""
+    deadline: float
+    due: float
+    created: float | None = None
+    updated: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The attempts so far."""
+    attempts: int = 0               # attempts that rang the customer
+    tries: int = 0                  # claims, those no seat took included
+    fence: str = "0"                # the current claim
+    last_outcome: Outcome | None = None
+    reason: str = ""                # why it is where it is, in words
+
+
+@dataclass(frozen=True)
+class Result:
+    """How the callback met its SLA, and when the customer answered."""
+    first_dialled: float | None = None
+    answered_at: float | None = None
+    sla: Sla | None = None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A stored callback, as the store reads it (only the store builds one)."""
+    id: str
+    status: Status
+    request: Request
+    times: Times
+    progress: Progress = Progress()
+    result: Result = Result()
+
+
+class Cancel(str, Enum):
+    """What a request to cancel came to."""
+    CANCELLED = "cancelled"
+    MISSING = "missing"
+    ENDED = "ended"                 # it had already ended (``Cancellation.ended`` says how)
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    result: Cancel
+    ended: Status | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +137,7 @@ class RetryPolicy:
     """Attempts at the customer, and the pauses between them."""
     max_attempts: int = 3
     backoff: tuple[int, ...] = (120, 300, 600)    # seconds after attempt 1, 2, 3...
-    agent_retry: int = 30                          # seconds, when no seat took it
+    seat_retry: int = 30                           # seconds, when no seat took it
     # How long after the SLA deadline attempts may still start (0: none).
     grace: int = 0
     # Times a callback may be offered to the desk without a seat taking it.
@@ -100,7 +182,7 @@ def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: date
         return Next(Status.FAILED, reason=f"{outcome.value} after {attempts} attempt(s)")
     if not outcome.reached_customer and seat_failures >= policy.seat_tries:
         return Next(Status.FAILED, reason=f"no seat took it {seat_failures} times")
-    pause = policy.pause_after(attempts) if outcome.reached_customer else policy.agent_retry
+    pause = policy.pause_after(attempts) if outcome.reached_customer else policy.seat_retry
     due = now + timedelta(seconds=pause)
     owed = attempts == 0 and not outcome.reached_customer
     if due > deadline + timedelta(seconds=policy.grace) and not owed:

@@ -6,18 +6,23 @@ number policy, the topic is a known topic name, the deadline comes from the
 calendar's SLA rule and the first attempt is due at once if the desk is open,
 else at its next opening. Text fields (topic, note, agent) hold visible text
 only: controls, format characters and line separators are refused.
+
+It is also the one way from the API and the wallboard to stored callbacks
+(list, show, count, cancel): ids are checked here, once.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .desk.calendar import ServiceCalendar
+from .desk.callback import Callback, Cancel, Cancellation
 from .desk.numbers import InvalidNumber, NumberPolicy
 from .desk.topics import TopicCatalogue
-from .store.callbacks import CallbackStore
+from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
 
 # Characters a reader cannot see, or that change how the text around them is
@@ -26,6 +31,8 @@ from .store.limits import RateLimits
 # lone surrogates, which cannot even be stored as UTF-8. Refused, never stripped:
 # text that holds them was not typed to be read as it looks.
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# A callback's id as the store makes them ("cb" and its sequence number).
+CALLBACK_ID = re.compile(r"^cb[0-9]{1,12}$")
 NOTE_LENGTH = 500
 AGENT_LENGTH = 32
 TOPIC_LENGTH = 64
@@ -70,8 +77,11 @@ class RateLimited(RequestError):
 
 @dataclass(frozen=True)
 class RequestLimits:
-    per_number_hour: int = 5
-    per_minute: int = 120
+    """Requests per number per hour and in all per minute, counted in ``rates``
+    (``[callbacks]`` requests_per_number_hour, requests_per_minute)."""
+    rates: RateLimits
+    per_number_hour: int
+    per_minute: int
 
 
 @dataclass
@@ -85,15 +95,11 @@ class Accepted:
 
 class CallbacksService:
     def __init__(self, store: CallbackStore, calendar: ServiceCalendar, numbers: NumberPolicy,
-                 topics: TopicCatalogue, sla: timedelta, *, limits: RateLimits | None = None,
-                 request_limits: RequestLimits = RequestLimits()) -> None:
-        self.store = store
-        self.limits = limits
-        self.request_limits = request_limits
-        self.calendar = calendar
-        self.numbers = numbers
-        self.topics = topics
-        self.sla = sla
+                 topics: TopicCatalogue, sla: timedelta, *,
+                 limits: RequestLimits | None = None) -> None:
+        """``limits``: None for none."""
+        self.store, self.limits = store, limits
+        self.calendar, self.numbers, self.topics, self.sla = calendar, numbers, topics, sla
 
     def check(self, number: object, topic: object = "", note: object = "",
               agent: object = "") -> tuple[str, str, str, str]:
@@ -111,13 +117,13 @@ class CallbacksService:
     async def request(self, *, number: object, topic: object = "", note: object = "",
                       agent: object = "", source: str, now: datetime) -> Accepted:
         clean, topic, note, agent = self.check(number, topic, note, agent)
-        if self.limits is not None:
-            rl = self.request_limits
-            ok, wait = await self.limits.allow("request", clean, rl.per_number_hour, 3600)
+        rl = self.limits
+        if rl is not None:
+            ok, wait = await rl.rates.allow("request", clean, rl.per_number_hour, 3600)
             if not ok:
                 raise RateLimited("number", f"too many callback requests for {clean} this "
                                             "hour", wait)
-            ok, wait = await self.limits.allow("request", "all", rl.per_minute, 60)
+            ok, wait = await rl.rates.allow("request", "all", rl.per_minute, 60)
             if not ok:
                 raise RateLimited("number", "too many callback requests right now", wait)
         deadline = self.calendar.sla_deadline(now, self.sla)
@@ -128,6 +134,33 @@ class CallbacksService:
         if not created:
             stored = await self.store.get(cb_id)
             if stored:
-                deadline = datetime.fromtimestamp(float(stored["deadline"]), deadline.tzinfo)
-                due = datetime.fromtimestamp(float(stored["due"]), due.tzinfo)
+                deadline = datetime.fromtimestamp(stored.times.deadline, deadline.tzinfo)
+                due = datetime.fromtimestamp(stored.times.due, due.tzinfo)
         return Accepted(cb_id, created, clean, deadline, due)
+
+    # -- reading and cancelling: the API, the wallboard and the CLI come here --
+    async def get(self, cb_id: object) -> Callback | None:
+        """The callback of that id; None for none, or for an id of no valid shape."""
+        if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
+            return None
+        return await self.store.get(cb_id)
+
+    async def history(self, cb_id: str) -> list[dict[str, str]]:
+        """Every event of the callback, oldest first (empty for an unknown id)."""
+        if not CALLBACK_ID.fullmatch(cb_id):
+            return []
+        return await self.store.history(cb_id)
+
+    async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[Callback]:
+        """Unfinished callbacks, earliest deadline first."""
+        return await self.store.open_callbacks(limit=limit, offset=offset)
+
+    async def count_open(self) -> int:
+        return await self.store.count_open()
+
+    async def cancel(self, cb_id: object, reason: str = "cancelled by request"
+                     ) -> Cancellation:
+        """Cancel a callback (one being dialled finishes its attempt, no more follow)."""
+        if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
+            return Cancellation(Cancel.MISSING)
+        return await self.store.cancel(cb_id, reason=reason)

@@ -1,0 +1,168 @@
+"""The callback store's Lua scripts (``callback_store.CallbackStore`` runs
+them; its docstring lists the keys). Each change is one script, so a crash
+between two writes cannot leave a callback half moved."""
+
+CREATE = """
+local P, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local topic, note, agent, source = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local deadline, due = tonumber(ARGV[8]), tonumber(ARGV[9])
+local existing = redis.call('GET', P .. ':number:' .. number)
+if existing then
+  local key = P .. ':' .. existing
+  local status = redis.call('HGET', key, 'status')
+  if status == 'open' or status == 'dialling' then
+    if topic ~= '' then redis.call('HSET', key, 'topic', topic) end
+    if note ~= '' then redis.call('HSET', key, 'note', note) end
+    redis.call('HSET', key, 'updated', now)
+    redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'updated', 'at', now,
+               'topic', topic, 'note', note, 'agent', agent, 'source', source)
+    return {existing, 'updated'}
+  end
+end
+local id = 'cb' .. redis.call('INCR', P .. ':seq')
+local key = P .. ':' .. id
+redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note,
+           'agent', agent, 'source', source, 'status', 'open', 'created', now, 'updated', now,
+           'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
+           'reason', 'waiting')
+redis.call('SET', P .. ':number:' .. number, id)
+if due <= now then
+  redis.call('ZADD', P .. ':ready', deadline, id)
+else
+  redis.call('ZADD', P .. ':waiting', due, id)
+end
+redis.call('ZADD', P .. ':open', deadline, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
+           'topic', topic, 'note', note, 'agent', agent, 'source', source,
+           'deadline', deadline, 'due', due)
+return {id, 'created'}
+"""
+
+# Moves up to ``limit`` callbacks that have fallen due from waiting to ready
+# (scored by deadline), in four commands whatever the batch: a claim then
+# takes the earliest deadline among everything due once waiting holds no
+# due callback (the dialer promotes until then before it claims).
+PROMOTE_FN = """
+local function promote(P, now, limit)
+  local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, limit)
+  if #due == 0 then return 0 end
+  local deadlines = redis.call('ZMSCORE', P .. ':open', unpack(due))
+  local args = {}
+  for i, id in ipairs(due) do
+    args[2 * i - 1] = deadlines[i] or redis.call('HGET', P .. ':' .. id, 'deadline')
+    args[2 * i] = id
+  end
+  redis.call('ZADD', P .. ':ready', unpack(args))
+  redis.call('ZREM', P .. ':waiting', unpack(due))
+  return #due
+end
+"""
+
+# ARGV: P, now, limit. Returns how many due callbacks still wait.
+PROMOTE = PROMOTE_FN + """
+local P, now = ARGV[1], tonumber(ARGV[2])
+promote(P, now, tonumber(ARGV[3]))
+return redis.call('ZCOUNT', P .. ':waiting', '-inf', now)
+"""
+
+CLAIM = PROMOTE_FN + """
+local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+promote(P, now, 100)
+local first = redis.call('ZPOPMIN', P .. ':ready')
+if #first == 0 then return false end
+local id = first[1]
+local key = P .. ':' .. id
+local fence = redis.call('HINCRBY', key, 'fence', 1)
+redis.call('HINCRBY', key, 'tries', 1)
+redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
+           'updated', now)
+redis.call('ZADD', P .. ':leases', now + lease, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fence', fence,
+           'owner', owner)
+return redis.call('HGETALL', key)
+"""
+
+# Shared by the scripts that end a callback: out of every queue, and the
+# number free for a new request. ``keep`` runs last (after the stream's
+# entry for this ending, so that a stream it creates gets the TTL too).
+RETIRE = """
+local function keep(P, key, id, retention)
+  redis.call('EXPIRE', key, retention)
+  redis.call('EXPIRE', P .. ':log:' .. id, retention)
+end
+local function retire(P, key, id)
+  redis.call('ZREM', P .. ':waiting', id)
+  redis.call('ZREM', P .. ':ready', id)
+  redis.call('ZREM', P .. ':open', id)
+  redis.call('ZREM', P .. ':leases', id)
+  local number = redis.call('HGET', key, 'number')
+  if redis.call('GET', P .. ':number:' .. number) == id then
+    redis.call('DEL', P .. ':number:' .. number)
+  end
+end
+"""
+
+FINISH = RETIRE + """
+-- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
+--       first_dialled, answered_at, event, retention
+local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local status, due, reason, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local key = P .. ':' .. id
+if redis.call('EXISTS', key) == 0 then return 'missing' end
+if redis.call('HGET', key, 'fence') ~= fence then return 'stale' end
+redis.call('ZREM', P .. ':leases', id)
+if ARGV[9] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
+if ARGV[10] ~= '' then redis.call('HSET', key, 'sla', ARGV[10]) end
+if ARGV[11] ~= '' and not redis.call('HGET', key, 'first_dialled') then
+  redis.call('HSET', key, 'first_dialled', ARGV[11])
+end
+if ARGV[12] ~= '' then redis.call('HSET', key, 'answered_at', ARGV[12]) end
+if outcome ~= '' then redis.call('HSET', key, 'last_outcome', outcome) end
+local current = redis.call('HGET', key, 'status')
+if current ~= 'open' and current ~= 'dialling' then
+  -- cancelled or served while the attempt ran: keep that ending
+  status = current
+end
+redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'owner', '',
+           'lease_until', '')
+if status == 'open' then
+  redis.call('HSET', key, 'due', due)
+  if due <= now then
+    redis.call('ZADD', P .. ':ready', redis.call('HGET', key, 'deadline'), id)
+  else
+    redis.call('ZADD', P .. ':waiting', due, id)
+  end
+else
+  retire(P, key, id)
+end
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', ARGV[13], 'at', now, 'fence', fence,
+           'outcome', outcome, 'status', status, 'reason', reason)
+if status ~= 'open' then keep(P, key, id, tonumber(ARGV[14])) end
+return status
+"""
+
+END = RETIRE + """
+-- Cancel or mark served, unless already finished.
+-- ARGV: P, id, now, status, reason, only_open, retention
+local P, id, now, status, reason = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local key = P .. ':' .. id
+local current = redis.call('HGET', key, 'status')
+if not current then return 'missing' end
+if current ~= 'open' and current ~= 'dialling' then return 'ended:' .. current end
+if ARGV[6] == '1' and current ~= 'open' then return 'busy:' .. current end
+redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now)
+retire(P, key, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', status, 'at', now, 'reason', reason)
+keep(P, key, id, tonumber(ARGV[7]))
+return status
+"""
+
+EXTEND = """
+local P, id, fence, until_ = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local key = P .. ':' .. id
+if redis.call('HGET', key, 'fence') ~= fence then return 0 end
+if redis.call('HGET', key, 'status') ~= 'dialling' then return 0 end
+redis.call('HSET', key, 'lease_until', until_)
+redis.call('ZADD', P .. ':leases', until_, id)
+return 1
+"""
