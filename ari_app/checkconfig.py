@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .asterisk.conffile import ConfigFile, Section
 from .asterisk.dialplan_refs import broken_references
+from .checknodes import node_problems
 from .settings import Settings
 
 # What the controller's AMI user must be able to do, and no more.
@@ -238,6 +239,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     # Seats: endpoints that can log in, reachable by transfer.
     endpoints, aors = pjsip.objects("endpoint"), pjsip.objects("aor")
     plan = _extensions(extensions)
+    problems += node_problems(pjsip, plan, settings.desk.lamp_device)
     problems += _transfers(pjsip, plan, _includes(extensions), settings.desk.seats)
     for seat in settings.desk.seats:
         endpoint = endpoints.get(seat)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -109,3 +111,74 @@ async def test_the_lamp_on_a_remote_frontline_node_follows_the_desk(nodes, repor
     await nodes.desk.probe.pause(SEATS, paused=False)
     free = await wait_lamp(node, "Idle")
     report(f"lamp on {node.link.name}: busy after {busy:.2f} s, free after {free:.2f} s")
+
+
+async def test_the_remote_lamp_says_closed_when_the_desk_is_closed(nodes):
+    node = nodes.nodes[0]
+    await wait_lamp(node, "Idle")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    await nodes.desk.start_controller({"calendar": {"holidays": [today]}})
+    try:
+        await wait_lamp(node, "Unavailable")
+    finally:
+        await nodes.desk.start_controller()
+    await wait_lamp(node, "Idle")
+
+
+async def test_a_restarted_frontline_node_gets_the_lamp_back(nodes, report):
+    node = nodes.nodes[1]
+    # A state other than a fresh node's: the lamp must come from the desk node.
+    await nodes.desk.probe.pause(SEATS)
+    await wait_lamp(node, "Busy")
+    await node.restart()
+    back = await wait_lamp(node, "Busy", timeout=20)
+    report(f"lamp back on a restarted {node.link.name} {back:.2f} s after its boot")
+
+
+def _var(channel_prefix: str, name: str, value: str):
+    def match(m) -> bool:
+        return (m.get("Event") == "VarSet" and m.get("Variable") == name
+                and m.get("Value") == value and m.get("Channel", "").startswith(channel_prefix))
+    return match
+
+
+async def test_desk_node_down_the_frontline_node_falls_back_then_transfers_resume(
+        nodes, report):
+    desk, node = nodes.desk, nodes.nodes[0]
+    await desk.pbx.stop()
+    try:
+        deadline = time.monotonic() + 15
+        while await node.desk_reachable():
+            assert time.monotonic() < deadline, "the node still sees the desk node"
+            await asyncio.sleep(0.2)
+        log = node.probe.log
+        mark = log.mark()
+        for phone in FRONTLINE:
+            await node.phones.on_ring(phone, "transfer:8600")
+        await node.phones.customer_call("13800131005")
+        outcome = await log.wait_for(_var("PJSIP/carrier-", "DESK_OUTCOME",
+                                          "desk-node-unreachable"), since=mark, timeout=20)
+        channel = outcome["Channel"]
+        after = log.mark()
+        for phone in FRONTLINE:
+            await node.phones.on_ring(phone, "ignore")
+        # The busy message, then the front of the node's own frontline queue.
+        await log.wait_for(lambda m: m.get("Event") == "Newexten" and m.get("Channel") == channel
+                           and "tt-allbusy" in m.get("AppData", ""), since=mark, timeout=10)
+        await log.wait_for(lambda m: m.get("Event") == "QueueCallerJoin"
+                           and m.get("Queue") == "frontline" and m.get("Channel") == channel,
+                           since=after, timeout=15)
+    finally:
+        await node.phones.hangup_all()
+        started = time.monotonic()
+        await desk.pbx.start()
+    await desk.probe.ami.wait_ready(20)
+    await nodes.wait_trunk(node)
+    await desk.register_phones()
+    await desk.log_in_seats()
+    await desk.controller.wait_healthy()
+    report(f"desk node back and its trunk up {time.monotonic() - started:.1f} s after its start")
+    await _settle(nodes)
+    transfer = await node_transfer(nodes, node, customer="13800131006")
+    assert transfer.route == "queue"
+    await desk.probe.wait_bridged(transfer.channel, "PJSIP/86")
