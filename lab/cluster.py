@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ari_app.asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
+from .confedit import set_option
 from .configs import (ASTERISK_CONF, DIALPLAN, HARNESS_AMI_USER, PBX_CERT, SIM_CERT, Ports,
                       Secrets, pbx_files, phonesim_files)
 from .pki import install, lab_pki
@@ -94,6 +95,9 @@ class DeskNode(Stack):
             files["pjsip.conf"] += "\n" + fill(trunk, _marks(link, self.node_port))
         files["modules.conf"] = _load_node_modules(files["modules.conf"])
         files["dialplan/50-nodes.conf"] = (NODES_DIALPLAN / "desk-node.conf").read_text()
+        # Callbacks leave by the first frontline node's carrier.
+        files["extensions.conf"] = set_option(files["extensions.conf"], "globals",
+                                              "DESK_OUT_TRUNK", self.links[0].name)
 
 
 class FrontlineNode:

@@ -182,3 +182,32 @@ async def test_desk_node_down_the_frontline_node_falls_back_then_transfers_resum
     transfer = await node_transfer(nodes, node, customer="13800131006")
     assert transfer.route == "queue"
     await desk.probe.wait_bridged(transfer.channel, "PJSIP/86")
+
+
+async def test_a_callback_customer_leg_leaves_by_the_frontline_node_trunk(nodes):
+    desk, node = nodes.desk, nodes.nodes[0]  # the lab's DESK_OUT_TRUNK
+    number = "13800131007"
+    mark, node_mark = desk.probe.log.mark(), node.probe.log.mark()
+    status, body = await desk.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status in (200, 201), body
+    cb_id = body["callback"]["id"]
+    # The desk node dials the customer over the node's trunk ...
+    begin = await desk.probe.log.wait_for(
+        lambda m: m.get("Event") == "DialBegin" and m.get("DialString") == f"{number}@{node.link.name}",
+        since=mark, timeout=30)
+    assert begin["DestChannel"].startswith(f"PJSIP/{node.link.name}-")
+    # ... and the node places it on its own carrier, from the desk node's call.
+    out = await node.probe.log.wait_for(
+        lambda m: m.get("Event") == "DialBegin" and m.get("DialString") == f"{number}@carrier",
+        since=node_mark, timeout=15)
+    assert out["Channel"].startswith("PJSIP/desk-node-")
+    # The seat and the customer talk: the attempt is recorded as done.
+    deadline = time.monotonic() + 40
+    while True:
+        _, got = await desk.controller.request("GET", f"/api/callbacks/{cb_id}")
+        if got["callback"]["status"] == "done":
+            break
+        assert time.monotonic() < deadline, got
+        await asyncio.sleep(0.2)
+    assert not any(m.get("Event") == "DialBegin" and m.get("DialString", "").endswith("@carrier")
+                   for m in desk.probe.log.since(mark))
