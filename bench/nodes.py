@@ -14,13 +14,14 @@ put into ``desk-transfer`` 8600 for ``--step`` seconds, each staying
 Calls enter as a Local channel at 8600 (the extension a REFER lands on), not
 by a phone's REFER: a frontline node's two lab phones would cap the rate, and
 the REFER is handled on the frontline node, which is not what limits the desk.
-Figures per level: decisions per second (``DESK_ROUTE`` set on the desk node),
+A rate is *carried* when every call was routed and the p90 time to its route
+stayed within ``--max-p90``. Figures per level: decisions per second (``DESK_ROUTE`` set on the desk node),
 time from the call's start at 8600 to its route on the desk node (both
 Asterisks stamp their AMI events on this machine's clock), and CPU of the
 controller, the desk node's Asterisk and a frontline node's Asterisk, as the
 share of one core (the machine has ``os.cpu_count()``).
 
-    .venv/bin/python -m bench.nodes [--rates 5,10,20,40] [--step 10] [--hold 3] [--json PATH]
+    .venv/bin/python -m bench.nodes [--rates 5,10,20,40,60] [--step 10] [--hold 3] [--max-p90 250] [--json PATH]
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ async def step(cluster: Cluster, routed: Routed, path: str, rate: float, seconds
 async def settle(cluster: Cluster) -> None:
     desk = cluster.desk
     for view in [desk.probe] + [n.probe for n in cluster.nodes]:
+        # Past its limit a PBX may have dropped the lab's AMI link: it comes back.
+        await view.ami.wait_ready(30)
         await view.hangup_all()
     deadline = time.monotonic() + 60
     while any([await v.channels() for v in [desk.probe] + [n.probe for n in cluster.nodes]]):
@@ -127,6 +130,7 @@ async def run(args: argparse.Namespace) -> int:
             await cluster.desk.phones.on_ring(seat, f"talk:{args.hold}")
         routed = Routed(cluster)
         best = {"trunks": 0.0, "single": 0.0}
+        failed: set[str] = set()
         for level, rate in enumerate(rates):
             for order, path in enumerate(("single", "trunks") if level % 2 == 0
                                          else ("trunks", "single")):
@@ -140,8 +144,10 @@ async def run(args: argparse.Namespace) -> int:
                     f"p90 {got['p90_ms']:.1f} ms; CPU of one core: controller "
                     f"{got['cpu_controller']:.0%}, desk node {got['cpu_desk']:.0%}, "
                     f"frontline node {got['cpu_frontline']:.0%}")
-                if got["routed"] == got["offered"]:
+                if got["routed"] == got["offered"] and got["p90_ms"] <= args.max_p90:
                     best[path] = max(best[path], got["per_second"])
+                else:
+                    failed.add(path)
                 if path == "trunks":
                     trunk = got
                 else:
@@ -150,10 +156,15 @@ async def run(args: argparse.Namespace) -> int:
                         trunk["p50_ms"] / single["p50_ms"], "x")
             results.add(f"{rate:g}/s: controller CPU / desk node CPU (trunks)",
                         trunk["cpu_controller"] / max(trunk["cpu_desk"], 1e-9), "x")
-        results.add("highest rate fully routed, over the trunks", best["trunks"], "/s")
-        results.add("highest rate fully routed, single PBX", best["single"], "/s")
+            if failed == {"trunks", "single"}:
+                break  # both paths past their limit: higher rates say nothing more
+        # The target: 5/s, several times the transfers a 24-million-call month
+        # sends the desk at its peak hour (docs/scale.md).
+        results.add(f"highest rate carried (all routed, p90 <= {args.max_p90:g} ms), trunks",
+                    best["trunks"], "/s", at_least=5)
+        results.add("highest rate carried, single PBX", best["single"], "/s")
         results.add("over the trunks / single PBX (highest rate)",
-                    best["trunks"] / max(best["single"], 1e-9), "x", at_least=0.8)
+                    best["trunks"] / max(best["single"], 1e-9), "x")
         results.note(f"fallback routes (the controller could not judge): {routed.fallbacks}; "
                      f"{os.cpu_count()} cores")
     return results.finish(args.json)
@@ -161,7 +172,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="5,10,20,40")
+    parser.add_argument("--rates", default="5,10,20,40,60")
+    parser.add_argument("--max-p90", type=float, default=250,
+                        help="a rate is carried while p90 start->route stays within this (ms)")
     parser.add_argument("--step", type=float, default=10)
     parser.add_argument("--hold", type=float, default=3)
     parser.add_argument("--json")

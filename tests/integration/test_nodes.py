@@ -9,6 +9,8 @@ the desk node's AMI events and bridges, a frontline node's ExtensionState.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import socket
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from lab.cluster import Cluster, FrontlineNode, node_transfer
+from lab.cluster import DESK_ADDRESS, Cluster, FrontlineNode, node_transfer
 from lab.stack import FRONTLINE, SEATS
 
 
@@ -211,3 +213,47 @@ async def test_a_callback_customer_leg_leaves_by_the_frontline_node_trunk(nodes)
         await asyncio.sleep(0.2)
     assert not any(m.get("Event") == "DialBegin" and m.get("DialString", "").endswith("@carrier")
                    for m in desk.probe.log.since(mark))
+
+
+def _node_invite(sock: socket.socket, desk_port: int, from_user: str) -> str:
+    """An INVITE to 8600 at the desk node's trunk transport with X-Desk-*
+    headers, sent from ``sock``; returns the final response line."""
+    host, port = sock.getsockname()
+    target = f"{DESK_ADDRESS}:{desk_port}"
+    request = (
+        f"INVITE sip:8600@{target} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{secrets.token_hex(6)};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:{from_user}@{host}>;tag={secrets.token_hex(4)}\r\n"
+        f"To: <sip:8600@{target}>\r\n"
+        f"Call-ID: {secrets.token_hex(8)}@{host}\r\nCSeq: 1 INVITE\r\n"
+        f"Contact: <sip:{from_user}@{host}:{port}>\r\n"
+        "X-Desk-Transferer: 1001\r\nX-Desk-Topic: 43\r\n"
+        "Content-Length: 0\r\n\r\n")
+    sock.sendto(request.encode(), (DESK_ADDRESS, desk_port))
+    while True:
+        data, _ = sock.recvfrom(65535)
+        status = data.decode(errors="replace").split("\r\n", 1)[0]
+        if status.startswith("SIP/2.0 ") and not status.startswith("SIP/2.0 1"):
+            return status
+
+
+@pytest.mark.parametrize("source", ["127.0.0.21", "127.0.0.29"],
+                         ids=["node-address-no-password", "unknown-address"])
+async def test_a_transfer_that_is_not_from_a_configured_node_is_refused(nodes, report, source):
+    """The node's address alone is not enough (UDP can be spoofed), and an
+    unknown address is nobody: no channel reaches from-frontline-node."""
+    desk = nodes.desk
+    mark = desk.probe.log.mark()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.settimeout(10)
+        status = await asyncio.to_thread(_node_invite, sock, desk.node_port, "frontline-1")
+    report(f"INVITE with X-Desk-* headers from {source}: {status}")
+    assert status.split()[1] in ("401", "403"), status
+    # The real node still gets through afterwards.
+    transfer = await node_transfer(nodes, nodes.nodes[0], customer="13800131008")
+    assert transfer.route == "queue"
+    entered = [m for m in desk.probe.log.since(mark) if m.get("Event") == "Newexten"
+               and m.get("Context") == "from-frontline-node"]
+    assert {m.get("Channel") for m in entered} == {transfer.channel}
