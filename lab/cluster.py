@@ -67,7 +67,8 @@ def fill(template: str, marks: dict[str, str]) -> str:
     return template
 
 
-def _marks(link: NodeLink, desk_port: int) -> dict[str, str]:
+def node_marks(link: NodeLink, desk_port: int) -> dict[str, str]:
+    """The placeholders of asterisk-conf/nodes/ for ``link``'s trunk."""
     return {"NODE": link.name, "NODE_ADDR": link.address, "NODE_PORT": str(link.port),
             "NODE_SECRET": link.secret, "DESK_ADDR": DESK_ADDRESS, "DESK_PORT": str(desk_port)}
 
@@ -92,7 +93,7 @@ class DeskNode(Stack):
                                             "DESK_PORT": str(self.node_port)})
         trunk = (NODES_CONF / "desk-node-trunk.conf").read_text()
         for link in self.links:
-            files["pjsip.conf"] += "\n" + fill(trunk, _marks(link, self.node_port))
+            files["pjsip.conf"] += "\n" + fill(trunk, node_marks(link, self.node_port))
         files["modules.conf"] = _load_node_modules(files["modules.conf"])
         files["dialplan/50-nodes.conf"] = (NODES_DIALPLAN / "desk-node.conf").read_text()
         # Callbacks leave by the first frontline node's carrier.
@@ -124,7 +125,7 @@ class FrontlineNode:
             del files[name]
         files["dialplan/30-desk-node.conf"] = (NODES_DIALPLAN / "frontline-node.conf").read_text()
         files["pjsip.conf"] += "\n" + fill((NODES_CONF / "frontline-node.conf").read_text(),
-                                           _marks(self.link, desk_port))
+                                           node_marks(self.link, desk_port))
         files["modules.conf"] = _load_node_modules(files["modules.conf"])
         return files
 

@@ -184,6 +184,10 @@ async def test_desk_node_down_the_frontline_node_falls_back_then_transfers_resum
     transfer = await node_transfer(nodes, node, customer="13800131006")
     assert transfer.route == "queue"
     await desk.probe.wait_bridged(transfer.channel, "PJSIP/86")
+    # The restarted desk node publishes the lamp to the nodes again.
+    await _settle(nodes)
+    await desk.probe.pause(SEATS)
+    await wait_lamp(node, "Busy")
 
 
 async def test_a_callback_customer_leg_leaves_by_the_frontline_node_trunk(nodes):

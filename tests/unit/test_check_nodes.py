@@ -12,7 +12,7 @@ import pytest
 from ari_app.asterisk.conffile import ConfigFile
 from ari_app.checkconfig import _dialplan, _extensions
 from ari_app.checknodes import node_problems, node_role
-from lab.cluster import NodeLink, fill, _marks
+from lab.cluster import NodeLink, fill, node_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 NODES = ROOT / "asterisk-conf" / "nodes"
@@ -30,7 +30,7 @@ def desk_node(root: Path) -> Path:
     text = pjsip.read_text() + fill((NODES / "desk-node.conf").read_text(),
                                     {"DESK_ADDR": "10.0.0.20", "DESK_PORT": "5062"})
     for link in LINKS:
-        text += fill((NODES / "desk-node-trunk.conf").read_text(), _marks(link, 5062))
+        text += fill((NODES / "desk-node-trunk.conf").read_text(), node_marks(link, 5062))
     pjsip.write_text(text)
     shutil.copy(plan / "nodes" / "desk-node.conf", plan / "50-nodes.conf")
     return root
@@ -42,7 +42,7 @@ def frontline_node(root: Path) -> Path:
     shutil.copytree(ROOT / "dialplan", plan)
     pjsip = conf / "pjsip.conf"
     pjsip.write_text(pjsip.read_text() + fill((NODES / "frontline-node.conf").read_text(),
-                                              _marks(LINKS[0], 5062)))
+                                              node_marks(LINKS[0], 5062)))
     for name in ("30-desk.conf", "40-seat-phones.conf"):
         (plan / name).unlink()
     shutil.copy(plan / "nodes" / "frontline-node.conf", plan / "30-desk-node.conf")
