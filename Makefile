@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
 
 .PHONY: demo test unit soak bench deps system venv tree clean check-config
-.PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity
+.PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
 	$(BIN)/python -m lab.demo
@@ -34,7 +34,7 @@ soak: deps tree
 # measured in the same run; `make bench` runs them all and goes on past a
 # missed target (the exit status then says one was missed).
 bench:
-	@failed=""; for b in decision ami sla store routing capacity; do \
+	@failed=""; for b in decision ami sla store routing capacity nodes; do \
 	  $(MAKE) --no-print-directory bench-$$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "[bench] targets missed in:$$failed"; exit 1; fi
 
@@ -55,6 +55,9 @@ bench-routing: deps tree
 
 bench-capacity: deps tree
 	$(BIN)/python -m bench.capacity
+
+bench-nodes: deps tree
+	$(BIN)/python -m bench.nodes
 
 deps: system venv
 

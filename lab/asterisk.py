@@ -64,6 +64,10 @@ class AsteriskInstance:
         self.files = files  # path under etc/ -> content
         self.home = tree / "srv" / "datadesk" / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.process: asyncio.subprocess.Process | None = None
+        # Nodes that exchange device states need distinct entity IDs (by
+        # default every instance on a host takes the same one from its MAC,
+        # and a node drops states carrying its own ID as its own echo).
+        self.entity_id: str | None = None
 
     @property
     def inner_home(self) -> str:
@@ -100,7 +104,8 @@ class AsteriskInstance:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_private(path, content)
         write_private(self.home / "etc" / "asterisk.conf",
-            _ASTERISK_CONF.format(home=self.inner_home, moddir=self._moddir()))
+            _ASTERISK_CONF.format(home=self.inner_home, moddir=self._moddir())
+            + (f"entityid = {self.entity_id}\n" if self.entity_id else ""))
 
     async def start(self, timeout: float = 60) -> None:
         """Start the process and wait until Asterisk says it is fully booted."""

@@ -76,6 +76,7 @@ class Stack:
         self._exit.push_async_callback(self._stop_asterisk, self.sim)
         self.pbx.files = pbx_files(self.ports, self.keys, self.pbx.inner_keys_dir)
         self.sim.files = phonesim_files(self.ports, self.keys, self.sim.inner_keys_dir)
+        self.prepare_pbx(self.pbx)
         await self._install_certificates()
         await asyncio.gather(self.pbx.start(), self.sim.start())
 
@@ -94,6 +95,10 @@ class Stack:
         if self.with_controller:
             await self.start_controller()
         print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
+
+    def prepare_pbx(self, pbx: AsteriskInstance) -> None:
+        """Last changes to the PBX's files before it starts: none for the
+        single PBX; a stack built on this one (the desk node) adds its own."""
 
     async def _install_certificates(self) -> None:
         """A fresh CA and a certificate for each instance, written before it starts."""

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ..asterisk.conffile import ConfigFile
 from ..settings import Settings
-from .desk import _dialplan, dialplan_problems, queue_problems, seat_problems
+from .desk import _dialplan, _extensions, dialplan_problems, queue_problems, seat_problems
 from .live import check_live
+from .nodes import node_problems
 from .security import ami_problems, check_secrets, http_problems, tls_problems
 
 __all__ = ["check", "check_live", "tls_problems"]
@@ -44,6 +45,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
         return problems  # every further check would only repeat these
 
     problems += tls_problems(pjsip)
+    problems += node_problems(pjsip, _extensions(extensions), settings.desk.lamp_device)
 
     problems += seat_problems(pjsip, extensions, settings)
     problems += queue_problems(queues, settings)
