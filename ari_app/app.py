@@ -26,6 +26,7 @@ from .desk.routing import Route, desk_status
 from .asterisk.capture import CallbackCapture, Prompts
 from .callbacks import CallbacksService, RequestLimits
 from .dialer import Dialer
+from .spool import importer as spool
 from .leader import Leadership
 from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
                        build_topics)
@@ -90,6 +91,8 @@ class Controller:
                                  capture=capture, can_store=lambda: self.store.up is not False)
 
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
+                                 leading=lambda: self.leadership.is_leader)
 
     def _board_changed(self, _seat) -> None:
         self.lamp.refresh()
@@ -127,9 +130,11 @@ class Controller:
         self.ari.start()
         self.lamp.start()
         self.dialer.start()
+        self.spool.start()
 
     async def stop(self) -> None:
         await self.leadership.stop()
+        await self.spool.stop()
         await self.dialer.stop()
         await self.lamp.stop()
         await self.ari.stop()
