@@ -200,3 +200,27 @@ async def test_a_spool_entry_with_a_hostile_number_is_refused_at_import(report, 
     finally:
         for key in hostile:
             await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": key})
+
+
+async def test_redis_lost_during_a_controller_capture_the_confirmed_number_is_spooled(lab):
+    since = lab.controller.log.stat().st_size
+    await lab.probe.pause(SEATS)
+    transfer = await customer_transferred(lab, customer="13800138406")
+    assert transfer.route == "callback"
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
+        and m.get("Context") == "desk-callback" and m.get("Application") == "Stasis", timeout=10)
+    await asyncio.sleep(1.0)   # in the controller's capture, hearing the busy message
+    await lab.redis.stop()     # after the capture began: its store request fails
+    try:
+        await lab.phones.dtmf(transfer.phone_channel, "1")   # "your number is ... press 1"
+        key, value = await spooled(lab, "13800138406", timeout=40)
+        asked = int(value.split(",")[1])
+    finally:
+        await lab.redis.start()
+    handed = [e for e in log_entries(lab.controller.log, since)
+              if "handed to the dialplan spool" in e.get("msg", "")]
+    assert len(handed) == 1 and handed[0]["level"] == "error"
+    cb = await open_callback(lab, "13800138406", timeout=40)
+    assert cb["source"] == "spool" and epoch_of(cb["created"]) == asked
+    await spool_emptied_of(lab, key)
