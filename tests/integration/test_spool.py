@@ -224,3 +224,34 @@ async def test_redis_lost_during_a_controller_capture_the_confirmed_number_is_sp
     cb = await open_callback(lab, "13800138406", timeout=40)
     assert cb["source"] == "spool" and epoch_of(cb["created"]) == asked
     await spool_emptied_of(lab, key)
+
+
+async def test_the_controllers_ami_user_cannot_write_astdb_and_the_ack_removes_one_entry(lab):
+    """Least privilege: no DBPut/DBDel (write class system) for the controller;
+    it removes an imported entry only through [desk-spool-ack], one digits-only key."""
+    from ari_app.asterisk.ami import AmiClient
+    from ari_app.spool.astdb import AstDbSpool
+    ami = AmiClient("127.0.0.1", lab.ports.pbx_ami, "datadesk", lab.keys.ami, name="spool-priv")
+    ami.start()
+    try:
+        await ami.wait_ready(10)
+        for key in ("910001", "910002"):
+            await lab.probe.ami.send({"Action": "DBPut", "Family": "desk-spool", "Key": key,
+                                      "Val": "95555,1,"})  # refused: the importer leaves it
+        for action in ({"Action": "DBDel", "Family": "desk-spool", "Key": "910001"},
+                       {"Action": "DBPut", "Family": "desk-spool", "Key": "910001", "Val": "x"},
+                       {"Action": "DBDelTree", "Family": "desk-spool"}):
+            reply = await ami.send(action)
+            assert reply.get("Response") == "Error" and "Permission denied" in reply.get("Message")
+        # DB_DELETE is a dangerous function: not through Getvar either.
+        await ami.send({"Action": "Getvar", "Variable": "DB_DELETE(desk-spool/910001)"})
+        # A key that is not digits reaches no entry through the ack context.
+        await ami.send({"Action": "Originate", "Async": "false", "Data": "0", "Timeout": "5000",
+                        "Channel": "Local/9100*1@desk-spool-ack/n", "Application": "Wait"})
+        assert {"910001", "910002"} <= set(await spool(lab))
+        assert await AstDbSpool(ami).remove("910001") is True
+        assert "910001" not in (left := await spool(lab)) and "910002" in left
+    finally:
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": "910001"})
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": "910002"})
+        await ami.stop()
