@@ -26,6 +26,7 @@ from .clock import utcnow
 from .desk.board import Board
 from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
+from .spool import importer as spool
 from .leader import Leadership
 from .store.leases import LeaderLease
 from .settings import (Settings, build_calendar, build_numbers, build_policy,
@@ -95,6 +96,8 @@ class Controller:
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
+                                 leading=lambda: self.leadership.is_leader)
 
     def _build_callbacks(self) -> CallbacksService:
         cb = self.settings.callbacks
@@ -154,6 +157,7 @@ class Controller:
             ("leadership", self.leadership.start, self.leadership.stop),
             ("lamp", self.lamp.start, self.lamp.stop),
             ("dialer", self.dialer.start, self.dialer.stop),
+            ("spool", self.spool.start, self.spool.stop),
             ("presence", _nothing, self.presence.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),

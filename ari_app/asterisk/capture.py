@@ -29,6 +29,9 @@ from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
+# Where a confirmed number goes when the store is away (dialplan/35-spool.conf).
+SPOOL_CONTEXT = "desk-spool"
+
 
 @dataclass(frozen=True)
 class Prompts:
@@ -125,6 +128,7 @@ class CallbackCapture:
         caller = channel.get("caller", {}).get("number", "")
         ch = self._channels[channel_id] = _Channel()
         cb_id = None
+        handed = False  # continued into the dialplan spool: not ours to hang up
         try:
             await self._call("POST", channel_id, "/answer")
             await self._play(channel_id, ch, self.prompts.closed if closed else self.prompts.busy,
@@ -139,7 +143,20 @@ class CallbackCapture:
             try:
                 accepted = await self.service.request(number=number, topic=topic,
                                                       source="ivr", now=self.clock())
-            except (RedisError, OSError, RequestError) as exc:
+            except (RedisError, OSError) as exc:
+                # The store went away mid-capture: the dialplan spools the
+                # confirmed number instead (dialplan/35-spool.conf).
+                if await self._to_spool(channel_id, number):
+                    handed = True
+                    log.error("callback for %s not stored (%s); handed to the dialplan spool",
+                              number, exc, extra={"call": channel_id})
+                    return None
+                log.error("callback for %s NOT stored (%s); the caller was told to call again",
+                          number, exc, extra={"call": channel_id})
+                await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
+                                 interruptible=False)
+                return None
+            except RequestError as exc:
                 log.error("callback for %s NOT stored (%s); the caller was told to call again",
                           number, exc, extra={"call": channel_id})
                 await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
@@ -162,7 +179,20 @@ class CallbackCapture:
             return cb_id
         finally:
             self._channels.pop(channel_id, None)
-            await self._hang_up(channel_id)
+            if not handed:
+                await self._hang_up(channel_id)
+
+    async def _to_spool(self, channel_id: str, number: str) -> bool:
+        """Continue the caller into the dialplan spool with the confirmed
+        number (the dialplan checks its shape again); False if ARI failed."""
+        try:
+            await self._call("POST", channel_id, "/variable",
+                             {"variable": "SPOOL_NUMBER", "value": number})
+            await self._call("POST", channel_id, "/continue",
+                             {"context": SPOOL_CONTEXT, "extension": "store", "priority": "1"})
+            return True
+        except (AriError, OSError, asyncio.TimeoutError):
+            return False
 
     async def _hang_up(self, channel_id: str) -> None:
         """End the call after capture. A caller already gone is the normal end of

@@ -149,8 +149,8 @@ class DeskStasis:
             return  # already in capture here (found again after a reconnect)
         path = f"/channels/{AriClient.quote(channel_id)}"
         if self.capture is None or not self.can_store():
-            log.error("callback capture unavailable for %s (callback store down); the caller "
-                      "hears the busy message", channel.get("name"), extra={"call": channel_id})
+            log.error("callback capture unavailable for %s (callback store down); the dialplan "
+                      "spools the request", channel.get("name"), extra={"call": channel_id})
             try:
                 await self.ari.request("POST", path + "/continue")
             except (AriError, OSError, asyncio.TimeoutError) as exc:

@@ -86,6 +86,14 @@ class CallbackStore:
         data = await self.record(cb_id)
         return callback_of(data) if data else None
 
+    async def imported(self, source_key: str) -> bool:
+        """Whether a request from outside the store (an AstDB spool entry) was
+        stored already: marked by ``mark_imported`` (kept ``ttl`` seconds)."""
+        return bool(await once_more(lambda: self.r.exists(f"{self.p}:imported:{source_key}")))
+
+    async def mark_imported(self, source_key: str, cb_id: str, ttl: int) -> None:
+        await once_more(lambda: self.r.set(f"{self.p}:imported:{source_key}", cb_id, ex=ttl))
+
     async def history(self, cb_id: str) -> list[dict[str, str]]:
         entries = await once_more(lambda: self.r.xrange(f"{self.p}:log:{cb_id}"))
         return [{"seq": entry_id, **fields} for entry_id, fields in entries]

@@ -42,6 +42,7 @@ class FakeCallbackStore:
         self.open: dict[str, float] = {}
         self.leases: dict[str, float] = {}
         self.log: dict[str, list[dict[str, str]]] = {}
+        self.marks: dict[str, str] = {}
         self.seq = 0
 
     @staticmethod
@@ -95,6 +96,12 @@ class FakeCallbackStore:
     async def get(self, cb_id: str) -> Callback | None:
         key = self.hashes.get(cb_id)
         return callback_of(key) if key else None
+
+    async def imported(self, source_key: str) -> bool:
+        return source_key in self.marks
+
+    async def mark_imported(self, source_key: str, cb_id: str, ttl: int) -> None:
+        self.marks[source_key] = cb_id
 
     async def history(self, cb_id: str) -> list[dict[str, str]]:
         """``XRANGE`` of the callback's log, with a sequence as Redis gives ids."""

@@ -1,0 +1,176 @@
+"""Import the AstDB spool into the callback store.
+
+Runs when AMI (re)connects and every ``every`` seconds, on the leading
+replica only (two replicas importing the same entry could dial a number
+twice). Per entry: one callback per number (the service updates an open
+one), the deadline counted from the time the caller asked, and the entry is
+removed only after the store acknowledged the request. A store that is away
+leaves every entry where it is, for the next round.
+
+Refused entries (a number the policy refuses, a malformed value) stay in the
+spool: the number policy may be misconfigured, and deleting would lose a
+customer's request. They are logged once per key with the command that
+removes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from redis.exceptions import RedisError
+
+from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
+from ..service import Accepted, CallbacksService, RateLimited, RequestError
+from ..timefmt import for_machines
+from .astdb import AstDbSpool
+from .entry import FAMILY, BadEntry, SpoolEntry, parse
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[SpoolEntry], Awaitable[Accepted | None]]
+
+# How long the store remembers an imported entry: far longer than any gap
+# between storing a request and removing its entry from AstDB.
+IMPORTED_TTL = 7 * 86400
+
+
+def service_submit(service: CallbacksService) -> Submit:
+    """The one place the spool reaches the callback service. None: the entry
+    was stored by an earlier import (a controller that died before removing
+    it), so it is only to be removed, never stored twice: a finished callback
+    would otherwise be created anew and the customer called again."""
+    async def submit(entry: SpoolEntry) -> Accepted | None:
+        if await service.store.imported(f"spool:{entry.key}"):
+            return None
+        found = service.topics.classify(entry.topic_code)
+        topic = found.name if found and found.name != "unknown" else ""
+        accepted = await service.request(number=entry.number, topic=topic, source="spool",
+                                         now=entry.asked_at)
+        await service.store.mark_imported(f"spool:{entry.key}", accepted.id, IMPORTED_TTL)
+        return accepted
+    return submit
+
+
+@dataclass
+class Round:
+    """What one import round did (for logs and tests)."""
+    imported: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+class SpoolImporter:
+    def __init__(self, spool: AstDbSpool, submit: Submit, *, clock: Callable[[], datetime],
+                 leading: Callable[[], bool] = lambda: True, every: float = 10.0) -> None:
+        self.spool = spool
+        self.submit = submit
+        self.clock = clock
+        self.leading = leading
+        self.every = every
+        self._told: set[str] = set()        # refused keys already logged
+        self._unremoved: set[str] = set()   # stored, removal not confirmed yet
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="spool-import")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    def wake(self, *_: object) -> None:
+        """Import now (AMI came back); usable as an AMI on_connected hook."""
+        self._wake.set()
+
+    async def on_ami_connected(self, *_: object) -> None:
+        self.wake()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.every)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            if not self.leading() or not self.spool.ami.ready.is_set():
+                continue
+            try:
+                await self.run_once()
+            except (AmiDisconnected, AmiError, asyncio.TimeoutError, OSError) as exc:
+                log.info("spool import postponed: AMI unavailable (%s)", exc)
+            except Exception:  # noqa: BLE001 - the loop must outlive a bug in one round
+                log.exception("spool import round failed; tried again in %.0f s", self.every)
+
+    async def run_once(self) -> Round:
+        """One round over every entry; AMI errors while listing propagate."""
+        async with self._lock:
+            done = Round()
+            entries = await self.spool.entries()
+            for key, value in sorted(entries.items()):
+                if not await self._one(key, value, done):
+                    break  # the store is away: the rest waits for the next round
+            return done
+
+    async def _one(self, key: str, value: str, done: Round) -> bool:
+        """Import one entry; False when the store is away (stop the round)."""
+        if key in self._unremoved:
+            await self._remove(key, done)
+            return True
+        try:
+            entry = parse(key, value, self.clock())
+            accepted = await self.submit(entry)
+        except RateLimited as exc:
+            log.warning("spool entry %s kept for later: %s", key, exc)
+            done.kept.append(key)
+            return True
+        except (BadEntry, RequestError) as exc:
+            done.refused.append(key)
+            if key not in self._told:
+                self._told.add(key)
+                log.error("spool entry %s=%r refused (%s); it stays in AstDB: remove it with "
+                          "'asterisk -rx \"database del %s %s\"'", key, value, exc, FAMILY, key)
+            return True
+        except (RedisError, OSError) as exc:
+            log.warning("spool import waits for the store (%s); %s kept", exc, key)
+            done.kept.append(key)
+            return False
+        if accepted is None:
+            log.info("spool entry %s was stored by an earlier import: removing it", key)
+            self._unremoved.add(key)
+            await self._remove(key, done)
+            return True
+        log.info("callback %s %s from spool entry %s for %s (asked %s, deadline %s)",
+                 accepted.id, "stored" if accepted.created else "updated", key,
+                 accepted.number, for_machines(entry.asked_at), for_machines(accepted.deadline),
+                 extra={"callback": accepted.id})
+        self._unremoved.add(key)
+        await self._remove(key, done)
+        return True
+
+    async def _remove(self, key: str, done: Round) -> None:
+        if await self.spool.remove(key):
+            self._unremoved.discard(key)
+            done.imported.append(key)
+        else:
+            done.kept.append(key)
+
+
+def build(ami: AmiClient, service: CallbacksService, *, clock: Callable[[], datetime],
+          leading: Callable[[], bool]) -> SpoolImporter:
+    """The importer of a running controller: imports at every AMI login too."""
+    importer = SpoolImporter(AstDbSpool(ami), service_submit(service), clock=clock,
+                             leading=leading)
+    ami.on_connected(importer.on_ami_connected)
+    return importer

@@ -1,0 +1,257 @@
+"""Capture without the controller or without Redis: the dialplan spools the
+request in AstDB (dialplan/35-spool.conf) and the controller imports it
+later. The spool is read from Asterisk (DBGetTree as the lab's admin), the
+calls from AMI events, the callbacks from the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+
+from lab.scenarios import customer_transferred
+from lab.stack import SEATS
+
+SLA = 3600  # the lab's [calendar] sla_minutes (the default), open round the clock
+
+
+async def open_callback(lab, number: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        _, body = await lab.controller.request("GET", "/api/callbacks")
+        for cb in body.get("callbacks", []):
+            if cb["number"] == number:
+                return cb
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no open callback for {number}: {body}")
+        await asyncio.sleep(0.2)
+
+
+async def wait_status(lab, cb_id: str, statuses: set[str], timeout: float = 40) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
+        assert status == 200, body
+        if body["callback"]["status"] in statuses:
+            return body
+        assert time.monotonic() < deadline, f"callback {cb_id} still {body['callback']['status']}"
+        await asyncio.sleep(0.2)
+
+
+def dials_to(lab, number: str, since: int = 0) -> list:
+    """The PBX's dials of ``number`` through the carrier trunk."""
+    return [e for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
+            and e.get("DialString") == f"{number}@carrier"]
+
+
+def log_entries(path, since: int) -> list[dict]:
+    """The controller's JSON log lines written after byte ``since``."""
+    with path.open("rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    entries = []
+    for line in text.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            entries.append({"level": "raw", "msg": line})
+    return entries
+
+
+async def spool(lab) -> dict[str, str]:
+    """AstDB family desk-spool on the PBX, key -> value."""
+    rows = await lab.probe.ami.rows({"Action": "DBGetTree", "Family": "desk-spool"})
+    return {r["Key"].rsplit("/", 1)[-1]: r["Val"] for r in rows
+            if r.get("Event") == "DBGetTreeResponse"}
+
+
+async def spooled(lab, number: str, timeout: float = 20) -> tuple[str, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [(k, v) for k, v in (await spool(lab)).items() if v.startswith(number + ",")]
+        if found:
+            assert len(found) == 1, found
+            return found[0]
+        assert time.monotonic() < deadline, f"nothing spooled for {number}"
+        await asyncio.sleep(0.2)
+
+
+async def spool_emptied_of(lab, key: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while key in await spool(lab):
+        assert time.monotonic() < deadline, f"spool entry {key} still there"
+        await asyncio.sleep(0.2)
+
+
+async def reading(lab, channel: str, since: int) -> int:
+    """Wait until the dialplan spool reads digits on ``channel`` (Read
+    stops its prompt at the first digit; Playback would drop them)."""
+    mark = lab.probe.log.mark()
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Newexten" and m.get("Channel") == channel
+        and m.get("Context") == "desk-spool" and m.get("Application") == "Read",
+        since=since, timeout=30)
+    return mark
+
+
+def epoch_of(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+async def test_controller_stopped_a_keyed_number_is_spooled_imported_and_dialled(report, lab):
+    await lab.probe.pause(SEATS)
+    await lab.controller.stop()
+    transfer = await customer_transferred(lab, customer="13800138401")
+    assert transfer.route == "fallback"
+    # Another number: 2, the digits and #, then 1 to confirm the read-back.
+    mark = await reading(lab, transfer.customer_channel, 0)
+    await lab.phones.dtmf(transfer.phone_channel, "2")
+    mark = await reading(lab, transfer.customer_channel, mark)
+    await lab.phones.dtmf(transfer.phone_channel, "13912345401#")
+    await reading(lab, transfer.customer_channel, mark)
+    await lab.phones.dtmf(transfer.phone_channel, "1")
+    key, value = await spooled(lab, "13912345401")
+    asked = int(value.split(",")[1])
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
+        timeout=20)   # "number added, goodbye", then the dialplan hangs up
+
+    started = time.monotonic()
+    await lab.start_controller()
+    cb = await open_callback(lab, "13912345401", timeout=30)
+    report(f"spooled callback imported {time.monotonic() - started:.1f} s after the "
+           f"controller was started")
+    assert cb["source"] == "spool" and cb["status"] == "open"
+    assert epoch_of(cb["created"]) == asked and epoch_of(cb["deadline"]) == asked + SLA
+    await spool_emptied_of(lab, key)
+
+    mark = lab.probe.log.mark()
+    await lab.probe.pause(["8605"], paused=False)
+    body = await wait_status(lab, cb["id"], {"done", "failed"})
+    assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 1
+    assert len(dials_to(lab, "13912345401", mark)) == 1
+
+
+async def redis_down_seen(lab, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while (await lab.controller.request("GET", "/readyz"))[0] != 503:
+        assert time.monotonic() < deadline, "the controller never saw Redis down"
+        await asyncio.sleep(0.2)
+
+
+async def test_redis_stopped_the_caller_id_is_spooled_and_imported_when_redis_is_back(
+        report, lab):
+    await lab.probe.pause(SEATS)
+    await lab.redis.stop()
+    try:
+        await redis_down_seen(lab)
+        transfer = await customer_transferred(lab, customer="13800138402")
+        assert transfer.route == "callback"   # decided by the controller, on the board
+        await reading(lab, transfer.customer_channel, 0)
+        await lab.phones.dtmf(transfer.phone_channel, "1")   # "your number is ... press 1"
+        key, value = await spooled(lab, "13800138402")
+        asked = int(value.split(",")[1])
+    finally:
+        await lab.redis.start()
+    back = time.monotonic()
+    cb = await open_callback(lab, "13800138402", timeout=40)
+    report(f"spooled callback imported {time.monotonic() - back:.1f} s after Redis was back")
+    assert cb["source"] == "spool"
+    assert epoch_of(cb["created"]) == asked and epoch_of(cb["deadline"]) == asked + SLA
+    await spool_emptied_of(lab, key)
+
+    mark = lab.probe.log.mark()
+    await lab.probe.pause(["8605"], paused=False)
+    body = await wait_status(lab, cb["id"], {"done", "failed"})
+    assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 1
+    assert len(dials_to(lab, "13800138402", mark)) == 1
+
+
+async def test_a_spool_entry_with_a_hostile_number_is_refused_at_import(report, lab):
+    since = lab.controller.log.stat().st_size
+    await lab.probe.pause(SEATS)
+    now = int(time.time())
+    hostile = {"900001": f"0044123456789,{now},",      # international: not allowed
+               "900002": f"95555,{now},",              # service number
+               "900003": f"13800138403;Dial(x),{now},",  # not digits
+               "900004": f"13800138404,{now + 86400},"}  # asked tomorrow
+    good = {"900005": f"13800138405,{now},"}
+    for key, value in {**hostile, **good}.items():
+        reply = await lab.probe.ami.send({"Action": "DBPut", "Family": "desk-spool",
+                                          "Key": key, "Val": value})
+        assert reply.get("Response") == "Success", reply
+    try:
+        cb = await open_callback(lab, "13800138405", timeout=30)  # the next round
+        await spool_emptied_of(lab, "900005")
+        assert epoch_of(cb["created"]) == now
+        _, body = await lab.controller.request("GET", "/api/callbacks?limit=1000")
+        numbers = {c["number"] for c in body["callbacks"]}
+        assert not numbers & {"0044123456789", "95555", "13800138403", "13800138404"}, numbers
+        left = await spool(lab)
+        assert {k: left.get(k) for k in hostile} == hostile   # kept for the operator
+        errors = [e for e in log_entries(lab.controller.log, since)
+                  if e.get("level") == "error" and "refused" in e.get("msg", "")]
+        named = {k for k in hostile for e in errors if f"spool entry {k}=" in e["msg"]}
+        report(f"{len(named)} of {len(hostile)} hostile spool entries refused, each named "
+               f"once in an ERROR line; the good one imported")
+        assert named == set(hostile)
+        assert len(errors) == len(hostile)   # once each, not every round
+    finally:
+        for key in hostile:
+            await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": key})
+
+
+async def test_redis_lost_during_a_controller_capture_the_confirmed_number_is_spooled(lab):
+    since = lab.controller.log.stat().st_size
+    await lab.probe.pause(SEATS)
+    transfer = await customer_transferred(lab, customer="13800138406")
+    assert transfer.route == "callback"
+    await lab.probe.log.wait_for(
+        lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
+        and m.get("Context") == "desk-callback" and m.get("Application") == "Stasis", timeout=10)
+    await asyncio.sleep(1.0)   # in the controller's capture, hearing the busy message
+    await lab.redis.stop()     # after the capture began: its store request fails
+    try:
+        await lab.phones.dtmf(transfer.phone_channel, "1")   # "your number is ... press 1"
+        key, value = await spooled(lab, "13800138406", timeout=40)
+        asked = int(value.split(",")[1])
+    finally:
+        await lab.redis.start()
+    handed = [e for e in log_entries(lab.controller.log, since)
+              if "handed to the dialplan spool" in e.get("msg", "")]
+    assert len(handed) == 1 and handed[0]["level"] == "error"
+    cb = await open_callback(lab, "13800138406", timeout=40)
+    assert cb["source"] == "spool" and epoch_of(cb["created"]) == asked
+    await spool_emptied_of(lab, key)
+
+
+async def test_the_controllers_ami_user_cannot_write_astdb_and_the_ack_removes_one_entry(lab):
+    """Least privilege: no DBPut/DBDel (write class system) for the controller;
+    it removes an imported entry only through [desk-spool-ack], one digits-only key."""
+    from ari_app.asterisk.ami import AmiClient
+    from ari_app.spool.astdb import AstDbSpool
+    ami = AmiClient("127.0.0.1", lab.ports.pbx_ami, "datadesk", lab.keys.ami, name="spool-priv")
+    ami.start()
+    try:
+        await ami.wait_ready(10)
+        for key in ("910001", "910002"):
+            await lab.probe.ami.send({"Action": "DBPut", "Family": "desk-spool", "Key": key,
+                                      "Val": "95555,1,"})  # refused: the importer leaves it
+        for action in ({"Action": "DBDel", "Family": "desk-spool", "Key": "910001"},
+                       {"Action": "DBPut", "Family": "desk-spool", "Key": "910001", "Val": "x"},
+                       {"Action": "DBDelTree", "Family": "desk-spool"}):
+            reply = await ami.send(action)
+            assert reply.get("Response") == "Error" and "Permission denied" in reply.get("Message")
+        # DB_DELETE is a dangerous function: not through Getvar either.
+        await ami.send({"Action": "Getvar", "Variable": "DB_DELETE(desk-spool/910001)"})
+        # A key that is not digits reaches no entry through the ack context.
+        await ami.send({"Action": "Originate", "Async": "false", "Data": "0", "Timeout": "5000",
+                        "Channel": "Local/9100*1@desk-spool-ack/n", "Application": "Wait"})
+        assert {"910001", "910002"} <= set(await spool(lab))
+        assert await AstDbSpool(ami).remove("910001") is True
+        assert "910001" not in (left := await spool(lab)) and "910002" in left
+    finally:
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": "910001"})
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": "910002"})
+        await ami.stop()
