@@ -35,6 +35,37 @@ DEFAULT_OUT_OF_SCOPE = {
 }
 
 
+# What people read for each default topic, in Simplified Chinese (the seed's
+# own service names) and English. API fields keep the slugs above.
+DISPLAY_NAMES: dict[str, dict[str, str]] = {
+    "mobile-payment": {"zh": "手机支付", "en": "Mobile payment"},
+    "mobile-video": {"zh": "手机视频", "en": "Mobile video"},
+    "mobile-tv": {"zh": "手机电视", "en": "Mobile TV"},
+    "mobile-securities": {"zh": "手机证券", "en": "Mobile securities"},
+    "baihe": {"zh": "百合", "en": "Baihe"},
+    "address-book-manager": {"zh": "号簿管家", "en": "Address-book manager"},
+    "wlan": {"zh": "WLAN", "en": "WLAN"},
+    "handset-settings": {"zh": "手机参数设置", "en": "Handset settings"},
+    "data-service-howto": {"zh": "数据业务操作方法", "en": "How to use data services"},
+    "phone-bill-micropayment": {"zh": "手机话费小额支付", "en": "Phone-bill micropayment"},
+    "mobile-movie-tickets": {"zh": "手机电影票", "en": "Mobile movie tickets"},
+    "mobile-ticketing": {"zh": "手机票务", "en": "Mobile ticketing"},
+    "mobile-lottery": {"zh": "手机彩票站", "en": "Mobile lottery"},
+    "bank-card-payment": {"zh": "手机银行卡支付", "en": "Bank-card payment"},
+    "other-data-service-info": {"zh": "其他数据业务介绍", "en": "Other data services"},
+    "tariffs-and-promotions": {"zh": "资费及优惠信息", "en": "Tariffs and promotions"},
+    "staff-complaint": {"zh": "投诉人员服务质量", "en": "Complaint about staff"},
+    "gprs": {"zh": "GPRS", "en": "GPRS"},
+}
+
+
+def display_name(slug: str, language: str = "zh") -> str:
+    """What people read for topic ``slug`` in ``language`` ("zh" or "en");
+    a topic an admin added without a display name shows its slug."""
+    names = DISPLAY_NAMES.get(slug, {})
+    return names.get(language) or names.get("en") or slug
+
+
 @dataclass(frozen=True)
 class Topic:
     code: str

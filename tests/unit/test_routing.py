@@ -128,3 +128,14 @@ def test_a_seat_whose_phone_unregistered_is_not_ready_even_before_its_device_sta
     seat = ready("8601", registered=False)  # device state still NOT_INUSE
     assert route(board(seat)).route is Route.CALLBACK
     assert seat.activity(NOON.timestamp()) == "unregistered"
+
+
+def test_every_default_topic_has_a_display_name_in_chinese_and_english():
+    from ari_app.desk.topics import (DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE,
+                                     DISPLAY_NAMES, display_name)
+    slugs = {*DEFAULT_LIVE.values(), *DEFAULT_CALLBACK_ONLY.values(),
+             *DEFAULT_OUT_OF_SCOPE.values()}
+    assert set(DISPLAY_NAMES) == slugs
+    assert display_name("mobile-movie-tickets", "zh") == "手机电影票"
+    assert display_name("mobile-movie-tickets", "en") == "Mobile movie tickets"
+    assert display_name("a-new-service", "zh") == "a-new-service"
