@@ -62,8 +62,7 @@ def connect(settings: Settings) -> Clients:
                       settings.ami.secret, name="ami"),
         ari=AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                       settings.ari.app),
-        store=RedisStore(settings.redis.url, username=settings.redis.username,
-                         password=settings.redis.password))
+        store=RedisStore.from_settings(settings.redis))
 
 
 class Controller:
