@@ -27,6 +27,7 @@ from .clock import utcnow
 from .desk.board import Board
 from .dialer import Dialer
 from .leader import Leadership
+from .lease_clock import LeaseClock
 from .settings import (Settings, build_calendar, build_numbers, build_policy, build_retry,
                        build_topics)
 from .store.callbacks import CallbackStore
@@ -82,7 +83,8 @@ class Controller:
         self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        self.leadership = Leadership(self.callbacks_store_take, self.callbacks_store_resign)
+        self.leadership = Leadership(LeaseClock(self.callbacks_store_take),
+                                     self.callbacks_store_resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
         self.callbacks = self._build_callbacks()
