@@ -60,9 +60,12 @@ class SentinelRedis:
         self.controller_password = self.master.controller_password
         self.replica.controller_password = self.controller_password
         self.replica.acl.write_text(acl_file(self.controller_password, self.admin_password))
-        auth = ("--masteruser", "default", "--masterauth", self.admin_password)
-        self.master.extra = auth
-        self.replica.extra = auth + ("--replicaof", "127.0.0.1", str(self.master.port))
+        # A master without a replica refuses writes (NOREPLICAS) instead of
+        # running a claim or a create that no replica can confirm.
+        self._auth = ("--masteruser", "default", "--masterauth", self.admin_password,
+                      "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
+        self.master.extra = self._auth
+        self.replica.extra = self._auth + ("--replicaof", "127.0.0.1", str(self.master.port))
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.sentinels: list[asyncio.subprocess.Process] = []
 
@@ -157,6 +160,14 @@ class SentinelRedis:
                 await asyncio.sleep(0.05)
             return time.monotonic()
         return await asyncio.wait_for(promoted(), timeout)
+
+    async def restart_as_replica(self, server: RedisServer) -> None:
+        """Start a killed server again as the current master's replica (as an
+        operator would; left to itself, Sentinel converts a returning old
+        master about 10 s after it answers)."""
+        master = await self.master_port()
+        server.extra = self._auth + ("--replicaof", "127.0.0.1", str(master))
+        await server.start()
 
     async def stop(self) -> None:
         for proc in self.sentinels:
