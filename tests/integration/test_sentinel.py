@@ -26,7 +26,9 @@ from ari_app.lease_clock import LeaseClock
 from ari_app.store.callbacks import CallbackStore
 from ari_app.store.connection import RedisStore
 from ari_app.store.durable import Replication
+from lab.controller import ControllerProcess
 from lab.sentinel import MASTER_NAME, SentinelRedis
+from lab.stack import SEATS
 
 # Failures during the failover are expected and counted; nothing else is.
 IN_DOUBT = (RedisError, OSError, asyncio.TimeoutError)
@@ -212,3 +214,91 @@ async def steady_leader(replicas: list[Leadership], killed: float) -> None:
         since = (since or time.monotonic()) if leading else None
         assert time.monotonic() - killed < 60, "no leader within 60 s of the failover"
         await asyncio.sleep(0.05)
+
+
+async def test_two_controllers_on_sentinel_master_killed_with_callbacks_open(
+        sentinels, stack, report):
+    """The whole controller: two replicas on the Sentinel set, callbacks
+    accepted by the API (201) while every seat is paused, the master
+    SIGKILLed; then the seats come back: each callback is dialled once, and
+    at no moment do both replicas say they lead."""
+    await stack.controller.stop()   # the lab's own controller holds the plain Redis
+    settings = stack.controller_settings({"redis": {
+        "sentinels": sentinels.sentinel_addresses, "master_name": MASTER_NAME,
+        "wait_replicas": 1, "username": "datadesk", "password": sentinels.controller_password}})
+    a, b = ControllerProcess(settings), ControllerProcess(settings)
+    numbers = [f"1380013883{i}" for i in range(4)]
+    samples: list[int] = []
+    stop = asyncio.Event()
+
+    async def roles() -> None:
+        while not stop.is_set():
+            leading = 0
+            for replica in (a, b):
+                try:
+                    leading += (await replica.health())[1].get("role") == "leader"
+                except Exception:
+                    pass      # a replica not answering is not leading
+            samples.append(leading)
+            await asyncio.sleep(0.1)
+
+    watcher = None
+    try:
+        await a.start()
+        await b.start(role="standby")
+        watcher = asyncio.create_task(roles())
+        await stack.probe.pause(SEATS, reason="meeting")
+        for number in numbers:
+            await stack.phones.on_ring(number, "answer")
+        mark = stack.probe.log.mark()
+        ids = []
+        for number in numbers:
+            status, body = await a.request("POST", "/api/callbacks", {"number": number})
+            assert status == 201, body
+            ids.append(body["callback"]["id"])
+        _, failover = await fail_over(sentinels)
+        await stack.probe.pause(SEATS, paused=False)
+        ended = await callbacks_ended(a, b, ids)
+        stop.set()
+        await watcher
+        dials = Counter(e.get("DialString") for e in stack.probe.log.since(mark)
+                        if e.get("Event") == "DialBegin")
+        twice = [n for n in numbers if dials[f"{n}@carrier"] > 1]
+        report(f"failover {failover:.1f} s; {len(ids)} callbacks accepted (201), "
+               f"{sum(1 for cb in ended if cb['status'] == 'done')} done after it, lost "
+               f"{len(ids) - len(ended)}; numbers dialled twice: {len(twice)}; leaders at "
+               f"once: at most {max(samples)} ({len(samples)} samples of /healthz)")
+        assert len(ended) == len(ids) and all(cb["status"] == "done" for cb in ended)
+        assert all(dials[f"{n}@carrier"] == 1 for n in numbers)
+        assert max(samples) <= 1
+    finally:
+        stop.set()
+        if watcher is not None:
+            await asyncio.gather(watcher, return_exceptions=True)
+        for replica in (a, b):
+            await replica.stop()
+            replica.remove()
+        await stack.probe.pause(SEATS, paused=False, check=False)
+        await stack.start_controller()
+
+
+async def callbacks_ended(a, b, ids: list[str], timeout: float = 120) -> list[dict]:
+    """The callbacks once all have ended (asked of whichever replica answers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for cb_id in ids:
+            for replica in (a, b):
+                try:
+                    status, body = await replica.request("GET", f"/api/callbacks/{cb_id}")
+                except Exception:
+                    continue
+                if status == 200:
+                    found.append(body["callback"])
+                    break
+        if len(found) == len(ids) and all(cb["status"] not in ("open", "dialling")
+                                          for cb in found):
+            return found
+        if time.monotonic() > deadline:
+            return [cb for cb in found if cb["status"] not in ("open", "dialling")]
+        await asyncio.sleep(0.5)
