@@ -83,7 +83,7 @@ class Controller:
         self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        self.leadership = Leadership(LeaseClock(self.callbacks_store_take),
+        self.leadership = Leadership(LeaseClock.around(self.callbacks_store_take, settings.redis),
                                      self.callbacks_store_resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)

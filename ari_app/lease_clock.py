@@ -8,6 +8,10 @@ covers it: past that, another replica may take the lease on a promoted
 master, and two leaders at once are what must never be. So a renewal is
 counted from the moment it was sent, with a margin, and a call still
 running when the lease runs out ends as "not leading".
+
+Only with Sentinel: a single Redis has no second copy that another replica
+could reach while this one cannot, so there the leader keeps its role
+through a Redis outage (live callers stay routed by the controller).
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from redis.exceptions import RedisError
 
 Take = Callable[[str, str, float], Awaitable[bool]]
+
+
+class _Redis(Protocol):
+    sentinels: tuple[str, ...]
 
 
 class LeaseClock:
@@ -34,6 +43,11 @@ class LeaseClock:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._take, self.margin, self._clock = take, margin, clock
         self.valid_until = 0.0  # monotonic: end of the last confirmed lease
+
+    @classmethod
+    def around(cls, take: Take, redis: _Redis) -> Take:
+        """``take`` on the lease clock when ``[redis]`` has sentinels, else as is."""
+        return cls(take) if redis.sentinels else take
 
     async def __call__(self, key: str, owner: str, ttl: float) -> bool:
         sent = self._clock()

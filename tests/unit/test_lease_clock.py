@@ -65,3 +65,15 @@ def test_a_renewal_still_hanging_when_the_lease_ends_is_not_leading():
         return await lease("k", "me", 5.0)
 
     assert run(scenario()) is False
+
+
+def test_only_a_controller_on_sentinel_counts_its_lease_itself():
+    async def take(key, owner, ttl):
+        return True
+
+    class Redis:
+        sentinels: tuple[str, ...] = ()
+
+    assert LeaseClock.around(take, Redis()) is take   # one Redis: the role survives an outage
+    Redis.sentinels = ("127.0.0.1:26379",)
+    assert isinstance(LeaseClock.around(take, Redis()), LeaseClock)
