@@ -5,11 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
 
-.PHONY: demo test test-failover unit soak bench deps system venv tree clean check-config
+.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity
 
 demo: deps tree
 	$(BIN)/python -m lab.demo
+
+# The demo with Redis as a master, a replica and three sentinels.
+demo-sentinel: deps tree
+	$(BIN)/python -m lab.demo --sentinel
 
 test: deps tree
 	$(BIN)/pytest
