@@ -52,3 +52,15 @@ def test_a_sentinel_setting_that_cannot_hold_stops_the_start_naming_it(tmp_path,
 
 def test_parse_sentinels_keeps_the_order():
     assert parse_sentinels(("a:1", "b:2")) == (("a", 1), ("b", 2))
+
+
+def test_the_start_line_names_the_sentinels_not_the_unused_url(tmp_path):
+    from ari_app.serve import redis_target
+    s = settings(tmp_path, 'url = "redis://:s3cret@10.0.0.9:6379/0"\n'
+                           'sentinels = ["10.0.0.1:26379", "10.0.0.2:26379"]\n'
+                           'master_name = "datadesk"\nwait_replicas = 1\n')
+    line = redis_target(s)
+    assert line.startswith("master 'datadesk' of sentinels 10.0.0.1:26379,10.0.0.2:26379")
+    assert "1 replica" in line and "10.0.0.9" not in line and "s3cret" not in line
+    plain = settings(tmp_path, 'url = "redis://:s3cret@10.0.0.9:6379/0"\n')
+    assert redis_target(plain) == "redis://10.0.0.9:6379/0"
