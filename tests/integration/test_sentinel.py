@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections import Counter
 
@@ -25,7 +26,7 @@ from ari_app.leader import Leadership
 from ari_app.lease_clock import LeaseClock
 from ari_app.store.callbacks import CallbackStore
 from ari_app.store.connection import RedisStore
-from ari_app.store.durable import Replication
+from ari_app.store.durable import NotDurable, Replication
 from lab.controller import ControllerProcess
 from lab.sentinel import MASTER_NAME, SentinelRedis
 from lab.stack import SEATS
@@ -302,3 +303,23 @@ async def callbacks_ended(a, b, ids: list[str], timeout: float = 120) -> list[di
         if time.monotonic() > deadline:
             return [cb for cb in found if cb["status"] not in ("open", "dialling")]
         await asyncio.sleep(0.5)
+
+
+async def test_a_write_no_replica_confirms_is_not_acknowledged(sentinels, report):
+    """The replica stopped (SIGSTOP): the master takes the create but WAIT
+    times out, so the controller answers an error (the API's 503), never 201."""
+    store = controller_store(sentinels)
+    callbacks = CallbackStore(store.client)
+    await new_request(callbacks, "13700137000")           # the replica confirms
+    sentinels.replica.kill(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(NotDurable, match="0 of 1 replica"):
+            await new_request(callbacks, "13700137001")
+        refused_in = time.monotonic() - started
+    finally:
+        sentinels.replica.kill(signal.SIGCONT)
+    await new_request(callbacks, "13700137002")           # confirmed again
+    await store.stop()
+    report(f"a create no replica confirmed was refused after {refused_in * 1000:.0f} ms "
+           f"(wait_timeout 500 ms)")
