@@ -111,7 +111,7 @@ class SentinelRedis:
                 addr = await sentinel.sentinel_get_master_addr_by_name(MASTER_NAME)
                 if addr:
                     seen[int(addr[1])] = seen.get(int(addr[1]), 0) + 1
-            except (OSError, Exception):
+            except Exception:  # a sentinel down counts as no answer
                 pass
             finally:
                 await sentinel.aclose()
