@@ -5,11 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
 
-.PHONY: demo test unit soak bench deps system venv tree clean check-config
+.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
 	$(BIN)/python -m lab.demo
+
+# The demo with Redis as a master, a replica and three sentinels.
+demo-sentinel: deps tree
+	$(BIN)/python -m lab.demo --sentinel
 
 test: deps tree
 	$(BIN)/pytest
@@ -27,6 +31,10 @@ check-config: venv
 	  --asterisk-conf asterisk-conf --dialplan dialplan --allow-demo-secrets
 
 # The long soak: 5 minutes of mixed load (the suite runs a 45 s variant).
+# The Redis failover tests with five failovers each (make test runs one).
+test-failover: deps
+	DATADESK_FAILOVERS=5 $(BIN)/pytest -s tests/integration/test_sentinel.py
+
 soak: deps tree
 	DATADESK_SOAK_SECONDS=300 $(BIN)/pytest -s tests/integration/test_soak.py
 
@@ -48,7 +56,7 @@ bench-sla: venv
 	$(BIN)/python -m bench.sla; s=$$?; $(BIN)/python -m bench.sla --sweep; exit $$s
 
 bench-store: deps
-	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.store; s=$$?; $(BIN)/python -m bench.durability || s=1; exit $$s
 
 bench-routing: deps tree
 	$(BIN)/python -m bench.routing

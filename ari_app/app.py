@@ -28,6 +28,7 @@ from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leader import Leadership
+from .lease_clock import LeaseClock
 from .store.leases import LeaderLease
 from .settings import (Settings, build_calendar, build_numbers, build_policy,
                        build_topics)
@@ -64,8 +65,7 @@ def connect(settings: Settings) -> Clients:
                       settings.ami.secret, name="ami"),
         ari=AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                       settings.ari.app),
-        store=RedisStore(settings.redis.url, username=settings.redis.username,
-                         password=settings.redis.password))
+        store=RedisStore.from_settings(settings.redis))
 
 
 class Controller:
@@ -86,7 +86,8 @@ class Controller:
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         lease = LeaderLease(self.store.client)
-        self.leadership = Leadership(lease.take, lease.resign)
+        self.leadership = Leadership(LeaseClock.around(lease.take, settings.redis),
+                                     lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
         self.callbacks = self._build_callbacks()

@@ -51,13 +51,22 @@ def without_secret(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def redis_target(settings: Settings) -> str:
+    """Where the controller finds Redis: the URL, or the master's name and sentinels."""
+    r = settings.redis
+    if r.sentinels:
+        return f"master {r.master_name!r} of sentinels {','.join(r.sentinels)} " \
+               f"(writes wait for {r.wait_replicas} replica(s))"
+    return without_secret(r.url)
+
+
 def banner(settings: Settings, config: str | None, sock: socket.socket) -> str:
     """The one line said at start: version, settings file, address, targets."""
     host, port = sock.getsockname()[:2]
     return (f"datadesk {__version__} starting: settings {config or '(defaults and environment)'}; "
             f"HTTP on {host}:{port}; AMI {settings.ami.username}@{settings.ami.host}:"
             f"{settings.ami.port}; ARI {settings.ari.username}@{without_secret(settings.ari.url)}"
-            f" app {settings.ari.app}; Redis {without_secret(settings.redis.url)}"
+            f" app {settings.ari.app}; Redis {redis_target(settings)}"
             + (f" as {settings.redis.username}" if settings.redis.username else ""))
 
 

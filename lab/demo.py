@@ -219,14 +219,14 @@ class StopOnSignal:
             self.task.cancel()
 
 
-async def main(*, keep: bool = False) -> int:
+async def main(*, keep: bool = False, sentinel: bool = False) -> int:
     """Run the demo; 0 when it ran through, 128 + the signal's number when a
     signal stopped it (everything started is stopped either way)."""
     stop = StopOnSignal(asyncio.current_task())
     stop.install()
     clean = True
     try:
-        async with Stack() as lab:
+        async with Stack(sentinel=sentinel) as lab:
             try:
                 await run(lab)
                 clean = check_logs(lab)
@@ -256,7 +256,7 @@ async def keep_up(lab: Stack) -> None:
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m lab.demo [--keep]`` (what ``make demo`` runs)."""
+    """``python -m lab.demo [--keep] [--sentinel]`` (what ``make demo`` runs)."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -265,8 +265,10 @@ def cli(argv: list[str] | None = None) -> int:
                     "simulator, the controller) and play the demo scenario.")
     parser.add_argument("--keep", action="store_true",
                         help="keep the stack up at the end, until Ctrl-C or SIGTERM")
+    parser.add_argument("--sentinel", action="store_true",
+                        help="Redis as a master, a replica and three sentinels")
     args = parser.parse_args(argv)
-    return asyncio.run(main(keep=args.keep))
+    return asyncio.run(main(keep=args.keep, sentinel=args.sentinel))
 
 
 if __name__ == "__main__":

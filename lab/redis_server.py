@@ -30,11 +30,14 @@ class RedisServer:
     for tests about durability across a restart.
     """
 
-    def __init__(self, *, appendonly: bool = True, fsync: str = "everysec") -> None:
+    def __init__(self, *, appendonly: bool = True, fsync: str = "everysec",
+                 extra: tuple[str, ...] = ()) -> None:
+        """``extra``: more ``redis-server`` arguments (a replica's ``--replicaof``)."""
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="datadesk-redis-"))
         self.appendonly = appendonly
         self.fsync = fsync
+        self.extra = extra
         self.process: asyncio.subprocess.Process | None = None
         self.admin_user = "default"
         self.admin_password = secrets.token_hex(16)
@@ -69,7 +72,7 @@ class RedisServer:
                 # stream's first node this many bytes however little it holds.
                 "--stream-node-max-bytes", "512",
                 "--aclfile", str(self.acl),
-                "--logfile", str(self.dir / "redis.log"),
+                "--logfile", str(self.dir / "redis.log"), *self.extra,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, start_new_session=True)
             await asyncio.wait_for(self._wait_up(), timeout)

@@ -23,6 +23,7 @@ from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
 from .progress import step
 from .redis_server import RedisServer
+from .sentinel import MASTER_NAME, SentinelRedis
 from .tree import ensure_tree
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,14 @@ SEATS = ("8601", "8602", "8603", "8604", "8605", "8606")
 
 
 class Stack:
-    def __init__(self, *, controller: bool = True, relays: bool = True) -> None:
+    def __init__(self, *, controller: bool = True, relays: bool = True,
+                 sentinel: bool = False) -> None:
         """``relays=False``: the controller talks to Asterisk directly (benchmarks),
-        not through the relays that fault tests cut."""
+        not through the relays that fault tests cut. ``sentinel``: Redis as a
+        master, a replica and three sentinels (``lab/sentinel.py``), the
+        controller finding the master through them."""
         self.with_controller = controller
+        self.sentinel = SentinelRedis() if sentinel else None
         self.with_relays = relays
         self.ports = Ports(pbx_sip=free_port(), pbx_tls=free_port(), pbx_ami=free_port(),
                            pbx_http=free_port(), pbx_rtp=free_range(), sim_sip=free_port(),
@@ -66,9 +71,14 @@ class Stack:
     async def start(self) -> None:
         started = time.monotonic()
         tree = await asyncio.to_thread(ensure_tree)
-        self.redis = RedisServer()
-        self._exit.push_async_callback(self._stop_redis)
-        await self.redis.start()
+        if self.sentinel is not None:
+            self._exit.push_async_callback(self.sentinel.stop)
+            await self.sentinel.start()
+            self.redis = self.sentinel.master   # the lab's own reads: the first master
+        else:
+            self.redis = RedisServer()
+            self._exit.push_async_callback(self._stop_redis)
+            await self.redis.start()
 
         self.pbx = AsteriskInstance(tree, "pbx", {})
         self._exit.push_async_callback(self._stop_asterisk, self.pbx)
@@ -168,7 +178,14 @@ class Stack:
                             api_token=self.keys.api_token,
                             redis_user=self.redis.controller_user,
                             redis_password=self.redis.controller_password,
-                            overrides=overrides)
+                            overrides=self._with_sentinels(overrides))
+
+    def _with_sentinels(self, overrides: dict | None) -> dict | None:
+        if self.sentinel is None:
+            return overrides
+        redis = {"sentinels": self.sentinel.sentinel_addresses, "master_name": MASTER_NAME,
+                 "wait_replicas": 1}
+        return {**(overrides or {}), "redis": {**redis, **(overrides or {}).get("redis", {})}}
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
         """Start the controller (again), with ``overrides`` of the lab settings."""

@@ -10,7 +10,9 @@ from ..desk.callback import RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
-from .schema import CalendarSettings, CallbackSettings, Settings, SettingsError, TopicSettings
+from ..store.durable import Replication, parse_sentinels
+from .schema import (CalendarSettings, CallbackSettings, RedisSettings, Settings,
+                     SettingsError, TopicSettings)
 
 
 def build_calendar(s: CalendarSettings) -> ServiceCalendar:
@@ -60,10 +62,31 @@ def build_numbers(s: CallbackSettings) -> NumberPolicy:
         raise SettingsError(f"[callbacks] allow/deny: bad pattern: {exc}") from exc
 
 
+def build_replication(s: RedisSettings) -> Replication:
+    """Where the master is found and how many replicas confirm a write."""
+    try:
+        sentinels = parse_sentinels(s.sentinels)
+    except ValueError as exc:
+        raise SettingsError(f"[redis] sentinels: {exc}") from exc
+    if sentinels and not s.master_name:
+        raise SettingsError("[redis] master_name: needed with sentinels (the name they monitor)")
+    if s.master_name and not sentinels:
+        raise SettingsError("[redis] sentinels: needed with master_name ('host:port' each)")
+    if s.wait_replicas < 0:
+        raise SettingsError("[redis] wait_replicas: must not be negative")
+    if s.wait_timeout < 1:
+        raise SettingsError("[redis] wait_timeout: at least 1 (milliseconds)")
+    if sentinels and s.wait_replicas < 1:
+        raise SettingsError("[redis] wait_replicas: at least 1 with sentinels: a write only "
+                            "the master has is lost when a replica takes over")
+    return Replication(sentinels, s.master_name, s.wait_replicas, s.wait_timeout)
+
+
 def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
     build_retry(settings.callbacks)
     build_numbers(settings.callbacks)
+    build_replication(settings.redis)
     for key in ("seat_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")

@@ -46,6 +46,14 @@ class RedisSettings:
     # empty: no AUTH (a Redis whose default user is open: not for production).
     username: str = ""
     password: str = ""
+    # Sentinel: "host:port" of each sentinel and the master's name; the url is
+    # then unused and the controller follows the master through failovers.
+    sentinels: tuple[str, ...] = ()
+    master_name: str = ""
+    # Replicas that must confirm each write before it counts (WAIT); at least
+    # 1 with sentinels, so that an acknowledged callback survives a failover.
+    wait_replicas: int = 0
+    wait_timeout: int = 500  # milliseconds
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,19 @@ CONTROLLER_USER = "datadesk"
 KEY_PATTERN = "datadesk:*"
 
 # Sent by the controller itself (redis-py: health PING, scripts by EVALSHA,
-# SCRIPT LOAD when Redis does not know a script yet) ...
+# SCRIPT LOAD when Redis does not know a script yet; WAIT after a write it
+# acknowledges, store/durable.py) ...
 CLIENT_COMMANDS = ("ping", "evalsha", "script|load", "get", "hgetall", "hincrby", "expire",
-                   "sadd", "xadd", "xrange", "zcard", "zrange", "zrangebyscore")
+                   "sadd", "wait", "xadd", "xrange", "zcard", "zrange", "zrangebyscore")
 # ... and called by its Lua scripts (ari_app/store/*.py).
 SCRIPT_COMMANDS = ("del", "exists", "expire", "get", "hget", "hgetall", "hincrby", "hset",
                    "incr", "pexpire", "set", "xadd", "zadd", "zcount", "zmscore", "zpopmin",
                    "zrangebyscore", "zrem")
 COMMANDS = tuple(sorted(set(CLIENT_COMMANDS) | set(SCRIPT_COMMANDS)))
+# On a Sentinel, the controller only asks where the master is (redis-py's
+# discovery reads SENTINEL MASTERS); it may not reset, reconfigure or fail
+# over anything.
+SENTINEL_COMMANDS = ("ping", "sentinel|get-master-addr-by-name", "sentinel|masters")
 
 
 def controller_rules(password: str) -> str:
@@ -45,6 +50,13 @@ def controller_rules(password: str) -> str:
     digest = hashlib.sha256(password.encode()).hexdigest()
     return (f"on #{digest} resetkeys ~{KEY_PATTERN} resetchannels -@all "
             + " ".join(f"+{c}" for c in COMMANDS))
+
+
+def sentinel_rules(password: str) -> str:
+    """The controller's user on a Sentinel (``user`` line of sentinel.conf):
+    discovery only."""
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    return f"on #{digest} -@all " + " ".join(f"+{c}" for c in SENTINEL_COMMANDS)
 
 
 def acl_file(controller_password: str, admin_password: str) -> str:

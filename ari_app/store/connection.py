@@ -1,7 +1,10 @@
 """The Redis connection: one client for every store, and whether it answers.
 
 redis-py reconnects by itself on the next command; a watcher pings every few
-seconds so that health and logs tell an operator when Redis is away.
+seconds so that health and logs tell an operator when Redis is away. With
+Sentinel (``[redis] sentinels``) the client asks the sentinels where the
+master is on every new connection, so it follows a failover by itself; its
+writes wait for replicas (``store/durable.py``).
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ import asyncio
 import inspect
 import logging
 
-import redis.asyncio as redis
 from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import AuthenticationError, RedisError
 
+from ..settings.domain import build_replication
+from ..settings.schema import RedisSettings
 from ..tasks import Worker
+from .durable import DurableRedis, NotDurable, Replication
 
 log = logging.getLogger(__name__)
 
@@ -28,22 +34,43 @@ NO_SETINFO: dict = ({"driver_info": None} if "driver_info" in
 
 class RedisStore:
     def __init__(self, url: str, *, timeout: float = 2.0, username: str = "",
-                 password: str = "") -> None:
+                 password: str = "", replication: Replication | None = None) -> None:
         """``username``/``password``: the ACL user to log in as (AUTH on every
-        new connection); credentials in the URL win over them."""
+        new connection); credentials in the URL win over them.
+        ``replication``: sentinels to find the master through (the URL is
+        then unused) and replicas each write waits for."""
         self.url = url
+        self.replication = replication or Replication()
         # A pooled connection idle for over a second is checked with a PING
         # (and reopened) before use: after a Redis restart the pool still
         # holds connections to the old process, and a command sent on one
         # fails ("Connection closed by server"). Commands themselves are not
         # retried: a script whose reply was lost may have run.
-        self.client = redis.Redis.from_url(url, socket_timeout=timeout,
-                                           socket_connect_timeout=timeout,
-                                           health_check_interval=1, decode_responses=True,
-                                           username=username or None,
-                                           password=password or None, **NO_SETINFO)
+        self.client = self._client(timeout, username or None, password or None)
+        self.client.wait_replicas = self.replication.replicas
+        self.client.wait_ms = self.replication.wait_ms
         self.up: bool | None = None  # None: not checked yet
         self._watch = Worker(self._watcher, "redis-watch")
+
+    @classmethod
+    def from_settings(cls, s: RedisSettings) -> RedisStore:
+        """The store ``[redis]`` describes (checked by ``load_settings``)."""
+        return cls(s.url, username=s.username, password=s.password,
+                   replication=build_replication(s))
+
+    def _client(self, timeout: float, username: str | None, password: str | None
+                ) -> DurableRedis:
+        options = dict(socket_timeout=timeout, socket_connect_timeout=timeout,
+                       health_check_interval=1, decode_responses=True,
+                       username=username, password=password, **NO_SETINFO)
+        rep = self.replication
+        if not rep.sentinels:
+            return DurableRedis.from_url(self.url, **options)
+        # The same user logs in to the sentinels (discovery only there, acl.py).
+        sentinel = Sentinel(list(rep.sentinels), sentinel_kwargs=dict(
+            socket_timeout=timeout, socket_connect_timeout=timeout, username=username,
+            password=password, **NO_SETINFO), **options)
+        return sentinel.master_for(rep.master_name, redis_class=DurableRedis)
 
     def start(self) -> None:
         self._watch.start()
@@ -70,6 +97,10 @@ class RedisStore:
             await asyncio.sleep(2 if not self.up else 5)
 
     def _where(self) -> str:
+        rep = self.replication
+        if rep.sentinels:
+            return f"master {rep.master_name!r} of sentinels " + \
+                ",".join(f"{h}:{p}" for h, p in rep.sentinels)
         return self.url.split("@")[-1]
 
     def refusal(self, exc: BaseException) -> str:
@@ -77,5 +108,8 @@ class RedisStore:
         if isinstance(exc, AuthenticationError):
             return f"Redis at {self._where()} refused the controller's login ({exc}): " \
                    "check [redis] username and DATADESK_REDIS_PASSWORD against Redis's ACL"
-        return f"unreachable at {self._where()} ({exc}): check [redis] url and that " \
-               "Redis runs"
+        if isinstance(exc, NotDurable):
+            return f"{exc} at {self._where()}: check that the replica runs and " \
+                   "replicates ([redis] wait_replicas)"
+        return f"unreachable at {self._where()} ({exc}): check [redis] url (or " \
+               "sentinels, master_name) and that Redis runs"

@@ -143,3 +143,15 @@ def test_retention_is_in_days_and_must_be_positive(tmp_path):
 def test_the_redis_password_comes_from_the_environment():
     s = load_settings(None, env={"DATADESK_REDIS_PASSWORD": "from-env"})
     assert s.redis.password == "from-env"
+
+
+def test_the_controller_may_wait_for_a_replica_but_not_steer_the_sentinels():
+    assert "+wait" in acl.controller_rules("secret").split()
+    rules = acl.sentinel_rules("secret").split()
+    assert rules[0] == "on" and "-@all" in rules and "secret" not in " ".join(rules)
+    allowed = {r[1:] for r in rules if r.startswith("+")}
+    # discovery (redis-py reads SENTINEL MASTERS) and nothing that changes a Sentinel
+    assert {"sentinel|masters", "sentinel|get-master-addr-by-name"} <= allowed
+    assert not [r for r in allowed if r in ("sentinel", "sentinel|set", "sentinel|reset",
+                                            "sentinel|failover", "sentinel|remove",
+                                            "sentinel|monitor", "sentinel|config")]
