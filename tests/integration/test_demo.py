@@ -9,18 +9,31 @@ expected ones would be listed in ``lab.demo.EXPECTED_WARNINGS``: none are).
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 
 from lab.paths import REPO
 
 
-def test_the_demo_runs_through_with_no_warning_or_error(report):
-    done = subprocess.run([sys.executable, "-m", "lab.demo"], cwd=REPO, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    out = done.stdout + done.stderr
-    assert done.returncode == 0, out[-4000:]
+async def test_the_demo_runs_through_with_no_warning_or_error(report):
+    # Run without blocking the event loop: the session's own stack (its relays,
+    # its AMI clients) lives on this loop and must keep being served meanwhile.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lab.demo", cwd=REPO, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        raw, _ = await asyncio.wait_for(proc.communicate(), 600)
+    except asyncio.TimeoutError:
+        proc.terminate()   # the demo stops everything it started on SIGTERM
+        try:
+            await asyncio.wait_for(proc.wait(), 60)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+        raise
+    out = raw.decode(errors="replace")
+    assert proc.returncode == 0, out[-4000:]
     for step in ("1. A data-service question", "2. Transfer to one named specialist",
                  "3. Every specialist on a break", "3b. Seats are free", "4. The controller is down",
                  "callback record: status done"):

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from ari_app.leader import Leadership
 from ari_app.lease_clock import LeaseClock
 from ari_app.store.callback_store import CallbackStore
+from ari_app.store.leases import LeaderLease
 from ari_app.store.connection import RedisStore
 from ari_app.store.durable import NotDurable, Replication
 from lab.controller import ControllerProcess
@@ -172,8 +173,8 @@ async def test_claims_in_flight_when_the_master_is_killed_dial_no_number_twice(s
 async def test_two_replicas_while_the_leader_renews_its_lease_never_lead_at_once(
         sentinels, report):
     stores = [controller_store(sentinels) for _ in range(2)]
-    replicas = [Leadership(LeaseClock(CallbackStore(s.client).take_lead),
-                           CallbackStore(s.client).resign) for s in stores]
+    leases = [LeaderLease(s.client) for s in stores]
+    replicas = [Leadership(LeaseClock(lease.take), lease.resign) for lease in leases]
     samples: list[int] = []
     stop = asyncio.Event()
 
