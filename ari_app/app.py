@@ -40,7 +40,7 @@ from .tasks import TaskSet
 from .web import callbacks_api, openapi, seats, wallboard
 from .web import health as health_
 from .web import metrics as metrics_
-from .web.auth import TOKENS, require_token
+from .web.auth import SUPERVISORS, TOKENS, require_token
 from .web.errors import json_errors
 
 log = logging.getLogger(__name__)
@@ -199,6 +199,7 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
                           middlewares=[json_errors, require_token,
                                        callbacks_api.store_unavailable])
     app[TOKENS] = tuple(settings.http.tokens)
+    app[SUPERVISORS] = tuple(settings.http.supervisor_tokens)
     controller = app[CONTROLLER] = Controller(settings, clients)
     for part in controller.lifetimes():
         app.cleanup_ctx.append(lifetime(*part))
@@ -208,7 +209,10 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     seats.add_routes(app, controller.board, controller.calendar)
     openapi.add_routes(app)
     metrics_.add_routes(app, controller)
-    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller)
+    app[wallboard.CONFIG] = board = wallboard.BoardConfig(
+        zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.http.language)
+    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
     return app

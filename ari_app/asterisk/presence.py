@@ -67,8 +67,26 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
         in_call=msg.get("InCall") == "1",
         last_call=_num(msg.get("LastCall")),
         wrapup=int(_num(msg.get("Wrapuptime"))) or queue_wrapup,
-        changed_at=now,
+        changed_at=state_since(msg, now),
     )
+
+
+def state_since(msg: Message, now: float) -> float:
+    """When the member entered its present state, from Asterisk's own stamps
+    (Unix seconds), so that a controller restart keeps each seat's time in
+    state: a paused member since ``LastPause``; a free one since the latest
+    of ``LoginTime``, ``LastCall`` (its last queue call ended) and
+    ``LastPause`` (a lower bound: Asterisk does not stamp the unpause). A
+    member in a call, or one without stamps, since ``now``."""
+    if msg.get("InCall") == "1" or DeviceState.parse(msg.get("Status")) not in (
+            DeviceState.NOT_INUSE, DeviceState.UNKNOWN):
+        return now
+    if msg.get("Paused") == "1":
+        stamps = [_num(msg.get("LastPause"))]
+    else:
+        stamps = [_num(msg.get(k)) for k in ("LoginTime", "LastCall", "LastPause")]
+    best = max(stamps)
+    return best if 0 < best <= now else now
 
 
 class DeskPresence:
@@ -118,9 +136,9 @@ class DeskPresence:
             if msg.get("Queue") != self.board.queue or channel.startswith("Local/"):
                 return
             if event == "QueueCallerJoin":
-                self.board.callers.add(channel)
+                self.board.callers[channel] = now
             else:
-                self.board.callers.discard(channel)
+                self.board.callers.pop(channel, None)
             return
         if event in MEMBER_EVENTS:
             if msg.get("Queue") != self.board.queue:
@@ -233,7 +251,8 @@ class DeskPresence:
             if not self.board.is_seat(seat.interface):
                 self._member(seat)  # logs it
         self.board.replace_members(rows, now)
-        self.board.callers = {r.get("Channel", "") for r in members
-                              if r.get("Event") == "QueueEntry"
+        # QueueEntry's Wait (seconds in the queue) gives each caller's join time.
+        self.board.callers = {r.get("Channel", ""): now - _num(r.get("Wait"))
+                              for r in members if r.get("Event") == "QueueEntry"
                               and not r.get("Channel", "").startswith("Local/")}
 
