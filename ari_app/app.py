@@ -35,6 +35,7 @@ from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.events import EventLog
 from .store.limits import RateLimits
+from .store.seat_sampler import SeatSampler
 from .store.stats import DeskStats
 from .tasks import TaskSet
 from .web import callbacks_api, openapi, seats, wallboard
@@ -78,7 +79,8 @@ class Controller:
                                                       clients.store)
         self.calendar = build_calendar(settings.calendar)
         self.topics, self.policy = build_topics(settings.topics), build_policy(settings)
-        self.stats = DeskStats(self.store.client, self.calendar.zone)
+        self.stats = DeskStats(self.store.client, self.calendar.zone,
+                               keep_days=settings.callbacks.retention)
         self.events = EventLog(self.store.client)
         self.limits = RateLimits(self.store.client)
         self.changed = asyncio.Event()
@@ -96,6 +98,9 @@ class Controller:
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.sampler = SeatSampler(self.stats, self.board,
+                                   leading=lambda: self.leadership.is_leader)
+        self.callbacks.on_created = self.stats.requested
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
 
@@ -159,6 +164,7 @@ class Controller:
             ("dialer", self.dialer.start, self.dialer.stop),
             ("spool", self.spool.start, self.spool.stop),
             ("presence", _nothing, self.presence.stop),
+            ("seat minutes", self.sampler.start, self.sampler.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),
         ]
