@@ -38,7 +38,7 @@ from .store.limits import RateLimits
 from .store.seat_sampler import SeatSampler
 from .store.stats import DeskStats
 from .tasks import TaskSet
-from .web import callbacks_api, openapi, seats, wallboard
+from .web import callbacks_api, openapi, reports, seats, wallboard
 from .web import health as health_
 from .web import metrics as metrics_
 from .web.auth import SUPERVISORS, TOKENS, require_token
@@ -221,4 +221,5 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
+    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone))
     return app
