@@ -84,3 +84,16 @@ def to_csv(data: dict) -> str:
     for row in data["per_hour"]:
         writer.writerow(["hour", f"{row['hour']:02d}", *cells(row)])
     return out.getvalue()
+
+
+def to_text(data: dict) -> str:
+    """A plain table of the days and their total, for a terminal."""
+    rows = [{"day": r["day"], **r} for r in data["per_day"]]
+    rows.append({"day": "total", **data["total"]})
+    columns = ("day",) + DAY_COLUMNS
+    cell = [[("–" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cell)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in
+                        enumerate(zip(row, widths))) for row in cell]
+    return "\n".join(lines)

@@ -94,3 +94,12 @@ def test_the_plots_are_svg_with_a_bar_per_day_and_per_hour():
     assert len(sla.findall("{http://www.w3.org/2000/svg}rect")) == 2  # the empty day has none
     load = ET.fromstring(load_per_hour(data["per_hour"], data["days"]))
     assert len(load.findall("{http://www.w3.org/2000/svg}rect")) == 24
+
+
+def test_the_command_lines_table_has_every_day_and_the_total():
+    from ari_app.web.reports_data import to_text
+    lines = to_text(report(DAYS)).splitlines()
+    assert lines[0].split()[:3] == ["DAY", "TRANSFERS", "ANSWERED"]
+    assert [line.split()[0] for line in lines[1:]] == ["2026-11-01", "2026-11-02",
+                                                       "2026-11-03", "total"]
+    assert lines[-1].split()[1] == "12"
