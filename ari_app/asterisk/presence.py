@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from panoramisk.message import Message
 
@@ -67,14 +68,15 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
         in_call=msg.get("InCall") == "1",
         last_call=_num(msg.get("LastCall")),
         wrapup=int(_num(msg.get("Wrapuptime"))) or queue_wrapup,
-        changed_at=state_since(msg, now),
+        changed_at=now,
     )
 
 
 def state_since(msg: Message, now: float) -> float:
-    """When the member entered its present state, from Asterisk's own stamps
-    (Unix seconds), so that a controller restart keeps each seat's time in
-    state: a paused member since ``LastPause``; a free one since the latest
+    """When a QueueStatus member row entered its present state, from
+    Asterisk's own stamps (Unix seconds), so that a controller restart keeps
+    each seat's time in state (live events are stamped when they arrive): a
+    paused member since ``LastPause``; a free one since the latest
     of ``LoginTime``, ``LastCall`` (its last queue call ended) and
     ``LastPause`` (a lower bound: Asterisk does not stamp the unpause). A
     member in a call, or one without stamps, since ``now``."""
@@ -244,8 +246,8 @@ class DeskPresence:
             for seat in list(self.board):
                 self.board.change(seat.agent_id, now,
                                   registered=registered.get(seat.agent_id, False))
-        rows = [seat_from_event(r, now, self.wrapup) for r in members
-                if r.get("Event") == "QueueMember"]
+        rows = [replace(seat_from_event(r, now, self.wrapup), changed_at=state_since(r, now))
+                for r in members if r.get("Event") == "QueueMember"]
         self._strays &= {s.interface for s in rows}
         for seat in rows:
             if not self.board.is_seat(seat.interface):

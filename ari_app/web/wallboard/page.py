@@ -50,7 +50,7 @@ function clock(zone){ return new Intl.DateTimeFormat(LANG==="zh"?"zh-CN":"en-GB"
 function seatTile(s, now){
   const state = T["state."+s.activity] || s.activity, why = s.activity==="paused" && s.reason ? " · "+s.reason : "";
   const since = s.since ? dur(now - Date.parse(s.since)/1000) : "\\u2013";
-  return `<div class="tile s-${esc(s.activity)}" data-seat="${esc(s.agent_id)}" data-state="${esc(s.activity)}">`+
+  return `<div class="tile s-${esc(s.activity)}" data-seat="${esc(s.agent_id)}" data-state="${esc(s.activity)}" data-reason="${esc(s.reason)}">`+
     `<div class="name">${esc(s.name)}</div><div class="state">${esc(state+why)}</div>`+
     `<div class="for">${esc(T.for)} <span class="since">${since}</span></div></div>`;
 }
