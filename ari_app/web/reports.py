@@ -85,7 +85,7 @@ STYLE = """body{margin:0;padding:1.2em 1.6em;font:16px/1.35 "Noto Sans CJK SC","
  svg{width:100%;max-width:1200px;background:#fff;border:1px solid #e3e6ea}
  table{border-collapse:collapse;background:#fff;font-variant-numeric:tabular-nums}
  td,th{border-bottom:1px solid #e3e6ea;padding:.25em .6em;text-align:right}
- td:first-child,th:first-child{text-align:left} th{background:#eef0f3}
+ td:first-child,th:first-child{text-align:left;white-space:nowrap} th{background:#eef0f3}
  tr.total td{font-weight:700;border-top:2px solid #1d232b} .key{display:inline-block;width:1em;
  height:.7em;margin:0 .3em 0 1em}"""
 

@@ -28,7 +28,7 @@ EN = {
     "per_hour": "Per hour of day (all days)", "day": "Day", "hour": "Hour",
     "callbacks_requested": "Callbacks requested", "callbacks_dialled": "Callbacks dialled",
     "sla_met": "SLA met", "sla_breached": "SLA breached", "callbacks_failed": "Callbacks failed",
-    "sla_percent": "SLA met %", "talk_average": "Average talk (s)", "repeat_percent":
+    "sla_percent": "SLA met %", "talk_average": "Average talk (s, target 148)", "repeat_percent":
     "Repeat %", "occupancy": "Seat occupancy %", "seats_ready": "Seats ready (avg)",
     "plot.sla": "SLA met % per day", "plot.load": "Transfers per hour against seats ready",
     "csv": "Download CSV", "total": "Total",
@@ -52,7 +52,7 @@ ZH = {
     "per_hour": "按小时（全部日期）", "day": "日期", "hour": "小时",
     "callbacks_requested": "回拨请求", "callbacks_dialled": "已拨回拨",
     "sla_met": "时限内", "sla_breached": "超时", "callbacks_failed": "回拨失败",
-    "sla_percent": "时限达成率 %", "talk_average": "平均通话（秒）", "repeat_percent":
+    "sla_percent": "时限达成率 %", "talk_average": "平均通话（秒，目标 148）", "repeat_percent":
     "重复来电 %", "occupancy": "座席占用率 %", "seats_ready": "就绪座席（平均）",
     "plot.sla": "每日时限达成率 %", "plot.load": "每小时转入量与就绪座席",
     "csv": "下载 CSV", "total": "合计",
