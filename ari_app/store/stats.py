@@ -60,10 +60,10 @@ class DeskStats:
     async def requested(self) -> None:
         await self.add("callbacks_requested")
 
-    async def transfer(self, number: str) -> None:
-        """A caller transferred to the desk; a second time today is a repeat."""
-        key = self._key()
-        await self.add("transfers")
+    async def transfer(self, number: str, when: datetime | None = None) -> None:
+        """A caller transferred to the desk; a second time that day is a repeat."""
+        key = self._key(when)
+        await self.add("transfers", 1, when)
         if number:
             try:
                 first = await self.r.sadd(f"{key}:callers", number)
@@ -71,7 +71,7 @@ class DeskStats:
             except (RedisError, OSError):
                 return
             if not first:
-                await self.add("repeat")
+                await self.add("repeat", 1, when)
 
     async def sample_seats(self, activities: list[str], when: datetime | None = None) -> None:
         """One minute of the seats' activities: seat-minutes ready and busy."""
