@@ -21,6 +21,7 @@ from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture, Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
+from .asterisk.seat_calls import NamedSeatCalls
 from .asterisk.stasis import DeskStasis, RoutingRules
 from .clock import utcnow
 from .desk.board import Board
@@ -98,6 +99,8 @@ class Controller:
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered,
+                                         leading=lambda: self.leadership.is_leader)
         self.sampler = SeatSampler(self.stats, self.board,
                                    leading=lambda: self.leadership.is_leader)
         self.callbacks.on_created = self.stats.requested
@@ -146,10 +149,11 @@ class Controller:
             return
         talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
 
-        async def count() -> None:
-            await self.stats.add("answered")
-            await self.stats.add("talk_seconds", talk)
-        self.counting.spawn(count())
+        self.counting.spawn(self._count_answered(talk))
+
+    async def _count_answered(self, talk: int) -> None:
+        await self.stats.add("answered")
+        await self.stats.add("talk_seconds", talk)
 
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;
@@ -165,6 +169,7 @@ class Controller:
             ("spool", self.spool.start, self.spool.stop),
             ("presence", _nothing, self.presence.stop),
             ("seat minutes", self.sampler.start, self.sampler.stop),
+            ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),
         ]

@@ -132,3 +132,23 @@ async def test_days_out_of_range_are_refused(lab):
     for bad in ("0", "367", "x"):
         status, body = await lab.controller.request("GET", f"/api/reports?days={bad}")
         assert status == 400 and body["field"] == "days", body
+
+
+async def test_a_call_answered_at_a_named_seat_counts_as_answered_live(report, lab):
+    from lab.scenarios import customer_transferred, specialist_answers
+    before = (await lab.controller.get("/api/wallboard"))["today"]
+    transfer = await customer_transferred(lab, customer="13800138003", target="8603")
+    assert transfer.route == "seat"
+    _, seat = await specialist_answers(lab, transfer)
+    assert seat.startswith("PJSIP/8603-")
+    await asyncio.sleep(2)  # two seconds of talk
+    await lab.probe.hangup_all()
+    for _ in range(100):
+        today = (await lab.controller.get("/api/wallboard"))["today"]
+        if today["answered"] > before["answered"]:
+            break
+        await asyncio.sleep(0.1)
+    assert today["answered"] == before["answered"] + 1
+    talk = today["talk_seconds"] - before["talk_seconds"]
+    assert talk >= 2, talk
+    report(f"named-seat call counted as answered live, {talk} s of talk")
