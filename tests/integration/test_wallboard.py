@@ -187,3 +187,52 @@ async def test_time_in_state_survives_a_controller_restart(report, board_lab):
         # Asterisk stamps whole seconds: the instant is the same second.
         assert again[:19] == since[:19], (since, again)
         assert after >= before, (before, after)
+
+
+async def test_callbacks_turn_amber_at_risk_and_red_when_overdue(report, lab):
+    """A desk in use: one seat talking to a caller, the rest paused, three
+    callbacks: in time, at risk (deadline within ``[callbacks] at_risk``),
+    overdue."""
+    import redis.asyncio as redis
+
+    from lab.scenarios import customer_transferred, specialist_answers
+    await lab.start_controller({"callbacks": {"at_risk": 30},
+                                "desk": {"seat_names": NAMES}})
+    try:
+        await lab.probe.pause(["8601", "8605"], reason="meeting")
+        await lab.probe.pause(["8602"], reason="training")
+        await lab.probe.pause(["8604", "8606"], reason="lunch")
+        transfer = await customer_transferred(lab, customer="13800138004", target="8603")
+        await specialist_answers(lab, transfer)
+        ids = []
+        for number in ("13800138601", "13800138602", "13800138603"):
+            status, body = await lab.controller.request(
+                "POST", "/api/callbacks", {"number": number, "topic": "wlan"})
+            assert status == 201
+            ids.append(body["callback"]["id"])
+        client = redis.from_url(lab.redis.url, decode_responses=True)
+        now = time.time()
+        for cb_id, deadline in zip(ids[1:], (now + 600, now - 300)):
+            await client.hset(f"datadesk:cb:{cb_id}", "deadline", deadline)
+            await client.zadd("datadesk:cb:open", {cb_id: deadline}, xx=True)
+            await client.zadd("datadesk:cb:ready", {cb_id: deadline}, xx=True)
+        await client.aclose()
+        snapshot = await lab.controller.get("/api/wallboard")
+        risk = {c["id"]: c["at_risk"] for c in snapshot["callbacks"]}
+        assert risk == {ids[0]: False, ids[1]: True, ids[2]: True}, risk
+        async with Browser() as browser:
+            await size(browser, 1920, 1080)
+            await browser.goto(board_url(lab, lab.keys.api_token))
+            await wait_page(browser, SEAT_STATE % "8603", "in-call|", timeout=10)
+            classes = "[...document.querySelectorAll('#callbacks tr')].map(r => r.className)"
+            await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
+            assert await browser.evaluate(classes) == ["late", "risk", ""]
+            await asyncio.sleep(1.5)  # the seat's time in state ticks past 0:00
+            await browser.screenshot(ARTIFACTS / "wallboard-in-use.png")
+            await browser.goto(board_url(lab, lab.keys.api_token, "zh"))
+            await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
+            await asyncio.sleep(1.5)
+            await browser.screenshot(ARTIFACTS / "wallboard-in-use-zh.png")
+    finally:
+        await lab.probe.hangup_all()
+        await lab.start_controller()
