@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester
+APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk
 
 .PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes

@@ -21,6 +21,7 @@ from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture, Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
+from .asterisk.seat_calls import NamedSeatCalls
 from .asterisk.stasis import DeskStasis, RoutingRules
 from .clock import utcnow
 from .desk.board import Board
@@ -36,12 +37,13 @@ from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.events import EventLog
 from .store.limits import RateLimits
+from .store.seat_sampler import SeatSampler
 from .store.stats import DeskStats
 from .tasks import TaskSet
-from .web import callbacks_api, openapi, seats, wallboard
+from .web import callbacks_api, openapi, reports, seats, wallboard
 from .web import health as health_
 from .web import metrics as metrics_
-from .web.auth import TOKENS, require_token
+from .web.auth import SUPERVISORS, TOKENS, require_token
 from .web.errors import json_errors
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ class Controller:
                                                       clients.store)
         self.calendar = build_calendar(settings.calendar)
         self.topics, self.policy = build_topics(settings.topics), build_policy(settings)
-        self.stats = DeskStats(self.store.client, self.calendar.zone)
+        self.stats = DeskStats(self.store.client, self.calendar.zone,
+                               keep_days=settings.callbacks.retention)
         self.events = EventLog(self.store.client)
         self.limits = RateLimits(self.store.client)
         self.changed = asyncio.Event()
@@ -97,6 +100,11 @@ class Controller:
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered,
+                                         leading=lambda: self.leadership.is_leader)
+        self.sampler = SeatSampler(self.stats, self.board,
+                                   leading=lambda: self.leadership.is_leader)
+        self.callbacks.on_created = self.stats.requested
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
 
@@ -142,10 +150,11 @@ class Controller:
             return
         talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
 
-        async def count() -> None:
-            await self.stats.add("answered")
-            await self.stats.add("talk_seconds", talk)
-        self.counting.spawn(count())
+        self.counting.spawn(self._count_answered(talk))
+
+    async def _count_answered(self, talk: int) -> None:
+        await self.stats.add("answered")
+        await self.stats.add("talk_seconds", talk)
 
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;
@@ -160,6 +169,8 @@ class Controller:
             ("dialer", self.dialer.start, self.dialer.stop),
             ("spool", self.spool.start, self.spool.stop),
             ("presence", _nothing, self.presence.stop),
+            ("seat minutes", self.sampler.start, self.sampler.stop),
+            ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),
         ]
@@ -200,6 +211,7 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
                           middlewares=[json_errors, require_token,
                                        callbacks_api.store_unavailable])
     app[TOKENS] = tuple(settings.http.tokens)
+    app[SUPERVISORS] = tuple(settings.http.supervisor_tokens)
     controller = app[CONTROLLER] = Controller(settings, clients)
     for part in controller.lifetimes():
         app.cleanup_ctx.append(lifetime(*part))
@@ -209,7 +221,11 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     seats.add_routes(app, controller.board, controller.calendar)
     openapi.add_routes(app)
     metrics_.add_routes(app, controller)
-    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller)
+    app[wallboard.CONFIG] = board = wallboard.BoardConfig(
+        zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.http.language)
+    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
+    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone))
     return app

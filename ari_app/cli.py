@@ -128,6 +128,12 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .web.reports_data import to_csv, to_text
+    status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}")
+    return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from .checkconfig import check, check_live
 
@@ -239,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     cbs.add_argument("id", nargs="?", help="the callback's id (show, cancel), e.g. cb12")
     cbs.add_argument("--json", action="store_true", help="print the API's JSON, not a table")
     cbs.set_defaults(func=cmd_callbacks)
+    rep = command("report", "the desk's figures per day over the last days, and the total")
+    rep.add_argument("--days", type=int, default=28, help="days back, today included; 28")
+    rep.add_argument("--csv", action="store_true", help="CSV, per day, total and per hour")
+    rep.set_defaults(func=cmd_report, json=False)
     chk = command("check-config", "check that the Asterisk configs, the dialplan and the "
                                   "settings agree")
     chk.add_argument("--asterisk-conf", metavar="DIR",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,6 +101,8 @@ class CallbacksService:
         """``limits``: None for none."""
         self.store, self.limits = store, limits
         self.calendar, self.numbers, self.topics, self.sla = calendar, numbers, topics, sla
+        # Called (awaited, must not raise) once per newly stored callback.
+        self.on_created: Callable[[], Awaitable[None]] | None = None
 
     def check(self, number: object, topic: object = "", note: object = "",
               agent: object = "") -> tuple[str, str, str, str]:
@@ -131,6 +134,8 @@ class CallbacksService:
         cb_id, created = await self.store.create(
             number=clean, topic=topic, note=note, agent=agent, source=source,
             deadline=deadline.timestamp(), due=due.timestamp(), now=now.timestamp())
+        if created and self.on_created is not None:  # the daily figures
+            await self.on_created()
         if not created:
             stored = await self.store.get(cb_id)
             if stored:

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from panoramisk.message import Message
 
@@ -71,6 +72,25 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
     )
 
 
+def state_since(msg: Message, now: float) -> float:
+    """When a QueueStatus member row entered its present state, from
+    Asterisk's own stamps (Unix seconds), so that a controller restart keeps
+    each seat's time in state (live events are stamped when they arrive): a
+    paused member since ``LastPause``; a free one since the latest
+    of ``LoginTime``, ``LastCall`` (its last queue call ended) and
+    ``LastPause`` (a lower bound: Asterisk does not stamp the unpause). A
+    member in a call, or one without stamps, since ``now``."""
+    if msg.get("InCall") == "1" or DeviceState.parse(msg.get("Status")) not in (
+            DeviceState.NOT_INUSE, DeviceState.UNKNOWN):
+        return now
+    if msg.get("Paused") == "1":
+        stamps = [_num(msg.get("LastPause"))]
+    else:
+        stamps = [_num(msg.get(k)) for k in ("LoginTime", "LastCall", "LastPause")]
+    best = max(stamps)
+    return best if 0 < best <= now else now
+
+
 class DeskPresence:
     """Keeps ``board`` in step with Asterisk."""
 
@@ -118,9 +138,9 @@ class DeskPresence:
             if msg.get("Queue") != self.board.queue or channel.startswith("Local/"):
                 return
             if event == "QueueCallerJoin":
-                self.board.callers.add(channel)
+                self.board.callers[channel] = now
             else:
-                self.board.callers.discard(channel)
+                self.board.callers.pop(channel, None)
             return
         if event in MEMBER_EVENTS:
             if msg.get("Queue") != self.board.queue:
@@ -226,14 +246,15 @@ class DeskPresence:
             for seat in list(self.board):
                 self.board.change(seat.agent_id, now,
                                   registered=registered.get(seat.agent_id, False))
-        rows = [seat_from_event(r, now, self.wrapup) for r in members
-                if r.get("Event") == "QueueMember"]
+        rows = [replace(seat_from_event(r, now, self.wrapup), changed_at=state_since(r, now))
+                for r in members if r.get("Event") == "QueueMember"]
         self._strays &= {s.interface for s in rows}
         for seat in rows:
             if not self.board.is_seat(seat.interface):
                 self._member(seat)  # logs it
         self.board.replace_members(rows, now)
-        self.board.callers = {r.get("Channel", "") for r in members
-                              if r.get("Event") == "QueueEntry"
+        # QueueEntry's Wait (seconds in the queue) gives each caller's join time.
+        self.board.callers = {r.get("Channel", ""): now - _num(r.get("Wait"))
+                              for r in members if r.get("Event") == "QueueEntry"
                               and not r.get("Channel", "").startswith("Local/")}
 

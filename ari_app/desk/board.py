@@ -97,9 +97,9 @@ class Board:
         # The configured seats' queue interfaces: only these are desk seats.
         self.interfaces = frozenset(f"PJSIP/{a}" for a in agent_ids)
         self.synced = False
-        # Live callers waiting in the desk queue (channel names); callbacks'
-        # own queue legs are not counted.
-        self.callers: set[str] = set()
+        # Live callers waiting in the desk queue: channel name -> when it
+        # joined (Unix seconds); callbacks' own queue legs are not counted.
+        self.callers: dict[str, float] = {}
 
     @property
     def waiting(self) -> int:

@@ -84,14 +84,15 @@ class Recorder:
             first_dialled=dialled_at if reached else None,
             answered_at=answered_at, event=event, now=now)
         if not isinstance(stored, Stale):
-            await self._count(cb, outcome, sla, nxt.reason)
+            await self._count(cb, outcome, sla, nxt.reason,
+                              nxt_failed=nxt.status.value == "failed")
         log.info("callback %s: attempt %s %s -> %s (%s)", cb["id"], cb["fence"], outcome.value,
                  stored.value, nxt.reason, extra={"callback": cb["id"]})
         self.wake()
         return stored
 
     async def _count(self, cb: Mapping[str, str], outcome: Outcome, sla: Sla | None,
-                     reason: str) -> None:
+                     reason: str, nxt_failed: bool = False) -> None:
         if outcome is Outcome.REFUSED:
             self.not_placed["dialplan-refused"] += 1
             log.error("callback %s: NOT dialled: %s; number %r; the callback is failed",
@@ -102,3 +103,5 @@ class Recorder:
                 await self.stats.add(f"sla_{sla.value}")
         if outcome.reached_customer and self.stats is not None:
             await self.stats.add("callbacks_made")
+        if nxt_failed and self.stats is not None:
+            await self.stats.add("callbacks_failed")

@@ -97,8 +97,11 @@ def validate(settings: Settings) -> Settings:
                        ("[desk] queue_wait", settings.desk.queue_wait)):
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
-    if any(len(t) < 16 for t in settings.http.tokens):
+    if any(len(t) < 16 for t in settings.http.tokens + settings.http.supervisor_tokens):
         raise SettingsError("[http] tokens: each token needs at least 16 characters")
+    if settings.http.language not in ("zh", "en"):
+        raise SettingsError(f"[http] language: expected 'zh' or 'en', got "
+                            f"{settings.http.language!r}")
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings

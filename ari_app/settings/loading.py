@@ -123,6 +123,9 @@ def _load(path: Path | None, env: Mapping[str, str] | None) -> Settings:
     if env.get("DATADESK_API_TOKENS"):
         raw.setdefault("http", {})["tokens"] = [
             t.strip() for t in env["DATADESK_API_TOKENS"].split(",") if t.strip()]
+    if env.get("DATADESK_SUPERVISOR_TOKENS"):
+        raw.setdefault("http", {})["supervisor_tokens"] = [
+            t.strip() for t in env["DATADESK_SUPERVISOR_TOKENS"].split(",") if t.strip()]
     hints = get_type_hints(Settings)
     known = {f.name for f in fields(Settings)}
     for name in raw:

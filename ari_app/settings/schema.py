@@ -64,6 +64,12 @@ class HttpSettings:
     port: int = 8680
     # Bearer tokens accepted by the API (better: DATADESK_API_TOKENS, comma-separated).
     tokens: tuple[str, ...] = ()
+    # Tokens that also see customers' full numbers on the wallboard (better:
+    # DATADESK_SUPERVISOR_TOKENS); any other token sees the last four digits.
+    supervisor_tokens: tuple[str, ...] = ()
+    # Language of the wallboard and reports pages ("zh" or "en"); a browser's
+    # Accept-Language chooses between them.
+    language: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class DeskSettings:
     named_unavailable: str = "group"
     # The ARI-controlled device whose state is the desk lamp (hint of 8600).
     lamp_device: str = "Stasis:desk"
+    # Names shown on the wallboard, agent ID -> name (default: the agent ID).
+    seat_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ class CallbackSettings:
     originations_per_minute: int = 60
     # Days a finished callback (and its event stream) stays in Redis, then expires.
     retention: int = 90
+    # Minutes before its deadline an unfinished callback counts as at risk.
+    at_risk: int = 15
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,12 @@ from aiohttp import web
 
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # A browser's EventSource cannot send headers: these take ?access_token= too.
-QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events"})
+QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events", "/reports",
+                               "/reports.csv"})
 TOKENS = web.AppKey("api_tokens", tuple)
+# Tokens that also see customers' full numbers (they are valid tokens too).
+SUPERVISORS = web.AppKey("supervisor_tokens", tuple)
+SUPERVISOR = web.RequestKey("supervisor", bool)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,8 +42,15 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     scheme, _, presented = header.partition(" ")
     if not header and request.path in QUERY_TOKEN_PATHS:
         scheme, presented = "bearer", request.query.get("access_token", "")
+    supervisors = request.app.get(SUPERVISORS, ())
     if scheme.lower() != "bearer" or not presented or \
-            not _valid(presented.strip(), request.app[TOKENS]):
+            not _valid(presented.strip(), request.app[TOKENS] + supervisors):
         return web.json_response({"error": "a valid bearer token is required"}, status=401,
                                  headers={"WWW-Authenticate": 'Bearer realm="datadesk"'})
+    request[SUPERVISOR] = bool(supervisors) and _valid(presented.strip(), supervisors)
     return await handler(request)
+
+
+def is_supervisor(request: web.Request) -> bool:
+    """Did the request carry a supervisor's token (checked by ``require_token``)?"""
+    return bool(request.get(SUPERVISOR, False))

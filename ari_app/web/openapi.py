@@ -166,6 +166,17 @@ DOCUMENT = {
             "summary": "The wallboard page (HTML); also takes ?access_token=",
             "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
                           **_errors(401)}}},
+        "/api/reports": {"get": {
+            "summary": "The history per day and per hour over ?days= (1-366, default 28)",
+            "responses": {"200": _json({"type": "object"}, "the report"), **_errors(400, 401)}}},
+        "/reports": {"get": {
+            "summary": "The reports page (HTML, SVG plots); also takes ?access_token=",
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                          **_errors(400, 401)}}},
+        "/reports.csv": {"get": {
+            "summary": "The report as CSV (scope day, total, hour); also takes ?access_token=",
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}},
+                          **_errors(400, 401)}}},
         "/api/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": _json({"type": "object"}, "OpenAPI"),
                                                     **_errors(401)}}},

@@ -1,17 +1,32 @@
-"""The wallboard in a real headless Chromium, fed by the running controller."""
+"""The wallboard in a real headless Chromium, fed by the running controller.
+
+Screenshots are kept in ``artifacts/`` (both wall sizes, both languages, the
+lost-connection banner, masked numbers).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from lab.browser import Browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+SUPERVISOR = "supervisor-token-0123456789abcdef"
+NAMES = {"8601": "王芳", "8602": "Li Lei"}
 
-SEAT_STATE = """(() => { const row = document.querySelector('tr[data-seat="%s"]');
-  return row ? row.children[1].textContent + '|' + row.children[2].textContent : null; })()"""
+SEAT_STATE = """(() => { const tile = document.querySelector('[data-seat="%s"]');
+  return tile ? tile.dataset.state + '|' + tile.dataset.reason : null; })()"""
+SEAT_FOR = """(() => { const t = document.querySelector('[data-seat="%s"] .since');
+  if (!t) return null; const p = t.textContent.split(':').map(Number);
+  return p.length === 3 ? p[0]*3600 + p[1]*60 + p[2] : p[0]*60 + p[1]; })()"""
+ROWS = "[...document.querySelectorAll('#callbacks tr')].map(r => r.textContent)"
+LOST = "getComputedStyle(document.getElementById('lost')).display"
 
 
 async def wait_page(browser: Browser, expression: str, expected, timeout: float) -> float:
@@ -25,38 +40,199 @@ async def wait_page(browser: Browser, expression: str, expected, timeout: float)
         await asyncio.sleep(0.05)
 
 
+async def size(browser: Browser, width: int, height: int) -> None:
+    await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                       deviceScaleFactor=1, mobile=False)
+
+
+@pytest.fixture
+async def board_lab(lab):
+    """The controller with a supervisor token and seat names."""
+    await lab.start_controller({"http": {"supervisor_tokens": [SUPERVISOR]},
+                                "desk": {"seat_names": NAMES}})
+    yield lab
+    await lab.start_controller()
+
+
+def board_url(lab, token: str, lang: str = "en") -> str:
+    return f"{lab.controller.url}/wallboard?access_token={token}&lang={lang}"
+
+
 async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(report, lab):
     # Keep the callback waiting on the board: nobody free to dial it.
     await lab.probe.pause(("8601", "8602", "8603", "8604", "8605", "8606"), reason="meeting")
     status, created = await lab.controller.request(
         "POST", "/api/callbacks", {"number": "13800138501", "topic": "wlan"})
     assert status == 201
-    url = f"{lab.controller.url}/wallboard?access_token={lab.keys.api_token}"
     async with Browser() as browser:
-        await browser.goto(url)
+        await browser.goto(board_url(lab, lab.keys.api_token))
         await wait_page(browser, SEAT_STATE % "8602", "paused|meeting", timeout=10)
         await lab.probe.pause(["8602"], reason="training")
         waited = await wait_page(browser, SEAT_STATE % "8602", "paused|training", timeout=2)
         report(f"wallboard showed the pause {waited * 1000:.0f} ms after Asterisk took it")
         lamp = await browser.evaluate("document.getElementById('lamp').textContent")
         assert lamp == "busy"
-        rows = await browser.evaluate(
-            "[...document.querySelectorAll('#callbacks tbody tr')].map(r => r.textContent)")
-        assert any("13800138501" in r and "wlan" in r for r in rows), rows
+        rows = await browser.evaluate(ROWS)
+        assert any("8501" in r and "WLAN" in r for r in rows), rows
         snapshot = await lab.controller.get("/api/wallboard")
         figures = await browser.evaluate(
             "[...document.querySelectorAll('#today tr')].map(r => r.textContent)")
         assert f"Transfers to the desk{snapshot['today']['transfers']}" in figures, figures
-        assert any(f.startswith("Average talk time") for f in figures), figures
+        talk = next(f for f in figures if f.startswith("Average talk time"))
+        if not snapshot["today"]["answered"]:
+            assert talk == "Average talk time\u2013", talk  # nothing answered: no "0 s"
         shot = await browser.screenshot(ARTIFACTS / "wallboard.png")
         assert shot.stat().st_size > 10_000
     await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
 
 
-async def test_the_wallboard_needs_the_token(lab):
-    import aiohttp
-    async with aiohttp.ClientSession() as http:
-        async with http.get(lab.controller.url + "/wallboard") as resp:
-            assert resp.status == 401
-        async with http.get(lab.controller.url + "/api/wallboard/events?access_token=nope") as resp:
-            assert resp.status == 401
+async def test_numbers_are_masked_unless_the_token_is_a_supervisors(board_lab):
+    lab = board_lab
+    await lab.probe.pause(("8601", "8602", "8603", "8604", "8605", "8606"), reason="meeting")
+    status, created = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "13800138502", "topic": "wlan"})
+    assert status == 201
+    # The snapshot itself carries no full number to a plain token.
+    plain = await lab.controller.get("/api/wallboard")
+    assert [c["number"] for c in plain["callbacks"]] == ["•••••••8502"]
+    assert "13800138502" not in str(plain)
+    _, full = await lab.controller.request("GET", "/api/wallboard", token=SUPERVISOR)
+    assert [c["number"] for c in full["callbacks"]] == ["13800138502"]
+    async with Browser() as browser:
+        await size(browser, 1920, 1080)
+        await browser.goto(board_url(lab, lab.keys.api_token))
+        await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 1, 10)
+        rows = await browser.evaluate(ROWS)
+        assert "•••••••8502" in rows[0] and "13800138502" not in rows[0], rows
+        await browser.screenshot(ARTIFACTS / "wallboard-masked.png")
+        await browser.goto(board_url(lab, SUPERVISOR))
+        await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 1, 10)
+        assert "13800138502" in (await browser.evaluate(ROWS))[0]
+        # Seat names from the settings; the rest show their agent ID.
+        names = await browser.evaluate(
+            "[...document.querySelectorAll('.tile .name')].map(n => n.textContent)")
+        assert names == ["王芳", "Li Lei", "8603", "8604", "8605", "8606"]
+    await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
+
+
+async def test_the_board_fills_a_wall_at_both_sizes_in_both_languages(board_lab):
+    lab = board_lab
+    await lab.probe.pause(["8604"], reason="lunch")
+    async with Browser() as browser:
+        for width, height in ((1920, 1080), (1366, 768)):
+            for lang in ("zh", "en"):
+                await size(browser, width, height)
+                await browser.goto(board_url(lab, lab.keys.api_token, lang))
+                await wait_page(browser, SEAT_STATE % "8604", "paused|lunch", timeout=10)
+                # Full width, nothing cut off sideways; large type.
+                fit = await browser.evaluate(
+                    "[document.documentElement.scrollWidth, innerWidth, "
+                    "parseFloat(getComputedStyle(document.querySelector('.tile .name')).fontSize),"
+                    "document.getElementById('seats').getBoundingClientRect().width]")
+                assert fit[0] <= fit[1], fit
+                assert fit[2] >= (36 if width == 1920 else 24), fit
+                assert fit[3] > 0.9 * width, fit
+                state = await browser.evaluate(
+                    "document.querySelector('[data-seat=\"8604\"] .state').textContent")
+                assert state == ("暂停 · lunch" if lang == "zh" else "paused · lunch")
+                colours = await browser.evaluate(
+                    "[...new Set([...document.querySelectorAll('.tile')].map("
+                    "t => t.dataset.state + '=' + getComputedStyle(t).backgroundColor))]")
+                assert len({c.split("=")[1] for c in colours}) == len(colours), colours
+                await browser.screenshot(ARTIFACTS / f"wallboard-{width}x{height}-{lang}.png")
+
+
+async def test_the_clock_is_the_desks_time_zone_not_the_browsers(board_lab):
+    lab = board_lab
+    async with Browser() as browser:
+        await browser.call("Emulation.setTimezoneOverride", timezoneId="America/New_York")
+        await browser.goto(board_url(lab, lab.keys.api_token))
+        await wait_page(browser, "document.getElementById('clock').textContent.length", 8, 10)
+        shown = await browser.evaluate("document.getElementById('clock').textContent")
+        desk = datetime.now(ZoneInfo("Asia/Shanghai"))
+        assert shown[:2] == f"{desk.hour:02d}" or shown[:2] == f"{(desk.hour - 1) % 24:02d}", shown
+
+
+async def test_a_lost_event_stream_shows_the_banner_within_5_s(report, board_lab):
+    lab = board_lab
+    async with Browser() as browser:
+        await browser.goto(board_url(lab, lab.keys.api_token))
+        await wait_page(browser, "document.querySelectorAll('.tile').length", 6, 10)
+        assert await browser.evaluate(LOST) == "none"
+        await lab.controller.stop()
+        waited = await wait_page(browser, LOST, "block", timeout=5)
+        report(f"connection-lost banner {waited * 1000:.0f} ms after the controller stopped")
+        await browser.screenshot(ARTIFACTS / "wallboard-connection-lost.png")
+        await lab.controller.start()
+        await wait_page(browser, LOST, "none", timeout=15)  # EventSource reconnects by itself
+
+
+async def test_time_in_state_survives_a_controller_restart(report, board_lab):
+    lab = board_lab
+    await lab.probe.pause(["8603"], reason="training")
+    async with Browser() as browser:
+        await browser.goto(board_url(lab, lab.keys.api_token))
+        await wait_page(browser, SEAT_STATE % "8603", "paused|training", timeout=10)
+        await asyncio.sleep(4)
+        before = await browser.evaluate(SEAT_FOR % "8603")
+        since = next(s["since"] for s in (await lab.controller.get("/api/wallboard"))["seats"]
+                     if s["agent_id"] == "8603")
+        await lab.start_controller({"http": {"supervisor_tokens": [SUPERVISOR]},
+                                    "desk": {"seat_names": NAMES}})
+        await wait_page(browser, LOST, "none", timeout=15)
+        after = await browser.evaluate(SEAT_FOR % "8603")
+        again = next(s["since"] for s in (await lab.controller.get("/api/wallboard"))["seats"]
+                     if s["agent_id"] == "8603")
+        report(f"seat 8603 paused for {before} s before the restart, {after} s after")
+        # Asterisk stamps whole seconds: the instant is the same second.
+        assert again[:19] == since[:19], (since, again)
+        assert after >= before, (before, after)
+
+
+async def test_callbacks_turn_amber_at_risk_and_red_when_overdue(report, lab):
+    """A desk in use: one seat talking to a caller, the rest paused, three
+    callbacks: in time, at risk (deadline within ``[callbacks] at_risk``),
+    overdue."""
+    import redis.asyncio as redis
+
+    from lab.scenarios import customer_transferred, specialist_answers
+    await lab.start_controller({"callbacks": {"at_risk": 30},
+                                "desk": {"seat_names": NAMES}})
+    try:
+        await lab.probe.pause(["8601", "8605"], reason="meeting")
+        await lab.probe.pause(["8602"], reason="training")
+        await lab.probe.pause(["8604", "8606"], reason="lunch")
+        transfer = await customer_transferred(lab, customer="13800138004", target="8603")
+        await specialist_answers(lab, transfer)
+        ids = []
+        for number in ("13800138601", "13800138602", "13800138603"):
+            status, body = await lab.controller.request(
+                "POST", "/api/callbacks", {"number": number, "topic": "wlan"})
+            assert status == 201
+            ids.append(body["callback"]["id"])
+        client = redis.from_url(lab.redis.url, decode_responses=True)
+        now = time.time()
+        for cb_id, deadline in zip(ids[1:], (now + 600, now - 300)):
+            await client.hset(f"datadesk:cb:{cb_id}", "deadline", deadline)
+            await client.zadd("datadesk:cb:open", {cb_id: deadline}, xx=True)
+            await client.zadd("datadesk:cb:ready", {cb_id: deadline}, xx=True)
+        await client.aclose()
+        snapshot = await lab.controller.get("/api/wallboard")
+        risk = {c["id"]: c["at_risk"] for c in snapshot["callbacks"]}
+        assert risk == {ids[0]: False, ids[1]: True, ids[2]: True}, risk
+        async with Browser() as browser:
+            await size(browser, 1920, 1080)
+            await browser.goto(board_url(lab, lab.keys.api_token))
+            await wait_page(browser, SEAT_STATE % "8603", "in-call|", timeout=10)
+            classes = "[...document.querySelectorAll('#callbacks tr')].map(r => r.className)"
+            await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
+            assert await browser.evaluate(classes) == ["late", "risk", ""]
+            await asyncio.sleep(1.5)  # the seat's time in state ticks past 0:00
+            await browser.screenshot(ARTIFACTS / "wallboard-in-use.png")
+            await browser.goto(board_url(lab, lab.keys.api_token, "zh"))
+            await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
+            await asyncio.sleep(1.5)
+            await browser.screenshot(ARTIFACTS / "wallboard-in-use-zh.png")
+    finally:
+        await lab.probe.hangup_all()
+        await lab.start_controller()

@@ -195,8 +195,11 @@ async def test_the_wallboard_shows_the_board_and_says_the_rest_is_unknown(client
     body = await resp.json()
     assert resp.status == 200 and len(body["seats"]) == 6 and body["synced"] is True
     assert body["open_callbacks"] is None and body["today"] is None
-    page = await client.get(f"/wallboard?access_token={TOKEN}")
+    page = await client.get(f"/wallboard?access_token={TOKEN}",
+                            headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert page.status == 200 and "<title>Data desk</title>" in await page.text()
+    page = await client.get(f"/wallboard?access_token={TOKEN}")  # the default: Chinese
+    assert page.status == 200 and "<title>数据业务专席</title>" in await page.text()
 
 
 async def test_the_wallboard_stream_pushes_a_snapshot_at_once(client):

@@ -1,0 +1,79 @@
+"""Plots for the reports page, drawn on the server as SVG: no script, no
+network resource, readable at a glance (large labels, one idea a plot)."""
+
+from __future__ import annotations
+
+from html import escape
+
+W, H, LEFT, BOTTOM, TOP = 960, 300, 56, 40, 16
+GOOD, LOAD, READY, AXIS = "#1e8e3e", "#1a73e8", "#f29900", "#5f6368"
+
+
+def _frame(title: str, body: list[str], ymax: float, ticks: int = 4) -> str:
+    plot_h = H - BOTTOM - TOP
+    grid = []
+    for i in range(ticks + 1):
+        y = TOP + plot_h - plot_h * i / ticks
+        label = ymax * i / ticks
+        grid.append(f'<line x1="{LEFT}" x2="{W}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
+                    f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">'
+                    f'{label:.0f}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
+            f'aria-label="{escape(title)}" font-size="15" fill="{AXIS}" '
+            f'font-family="Noto Sans CJK SC,Noto Sans,sans-serif">'
+            + "".join(grid) + "".join(body) + "</svg>")
+
+
+def sla_per_day(rows: list[dict]) -> str:
+    """A bar a day, its SLA met % written on top; a day with no callback
+    judged has no bar, only its date."""
+    n = max(1, len(rows))
+    step = (W - LEFT) / n
+    plot_h = H - BOTTOM - TOP
+    body = []
+    for i, row in enumerate(rows):
+        x = LEFT + i * step
+        value = row.get("sla_met_percent")
+        if value is not None:
+            h = plot_h * value / 100
+            body.append(f'<rect x="{x + step * .15:.1f}" y="{TOP + plot_h - h:.1f}" '
+                        f'width="{step * .7:.1f}" height="{h:.1f}" fill="{GOOD}">'
+                        f'<title>{escape(row["day"])}: {value} %</title></rect>')
+            if n <= 31:
+                body.append(f'<text x="{x + step / 2:.1f}" y="{TOP + plot_h - h + 16:.1f}" '
+                            f'text-anchor="middle" fill="#fff" font-size="12">'
+                            f'{value:.0f}</text>')
+        if n <= 14 or i % max(1, n // 10) == 0:
+            body.append(f'<text x="{x + step / 2:.1f}" y="{H - 14}" text-anchor="middle">'
+                        f'{escape(row["day"][5:])}</text>')
+    return _frame("SLA", body, 100)
+
+
+def load_per_hour(rows: list[dict], days: int) -> str:
+    """Transfers per hour of day (average a day, bars, left scale) against
+    the seats ready in that hour (average, a line, its own scale on the
+    right: seats are a handful, calls are many)."""
+    days = max(1, days)
+    load = [r["transfers"] / days for r in rows]
+    ready = [r["seats_ready"] for r in rows]
+    ymax = float(int(max([1.0, *load])) + 1)
+    rmax = float(int(max([1.0, *ready])) + 1)
+    step = (W - LEFT) / 24
+    plot_h = H - BOTTOM - TOP
+    body, points = [], []
+    for i, (value, seats) in enumerate(zip(load, ready)):
+        x = LEFT + i * step
+        h = plot_h * value / ymax
+        body.append(f'<rect x="{x + step * .15:.1f}" y="{TOP + plot_h - h:.1f}" '
+                    f'width="{step * .7:.1f}" height="{h:.1f}" fill="{LOAD}">'
+                    f'<title>{i:02d}: {value:.1f}</title></rect>')
+        points.append(f"{x + step / 2:.1f},{TOP + plot_h - plot_h * seats / rmax:.1f}")
+        body.append(f'<text x="{x + step / 2:.1f}" y="{H - 14}" text-anchor="middle">'
+                    f'{i:02d}</text>')
+    body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{READY}" '
+                f'stroke-width="4"/>')
+    for i in range(5):  # the seats' scale, right
+        body.append(f'<text x="{W - 4}" y="{TOP + plot_h - plot_h * i / 4 - 4:.1f}" '
+                    f'text-anchor="end" fill="{READY}" font-weight="700">'
+                    f'{rmax * i / 4:g}</text>')
+    return _frame("load", body, ymax)

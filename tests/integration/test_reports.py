@@ -1,0 +1,154 @@
+"""The history: a seeded multi-day history in the lab's Redis, read back
+exactly by the reports page (in Chromium), its CSV and ``datadesk report``;
+and a callback request counted as it happens."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import redis.asyncio as redis
+
+from ari_app.store.stats import DeskStats, day_key
+from lab.browser import Browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ZONE = ZoneInfo("Asia/Shanghai")
+REPO = Path(__file__).resolve().parents[2]
+
+# Days back from today -> {(field, hour): amount}; day 2 stays empty.
+HISTORY = {
+    3: {("transfers", 9): 30, ("transfers", 14): 20, ("answered", 9): 25, ("answered", 14): 15,
+        ("talk_seconds", 9): 3700, ("talk_seconds", 14): 2220, ("repeat", 14): 2,
+        ("callbacks_requested", 14): 6, ("callbacks_made", 15): 5, ("callbacks_failed", 16): 1,
+        ("sla_met", 15): 4, ("sla_breached", 16): 1, ("seat_ready", 9): 120,
+        ("seat_busy", 9): 240},
+    1: {("transfers", 10): 12, ("answered", 10): 12, ("talk_seconds", 10): 1800,
+        ("sla_met", 11): 3},
+}
+
+
+async def seed(url: str, today: date) -> None:
+    client = redis.from_url(url, decode_responses=True)
+    try:
+        stats = DeskStats(client, ZONE)
+        for back in (1, 2, 3):
+            await client.delete(day_key(today - timedelta(days=back)))
+        for back, counts in HISTORY.items():
+            day = today - timedelta(days=back)
+            for (field, hour), amount in counts.items():
+                await stats.add(field, amount, when=datetime(day.year, day.month, day.day, hour,
+                                                             tzinfo=ZONE))
+    finally:
+        await client.aclose()
+
+
+async def fetch(lab, path: str) -> str:
+    async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
+        async with http.get(lab.controller.url + path) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.text()
+
+
+def check_rows(rows: dict[str, dict[str, str]], today: date) -> None:
+    three, two, one = (str(today - timedelta(days=b)) for b in (3, 2, 1))
+    assert rows[three]["transfers"] == "50" and rows[three]["answered"] == "40"
+    assert rows[three]["average_talk_seconds"] == "148.0"
+    assert rows[three]["callbacks_requested"] == "6" and rows[three]["callbacks_dialled"] == "5"
+    assert rows[three]["sla_met_percent"] == "80.0" and rows[three]["repeat_rate_percent"] == "4.0"
+    assert rows[three]["occupancy_percent"] == "66.7"
+    assert rows[two]["transfers"] == "0" and rows[two]["average_talk_seconds"] in ("", "–")
+    assert rows[one]["transfers"] == "12" and rows[one]["sla_met_percent"] == "100.0"
+
+
+async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, lab):
+    today = datetime.now(ZONE).date()
+    await seed(lab.redis.url, today)
+    body = await fetch(lab, "/reports.csv?days=4")
+    table = list(csv.DictReader(io.StringIO(body)))
+    check_rows({r["period"]: r for r in table if r["scope"] == "day"}, today)
+    hours = {r["period"]: r for r in table if r["scope"] == "hour"}
+    assert int(hours["09"]["transfers"]) >= 30 and float(hours["09"]["seats_ready"]) >= 0.5
+    async with Browser() as browser:
+        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=1400,
+                           deviceScaleFactor=1, mobile=False)
+        for lang in ("en", "zh"):
+            await browser.goto(f"{lab.controller.url}/reports?days=4&lang={lang}"
+                               f"&access_token={lab.keys.api_token}")
+            for _ in range(100):
+                if await browser.evaluate("document.readyState") == "complete":
+                    break
+                await asyncio.sleep(0.05)
+            page = await browser.evaluate(
+                "Object.fromEntries([...document.querySelectorAll('tr[data-day]')].map(r => "
+                "[r.dataset.day, Object.fromEntries([...r.querySelectorAll('td[data-col]')]"
+                ".map(c => [c.dataset.col, c.textContent]))]))")
+            check_rows(page, today)
+            plots = await browser.evaluate("document.querySelectorAll('svg').length")
+            assert plots == 2
+            await browser.screenshot(ARTIFACTS / f"reports-{lang}.png")
+    report(f"reports page and CSV checked against {len(HISTORY)} seeded days")
+
+
+async def test_datadesk_report_prints_the_same_csv(lab):
+    today = datetime.now(ZONE).date()
+    await seed(lab.redis.url, today)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), "report",
+        "--days", "4", "--csv", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    served = await fetch(lab, "/reports.csv?days=4")
+    assert out.decode().strip() == served.strip()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), "report",
+        "--days", "4", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
+    out, _ = await proc.communicate()
+    lines = out.decode().splitlines()
+    assert proc.returncode == 0 and len(lines) == 6 and lines[-1].startswith("total")
+    assert lines[1].split()[:2] == [str(today - timedelta(days=3)), "50"]
+
+
+async def test_a_callback_request_is_counted_in_todays_aggregate(lab):
+    before = (await lab.controller.get("/api/reports?days=1"))["total"]["callbacks_requested"]
+    status, created = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "13800138777", "topic": "wlan"})
+    assert status == 201
+    again = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "13800138777", "topic": "wlan"})
+    assert again[0] == 200  # the same number again: updated, not a new request
+    after = (await lab.controller.get("/api/reports?days=1"))["total"]["callbacks_requested"]
+    assert after == before + 1
+    await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
+
+
+async def test_days_out_of_range_are_refused(lab):
+    for bad in ("0", "367", "x"):
+        status, body = await lab.controller.request("GET", f"/api/reports?days={bad}")
+        assert status == 400 and body["field"] == "days", body
+
+
+async def test_a_call_answered_at_a_named_seat_counts_as_answered_live(report, lab):
+    from lab.scenarios import customer_transferred, specialist_answers
+    before = (await lab.controller.get("/api/wallboard"))["today"]
+    transfer = await customer_transferred(lab, customer="13800138003", target="8603")
+    assert transfer.route == "seat"
+    _, seat = await specialist_answers(lab, transfer)
+    assert seat.startswith("PJSIP/8603-")
+    await asyncio.sleep(2)  # two seconds of talk
+    await lab.probe.hangup_all()
+    for _ in range(100):
+        today = (await lab.controller.get("/api/wallboard"))["today"]
+        if today["answered"] > before["answered"]:
+            break
+        await asyncio.sleep(0.1)
+    assert today["answered"] == before["answered"] + 1
+    talk = today["talk_seconds"] - before["talk_seconds"]
+    assert talk >= 2, talk
+    report(f"named-seat call counted as answered live, {talk} s of talk")
