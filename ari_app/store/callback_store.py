@@ -119,6 +119,12 @@ class CallbackStore:
         at = time.time() if now is None else now
         return await once_more(lambda: self.r.zcount(f"{self.p}:open", "-inf", f"({at}"))
 
+    async def earliest_ready(self) -> Callback | None:
+        """The due callback the next claim takes (earliest deadline), or None;
+        exact once ``promote`` has returned 0."""
+        ids = await once_more(lambda: self.r.zrange(f"{self.p}:ready", 0, 0))
+        return await self.get(ids[0]) if ids else None
+
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """Make up to ``limit`` callbacks that have fallen due claimable;
         returns how many due ones still wait (call again until 0). A call of

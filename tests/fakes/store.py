@@ -121,6 +121,12 @@ class FakeCallbackStore:
             del self.waiting[cb_id]
             self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
 
+    async def earliest_ready(self) -> Callback | None:
+        """As ``CallbackStore.earliest_ready``: the ready callback a claim takes next."""
+        if not self.ready:
+            return None
+        return await self.get(min(self.ready, key=lambda i: (self.ready[i], i)))
+
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """``PROMOTE`` (store/callback_lua.py): up to ``limit`` due callbacks move to ready; how many
         due ones still wait."""

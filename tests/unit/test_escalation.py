@@ -46,3 +46,74 @@ def test_the_defaults_and_bad_alert_settings_are_refused():
                 dict(alert_url="ftp://example.org/hook")):
         with pytest.raises(SettingsError, match=r"\[callbacks\] (at_risk|alert)"):
             validate(Settings(callbacks=CallbackSettings(**bad)))
+
+
+def view(**kw):
+    from ari_app.dialer.planner import DeskView
+    base = dict(open=True, synced=True, ami_ready=True, callers_waiting=0, ready_seats=0)
+    return DeskView(**{**base, **kw})
+
+
+def test_an_at_risk_callback_is_claimed_while_live_callers_wait():
+    from ari_app.dialer.planner import Hold, plan
+    assert plan(view(callers_waiting=3), in_flight=0, seated=0).hold is Hold.CALLERS_WAITING
+    got = plan(view(callers_waiting=3, at_risk=True), in_flight=0, seated=0)
+    assert (got.claims, got.escalated, got.hold) == (1, True, None)
+
+
+def test_an_at_risk_callback_waits_for_the_next_seat_when_none_is_ready():
+    from ari_app.dialer.planner import plan
+    got = plan(view(ready_seats=0, at_risk=True), in_flight=2, seated=2)
+    assert (got.claims, got.escalated) == (1, True)
+
+
+def test_one_escalated_attempt_seeks_a_seat_at_a_time():
+    from ari_app.dialer.planner import Hold, plan
+    got = plan(view(callers_waiting=2, at_risk=True), in_flight=1, seated=0, escalating=1)
+    assert (got.claims, got.hold) == (0, Hold.CALLERS_WAITING)
+
+
+@pytest.mark.parametrize("kw", [dict(open=False), dict(synced=False), dict(ami_ready=False)])
+def test_escalation_never_dials_a_closed_or_blind_desk(kw):
+    from ari_app.dialer.planner import plan
+    got = plan(view(callers_waiting=1, at_risk=True, **kw), in_flight=0, seated=0)
+    assert got.claims == 0 and not got.escalated
+
+
+def test_with_ready_seats_and_no_one_waiting_the_usual_claims_are_made():
+    from ari_app.dialer.planner import plan
+    got = plan(view(ready_seats=3, at_risk=True), in_flight=0, seated=0)
+    assert (got.claims, got.escalated) == (3, False)
+
+
+async def _desk_with(deadline_in: float, *, escalate: bool = True):
+    from dataclasses import replace
+
+    from tests.unit.test_dialer_steps import OPEN, Desk
+    desk = Desk(ready=0)
+    desk.dialer.rules = replace(desk.dialer.rules, escalate=escalate)
+    desk.board.callers.add("PJSIP/customer-00000001")  # a live caller waits
+    await desk.store.create(number="13800138001", topic="wlan", note="", agent="",
+                            source="api", deadline=OPEN + deadline_in, due=OPEN, now=OPEN)
+    await desk.dialer._step()
+    await desk.settle()
+    return desk
+
+
+async def test_the_dialer_places_an_at_risk_callback_ahead_of_a_waiting_caller():
+    desk = await _desk_with(10 * 60)
+    assert len(desk.placed) == 1 and "QUEUE_PRIO=10" in desk.placed[0]["Variable"]
+    assert desk.dialer.escalations == 1
+    await desk.dialer.stop()
+
+
+async def test_a_callback_far_from_its_deadline_still_yields_to_live_callers():
+    desk = await _desk_with(40 * 60)
+    assert desk.placed == [] and desk.dialer.escalations == 0
+    await desk.dialer.stop()
+
+
+async def test_with_escalation_off_even_an_at_risk_callback_yields():
+    desk = await _desk_with(5 * 60, escalate=False)
+    assert desk.placed == []
+    await desk.dialer.stop()
