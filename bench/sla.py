@@ -14,7 +14,7 @@ callbacks as every later one does, and runs on after the last measured day
 (arrivals continuing) until every measured callback has ended.
 
     .venv/bin/python -m bench.sla [--seats 6] [--per-day N] [--seed S] [--days D]
-                                  [--sweep] [--json PATH]
+                                  [--sweep] [--compare [--seeds S ...]] [--json PATH]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import argparse
 import asyncio
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from ari_app.service import CallbacksService
@@ -193,8 +193,36 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
     return run
 
 
-def simulate_run(seats: int, per_day: int, days: int, seed: int) -> DayRun:
-    return simclock.run(simulate(seats, per_day, days, seed))
+def simulate_run(seats: int, per_day: int, days: int, seed: int,
+                 settings: Settings | None = None) -> DayRun:
+    return simclock.run(simulate(seats, per_day, days, seed, settings))
+
+
+# -- escalation, side by side ---------------------------------------------------
+POLICIES = (("live callers first", False), ("at-risk callbacks first", True))
+
+
+def policy_settings(escalate: bool) -> Settings:
+    base = Settings()
+    return replace(base, callbacks=replace(base.callbacks, escalate=escalate))
+
+
+def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
+    """The same load (same arrivals, same seeds) under each policy: a
+    Markdown table, one row per policy and seed."""
+    rows = ["| seats | seed | policy | SLA met % | worst lateness (min) | live callers turned "
+            "into callbacks (open) | routed live | p90 request -> first dial, open (min) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for seed in seeds:
+        for name, escalate in POLICIES:
+            run = simulate_run(seats, per_day, days, seed, policy_settings(escalate))
+            s = summarise(run)
+            turned = run.routes["no-seat"] + run.routes["wait-ran-out"]
+            late = "none" if s.worst_late is None else f"{s.worst_late:.1f}"
+            p90 = percentile(s.to_first_dial_open, 90) if s.to_first_dial_open else 0.0
+            rows.append(f"| {seats} | {seed} | {name} | {s.sla_met:.1f} | {late} | {turned} | "
+                        f"{run.routes['queue']} | {p90:.1f} |")
+    return rows
 
 
 # -- figures ------------------------------------------------------------------
@@ -327,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--sweep", action="store_true", help="run for 4..9 seats")
+    parser.add_argument("--compare", action="store_true",
+                        help="escalation off and on at the same load, as a Markdown table")
+    parser.add_argument("--seeds", type=int, nargs="+", help="with --compare (default: --seed)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     if args.seats < 1 or args.days < 1 or args.per_day < 0:
@@ -341,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
                  "profile HOURLY_SHARE is an assumption")
     for half in (range(12), range(12, 24)):
         results.note("offered E by hour: " + " ".join(f"{h:02d}h {loads[h]:.2f}" for h in half))
+    if args.compare:
+        for row in compare(args.seats, args.per_day, args.days, args.seeds or [args.seed]):
+            print(row)
+        return 0
     if args.sweep:
         peak, enough = max(loads), []
         for seats in range(4, 10):

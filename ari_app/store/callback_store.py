@@ -111,6 +111,17 @@ class CallbackStore:
             rows = await pipe.execute()
         return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
 
+    async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
+        """Unfinished callbacks whose deadline (Unix s) is at most ``deadline``,
+        earliest first, at most ``limit`` (unreadable ones left out)."""
+        ids = await once_more(lambda: self.r.zrangebyscore(f"{self.p}:open", "-inf", deadline,
+                                                           start=0, num=limit))
+        async with self.r.pipeline(transaction=False) as pipe:
+            for cb_id in ids:
+                pipe.hgetall(f"{self.p}:{cb_id}")
+            rows = await pipe.execute()
+        return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
+
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
 

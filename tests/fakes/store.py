@@ -113,6 +113,13 @@ class FakeCallbackStore:
         rows = [callback_of(self.hashes[i]) for i in ids[offset:offset + limit]]
         return [cb for cb in rows if cb is not None]
 
+    async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
+        """As ``CallbackStore.open_due_by``: unfinished, deadline at most ``deadline``."""
+        ids = sorted((i for i, d in self.open.items() if d <= deadline),
+                     key=lambda i: (self.open[i], i))[:limit]
+        found = [await self.get(i) for i in ids]
+        return [cb for cb in found if cb is not None]
+
     async def count_open(self) -> int:
         return len(self.open)
 
