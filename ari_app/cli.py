@@ -128,6 +128,11 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
 
+def cmd_sizing(args: argparse.Namespace) -> int:
+    from .sizing_report import run
+    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from .checkconfig import check, check_live
 
@@ -260,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--ami-port", type=int, metavar="PORT",
                      help="the AMI port for --live; default the settings' [ami] port")
     chk.set_defaults(func=cmd_check_config)
+    size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
+    size.add_argument("--days", type=int, default=7, help="whole days to read; default 7")
+    size.add_argument("--simulate", action="store_true", help="add SLA met %% for 4..10 seats")
+    size.add_argument("--json", action="store_true", help="JSON (bench/sla.py --profile reads it)")
+    size.set_defaults(func=cmd_sizing)
     wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                       help="give up (exit 1) after this many seconds; default 60")
