@@ -117,3 +117,27 @@ async def test_with_escalation_off_even_an_at_risk_callback_yields():
     desk = await _desk_with(5 * 60, escalate=False)
     assert desk.placed == []
     await desk.dialer.stop()
+
+
+def _render(risk):
+    from collections import Counter
+
+    from ari_app.web.metrics import render
+    return render(seats_by_activity=Counter(), waiting=0, open_callbacks=0, sla=Counter(),
+                  connections={}, routes=Counter(), risk=risk).splitlines()
+
+
+def test_metrics_show_the_at_risk_gauge_escalations_and_alerts():
+    from collections import Counter
+    lines = _render({"at_risk": 2, "escalated": 3, "alerts": Counter(sent=4, dropped=1)})
+    assert "datadesk_callbacks_at_risk 2" in lines
+    assert "datadesk_callbacks_escalated_total 3" in lines
+    assert 'datadesk_sla_risk_alerts_total{result="sent"} 4' in lines
+    assert 'datadesk_sla_risk_alerts_total{result="failed"} 0' in lines
+    assert 'datadesk_sla_risk_alerts_total{result="dropped"} 1' in lines
+
+
+def test_an_unknown_at_risk_count_is_left_out_not_zeroed():
+    lines = _render({"at_risk": None, "escalated": 0, "alerts": None})
+    assert not [x for x in lines if x.startswith("datadesk_callbacks_at_risk")]
+    assert "datadesk_callbacks_escalated_total 0" in lines
