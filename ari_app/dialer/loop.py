@@ -143,22 +143,23 @@ class Dialer:
             self.attempts.spawn(claimed, escalated=chosen.escalated)
 
     async def _plan(self, now: float) -> Plan:
-        """The planner's answer; everything due is made claimable first (the
-        claims go deadline first), and when live callers or busy seats hold
-        the claims, whether the next callback is at risk is asked of the store."""
-        view = self._view(now)
+        """The planner's answer. Everything due is made claimable first (the
+        claims go deadline first); with escalation or a seat reserve, whether
+        the next callback is at risk is asked of the store."""
+        rules, view = self.rules, self._view(now)
         counts = dict(in_flight=len(self.attempts.active), seated=len(self.attempts.seated),
-                      escalating=self.attempts.escalating)
+                      escalating=self.attempts.escalating, escalate=rules.escalate,
+                      reserve=rules.reserve)
         chosen = plan(view, **counts)
-        held = chosen.hold in (Hold.CALLERS_WAITING, Hold.NO_FREE_SEAT)
-        if chosen.claims == 0 and not (held and self.rules.escalate):
+        if chosen.hold in (Hold.CLOSED, Hold.UNSYNCED, Hold.AMI_DOWN) or (
+                chosen.claims == 0 and not (rules.escalate or rules.reserve)):
             return chosen
         while await self.store.promote(now) > 0:
             pass
-        if chosen.claims > 0:
+        if not (rules.escalate or rules.reserve):
             return chosen
         nxt = await self.store.earliest_ready()
-        if nxt is None or not at_risk(nxt, now, self.rules.at_risk):
+        if nxt is None or not at_risk(nxt, now, rules.at_risk):
             return chosen
         return plan(replace(view, at_risk=True), **counts)
 

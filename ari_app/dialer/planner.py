@@ -15,6 +15,10 @@ of the live callers (a higher queue priority) and takes the next free seat.
 One such attempt seeks a seat at a time, so an escalated attempt rarely
 runs out its seat wait and the live callers lose at most one seat per free
 seat in turn.
+
+Seat reserve (``reserve``, 0 = none): while the earliest due callback is not
+at risk, that many ready seats are left for live transfers rather than
+claimed for callbacks; once it is at risk the reserve no longer holds.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Hold(str, Enum):
     AMI_DOWN = "AMI is not logged in"
     CALLERS_WAITING = "live callers wait in the desk queue"
     NO_FREE_SEAT = "no ready seat is free of an attempt"
+    RESERVE = "the ready seats are kept for live callers (no callback at risk)"
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class DeskView:
     ami_ready: bool
     callers_waiting: int
     ready_seats: int
-    # The earliest due callback is at risk and escalation is on.
+    # The earliest due callback is at risk (``desk.callback.at_risk``).
     at_risk: bool = False
 
 
@@ -51,12 +56,15 @@ class Plan:
     escalated: bool = False     # one claim ahead of live callers (an at-risk callback)
 
 
-def plan(desk: DeskView, *, in_flight: int, seated: int, escalating: int = 0) -> Plan:
+def plan(desk: DeskView, *, in_flight: int, seated: int, escalating: int = 0,
+         escalate: bool = False, reserve: int = 0) -> Plan:
     """How many callbacks to claim now.
 
     ``in_flight``: attempts under way; ``seated``: those of them a seat has
     answered (never more than ``in_flight``); ``escalating``: escalated
-    attempts still seeking a seat.
+    attempts still seeking a seat; ``escalate``: an at-risk callback goes
+    ahead of live callers; ``reserve``: ready seats kept for live callers
+    while no callback is at risk.
     """
     if not desk.open:
         return Plan(0, Hold.CLOSED)
@@ -66,8 +74,11 @@ def plan(desk: DeskView, *, in_flight: int, seated: int, escalating: int = 0) ->
         return Plan(0, Hold.AMI_DOWN)
     seeking = max(in_flight - seated, 0)
     free = desk.ready_seats - seeking
-    if desk.callers_waiting or free <= 0:
-        if desk.at_risk and escalating == 0:
+    kept = 0 if desk.at_risk else min(max(reserve, 0), max(free, 0))
+    if desk.callers_waiting or free - kept <= 0:
+        if desk.at_risk and escalate and escalating == 0:
             return Plan(1, escalated=True)
-        return Plan(0, Hold.CALLERS_WAITING if desk.callers_waiting else Hold.NO_FREE_SEAT)
-    return Plan(free)
+        hold = Hold.CALLERS_WAITING if desk.callers_waiting else \
+            Hold.RESERVE if free > 0 else Hold.NO_FREE_SEAT
+        return Plan(0, hold)
+    return Plan(free - kept)

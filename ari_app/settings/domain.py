@@ -83,8 +83,8 @@ def validate(settings: Settings) -> Settings:
 
 
 def _check_alerts(cb: CallbackSettings) -> None:
-    if cb.at_risk < 0 or cb.alert_retries < 0:
-        raise SettingsError("[callbacks] at_risk/alert_retries: must not be negative")
+    if cb.at_risk < 0 or cb.alert_retries < 0 or cb.reserve < 0:
+        raise SettingsError("[callbacks] at_risk/alert_retries/reserve: must not be negative")
     if not 0 < cb.alert_timeout <= 60:
         raise SettingsError("[callbacks] alert_timeout: must be above 0 and at most 60 s")
     if cb.alert_url and not cb.alert_url.startswith(("http://", "https://")):

@@ -140,6 +140,8 @@ class CallbackSettings:
     at_risk: int = 15
     # An at-risk callback takes the next free seat even while live callers wait.
     escalate: bool = True
+    # Ready seats kept for live transfers while no callback is at risk (0: none).
+    reserve: int = 0
     # POST a JSON alert for each callback newly at risk ("" = none); seconds
     # per try, and tries after the first (with back-off).
     alert_url: str = ""

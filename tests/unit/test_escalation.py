@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ari_app.desk.board import DeviceState
 from ari_app.desk.callback import Callback, Request, Result, Status, Times, at_risk
 from ari_app.settings import CallbackSettings, Settings, SettingsError, validate
 
@@ -43,7 +44,7 @@ def test_the_defaults_and_bad_alert_settings_are_refused():
     cbs = CallbackSettings()
     assert (cbs.at_risk, cbs.escalate, cbs.alert_url) == (15, True, "")
     for bad in (dict(at_risk=-1), dict(alert_timeout=0), dict(alert_retries=-1),
-                dict(alert_url="ftp://example.org/hook")):
+                dict(alert_url="ftp://example.org/hook"), dict(reserve=-1)):
         with pytest.raises(SettingsError, match=r"\[callbacks\] (at_risk|alert)"):
             validate(Settings(callbacks=CallbackSettings(**bad)))
 
@@ -57,33 +58,50 @@ def view(**kw):
 def test_an_at_risk_callback_is_claimed_while_live_callers_wait():
     from ari_app.dialer.planner import Hold, plan
     assert plan(view(callers_waiting=3), in_flight=0, seated=0).hold is Hold.CALLERS_WAITING
-    got = plan(view(callers_waiting=3, at_risk=True), in_flight=0, seated=0)
+    got = plan(view(callers_waiting=3, at_risk=True), in_flight=0, seated=0, escalate=True)
     assert (got.claims, got.escalated, got.hold) == (1, True, None)
+    off = plan(view(callers_waiting=3, at_risk=True), in_flight=0, seated=0)
+    assert (off.claims, off.hold) == (0, Hold.CALLERS_WAITING)
 
 
 def test_an_at_risk_callback_waits_for_the_next_seat_when_none_is_ready():
     from ari_app.dialer.planner import plan
-    got = plan(view(ready_seats=0, at_risk=True), in_flight=2, seated=2)
+    got = plan(view(ready_seats=0, at_risk=True), in_flight=2, seated=2, escalate=True)
     assert (got.claims, got.escalated) == (1, True)
 
 
 def test_one_escalated_attempt_seeks_a_seat_at_a_time():
     from ari_app.dialer.planner import Hold, plan
-    got = plan(view(callers_waiting=2, at_risk=True), in_flight=1, seated=0, escalating=1)
+    got = plan(view(callers_waiting=2, at_risk=True), in_flight=1, seated=0, escalating=1,
+               escalate=True)
     assert (got.claims, got.hold) == (0, Hold.CALLERS_WAITING)
 
 
 @pytest.mark.parametrize("kw", [dict(open=False), dict(synced=False), dict(ami_ready=False)])
 def test_escalation_never_dials_a_closed_or_blind_desk(kw):
     from ari_app.dialer.planner import plan
-    got = plan(view(callers_waiting=1, at_risk=True, **kw), in_flight=0, seated=0)
+    got = plan(view(callers_waiting=1, at_risk=True, **kw), in_flight=0, seated=0,
+               escalate=True)
     assert got.claims == 0 and not got.escalated
 
 
 def test_with_ready_seats_and_no_one_waiting_the_usual_claims_are_made():
     from ari_app.dialer.planner import plan
-    got = plan(view(ready_seats=3, at_risk=True), in_flight=0, seated=0)
+    got = plan(view(ready_seats=3, at_risk=True), in_flight=0, seated=0, escalate=True)
     assert (got.claims, got.escalated) == (3, False)
+
+
+@pytest.mark.parametrize("ready, at_risk, reserve, claims", [
+    (3, False, 1, 2),    # one ready seat kept for live transfers
+    (1, False, 1, 0),    # the only ready seat is kept
+    (3, True, 1, 3),     # a callback at risk: the reserve no longer holds
+    (3, False, 5, 0),    # never more kept than there are
+])
+def test_a_seat_reserve_holds_while_no_callback_is_at_risk(ready, at_risk, reserve, claims):
+    from ari_app.dialer.planner import Hold, plan
+    got = plan(view(ready_seats=ready, at_risk=at_risk), in_flight=0, seated=0, reserve=reserve)
+    assert got.claims == claims
+    assert got.hold is (Hold.RESERVE if claims == 0 else None)
 
 
 async def _desk_with(deadline_in: float, *, escalate: bool = True):
@@ -141,3 +159,22 @@ def test_an_unknown_at_risk_count_is_left_out_not_zeroed():
     lines = _render({"at_risk": None, "escalated": 0, "alerts": None})
     assert not [x for x in lines if x.startswith("datadesk_callbacks_at_risk")]
     assert "datadesk_callbacks_escalated_total 0" in lines
+
+
+async def test_the_dialer_keeps_a_reserved_seat_until_a_callback_is_at_risk():
+    from dataclasses import replace
+
+    from tests.unit.test_dialer_steps import OPEN, Desk
+    desk = Desk(ready=2)
+    desk.dialer.rules = replace(desk.dialer.rules, reserve=1)
+    for i, deadline_in in enumerate((40 * 60, 50 * 60)):
+        await desk.store.create(number=f"1380013800{i}", topic="wlan", note="", agent="",
+                                source="api", deadline=OPEN + deadline_in, due=OPEN, now=OPEN)
+    await desk.dialer._step()
+    assert len(desk.dialer.active) == 1          # one of the two ready seats is kept
+    desk.clock[0] += 40 * 60                     # the second callback is now at risk
+    desk.dialer.attempts.seated.add("cb1")       # its seat answered: off the ready list
+    desk.board.change("8601", desk.clock[0], state=DeviceState.INUSE)
+    await desk.dialer._step()
+    assert len(desk.dialer.active) == 2
+    await desk.dialer.stop()
