@@ -236,12 +236,15 @@ def met_by_hour(run: DayRun, zone) -> dict[int, float]:
 
 
 # -- escalation, side by side ---------------------------------------------------
-POLICIES = (("live callers first", False), ("at-risk callbacks first", True))
+# (name, escalate, seats kept for live transfers while no callback is at risk)
+POLICIES = (("live callers first", False, 0), ("at-risk callbacks first", True, 0),
+            ("live first + 1 seat reserve", False, 1),
+            ("at-risk first + 1 seat reserve", True, 1))
 
 
-def policy_settings(escalate: bool) -> Settings:
+def policy_settings(escalate: bool, reserve: int = 0) -> Settings:
     base = Settings()
-    return replace(base, callbacks=replace(base.callbacks, escalate=escalate))
+    return replace(base, callbacks=replace(base.callbacks, escalate=escalate, reserve=reserve))
 
 
 def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
@@ -251,8 +254,8 @@ def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
             "into callbacks (open) | routed live | p90 request -> first dial, open (min) |",
             "|---|---|---|---|---|---|---|---|"]
     for seed in seeds:
-        for name, escalate in POLICIES:
-            run = simulate_run(seats, per_day, days, seed, policy_settings(escalate))
+        for name, escalate, reserve in POLICIES:
+            run = simulate_run(seats, per_day, days, seed, policy_settings(escalate, reserve))
             s = summarise(run)
             turned = run.routes["no-seat"] + run.routes["wait-ran-out"]
             late = "none" if s.worst_late is None else f"{s.worst_late:.1f}"
