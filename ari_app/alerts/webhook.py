@@ -83,7 +83,14 @@ class Webhook:
     async def _run(self) -> None:
         while True:
             body = await self._queue.get()
-            ok = await self.send(body)
+            try:
+                ok = await self.send(body)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not end the worker: later alerts still go
+                log.exception("SLA-risk alert for callback %s: sending broke",
+                              body.get("callback_id"))
+                ok = False
             self.counts["sent" if ok else "failed"] += 1
 
     async def send(self, body: dict[str, object]) -> bool:
