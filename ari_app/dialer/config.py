@@ -39,7 +39,7 @@ class DialerRules:
     numbers: NumberPolicy
     timing: DialerSettings
     at_risk: int = 15       # minutes: a never-dialled callback this near its deadline is at risk
-    escalate: bool = True   # an at-risk callback goes ahead of live callers
+    escalate: bool = False  # an at-risk callback goes ahead of live callers
     reserve: int = 0        # ready seats kept for live callers while no callback is at risk
 
     @classmethod

@@ -138,8 +138,9 @@ class CallbackSettings:
     # Minutes before its deadline at which a callback never dialled is at risk
     # (an event, a metric, the wallboard's amber, the webhook); 0: off.
     at_risk: int = 15
-    # An at-risk callback takes the next free seat even while live callers wait.
-    escalate: bool = True
+    # An at-risk callback takes the next free seat even while live callers wait
+    # (off: in the SLA simulation it kept no more promises and cost live callers).
+    escalate: bool = False
     # Ready seats kept for live transfers while no callback is at risk (0: none).
     reserve: int = 0
     # POST a JSON alert for each callback newly at risk ("" = none); seconds

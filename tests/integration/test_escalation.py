@@ -55,7 +55,8 @@ def is_event(name: str, **prefixes: str):
 
 async def test_a_callback_near_its_deadline_is_seated_before_a_waiting_live_caller(lab):
     runner, url, alerts = await receiver()
-    await lab.start_controller({"callbacks": {"alert_url": url, "at_risk": 15}})
+    await lab.start_controller({"callbacks": {"alert_url": url, "at_risk": 15,
+                                                "escalate": True}})
     try:
         await lab.controller.wait_healthy()
         await escalation_scenario(lab, alerts)

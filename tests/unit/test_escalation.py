@@ -42,7 +42,7 @@ def test_a_window_of_zero_turns_the_rule_off():
 
 def test_the_defaults_and_bad_alert_settings_are_refused():
     cbs = CallbackSettings()
-    assert (cbs.at_risk, cbs.escalate, cbs.alert_url) == (15, True, "")
+    assert (cbs.at_risk, cbs.escalate, cbs.reserve, cbs.alert_url) == (15, False, 0, "")
     for bad in (dict(at_risk=-1), dict(alert_timeout=0), dict(alert_retries=-1),
                 dict(alert_url="ftp://example.org/hook"), dict(reserve=-1)):
         with pytest.raises(SettingsError, match=r"\[callbacks\] (at_risk|alert)"):
