@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -41,9 +41,12 @@ async def _profile(client: redis.Redis, settings: Settings, days: int,
                                   wrapup=settings.desk.wrapup)
 
 
-def simulated(profile: Profile, seeds: tuple[int, ...] = (1,)) -> dict[int, dict[int, float]]:
-    """SLA met % by seat count and request hour, or {} outside a source
-    checkout (the simulation lives in ``bench/``, beside the tests' fakes)."""
+def simulated(profile: Profile, settings: Settings | None = None,
+              seed: int = 1) -> dict[int, dict[int, float]]:
+    """SLA met % by seat count and request hour under ``settings`` (the
+    desk's calendar and callback rules; wrap-up from the profile), or {}
+    outside a source checkout (the simulation lives in ``bench/``, beside the
+    tests' fakes)."""
     try:
         from bench.sla import Load, met_by_hour, simulate_run
     except ImportError:
@@ -51,13 +54,13 @@ def simulated(profile: Profile, seeds: tuple[int, ...] = (1,)) -> dict[int, dict
                     "Erlang C figures only")
         return {}
     load = Load(profile.shares, profile.talk_mean)
-    settings = Settings()
+    settings = settings or Settings()
+    settings = replace(settings, desk=replace(settings.desk, wrapup=round(profile.wrapup)))
     zone = ZoneInfo(settings.calendar.timezone)
     out: dict[int, dict[int, float]] = {}
     for seats in SEAT_RANGE:
-        for seed in seeds:
-            run = simulate_run(seats, round(profile.per_day), 1, seed, settings, load)
-            out[seats] = met_by_hour(run, zone)
+        run = simulate_run(seats, round(profile.per_day), 1, seed, settings, load)
+        out[seats] = met_by_hour(run, zone)
     return out
 
 
@@ -94,7 +97,7 @@ def run(settings: Settings, *, days: int, simulate: bool, as_json: bool) -> int:
         return 1
     rows = hourly_rows(profile)
     if simulate:
-        rows = with_simulation(rows, simulated(profile))
+        rows = with_simulation(rows, simulated(profile, settings))
     if as_json:
         print(json.dumps({"profile": profile.to_json(),
                           "rows": [asdict(r) for r in rows]}, indent=2))
