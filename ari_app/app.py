@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from .alerts.watch import RiskRule, RiskWatch
+from .alerts.webhook import Delivery, Webhook
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture, Prompts
@@ -105,6 +108,7 @@ class Controller:
         self.sampler = SeatSampler(self.stats, self.board,
                                    leading=lambda: self.leadership.is_leader)
         self.callbacks.on_created = self.stats.requested
+        self.webhook, self.risk = self._build_alerts()
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
 
@@ -121,6 +125,15 @@ class Controller:
                             limits=self.limits)
         return Dialer(ports, self.board, DialerRules.of(self.calendar, self.settings.callbacks),
                       leading=lambda: self.leadership.is_leader)
+
+    def _build_alerts(self) -> tuple[Webhook | None, RiskWatch]:
+        cb = self.settings.callbacks
+        webhook = Webhook(Delivery(cb.alert_url, cb.alert_timeout, cb.alert_retries)) \
+            if cb.alert_url else None
+        risk = RiskWatch(self.callbacks.store, RiskRule(cb.at_risk), record=self.events.record,
+                         alert=webhook.offer if webhook else None,
+                         leading=lambda: self.leadership.is_leader, clock=time.time)
+        return webhook, risk
 
     def _build_stasis(self) -> DeskStasis:
         settings = self.settings
@@ -168,12 +181,23 @@ class Controller:
             ("lamp", self.lamp.start, self.lamp.stop),
             ("dialer", self.dialer.start, self.dialer.stop),
             ("spool", self.spool.start, self.spool.stop),
+            ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
             ("seat minutes", self.sampler.start, self.sampler.stop),
             ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),
         ]
+
+    def _alerts_start(self) -> None:
+        if self.webhook is not None:
+            self.webhook.start()
+        self.risk.worker.start()
+
+    async def _alerts_stop(self) -> None:
+        await self.risk.worker.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
 
     def health(self) -> dict:
         return {

@@ -132,6 +132,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .web.reports_data import to_csv, to_text
     status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}")
     return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
+def cmd_sizing(args: argparse.Namespace) -> int:
+    from .sizing_report import run
+    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -218,6 +221,31 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
                              "default info for run, warning for the others")
 
 
+def _check_config_parser(command) -> None:
+    """The options of ``check-config`` (``command`` adds a subcommand)."""
+    chk = command("check-config", "check that the Asterisk configs, the dialplan and the "
+                                  "settings agree")
+    chk.add_argument("--asterisk-conf", metavar="DIR",
+                     help=f"Asterisk's configuration directory; default "
+                          f"$DATADESK_ASTERISK_CONF, then {ETC_ASTERISK}")
+    chk.add_argument("--dialplan", metavar="DIR",
+                     help="the dialplan files; default $DATADESK_DIALPLAN, then "
+                          "<asterisk-conf>/dialplan")
+    chk.add_argument("--allow-public", action="store_true",
+                     help="accept AMI/ARI/HTTP bound beyond loopback")
+    chk.add_argument("--allow-demo-secrets", action="store_true",
+                     help="accept the shipped demo secrets (demo-..., change-me): for a lab "
+                          "only; empty secrets and no API token are refused all the same")
+    chk.add_argument("--live", action="store_true",
+                     help="reload a running Asterisk and read the desk back over AMI "
+                          "(admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
+    chk.add_argument("--ami-user", default="admin",
+                     help="the AMI user for --live (needs write=command,system); default admin")
+    chk.add_argument("--ami-port", type=int, metavar="PORT",
+                     help="the AMI port for --live; default the settings' [ami] port")
+    chk.set_defaults(func=cmd_check_config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datadesk", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -249,27 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--days", type=int, default=28, help="days back, today included; 28")
     rep.add_argument("--csv", action="store_true", help="CSV, per day, total and per hour")
     rep.set_defaults(func=cmd_report, json=False)
-    chk = command("check-config", "check that the Asterisk configs, the dialplan and the "
-                                  "settings agree")
-    chk.add_argument("--asterisk-conf", metavar="DIR",
-                     help=f"Asterisk's configuration directory; default "
-                          f"$DATADESK_ASTERISK_CONF, then {ETC_ASTERISK}")
-    chk.add_argument("--dialplan", metavar="DIR",
-                     help="the dialplan files; default $DATADESK_DIALPLAN, then "
-                          "<asterisk-conf>/dialplan")
-    chk.add_argument("--allow-public", action="store_true",
-                     help="accept AMI/ARI/HTTP bound beyond loopback")
-    chk.add_argument("--allow-demo-secrets", action="store_true",
-                     help="accept the shipped demo secrets (demo-..., change-me): for a lab "
-                          "only; empty secrets and no API token are refused all the same")
-    chk.add_argument("--live", action="store_true",
-                     help="reload a running Asterisk and read the desk back over AMI "
-                          "(admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
-    chk.add_argument("--ami-user", default="admin",
-                     help="the AMI user for --live (needs write=command,system); default admin")
-    chk.add_argument("--ami-port", type=int, metavar="PORT",
-                     help="the AMI port for --live; default the settings' [ami] port")
-    chk.set_defaults(func=cmd_check_config)
+    _check_config_parser(command)
+    size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
+    size.add_argument("--days", type=int, default=7, help="whole days to read; default 7")
+    size.add_argument("--simulate", action="store_true", help="add SLA met %% for 4..10 seats")
+    size.add_argument("--json", action="store_true", help="JSON (bench/sla.py --profile reads it)")
+    size.set_defaults(func=cmd_sizing)
     wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                       help="give up (exit 1) after this many seconds; default 60")

@@ -45,6 +45,7 @@ class _Waiter:
     live: bool
     answered: asyncio.Future
     timer: asyncio.TimerHandle | None = None
+    prio: int = 0      # QUEUE_PRIO: a higher one is queued ahead of lower ones
 
 
 class SimDesk:
@@ -92,14 +93,16 @@ class SimDesk:
         self.loop.call_later(self.wrapup + 1e-3, self._dispatch)
 
     # -- the queue ------------------------------------------------------------
-    def join(self, channel: str, *, live: bool, wait: float) -> asyncio.Future:
+    def join(self, channel: str, *, live: bool, wait: float, prio: int = 0) -> asyncio.Future:
         """Queue a call; the future gives the agent ID that answered, or None
-        when ``wait`` seconds ran out."""
-        waiter = _Waiter(channel, live, self.loop.create_future())
+        when ``wait`` seconds ran out. As app_queue with ``QUEUE_PRIO``: a
+        call goes behind every call of its priority or higher."""
+        waiter = _Waiter(channel, live, self.loop.create_future(), prio=prio)
         if live:
             self.board.callers.add(channel)
         waiter.timer = self.loop.call_later(wait, self._give_up, waiter)
-        self.queue.append(waiter)
+        at = next((i for i, w in enumerate(self.queue) if w.prio < prio), len(self.queue))
+        self.queue.insert(at, waiter)
         self._dispatch()
         return waiter.answered
 
@@ -143,7 +146,8 @@ class SimDesk:
         queued = Message({"Response": "Success", "Message": "Originate successfully queued"})
         self.up.add(attempt)
         agent_id = await self.join(f"Local/s@desk-callback-seat-{attempt};1", live=False,
-                                   wait=int(action["Timeout"]) / 1000)
+                                   wait=int(action["Timeout"]) / 1000,
+                                   prio=int(var.get("QUEUE_PRIO", 0)))
         if agent_id is None:
             self.up.discard(attempt)
             return [queued, Message({"Event": "OriginateResponse", "Response": "Failure",

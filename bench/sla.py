@@ -14,7 +14,8 @@ callbacks as every later one does, and runs on after the last measured day
 (arrivals continuing) until every measured callback has ended.
 
     .venv/bin/python -m bench.sla [--seats 6] [--per-day N] [--seed S] [--days D]
-                                  [--sweep] [--json PATH]
+                                  [--sweep] [--compare [--seeds S ...]] [--profile PATH]
+                                  [--json PATH]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import argparse
 import asyncio
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from ari_app.service import CallbacksService
@@ -83,28 +84,52 @@ def local_hour(ts: float, zone) -> int:
     return datetime.fromtimestamp(ts, zone).hour
 
 
-def arrivals(per_day: int, start: float, end: float, zone, rng: random.Random) -> list[Arrival]:
-    """Poisson arrivals, rate constant within each local hour (``HOURLY_SHARE``)."""
-    total = sum(HOURLY_SHARE)
+@dataclass(frozen=True)
+class Load:
+    """The traffic's shape: each local hour's share of a day's transfers and
+    the mean talk time; the assumed curve unless a measured profile is given."""
+    shares: tuple[float, ...] = HOURLY_SHARE
+    talk_mean: float = TALK_MEAN
+
+    @classmethod
+    def of_profile(cls, path: str) -> tuple[Load, int, int]:
+        """A ``datadesk sizing --json`` file: (load, transfers per day, wrap-up s)."""
+        import json
+
+        from ari_app.desk.sizing import Profile
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        profile = Profile.from_json(data.get("profile", data))
+        if profile.per_day <= 0:
+            raise ValueError(f"{path}: the profile has no transfers")
+        return (cls(profile.shares, profile.talk_mean), round(profile.per_day),
+                round(profile.wrapup))
+
+
+def arrivals(per_day: int, start: float, end: float, zone, rng: random.Random,
+             load: Load = Load()) -> list[Arrival]:
+    """Poisson arrivals, rate constant within each local hour (``load.shares``)."""
+    total = sum(load.shares)
     out: list[Arrival] = []
     slot = start - start % 3600
     while slot < end:
-        rate = per_day * HOURLY_SHARE[local_hour(slot, zone)] / total / 3600
+        rate = per_day * load.shares[local_hour(slot, zone)] / total / 3600
         t = slot
         while rate > 0:
             t += rng.expovariate(rate)
             if t >= slot + 3600:
                 break
             if start <= t < end:
-                out.append(Arrival(t, rng.expovariate(1 / TALK_MEAN)))
+                out.append(Arrival(t, rng.expovariate(1 / load.talk_mean)))
         slot += 3600
     return out
 
 
-def hourly_load(per_day: float, handle: float) -> list[float]:
+def hourly_load(per_day: float, handle: float,
+                shares: tuple[float, ...] = HOURLY_SHARE) -> list[float]:
     """Offered Erlangs of live transfers in each local hour."""
-    total = sum(HOURLY_SHARE)
-    return [offered_load(per_day * s / total, 3600, handle) for s in HOURLY_SHARE]
+    total = sum(shares)
+    return [offered_load(per_day * s / total, 3600, handle) for s in shares]
 
 
 def day_average(loads: list[float], calendar) -> float:
@@ -115,7 +140,7 @@ def day_average(loads: list[float], calendar) -> float:
 
 
 async def simulate(seats: int, per_day: int, days: int, seed: int,
-                   settings: Settings | None = None) -> DayRun:
+                   settings: Settings | None = None, load: Load = Load()) -> DayRun:
     settings = settings or Settings()
     loop = asyncio.get_running_loop()
     calendar = build_calendar(settings.calendar)
@@ -127,7 +152,7 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
         return epoch + loop.time()
 
     run = DayRun(seats, per_day, days, day_one, day_one + days * 86400)
-    peak_hour = HOURLY_SHARE.index(max(HOURLY_SHARE))
+    peak_hour = load.shares.index(max(load.shares))
     desk_cfg, cb = settings.desk, settings.callbacks
     board = Board(desk_cfg.queue, [f"86{i:02d}" for i in range(1, seats + 1)])
     for agent_id in [s.agent_id for s in board]:
@@ -137,7 +162,7 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
     board.synced = True
     store = FakeCallbackStore(clock)
     desk = SimDesk(board, clock, random.Random(f"calls-{seed}"), wrapup=desk_cfg.wrapup,
-                   talk_mean=TALK_MEAN)
+                   talk_mean=load.talk_mean)
     policy = build_policy(settings)
     service = CallbacksService(store, calendar, build_numbers(cb), build_topics(settings.topics),
                                policy.sla)
@@ -176,7 +201,8 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
 
     async def traffic() -> None:
         rng = random.Random(f"arrivals-{seed}")
-        for n, arrival in enumerate(arrivals(per_day, epoch, run.end + DRAIN_CAP, zone, rng)):
+        for n, arrival in enumerate(arrivals(per_day, epoch, run.end + DRAIN_CAP, zone, rng,
+                                             load)):
             await asyncio.sleep(arrival.at - clock())
             desk.keep(loop.create_task(transfer(n, arrival)))
 
@@ -193,8 +219,50 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
     return run
 
 
-def simulate_run(seats: int, per_day: int, days: int, seed: int) -> DayRun:
-    return simclock.run(simulate(seats, per_day, days, seed))
+def simulate_run(seats: int, per_day: int, days: int, seed: int,
+                 settings: Settings | None = None, load: Load = Load()) -> DayRun:
+    return simclock.run(simulate(seats, per_day, days, seed, settings, load))
+
+
+def met_by_hour(run: DayRun, zone) -> dict[int, float]:
+    """SLA met % of the callbacks requested in each local hour (served or
+    cancelled ones aside; an hour without callbacks is left out)."""
+    judged: dict[int, list[bool]] = {}
+    for c in run.callbacks.values():
+        if c["status"] not in ("served", "cancelled"):
+            judged.setdefault(local_hour(float(c["created"]), zone), []).append(
+                c.get("sla") == "met")
+    return {h: 100 * sum(v) / len(v) for h, v in sorted(judged.items())}
+
+
+# -- escalation, side by side ---------------------------------------------------
+# (name, escalate, seats kept for live transfers while no callback is at risk)
+POLICIES = (("live callers first", False, 0), ("at-risk callbacks first", True, 0),
+            ("live first + 1 seat reserve", False, 1),
+            ("at-risk first + 1 seat reserve", True, 1))
+
+
+def policy_settings(escalate: bool, reserve: int = 0) -> Settings:
+    base = Settings()
+    return replace(base, callbacks=replace(base.callbacks, escalate=escalate, reserve=reserve))
+
+
+def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
+    """The same load (same arrivals, same seeds) under each policy: a
+    Markdown table, one row per policy and seed."""
+    rows = ["| seats | seed | policy | SLA met % | worst lateness (min) | live callers turned "
+            "into callbacks (open) | routed live | p90 request -> first dial, open (min) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for seed in seeds:
+        for name, escalate, reserve in POLICIES:
+            run = simulate_run(seats, per_day, days, seed, policy_settings(escalate, reserve))
+            s = summarise(run)
+            turned = run.routes["no-seat"] + run.routes["wait-ran-out"]
+            late = "none" if s.worst_late is None else f"{s.worst_late:.1f}"
+            p90 = percentile(s.to_first_dial_open, 90) if s.to_first_dial_open else 0.0
+            rows.append(f"| {seats} | {seed} | {name} | {s.sla_met:.1f} | {late} | {turned} | "
+                        f"{run.routes['queue']} | {p90:.1f} |")
+    return rows
 
 
 # -- figures ------------------------------------------------------------------
@@ -252,10 +320,11 @@ def occupancy(run: DayRun, calendar, hour: int | None = None) -> float:
     return 100 * busy / (run.seats * sum(w1 - w0 for w0, w1 in windows))
 
 
-def report(run: DayRun, results: Results, settings: Settings | None = None) -> Summary:
+def report(run: DayRun, results: Results, settings: Settings | None = None,
+           load: Load = Load()) -> Summary:
     settings = settings or Settings()
     calendar = build_calendar(settings.calendar)
-    handle = TALK_MEAN + settings.desk.wrapup
+    handle = load.talk_mean + settings.desk.wrapup
     s = summarise(run)
     live = sum(run.routes.values())
     results.add("live transfers (measured days)", live, "calls")
@@ -286,12 +355,12 @@ def report(run: DayRun, results: Results, settings: Settings | None = None) -> S
     if s.to_first_dial_open:
         results.add("  p90 of requests made while open",
                     percentile(s.to_first_dial_open, 90), "min")
-    peak_hour = HOURLY_SHARE.index(max(HOURLY_SHARE))
+    peak_hour = load.shares.index(max(load.shares))
     results.add("seat occupancy, opening hours", occupancy(run, calendar), "%")
     results.add(f"seat occupancy, busiest hour ({peak_hour:02d}h)",
                 occupancy(run, calendar, peak_hour), "%")
 
-    loads = hourly_load(run.per_day, handle)
+    loads = hourly_load(run.per_day, handle, load.shares)
     average, peak = day_average(loads, calendar), max(loads)
     results.add("Erlang C: busiest-hour load", peak, "E")
     results.add("Erlang C: seats for 80/20, busiest hour",
@@ -327,32 +396,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--sweep", action="store_true", help="run for 4..9 seats")
+    parser.add_argument("--compare", action="store_true",
+                        help="escalation off and on at the same load, as a Markdown table")
+    parser.add_argument("--seeds", type=int, nargs="+", help="with --compare (default: --seed)")
+    parser.add_argument("--profile", metavar="PATH",
+                        help="a measured profile (datadesk sizing --json) instead of the "
+                             "assumed curve: hourly arrivals, transfers/day, talk, wrap-up")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     if args.seats < 1 or args.days < 1 or args.per_day < 0:
         parser.error("--seats and --days must be positive, --per-day not negative")
-    settings = Settings()
-    handle = TALK_MEAN + settings.desk.wrapup
-    loads = hourly_load(args.per_day, handle)
+    settings, load = Settings(), Load()
+    if args.profile:
+        load, args.per_day, wrapup = Load.of_profile(args.profile)
+        settings = replace(settings, desk=replace(settings.desk, wrapup=wrapup))
+    handle = load.talk_mean + settings.desk.wrapup
+    loads = hourly_load(args.per_day, handle, load.shares)
     average = day_average(loads, build_calendar(settings.calendar))
     results = Results("sla")
-    results.note(f"{args.per_day} transfers/day, talk exp(mean {TALK_MEAN:g} s) + wrap-up "
+    results.note(f"{args.per_day} transfers/day, talk exp(mean {load.talk_mean:g} s) + wrap-up "
                  f"{settings.desk.wrapup} s, seed {args.seed}, {args.days} day(s); hourly "
-                 "profile HOURLY_SHARE is an assumption")
+                 + (f"profile measured ({args.profile})" if args.profile
+                    else "profile HOURLY_SHARE is an assumption"))
     for half in (range(12), range(12, 24)):
         results.note("offered E by hour: " + " ".join(f"{h:02d}h {loads[h]:.2f}" for h in half))
+    if args.compare:
+        for row in compare(args.seats, args.per_day, args.days, args.seeds or [args.seed]):
+            print(row)
+        return 0
     if args.sweep:
         peak, enough = max(loads), []
         for seats in range(4, 10):
-            s = summarise(simulate_run(seats, args.per_day, args.days, args.seed))
+            s = summarise(simulate_run(seats, args.per_day, args.days, args.seed, settings,
+                                       load))
             results.note(sweep_line(seats, s, peak, average, handle))
             if s.sla_met >= 95:
                 enough.append(seats)
         results.note(f"fewest seats meeting SLA met >= 95% in the simulation: {enough[0]}"
                      if enough else "no seat count from 4 to 9 meets SLA met >= 95%")
         return results.finish(args.json)
-    run = simulate_run(args.seats, args.per_day, args.days, args.seed)
-    report(run, results, settings)
+    run = simulate_run(args.seats, args.per_day, args.days, args.seed, settings, load)
+    report(run, results, settings, load)
     return results.finish(args.json)
 
 

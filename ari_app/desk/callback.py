@@ -190,3 +190,16 @@ def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: date
                                           f"the deadline {deadline:%Y-%m-%d %H:%M}")
     what = "retry" if outcome.reached_customer else "retry when a seat is free"
     return Next(Status.OPEN, due, reason=f"{outcome.value}: {what} in {pause} s")
+
+
+def at_risk(cb: Callback, now: float, minutes: float) -> bool:
+    """Is this callback at risk of missing its SLA?
+
+    At risk: still open or being offered to the desk, the customer never
+    rung yet (``first_dialled`` unset), and the deadline at most ``minutes``
+    after ``now`` (Unix seconds); a deadline already past is at risk too, the
+    call is still owed. ``minutes`` <= 0 turns the rule off (never at risk).
+    """
+    if minutes <= 0 or cb.status.final or cb.result.first_dialled is not None:
+        return False
+    return cb.times.deadline - now <= minutes * 60

@@ -56,17 +56,25 @@ def caller_label(topic: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "", topic or "")[:40]
 
 
-def originate(cb: Mapping[str, str], timing: DialerSettings) -> dict[str, object]:
-    """The AMI ``Originate`` that places the attempt (the number checked)."""
+# Queue priority of an escalated attempt (``QUEUE_PRIO``, read by app_queue on
+# the Local channel's queue half, which inherits it): ahead of live callers (0).
+ESCALATED_PRIORITY = 10
+
+
+def originate(cb: Mapping[str, str], timing: DialerSettings, *,
+              escalated: bool = False) -> dict[str, object]:
+    """The AMI ``Originate`` that places the attempt (the number checked);
+    an escalated one waits in the desk queue ahead of live callers."""
     cb_id, fence, number = cb["id"], cb["fence"], cb.get("number", "")
     attempt = attempt_id(cb_id, fence)
+    prio = [f"QUEUE_PRIO={ESCALATED_PRIORITY}"] if escalated else []
     return {
         "Action": "Originate", "Channel": f"Local/s@{SEAT_CONTEXT}/n",
         "Context": CUSTOMER_CONTEXT, "Exten": number, "Priority": "1",
         "Timeout": str(timing.seat_wait * 1000),
         "CallerID": f"\"Callback {caller_label(cb.get('topic'))}\" <{number}>",
         "Variable": [f"CB_ID={cb_id}", f"CB_FENCE={fence}", f"CB_RING={timing.customer_ring}",
-                     f"CB_SEAT_WAIT={timing.seat_wait}"],
+                     f"CB_SEAT_WAIT={timing.seat_wait}", *prio],
         "ChannelId": attempt, "OtherChannelId": f"{attempt}-seat", "Async": "true"}
 
 

@@ -38,12 +38,16 @@ class DialerRules:
     retry: RetryPolicy
     numbers: NumberPolicy
     timing: DialerSettings
+    at_risk: int = 15       # minutes: a never-dialled callback this near its deadline is at risk
+    escalate: bool = False  # an at-risk callback goes ahead of live callers
+    reserve: int = 0        # ready seats kept for live callers while no callback is at risk
 
     @classmethod
     def of(cls, calendar: ServiceCalendar, cb: CallbackSettings | None = None, *,
            tick: float = 1.0) -> DialerRules:
         cb = CallbackSettings() if cb is None else cb
-        return cls(calendar, build_retry(cb), build_numbers(cb), DialerSettings.of(cb, tick=tick))
+        return cls(calendar, build_retry(cb), build_numbers(cb), DialerSettings.of(cb, tick=tick),
+                   at_risk=cb.at_risk, escalate=cb.escalate, reserve=cb.reserve)
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from panoramisk.message import Message
 
 from ..asterisk.ari_ import AriClient, AriError
 from ..desk.board import Board
+from ..desk.callback import at_risk
 from .attempt import attempt_id
 from .config import DialerPorts, DialerRules
-from .planner import DeskView, plan
+from .planner import DeskView, Hold, Plan, plan
 from .recorder import Recorder, utc
 from .recovery import Action, recover
 from .runner import Attempts
@@ -42,6 +44,7 @@ class Dialer:
         self.board, self.rules, self.clock = board, rules, clock
         self._leading = leading
         self.leader = False
+        self.escalations = 0  # at-risk callbacks placed ahead of live callers (since start)
         self.recorder = Recorder(ports, rules, clock, self.wake)
         self.attempts = Attempts(ports, rules, self.recorder, clock)
         self._task: asyncio.Task | None = None
@@ -127,17 +130,38 @@ class Dialer:
             if cb_id not in self.attempts.active:
                 await self._recover(cb_id)
         now = self.clock()
-        free = plan(self._view(now), in_flight=len(self.attempts.active),
-                    seated=len(self.attempts.seated)).claims
-        if free > 0:  # everything due made claimable: the claims go deadline first
-            while await self.store.promote(now) > 0:
-                pass
-        for _ in range(free):
+        chosen = await self._plan(now)
+        for _ in range(chosen.claims):
             claimed = await self.store.claim(lease=self.rules.timing.lease,
                                              owner=self.attempts.owner, now=now)
             if claimed is None:
                 return
-            self.attempts.spawn(claimed)
+            if chosen.escalated:
+                self.escalations += 1
+                log.info("callback %s: at risk of its SLA; placed ahead of %d live caller(s)",
+                         claimed["id"], self.board.waiting, extra={"callback": claimed["id"]})
+            self.attempts.spawn(claimed, escalated=chosen.escalated)
+
+    async def _plan(self, now: float) -> Plan:
+        """The planner's answer. Everything due is made claimable first (the
+        claims go deadline first); with escalation or a seat reserve, whether
+        the next callback is at risk is asked of the store."""
+        rules, view = self.rules, self._view(now)
+        counts = dict(in_flight=len(self.attempts.active), seated=len(self.attempts.seated),
+                      escalating=self.attempts.escalating, escalate=rules.escalate,
+                      reserve=rules.reserve)
+        chosen = plan(view, **counts)
+        if chosen.hold in (Hold.CLOSED, Hold.UNSYNCED, Hold.AMI_DOWN) or (
+                chosen.claims == 0 and not (rules.escalate or rules.reserve)):
+            return chosen
+        while await self.store.promote(now) > 0:
+            pass
+        if not (rules.escalate or rules.reserve):
+            return chosen
+        nxt = await self.store.earliest_ready()
+        if nxt is None or not at_risk(nxt, now, rules.at_risk):
+            return chosen
+        return plan(replace(view, at_risk=True), **counts)
 
     # -- recovery --------------------------------------------------------------
     async def _recover(self, cb_id: str) -> None:

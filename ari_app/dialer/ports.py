@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from panoramisk.message import Message
 
-from ..desk.callback import Stale, Status
+from ..desk.callback import Callback, Stale, Status
 
 
 class AmiPort(Protocol):
@@ -35,6 +35,8 @@ class AriPort(Protocol):
 
 class CallbackStorePort(Protocol):
     async def record(self, cb_id: str) -> dict[str, str] | None: ...
+
+    async def earliest_ready(self) -> Callback | None: ...
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int: ...
 

@@ -37,6 +37,8 @@ class Attempts:
         self.active: dict[str, asyncio.Task] = {}      # callback id -> attempt task
         # Attempts whose seat has answered: that seat is off the ready list already.
         self.seated: set[str] = set()
+        # Attempts placed ahead of live callers (at-risk callbacks).
+        self.escalated: set[str] = set()
         self._ends: dict[str, asyncio.Future] = {}     # attempt channel id -> its end event
         self.ami.on_event("DialEnd", self._on_call_event)
         self.ami.on_event("Hangup", self._on_call_event)
@@ -64,9 +66,20 @@ class Attempts:
     def _track(self, cb_id: str, coro) -> None:
         task = asyncio.create_task(coro, name=f"callback-{cb_id}")
         self.active[cb_id] = task
-        task.add_done_callback(lambda _t: self.active.pop(cb_id, None))
+        task.add_done_callback(lambda _t: self._ended(cb_id))
 
-    def spawn(self, cb: dict[str, str]) -> None:
+    def _ended(self, cb_id: str) -> None:
+        self.active.pop(cb_id, None)
+        self.escalated.discard(cb_id)
+
+    @property
+    def escalating(self) -> int:
+        """Escalated attempts still seeking a seat."""
+        return len(self.escalated - self.seated)
+
+    def spawn(self, cb: dict[str, str], *, escalated: bool = False) -> None:
+        if escalated:
+            self.escalated.add(cb["id"])
         self._track(cb["id"], self._guarded(cb))
 
     def follow(self, cb: dict[str, str]) -> None:
@@ -118,7 +131,8 @@ class Attempts:
     async def _place(self, cb: Mapping[str, str], keeper: asyncio.Task) -> bool:
         """Originate the attempt; True once a seat has answered it."""
         try:
-            reply = await self.ami.send(originate(cb, self.timing),
+            action = originate(cb, self.timing, escalated=cb["id"] in self.escalated)
+            reply = await self.ami.send(action,
                                         timeout=self.timing.seat_wait + 15)
         except (AmiDisconnected, asyncio.TimeoutError) as exc:
             # Whether the call exists is unknown: keep the lease; when it

@@ -90,6 +90,7 @@ def validate(settings: Settings) -> Settings:
     for key in ("seat_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
+    _check_alerts(settings.callbacks)
     build_calendar(settings.calendar)
     build_topics(settings.topics)
     build_policy(settings)
@@ -105,3 +106,12 @@ def validate(settings: Settings) -> Settings:
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings
+
+
+def _check_alerts(cb: CallbackSettings) -> None:
+    if cb.at_risk < 0 or cb.alert_retries < 0 or cb.reserve < 0:
+        raise SettingsError("[callbacks] at_risk/alert_retries/reserve: must not be negative")
+    if not 0 < cb.alert_timeout <= 60:
+        raise SettingsError("[callbacks] alert_timeout: must be above 0 and at most 60 s")
+    if cb.alert_url and not cb.alert_url.startswith(("http://", "https://")):
+        raise SettingsError("[callbacks] alert_url: must be an http:// or https:// URL")

@@ -29,6 +29,14 @@ _ENV = {
 
 
 def _coerce(where: str, kind: Any, value: Any) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if kind is float:  # an integer is a number of seconds too
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"{where}: expected a number, got {value!r}")
+        return float(value)
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingsError(f"{where}: expected an integer, got {value!r}")

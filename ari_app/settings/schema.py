@@ -151,8 +151,19 @@ class CallbackSettings:
     originations_per_minute: int = 60
     # Days a finished callback (and its event stream) stays in Redis, then expires.
     retention: int = 90
-    # Minutes before its deadline an unfinished callback counts as at risk.
+    # Minutes before its deadline at which a callback never dialled is at risk
+    # (an event, a metric, the wallboard's amber, the webhook); 0: off.
     at_risk: int = 15
+    # An at-risk callback takes the next free seat even while live callers wait
+    # (off: in the SLA simulation it kept no more promises and cost live callers).
+    escalate: bool = False
+    # Ready seats kept for live transfers while no callback is at risk (0: none).
+    reserve: int = 0
+    # POST a JSON alert for each callback newly at risk ("" = none); seconds
+    # per try, and tries after the first (with back-off).
+    alert_url: str = ""
+    alert_timeout: float = 3.0
+    alert_retries: int = 3
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,17 @@ class CallbackStore:
             rows = await pipe.execute()
         return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
 
+    async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
+        """Unfinished callbacks whose deadline (Unix s) is at most ``deadline``,
+        earliest first, at most ``limit`` (unreadable ones left out)."""
+        ids = await once_more(lambda: self.r.zrangebyscore(f"{self.p}:open", "-inf", deadline,
+                                                           start=0, num=limit))
+        async with self.r.pipeline(transaction=False) as pipe:
+            for cb_id in ids:
+                pipe.hgetall(f"{self.p}:{cb_id}")
+            rows = await pipe.execute()
+        return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
+
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
 
@@ -118,6 +129,12 @@ class CallbackStore:
         """Unfinished callbacks whose deadline (Unix s) is before ``now``."""
         at = time.time() if now is None else now
         return await once_more(lambda: self.r.zcount(f"{self.p}:open", "-inf", f"({at}"))
+
+    async def earliest_ready(self) -> Callback | None:
+        """The due callback the next claim takes (earliest deadline), or None;
+        exact once ``promote`` has returned 0."""
+        ids = await once_more(lambda: self.r.zrange(f"{self.p}:ready", 0, 0))
+        return await self.get(ids[0]) if ids else None
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """Make up to ``limit`` callbacks that have fallen due claimable;

@@ -41,7 +41,8 @@ NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused",
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
            sla: Counter, connections: dict[str, bool], routes: Counter,
            version: str = "", leader: bool = False, ready: bool = False,
-           overdue_callbacks: int | None = None, not_placed: Counter | None = None) -> str:
+           overdue_callbacks: int | None = None, not_placed: Counter | None = None,
+           risk: dict[str, Any] | None = None) -> str:
     """The exposition text. ``routes`` should name every route (zeros too):
     a counter that appears only at its first increment hides that increment
     from ``rate()``. ``None`` figures (Redis away) are left out, not zeroed."""
@@ -62,6 +63,7 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
         lines += ["# HELP datadesk_callbacks_overdue Unfinished callbacks past their deadline.",
                   "# TYPE datadesk_callbacks_overdue gauge",
                   f"datadesk_callbacks_overdue {overdue_callbacks}"]
+    lines += _risk(risk or {})
     lines += ["# HELP datadesk_callbacks_sla_total Callbacks whose first attempt met or "
               "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
     for result in ("met", "breached"):
@@ -87,6 +89,26 @@ def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | No
               "StasisStart to continue accepted.", "# TYPE datadesk_route_seconds histogram"]
     lines += ROUTE_SECONDS.lines("datadesk_route_seconds")
     return "\n".join(lines) + "\n"
+
+
+def _risk(risk: dict[str, Any]) -> list[str]:
+    """SLA risk: the gauge (left out while unknown), escalations and alerts."""
+    lines = []
+    if risk.get("at_risk") is not None:
+        lines += ["# HELP datadesk_callbacks_at_risk Callbacks never dialled whose deadline is "
+                  "within [callbacks] at_risk minutes (or past).",
+                  "# TYPE datadesk_callbacks_at_risk gauge",
+                  f"datadesk_callbacks_at_risk {risk['at_risk']}"]
+    lines += ["# HELP datadesk_callbacks_escalated_total At-risk callbacks placed ahead of "
+              "live callers (since start).", "# TYPE datadesk_callbacks_escalated_total counter",
+              f"datadesk_callbacks_escalated_total {risk.get('escalated', 0)}",
+              "# HELP datadesk_sla_risk_alerts_total SLA-risk webhook alerts by result "
+              "(since start).", "# TYPE datadesk_sla_risk_alerts_total counter"]
+    alerts = risk.get("alerts") or Counter()
+    for result in ("sent", "failed", "dropped"):
+        lines.append(f'datadesk_sla_risk_alerts_total{{result="{result}"}} '
+                     f'{alerts.get(result, 0)}')
+    return lines
 
 
 class MetricsSource(Protocol):
@@ -129,7 +151,14 @@ async def scrape(source: MetricsSource, ts: float) -> str:
         routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
         ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=source.dialer.not_placed)
+        not_placed=source.dialer.not_placed, risk=_risk_figures(source))
+
+
+def _risk_figures(source: MetricsSource) -> dict[str, Any]:
+    risk, webhook = getattr(source, "risk", None), getattr(source, "webhook", None)
+    return {"at_risk": risk.count if risk is not None else None,
+            "escalated": getattr(source.dialer, "escalations", 0),
+            "alerts": webhook.counts if webhook is not None else None}
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -113,6 +113,13 @@ class FakeCallbackStore:
         rows = [callback_of(self.hashes[i]) for i in ids[offset:offset + limit]]
         return [cb for cb in rows if cb is not None]
 
+    async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
+        """As ``CallbackStore.open_due_by``: unfinished, deadline at most ``deadline``."""
+        ids = sorted((i for i, d in self.open.items() if d <= deadline),
+                     key=lambda i: (self.open[i], i))[:limit]
+        found = [await self.get(i) for i in ids]
+        return [cb for cb in found if cb is not None]
+
     async def count_open(self) -> int:
         return len(self.open)
 
@@ -120,6 +127,12 @@ class FakeCallbackStore:
         for cb_id in self._range(self.waiting, now, limit):
             del self.waiting[cb_id]
             self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
+
+    async def earliest_ready(self) -> Callback | None:
+        """As ``CallbackStore.earliest_ready``: the ready callback a claim takes next."""
+        if not self.ready:
+            return None
+        return await self.get(min(self.ready, key=lambda i: (self.ready[i], i)))
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int:
         """``PROMOTE`` (store/callback_lua.py): up to ``limit`` due callbacks move to ready; how many

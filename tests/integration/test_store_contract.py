@@ -124,3 +124,15 @@ async def test_a_live_caller_serves_an_open_callback_not_one_being_dialled(store
     assert await store.serve_number("13800138001", "live", now=T0) == open_id
     assert (await store.get(open_id)).status is Status.SERVED
     assert await store.serve_number("13900000000", "live", now=T0) is None
+
+
+async def test_the_next_claim_and_the_deadline_index_are_read_earliest_first(store):
+    assert await store.earliest_ready() is None
+    late, _ = await make(store, "13800138001", deadline=T0 + 7200)
+    soon, _ = await make(store, "13800138002", deadline=T0 + 1800)
+    waiting, _ = await make(store, "13800138003", deadline=T0 + 60, due=T0 + 600)
+    assert (await store.earliest_ready()).id == soon      # what the next claim takes
+    assert [cb.id for cb in await store.open_due_by(T0 + 1800)] == [waiting, soon]
+    assert [cb.id for cb in await store.open_due_by(T0 + 9999, limit=2)] == [waiting, soon]
+    await store.claim(lease=90, owner="me", now=T0)
+    assert (await store.earliest_ready()).id == late

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ...desk.callback import at_risk
 from ...desk.routing import desk_status
 from ...desk.topics import display_name
-from ...timefmt import for_machines, parse
+from ...timefmt import for_machines
 from ..callbacks_api import present
 
 
@@ -34,10 +35,9 @@ def _seat(seat, ts: float, names: dict[str, str]) -> dict:
 
 def _callback(callback, now: datetime, config: BoardConfig) -> dict:
     shown = present(callback)
-    if "at_risk" not in shown:  # the SLA-risk rule may already have said
-        deadline = parse(shown.get("deadline"))
-        shown["at_risk"] = deadline is not None and \
-            (deadline - now).total_seconds() <= config.at_risk_minutes * 60
+    # The one SLA-risk rule (ari_app/desk/callback.py): the dialer's precedence,
+    # the alerts and this amber all agree on which callback is at risk.
+    shown["at_risk"] = at_risk(callback, now.timestamp(), config.at_risk_minutes)
     shown["topic_names"] = {lang: display_name(shown.get("topic") or "", lang)
                             for lang in ("zh", "en")}
     return shown

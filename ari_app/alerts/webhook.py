@@ -1,0 +1,118 @@
+"""The SLA-risk webhook: one JSON POST per callback newly at risk.
+
+``offer()`` never waits: an alert goes into a bounded queue, and when the
+queue is full (the receiver is down and alerts pile up) the new alert is
+dropped with a WARNING and counted (``dropped``), rather than memory
+growing without end. One ``Worker`` sends them in order: each try has a
+timeout; a network error, a timeout, a 5xx, 408 or 429 is tried again after
+a doubling pause, up to ``retries`` more times; any other 4xx is the
+receiver refusing the payload and is not retried. What came of each is
+counted (``sent``, ``failed``) and a failed one is logged with the callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import aiohttp
+
+from ..desk.callback import Callback
+from ..tasks import Worker
+from ..timefmt import for_machines
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({408, 429})
+
+
+def masked(number: str) -> str:
+    """All but the last four digits hidden: enough for a supervisor to
+    recognise a call, not enough to dial it from a chat channel."""
+    return "*" * max(len(number) - 4, 0) + number[-4:]
+
+
+def payload(cb: Callback, now: float) -> dict[str, object]:
+    """The alert's JSON body (its named fields are the receiver's contract)."""
+    return {"event": "callback-at-risk", "callback_id": cb.id,
+            "number": masked(cb.request.number), "topic": cb.request.topic,
+            "deadline": for_machines(cb.times.deadline),
+            "minutes_left": round((cb.times.deadline - now) / 60, 1)}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where and how alerts are sent."""
+    url: str
+    timeout: float = 3.0          # seconds per try
+    retries: int = 3              # tries after the first
+    backoff: float = 1.0          # seconds before the first retry; doubles each time
+    queue: int = 100              # alerts held at most while the receiver lags
+
+
+class Webhook:
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self.counts: Counter = Counter()   # sent, failed, dropped
+        self._queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(delivery.queue)
+        self.worker = Worker(self._run, "alerts-webhook")
+        self._session: aiohttp.ClientSession | None = None
+
+    def start(self) -> None:
+        self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def offer(self, body: dict[str, object]) -> bool:
+        """Queue one alert without waiting; False (dropped, logged) when full."""
+        try:
+            self._queue.put_nowait(body)
+            return True
+        except asyncio.QueueFull:
+            self.counts["dropped"] += 1
+            log.warning("SLA-risk alert for callback %s dropped: %d alerts already wait for "
+                        "%s", body.get("callback_id"), self._queue.qsize(), self.delivery.url)
+            return False
+
+    async def _run(self) -> None:
+        while True:
+            body = await self._queue.get()
+            try:
+                ok = await self.send(body)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not end the worker: later alerts still go
+                log.exception("SLA-risk alert for callback %s: sending broke",
+                              body.get("callback_id"))
+                ok = False
+            self.counts["sent" if ok else "failed"] += 1
+
+    async def send(self, body: dict[str, object]) -> bool:
+        """POST ``body``, retrying as the module says; True once accepted (2xx)."""
+        d = self.delivery
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=d.timeout))
+        pause, why = d.backoff, ""
+        for attempt in range(d.retries + 1):
+            if attempt:
+                await asyncio.sleep(pause)
+                pause *= 2
+            try:
+                async with self._session.post(d.url, json=body) as resp:
+                    if resp.status < 300:
+                        return True
+                    why = f"HTTP {resp.status}"
+                    if resp.status < 500 and resp.status not in RETRYABLE:
+                        break
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        log.warning("SLA-risk alert for callback %s not delivered to %s: %s", body.get(
+            "callback_id"), d.url, why, extra={"callback": str(body.get("callback_id"))})
+        return False

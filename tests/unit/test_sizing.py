@@ -1,0 +1,43 @@
+"""Sizing rows from a measured profile (pure): offered load and Erlang C
+seats per hour, the profile's checks and its JSON round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from ari_app.desk.sizing import Profile, hourly_rows, with_simulation
+from ari_app.desk.staffing import seats_needed
+
+HOURLY = tuple(100.0 if h == 11 else 10.0 if 9 <= h < 22 else 0.0 for h in range(24))
+
+
+def test_each_hour_has_its_load_and_erlang_c_seats():
+    rows = hourly_rows(Profile(7, HOURLY, talk_mean=148, wrapup=15))
+    assert [r.hour for r in rows] == list(range(24))
+    peak = rows[11]
+    assert peak.erlangs == pytest.approx(100 * 163 / 3600, abs=1e-3)
+    assert peak.seats_80_20 == seats_needed(100 * 163 / 3600, 163, 20, 0.8)
+    assert rows[3].erlangs == 0 and rows[3].seats_80_20 == 0
+
+
+def test_simulation_figures_join_the_rows_by_hour():
+    rows = with_simulation(hourly_rows(Profile(1, HOURLY, 148, 15)),
+                           {6: {11: 80.0}, 4: {11: 50.0, 12: 90.0}})
+    assert rows[11].sla_met == {4: 50.0, 6: 80.0} and rows[12].sla_met == {4: 90.0}
+    assert rows[3].sla_met == {}
+
+
+@pytest.mark.parametrize("kw", [dict(hourly=(1.0,) * 23), dict(hourly=(-1.0,) + (0.0,) * 23),
+                                dict(talk_mean=0), dict(days=0), dict(wrapup=-1)])
+def test_a_bad_profile_is_refused(kw):
+    base = dict(days=1, hourly=(1.0,) * 24, talk_mean=148, wrapup=15)
+    with pytest.raises(ValueError):
+        Profile(**{**base, **kw})
+
+
+def test_the_profile_round_trips_through_json_and_gives_shares():
+    p = Profile(3, HOURLY, 150.5, 15, answered=40)
+    assert Profile.from_json(p.to_json()) == p
+    assert sum(p.shares) == pytest.approx(100) and p.per_day == sum(HOURLY)
+    with pytest.raises(ValueError, match="not a traffic profile"):
+        Profile.from_json({"days": 1})
