@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError
 
 from .logs import Repeats
+from .tasks import Worker
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +39,17 @@ class Leadership:
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.is_leader = False
         self._hooks: list[Callable[[bool], Awaitable[None] | None]] = []
-        self._task: asyncio.Task | None = None
+        self._worker = Worker(self._run, "leadership")
         self._repeats = Repeats()
 
     def on_change(self, hook: Callable[[bool], Awaitable[None] | None]) -> None:
         self._hooks.append(hook)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="leadership")
+        self._worker.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._worker.stop()
         if self.is_leader:
             try:
                 await self._resign(KEY, self.owner)

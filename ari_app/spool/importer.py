@@ -24,6 +24,7 @@ from datetime import datetime
 from redis.exceptions import RedisError
 
 from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
+from ..tasks import Worker
 from ..service import Accepted, CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
 from .astdb import AstDbSpool
@@ -75,20 +76,13 @@ class SpoolImporter:
         self._unremoved: set[str] = set()   # stored, removal not confirmed yet
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._worker = Worker(self._loop, "spool-import")
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="spool-import")
+        self._worker.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await self._worker.stop()
 
     def wake(self, *_: object) -> None:
         """Import now (AMI came back); usable as an AMI on_connected hook."""
