@@ -66,3 +66,11 @@ def test_the_counting_sees_a_long_function_and_a_wide_constructor():
     found = {fn.name: fn for fn in functions(tree)}
     assert parameters(found["__init__"]) == 7
     assert found["long"].end_lineno - found["long"].lineno + 1 == 62
+
+
+def test_no_two_test_files_share_a_name():
+    """pytest imports test files by their base name (no packages here): two
+    of the same name stop the whole run at collection."""
+    tests = Path(__file__).resolve().parents[1]
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
