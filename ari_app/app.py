@@ -18,7 +18,8 @@ from aiohttp import web
 
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
-from .asterisk.capture import CallbackCapture, Prompts
+from .asterisk.capture import CallbackCapture
+from .asterisk.prompts import Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
 from .asterisk.stasis import DeskStasis, RoutingRules

@@ -23,6 +23,7 @@ from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
 from .progress import step
 from .redis_server import RedisServer
+from .prompts import ensure_prompts
 from .tree import ensure_tree
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Stack:
     async def start(self) -> None:
         started = time.monotonic()
         tree = await asyncio.to_thread(ensure_tree)
+        await asyncio.to_thread(ensure_prompts, tree)
         self.redis = RedisServer()
         self._exit.push_async_callback(self._stop_redis)
         await self.redis.start()

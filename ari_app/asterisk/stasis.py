@@ -156,16 +156,19 @@ class DeskStasis:
             except (AriError, OSError, asyncio.TimeoutError) as exc:
                 log.error("ARI: channel %s stuck in the application: %s", channel_id, exc)
             return
-        topic = ""
-        try:
-            reply = await self.ari.request("GET", path + "/variable",
-                                           params={"variable": "DESK_TOPIC"})
-            found = self.topics.classify((reply or {}).get("value", ""))
-            topic = found.name if found and found.name != "unknown" else ""
-        except (AriError, OSError, asyncio.TimeoutError):
-            pass
+        found = self.topics.classify(await self._variable(path, "DESK_TOPIC"))
+        topic = found.name if found and found.name != "unknown" else ""
         await self.capture.run(channel, topic=topic,
-                               closed=not self.calendar.is_open(self.clock()))
+                               closed=not self.calendar.is_open(self.clock()),
+                               language=await self._variable(path, "DESK_LANGUAGE"))
+
+    async def _variable(self, path: str, name: str) -> str:
+        """A channel variable ("" if unset or unreadable: the default applies)."""
+        try:
+            reply = await self.ari.request("GET", path + "/variable", params={"variable": name})
+            return str((reply or {}).get("value", ""))
+        except (AriError, OSError, asyncio.TimeoutError):
+            return ""
 
     def _variables(self, decision: Decision) -> dict[str, str]:
         # A live route is named by the extension it continues at; the

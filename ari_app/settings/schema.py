@@ -125,8 +125,9 @@ class CallbackSettings:
     allow: tuple[str, ...] = DEFAULT_ALLOW
     # Refused numbers: regular expression -> the reason given.
     deny: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DENY))
-    # Prompt language (Asterisk sounds directory).
-    language: str = "en"
+    # The desk's language (zh Mandarin, en English): prompts (Asterisk sounds
+    # directory) unless DESK_LANGUAGE on the channel says otherwise.
+    language: str = "zh"
     # Rate limits (0: none): requests per number per hour and in all per
     # minute; originations per number per day and in all per minute.
     requests_per_number_hour: int = 5
