@@ -55,7 +55,12 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     ("digits/3", "三", "three"), ("digits/4", "四", "four"), ("digits/5", "五", "five"),
     ("digits/6", "六", "six"), ("digits/7", "七", "seven"), ("digits/8", "八", "eight"),
     ("digits/9", "九", "nine"), ("digits/10", "十", "ten"),
-    ("digits/hundred", "百", "hundred"),
+    # Asterisk says "less than N minutes" (SayNumber) with these: 11-19, the
+    # tens, hundred, thousand. Without them a zh call falls back to English
+    # files silently (checked on the lab PBX: digits/60 came from en).
+    *((f"digits/{n}", "十" + "一二三四五六七八九"[n - 11], str(n)) for n in range(11, 20)),
+    *((f"digits/{n}", "二三四五六七八九"[n // 10 - 2] + "十", str(n)) for n in range(20, 100, 10)),
+    ("digits/hundred", "百", "hundred"), ("digits/thousand", "千", "thousand"),
 )
 GENERATED = {"zh": ("cmn", 1)}  # language -> espeak-ng voice, index of its wording
 MANIFEST = ".datadesk-generated"

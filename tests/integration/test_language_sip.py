@@ -1,0 +1,100 @@
+"""The capture speaks the call's language, over real SIP: Asterisk plays every
+prompt of the flow from the language's own directory (the Mandarin set is
+generated, so a zh call that fell back to the English core sounds, which
+are GSM, shows as a gsm file played), with no missing file, each file
+non-silent speech (sox), the number read back digit by digit, and the
+stored callback carries the language."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.scenarios import customer_transferred
+from lab.stack import SEATS
+
+
+
+async def open_callback(lab, number: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        _, body = await lab.controller.request("GET", "/api/callbacks")
+        found = [cb for cb in body["callbacks"] if cb["number"] == number]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.2)
+
+PLAYING = re.compile(r"<(?P<chan>[^>]+)> Playing '(?P<file>[^']+)' \(language '(?P<lang>[^']*)'\)")
+FLOW = ["tt-allbusy", "your", "telephone-number", "is"]
+CONFIRM = ["if-correct-press", "digits/1", "vm-press", "digits/2", "vm-toenternumber"]
+
+
+def played(log: Path, since: int, channel: str) -> list[tuple[str, str]]:
+    """(file with extension, language) Asterisk played on ``channel``."""
+    text = log.read_bytes()[since:].decode(errors="replace")
+    return [(m["file"], m["lang"]) for m in PLAYING.finditer(text) if m["chan"] == channel]
+
+
+async def wait_played(log: Path, since: int, channel: str, name: str,
+                      timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(f.rsplit(".", 1)[0] == name for f, _ in played(log, since, channel)):
+        assert time.monotonic() < deadline, played(log, since, channel)
+        await asyncio.sleep(0.2)
+
+
+def sox_stat(path: Path) -> dict[str, float]:
+    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True,
+                         text=True).stderr
+    return {k.strip(): float(v) for k, v in
+            (line.split(":", 1) for line in out.splitlines() if ":" in line)
+            if re.fullmatch(r"\s*-?[0-9.]+\s*", v)}
+
+
+@pytest.mark.parametrize("language,ext", [("zh", "slin"), ("en", "gsm")])
+async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ext):
+    number = {"zh": "13800138401", "en": "13800138402"}[language]
+    if language != "zh":  # the desk's default is zh; an English desk says so
+        await lab.start_controller({"callbacks": {"language": language}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        assert transfer.route == "callback"
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await asyncio.sleep(3)  # let the question end: every prompt heard in full
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        if language != "zh":
+            await lab.start_controller()
+    assert cb["language"] == language and cb["source"] == "ivr"
+
+    files = played(log, since, chan)
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    digits = [n.split("/")[1] for n in names[4:4 + len(number)]]
+    assert names[:4] == FLOW and digits == list(number), names      # read back digit by digit
+    assert names[4 + len(number):9 + len(number)] == CONFIRM, names
+    assert names[-1] == "goodbye" and "queue-minutes" in names and "added" in names, names
+    assert {lang for _, lang in files} == {language}, files
+    # Asterisk names the codec it plays: slin is the generated 16-bit .wav,
+    # gsm the English core sounds; a zh file that fell back to en shows gsm.
+    assert [f for f, _ in files if not f.endswith("." + ext)] == [], files
+    text = log.read_bytes()[since:].decode(errors="replace")
+    assert "does not exist" not in text and "Unable to open" not in text
+
+    sounds = lab.pbx.tree / "usr" / "share" / "asterisk" / "sounds" / language
+    if language == "zh":
+        for name in set(names):
+            stat = sox_stat(sounds / f"{name}.wav")
+            assert 0.15 <= stat["Length (seconds)"] <= 8, (name, stat)   # plausible speech
+            assert stat["RMS     amplitude"] > 0.02, (name, stat)         # not silence
