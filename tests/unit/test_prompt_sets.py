@@ -41,3 +41,13 @@ def test_every_sound_the_dialplan_plays_has_a_generated_mandarin_wording():
 
 def test_digits_0_to_9_are_in_the_set():
     assert {f"digits/{d}" for d in range(10)} <= set(names())
+
+
+def test_the_originate_carries_the_callbacks_language_and_nothing_else():
+    from ari_app.dialer.attempt import originate
+    from ari_app.dialer.config import DialerSettings
+    timing = DialerSettings.of()
+    base = {"id": "cb1", "fence": "1", "number": "13912345678"}
+    for stored, sent in (("zh", "zh"), ("en", "en"), ("", ""), ("x\r\nAction: Logoff", "")):
+        action = originate({**base, "language": stored}, timing)
+        assert f"CB_LANGUAGE={sent}" in action["Variable"], action
