@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from . import logs
 from .settings import Settings, SettingsError, load_settings
-from .timefmt import for_people
+from .tables import phrase, table
 
 DESCRIPTION = """\
 The data desk controller and its operator commands.
@@ -36,8 +36,6 @@ exit status:
 ETC_CONFIG = "/etc/datadesk/datadesk.toml"
 ETC_ASTERISK = "/etc/asterisk"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# Columns of the tables that hold a time.
-TIME_COLUMNS = {"deadline", "at", "created", "due", "first_dialled", "answered_at"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -78,13 +76,13 @@ def _api(settings: Settings, method: str, path: str) -> tuple[int, dict]:
         raise SystemExit(3) from exc
 
 
-def _table(rows: list[dict], columns: list[str], zone: ZoneInfo) -> str:
-    rows = [{c: for_people(r.get(c), zone) if c in TIME_COLUMNS else r.get(c, "")
-             for c in columns} for r in rows]
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
-    out = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
-    out += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
-    return "\n".join(out)
+def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
+    return table(rows, columns, zone, lang)
+
+
+def _lang(args: argparse.Namespace, settings: Settings) -> str:
+    """The tables' language: --lang, else [desk] screen_language."""
+    return getattr(args, "lang", None) or settings.desk.screen_language
 
 
 def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
@@ -99,31 +97,34 @@ def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
 def cmd_seats(args: argparse.Namespace) -> int:
     settings = _settings(args)
     zone = ZoneInfo(settings.calendar.timezone)
+    lang = _lang(args, settings)
     status, body = _api(settings, "GET", "/api/seats")
     return _print(args, status, body, lambda b: (
-        f"desk {b['desk']} ({'open' if b['open'] else 'closed'}); board "
-        f"{'in sync' if b['synced'] else 'STALE'}\n" + _table(
+        f"{phrase('desk', lang)} {phrase(b['desk'], lang)} "
+        f"({phrase('open' if b['open'] else 'closed', lang)}); {phrase('board', lang)} "
+        f"{phrase('in sync' if b['synced'] else 'STALE', lang)}\n" + _table(
             b["seats"], ["agent_id", "activity", "registered", "in_queue", "paused_reason",
-                         "state"], zone)))
+                         "state"], zone, lang)))
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    zone = ZoneInfo(settings.calendar.timezone)
+    zone, lang = ZoneInfo(settings.calendar.timezone), _lang(args, settings)
     if args.action == "list":
         status, body = _api(settings, "GET", "/api/callbacks?limit=1000")
-        return _print(args, status, body, lambda b: f"{b['open']} open\n" + _table(
-            b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
-                             "last_outcome"], zone))
+        return _print(args, status, body, lambda b: (
+            f"{b['open']} {phrase('open callbacks', lang)}\n" + _table(
+                b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
+                                 "last_outcome"], zone, lang)))
     if not args.id:
         print("datadesk: callbacks show/cancel need an id", file=sys.stderr)
         return 2
     if args.action == "show":
         status, body = _api(settings, "GET", f"/api/callbacks/{args.id}")
         return _print(args, status, body, lambda b: _table([b["callback"]], [
-            "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"], zone)
-            + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status", "reason"],
-                               zone))
+            "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"], zone,
+            lang) + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status",
+                                                     "reason"], zone, lang))
     status, body = _api(settings, "DELETE", f"/api/callbacks/{args.id}")
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
@@ -232,12 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     seats = command("seats", "show the live board of the desk")
     seats.add_argument("--json", action="store_true", help="print the API's JSON, not a table")
+    seats.add_argument("--lang", choices=["zh", "en"],
+                       help="the table's language (default: [desk] screen_language)")
     seats.set_defaults(func=cmd_seats)
     cbs = command("callbacks", "list, show or cancel callbacks")
     cbs.add_argument("action", choices=["list", "show", "cancel"],
                      help="list the open callbacks, or show or cancel one")
     cbs.add_argument("id", nargs="?", help="the callback's id (show, cancel), e.g. cb12")
     cbs.add_argument("--json", action="store_true", help="print the API's JSON, not a table")
+    cbs.add_argument("--lang", choices=["zh", "en"],
+                     help="the tables' language (default: [desk] screen_language)")
     cbs.set_defaults(func=cmd_callbacks)
     chk = command("check-config", "check that the Asterisk configs, the dialplan and the "
                                   "settings agree")

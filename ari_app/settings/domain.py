@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from ..desk.calendar import CalendarError, ServiceCalendar
-from ..desk.callback import RetryPolicy
+from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
@@ -67,6 +67,10 @@ def validate(settings: Settings) -> Settings:
     for key in ("seat_wait", "customer_ring", "lease", "retention"):
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
+    for key, value in (("[callbacks] language", settings.callbacks.language),
+                       ("[desk] screen_language", settings.desk.screen_language)):
+        if value not in LANGUAGES:
+            raise SettingsError(f"{key}: expected one of {', '.join(LANGUAGES)}, got {value!r}")
     build_calendar(settings.calendar)
     build_topics(settings.topics)
     build_policy(settings)

@@ -73,6 +73,8 @@ class DeskSettings:
     named_unavailable: str = "group"
     # The ARI-controlled device whose state is the desk lamp (hint of 8600).
     lamp_device: str = "Stasis:desk"
+    # The language of the operator's screens (command-line tables): zh, en.
+    screen_language: str = "zh"
 
 
 @dataclass(frozen=True)
