@@ -120,7 +120,8 @@ class Controller:
                                   prompts=Prompts(language=settings.callbacks.language),
                                   clock=utcnow)
         rules = RoutingRules(self.calendar, self.topics, self.policy,
-                             queue_wait=settings.desk.queue_wait)
+                             queue_wait=settings.desk.queue_wait,
+                             language=settings.callbacks.language)
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 

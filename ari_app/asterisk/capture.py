@@ -132,7 +132,7 @@ class CallbackCapture:
             except (RedisError, OSError) as exc:
                 # The store went away mid-capture: the dialplan spools the
                 # confirmed number instead (dialplan/35-spool.conf).
-                if await self._to_spool(channel_id, number):
+                if await self._to_spool(channel_id, number, ch.language):
                     handed = True
                     log.error("callback for %s not stored (%s); handed to the dialplan spool",
                               number, exc, extra={"call": channel_id})
@@ -169,9 +169,14 @@ class CallbackCapture:
         await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
                          interruptible=False)
 
-    async def _to_spool(self, channel_id: str, number: str) -> bool:
+    async def _to_spool(self, channel_id: str, number: str, language: str) -> bool:
         """Continue the caller into the dialplan spool with the confirmed
         number (the dialplan checks its shape again); False if ARI failed."""
+        try:  # the spool goes on in the caller's language; its default if this fails
+            await self._call("POST", channel_id, "/variable",
+                             {"variable": "DESK_LANGUAGE", "value": language})
+        except (AriError, OSError, asyncio.TimeoutError):
+            pass
         try:
             await self._call("POST", channel_id, "/variable",
                              {"variable": "SPOOL_NUMBER", "value": number})

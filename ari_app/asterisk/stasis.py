@@ -81,6 +81,8 @@ class RoutingRules:
     policy: RoutingPolicy
     queue_wait: int
     clock: Callable[[], datetime] = utcnow
+    # The desk's language, given to the dialplan (DESK_DEFAULT_LANGUAGE); empty: not set.
+    language: str = ""
 
 
 class DeskStasis:
@@ -93,7 +95,7 @@ class DeskStasis:
         self.calendar = rules.calendar
         self.topics = rules.topics
         self.policy = rules.policy
-        self.queue_wait = rules.queue_wait
+        self.queue_wait, self.language = rules.queue_wait, rules.language
         self.record = record
         self.capture = capture
         self.can_store = can_store
@@ -222,12 +224,16 @@ class DeskStasis:
     async def reconcile(self, ari: AriApplication) -> None:
         """After a (re)connect: the queue wait from the settings, and channels
         that were left in the application routed."""
-        try:
-            await ari.request("POST", "/asterisk/variable",
-                              params={"variable": "DESK_QUEUE_WAIT", "value": str(self.queue_wait)})
-        except (AriError, OSError, asyncio.TimeoutError) as exc:
-            log.warning("ARI: cannot set DESK_QUEUE_WAIT to %s s (the dialplan's value stays): "
-                        "%s", self.queue_wait, exc)
+        for name, value in (("DESK_QUEUE_WAIT", str(self.queue_wait)),
+                            ("DESK_DEFAULT_LANGUAGE", self.language)):
+            if not value:
+                continue
+            try:
+                await ari.request("POST", "/asterisk/variable",
+                                  params={"variable": name, "value": value})
+            except (AriError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("ARI: cannot set %s to %s (the dialplan's value stays): %s",
+                            name, value, exc)
         try:
             channels = await ari.request("GET", "/channels")
         except (AriError, OSError, asyncio.TimeoutError) as exc:

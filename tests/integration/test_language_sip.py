@@ -98,3 +98,51 @@ async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ex
             stat = sox_stat(sounds / f"{name}.wav")
             assert 0.15 <= stat["Length (seconds)"] <= 8, (name, stat)   # plausible speech
             assert stat["RMS     amplitude"] > 0.02, (name, stat)         # not silence
+
+
+async def test_the_seats_whisper_before_a_callback_is_in_the_desks_language(lab):
+    """A seat takes a callback: it hears "calling" and the number digit by
+    digit in Mandarin (the desk's language), from the zh set."""
+    number = "13800138403"
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    status, _ = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status in (200, 201)
+    deadline = time.monotonic() + 40
+    while True:
+        text = log.read_bytes()[since:].decode(errors="replace")
+        whisper = [(m["chan"], m["file"], m["lang"]) for m in PLAYING.finditer(text)
+                   if m["chan"].startswith("Local/")]
+        if len([w for w in whisper if w[1].startswith("digits/")]) >= len(number):
+            break
+        assert time.monotonic() < deadline, whisper
+        await asyncio.sleep(0.2)
+    names = [f.rsplit(".", 1)[0] for _, f, _ in whisper]
+    assert names == ["calling"] + [f"digits/{d}" for d in number], names
+    assert {(f.rsplit(".", 1)[1], lang) for _, f, lang in whisper} == {("slin", "zh")}, whisper
+
+
+async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(lab):
+    """No controller: the dialplan spool plays the zh set (no English
+    fallback), spools the language with the number, and the import keeps it."""
+    number = "13800138404"
+    await lab.probe.pause(SEATS)
+    await lab.controller.stop()
+    try:
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        assert transfer.route == "fallback"
+        await wait_played(log, since, transfer.customer_channel, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        await wait_played(log, since, transfer.customer_channel, "goodbye")
+        files = played(log, since, transfer.customer_channel)
+        text = log.read_bytes()[since:].decode(errors="replace")
+    finally:
+        await lab.start_controller()
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    assert names[:4] == FLOW and [n.split("/")[1] for n in names[4:15]] == list(number), names
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
+    assert "does not exist" not in text
+    cb = await open_callback(lab, number, timeout=30)
+    assert cb["source"] == "spool" and cb["language"] == "zh"
