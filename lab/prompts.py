@@ -51,6 +51,14 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     ("please-try-call-later", "很抱歉，请稍后再拨。", "please try your call later"),
     ("goodbye", "再见。", "goodbye"),
     ("calling", "正在回拨", "calling"),
+    # When the call comes (ari_app/asterisk/prompts.py promise): "tomorrow
+    # 9 o'clock 30 minutes before" in Mandarin word order; English says
+    # "tomorrow, nine thirty a.m." with the core sounds (no desk-before).
+    ("digits/today", "今天", "today"), ("digits/tomorrow", "明天", "tomorrow"),
+    ("digits/oclock", "点", "o'clock"), ("minutes", "分", "minutes"),
+    ("desk-before", "之前给您回电。", "(zh only)"),
+    *((f"digits/day-{n}", "星期" + "日一二三四五六"[n], "Sunday Monday Tuesday Wednesday "
+       "Thursday Friday Saturday".split()[n]) for n in range(7)),
     ("digits/0", "零", "zero"), ("digits/1", "一", "one"), ("digits/2", "二", "two"),
     ("digits/3", "三", "three"), ("digits/4", "四", "four"), ("digits/5", "五", "five"),
     ("digits/6", "六", "six"), ("digits/7", "七", "seven"), ("digits/8", "八", "eight"),

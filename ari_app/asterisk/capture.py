@@ -25,7 +25,7 @@ from ..service import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
-from .prompts import Prompts, call_language
+from .prompts import Prompts, call_language, promise
 from .ports import AriApplication
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,9 @@ class CallbackCapture:
                      "stored" if accepted.created else "updated", number, topic or "-",
                      for_machines(accepted.deadline), extra={"callback": accepted.id,
                                                            "call": channel_id})
-            minutes = max(1, round((accepted.deadline - self.clock()).total_seconds() / 60))
-            await self._play(channel_id, ch, self.prompts.recorded + self.prompts.within
-                             + (f"number:{minutes}",) + self.prompts.minutes
+            when = promise(self.clock(), accepted.deadline, self.service.calendar.zone,
+                           self.service.sla, ch.language)
+            await self._play(channel_id, ch, self.prompts.recorded + when
                              + self.prompts.goodbye, interruptible=False)
             return cb_id
         except CallerGone:
