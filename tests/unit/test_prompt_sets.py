@@ -96,3 +96,9 @@ def test_every_sound_a_promise_names_has_a_mandarin_wording():
         for media in told(hh, mm, "en"):
             assert media.startswith("number:") or media in names() \
                 or media in ("digits/a-m", "digits/p-m"), media
+
+
+def test_the_prompt_document_lists_every_phrase():
+    doc = (ROOT / "docs" / "prompts.md").read_text()
+    missing = [name for name, _, _ in PHRASES if f"| `{name}` |" not in doc]
+    assert not missing, f"docs/prompts.md lacks {missing}"
