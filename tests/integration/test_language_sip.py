@@ -146,3 +146,41 @@ async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(la
     assert "does not exist" not in text
     cb = await open_callback(lab, number, timeout=30)
     assert cb["source"] == "spool" and cb["language"] == "zh"
+
+
+async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
+    """Closed now, opening for one hour two hours from now (or at 00:00 or
+    01:00 tomorrow): the deadline is the end of that hour by the same
+    calendar, and the caller hears "今天/明天 N点 之前给您回电" from the zh set,
+    every file found in zh, none from English."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    number = "13800138405"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    hour = datetime.now(shanghai).hour
+    opening = hour + 2 if hour + 2 <= 22 else (1 if hour == 23 else 0)
+    await lab.start_controller({"calendar": {
+        "hours": f"{opening:02d}:00-{opening + 1:02d}:00", "holidays": [],
+        "weekday_hours": {}}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        await lab.start_controller()
+    files = played(log, since, chan)
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    assert names[:2] == ["im-sorry", "vm-nobodyavail"], names
+    deadline = datetime.fromisoformat(cb["deadline"].replace("Z", "+00:00")).astimezone(shanghai)
+    assert (deadline.hour, deadline.minute) == (opening + 1, 0), cb
+    day = "digits/today" if opening > hour else "digits/tomorrow"
+    tail = names[names.index("added") + 1:]
+    assert tail[:2] == ["queue-less-than", day], names
+    assert tail[-3:] == ["digits/oclock", "desk-before", "goodbye"], names
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
