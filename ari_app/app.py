@@ -121,7 +121,8 @@ class Controller:
                                   clock=utcnow)
         rules = RoutingRules(self.calendar, self.topics, self.policy,
                              queue_wait=settings.desk.queue_wait,
-                             language=settings.callbacks.language)
+                             language=settings.callbacks.language,
+                             topic_languages=settings.topics.languages)
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 

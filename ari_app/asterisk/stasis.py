@@ -20,8 +20,8 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +83,8 @@ class RoutingRules:
     clock: Callable[[], datetime] = utcnow
     # The desk's language, given to the dialplan (DESK_DEFAULT_LANGUAGE); empty: not set.
     language: str = ""
+    # Topic name -> its callers' language ([topics] languages).
+    topic_languages: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeskStasis:
@@ -162,7 +164,8 @@ class DeskStasis:
         topic = found.name if found and found.name != "unknown" else ""
         await self.capture.run(channel, topic=topic,
                                closed=not self.calendar.is_open(self.clock()),
-                               language=await self._variable(path, "DESK_LANGUAGE"))
+                               language=await self._variable(path, "DESK_LANGUAGE")
+                               or self.rules.topic_languages.get(topic, ""))
 
     async def _variable(self, path: str, name: str) -> str:
         """A channel variable ("" if unset or unreadable: the default applies)."""

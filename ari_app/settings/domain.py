@@ -71,6 +71,12 @@ def validate(settings: Settings) -> Settings:
                        ("[desk] screen_language", settings.desk.screen_language)):
         if value not in LANGUAGES:
             raise SettingsError(f"{key}: expected one of {', '.join(LANGUAGES)}, got {value!r}")
+    known = {*settings.topics.live.values(), *settings.topics.callback_only.values(),
+             *settings.topics.out_of_scope.values()}
+    for topic, value in settings.topics.languages.items():
+        if topic not in known or value not in LANGUAGES:
+            raise SettingsError(f"[topics] languages: {topic!r} = {value!r}: expected a known "
+                                f"topic name and one of {', '.join(LANGUAGES)}")
     build_calendar(settings.calendar)
     build_topics(settings.topics)
     build_policy(settings)

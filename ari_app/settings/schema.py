@@ -102,6 +102,9 @@ class TopicSettings:
     out_of_scope: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_OUT_OF_SCOPE))
     # How a code in no list is treated: "live", "callback-only" or "out-of-scope".
     unknown: str = "live"
+    # Topic name -> the language its callers hear (zh, en) instead of
+    # [callbacks] language; DESK_LANGUAGE set by the IVR still wins.
+    languages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,13 @@ def test_screen_language_is_checked_at_load(tmp_path):
     cfg.write_text('[callbacks]\nlanguage = "de"\n')
     with pytest.raises(SettingsError, match="language"):
         load_settings(cfg, {})
+
+
+def test_topic_languages_name_known_topics_and_desk_languages(tmp_path):
+    cfg = tmp_path / "d.toml"
+    cfg.write_text('[topics]\nlanguages = { "mobile-tv" = "en" }\n')
+    assert load_settings(cfg, {}).topics.languages == {"mobile-tv": "en"}
+    for bad in ('{ "mobile-tv" = "fr" }', '{ "no-such-topic" = "en" }'):
+        cfg.write_text(f"[topics]\nlanguages = {bad}\n")
+        with pytest.raises(SettingsError, match="languages"):
+            load_settings(cfg, {})
