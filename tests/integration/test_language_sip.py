@@ -184,3 +184,26 @@ async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
     assert tail[:2] == ["queue-less-than", day], names
     assert tail[-3:] == ["digits/oclock", "desk-before", "goodbye"], names
     assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
+
+
+async def test_a_topic_set_to_english_is_captured_and_kept_in_english(lab):
+    """[topics] languages: a callback-only topic (21) whose callers hear
+    English; the rest of the desk stays Mandarin."""
+    number = "13800138406"
+    await lab.start_controller({"topics": {"languages": {"phone-bill-micropayment": "en"}}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number, target="860021")
+        assert transfer.route == "callback"
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        await lab.start_controller()
+    files = played(log, since, chan)
+    assert cb["language"] == "en" and cb["topic"] == "phone-bill-micropayment", cb
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("gsm", "en")}, files
