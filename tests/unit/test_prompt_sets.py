@@ -102,3 +102,23 @@ def test_the_prompt_document_lists_every_phrase():
     doc = (ROOT / "docs" / "prompts.md").read_text()
     missing = [name for name, _, _ in PHRASES if f"| `{name}` |" not in doc]
     assert not missing, f"docs/prompts.md lacks {missing}"
+
+
+def test_a_recorded_file_replaces_the_generated_one_and_is_never_overwritten(tmp_path,
+                                                                            monkeypatch):
+    import lab.prompts as gen
+    made = []
+    monkeypatch.setattr(gen.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(gen, "_synthesise",
+                        lambda text, voice, out: (made.append(out.name), out.write_bytes(b"gen")))
+    assert len(gen.build(tmp_path)) == len(PHRASES)              # first build: everything
+    assert gen.build(tmp_path) == []                             # again: nothing to do
+    zh = tmp_path / "zh"
+    (zh / "tt-allbusy.sln16").write_bytes(b"studio")             # an operator's recording
+    (zh / "digits" / "1.wav").unlink()
+    (zh / "digits" / "1.wav").write_bytes(b"studio too")         # copied over a generated one
+    assert gen.build(tmp_path) == []
+    assert not (zh / "tt-allbusy.wav").exists()                  # only the recording is left
+    assert (zh / "tt-allbusy.sln16").read_bytes() == b"studio"
+    assert "tt-allbusy.wav" not in (zh / gen.MANIFEST).read_text().split()
+    assert (zh / "digits" / "1.wav").read_bytes() == b"studio too"
