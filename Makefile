@@ -3,9 +3,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk
+APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk espeak-ng sox
 
-.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree clean check-config
+.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree sounds clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
@@ -89,6 +89,13 @@ $(VENV)/.installed: pyproject.toml
 # Debian unstable with Asterisk 22, cached in /var/cache/datadesk (DATADESK_TREE).
 tree: venv
 	$(BIN)/python -m lab.tree
+	$(MAKE) --no-print-directory sounds
+
+# The Mandarin prompt set (espeak-ng + sox), generated into the tree's sounds
+# directory; recorded files of the same names are kept (lab/prompts.py).
+# On a production PBX: python -m lab.prompts --dest /usr/share/asterisk/sounds
+sounds: venv
+	$(BIN)/python -m lab.prompts
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

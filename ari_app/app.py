@@ -21,7 +21,8 @@ from .alerts.watch import RiskRule, RiskWatch
 from .alerts.webhook import Delivery, Webhook
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
-from .asterisk.capture import CallbackCapture, Prompts
+from .asterisk.capture import CallbackCapture
+from .asterisk.prompts import Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
 from .asterisk.seat_calls import NamedSeatCalls
@@ -141,7 +142,9 @@ class Controller:
                                   prompts=Prompts(language=settings.callbacks.language),
                                   clock=utcnow)
         rules = RoutingRules(self.calendar, self.topics, self.policy,
-                             queue_wait=settings.desk.queue_wait)
+                             queue_wait=settings.desk.queue_wait,
+                             language=settings.callbacks.language,
+                             topic_languages=settings.topics.languages)
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 
@@ -247,7 +250,7 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     metrics_.add_routes(app, controller)
     app[wallboard.CONFIG] = board = wallboard.BoardConfig(
         zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
-        at_risk_minutes=settings.callbacks.at_risk, language=settings.http.language)
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language)
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from . import logs
 from .settings import Settings, SettingsError, load_settings
-from .timefmt import for_people
+from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
+from .tables import phrase, table
 
 DESCRIPTION = """\
 The data desk controller and its operator commands.
@@ -33,11 +34,7 @@ exit status:
   3  the controller is not reachable"""
 
 # Where an installed controller's files live (the image, the systemd unit).
-ETC_CONFIG = "/etc/datadesk/datadesk.toml"
-ETC_ASTERISK = "/etc/asterisk"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# Columns of the tables that hold a time.
-TIME_COLUMNS = {"deadline", "at", "created", "due", "first_dialled", "answered_at"}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -78,13 +75,13 @@ def _api(settings: Settings, method: str, path: str) -> tuple[int, dict]:
         raise SystemExit(3) from exc
 
 
-def _table(rows: list[dict], columns: list[str], zone: ZoneInfo) -> str:
-    rows = [{c: for_people(r.get(c), zone) if c in TIME_COLUMNS else r.get(c, "")
-             for c in columns} for r in rows]
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
-    out = ["  ".join(c.upper().ljust(widths[c]) for c in columns)]
-    out += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
-    return "\n".join(out)
+def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
+    return table(rows, columns, zone, lang)
+
+
+def _lang(args: argparse.Namespace, settings: Settings) -> str:
+    """The tables' language: --lang, else [desk] screen_language."""
+    return getattr(args, "lang", None) or settings.desk.screen_language
 
 
 def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
@@ -99,31 +96,34 @@ def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
 def cmd_seats(args: argparse.Namespace) -> int:
     settings = _settings(args)
     zone = ZoneInfo(settings.calendar.timezone)
+    lang = _lang(args, settings)
     status, body = _api(settings, "GET", "/api/seats")
     return _print(args, status, body, lambda b: (
-        f"desk {b['desk']} ({'open' if b['open'] else 'closed'}); board "
-        f"{'in sync' if b['synced'] else 'STALE'}\n" + _table(
+        f"{phrase('desk', lang)} {phrase(b['desk'], lang)} "
+        f"({phrase('open' if b['open'] else 'closed', lang)}); {phrase('board', lang)} "
+        f"{phrase('in sync' if b['synced'] else 'STALE', lang)}\n" + _table(
             b["seats"], ["agent_id", "activity", "registered", "in_queue", "paused_reason",
-                         "state"], zone)))
+                         "state"], zone, lang)))
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    zone = ZoneInfo(settings.calendar.timezone)
+    zone, lang = ZoneInfo(settings.calendar.timezone), _lang(args, settings)
     if args.action == "list":
         status, body = _api(settings, "GET", "/api/callbacks?limit=1000")
-        return _print(args, status, body, lambda b: f"{b['open']} open\n" + _table(
-            b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
-                             "last_outcome"], zone))
+        return _print(args, status, body, lambda b: (
+            f"{b['open']} {phrase('open callbacks', lang)}\n" + _table(
+                b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
+                                 "last_outcome"], zone, lang)))
     if not args.id:
         print("datadesk: callbacks show/cancel need an id", file=sys.stderr)
         return 2
     if args.action == "show":
         status, body = _api(settings, "GET", f"/api/callbacks/{args.id}")
         return _print(args, status, body, lambda b: _table([b["callback"]], [
-            "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"], zone)
-            + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status", "reason"],
-                               zone))
+            "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"], zone,
+            lang) + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status",
+                                                     "reason"], zone, lang))
     status, body = _api(settings, "DELETE", f"/api/callbacks/{args.id}")
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
@@ -135,32 +135,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run
     return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json)
-
-
-def cmd_check_config(args: argparse.Namespace) -> int:
-    from .checkconfig import check, check_live
-
-    # An installed controller's files, never the package's own directory.
-    conf = Path(args.asterisk_conf or os.environ.get("DATADESK_ASTERISK_CONF") or ETC_ASTERISK)
-    dialplan = Path(args.dialplan or os.environ.get("DATADESK_DIALPLAN") or conf / "dialplan")
-    path = Path(args.config or os.environ.get("DATADESK_CONFIG") or ETC_CONFIG)
-    try:
-        settings = load_settings(path)
-    except SettingsError as exc:
-        print(f"settings: {exc}")
-        return 1
-    problems = check(conf, dialplan, settings, allow_public=args.allow_public,
-                     allow_demo_secrets=args.allow_demo_secrets)
-    if args.live:
-        secret = os.environ.get("DATADESK_ADMIN_AMI_SECRET", "")
-        problems += check_live(settings.ami.host, args.ami_port or settings.ami.port,
-                               args.ami_user, secret, settings)
-    for problem in problems:
-        print(problem)
-    if not problems:
-        print(f"ok: {conf} + {dialplan} agree with {path}"
-              + (" (and Asterisk reloaded them)" if args.live else ""))
-    return 1 if problems else 0
 
 
 def cmd_wait_ready(args: argparse.Namespace) -> int:
@@ -221,31 +195,6 @@ def _global_options(parser: argparse.ArgumentParser, default) -> None:
                              "default info for run, warning for the others")
 
 
-def _check_config_parser(command) -> None:
-    """The options of ``check-config`` (``command`` adds a subcommand)."""
-    chk = command("check-config", "check that the Asterisk configs, the dialplan and the "
-                                  "settings agree")
-    chk.add_argument("--asterisk-conf", metavar="DIR",
-                     help=f"Asterisk's configuration directory; default "
-                          f"$DATADESK_ASTERISK_CONF, then {ETC_ASTERISK}")
-    chk.add_argument("--dialplan", metavar="DIR",
-                     help="the dialplan files; default $DATADESK_DIALPLAN, then "
-                          "<asterisk-conf>/dialplan")
-    chk.add_argument("--allow-public", action="store_true",
-                     help="accept AMI/ARI/HTTP bound beyond loopback")
-    chk.add_argument("--allow-demo-secrets", action="store_true",
-                     help="accept the shipped demo secrets (demo-..., change-me): for a lab "
-                          "only; empty secrets and no API token are refused all the same")
-    chk.add_argument("--live", action="store_true",
-                     help="reload a running Asterisk and read the desk back over AMI "
-                          "(admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
-    chk.add_argument("--ami-user", default="admin",
-                     help="the AMI user for --live (needs write=command,system); default admin")
-    chk.add_argument("--ami-port", type=int, metavar="PORT",
-                     help="the AMI port for --live; default the settings' [ami] port")
-    chk.set_defaults(func=cmd_check_config)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datadesk", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -266,18 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     seats = command("seats", "show the live board of the desk")
     seats.add_argument("--json", action="store_true", help="print the API's JSON, not a table")
+    seats.add_argument("--lang", choices=["zh", "en"],
+                       help="the table's language (default: [desk] screen_language)")
     seats.set_defaults(func=cmd_seats)
     cbs = command("callbacks", "list, show or cancel callbacks")
     cbs.add_argument("action", choices=["list", "show", "cancel"],
                      help="list the open callbacks, or show or cancel one")
     cbs.add_argument("id", nargs="?", help="the callback's id (show, cancel), e.g. cb12")
     cbs.add_argument("--json", action="store_true", help="print the API's JSON, not a table")
+    cbs.add_argument("--lang", choices=["zh", "en"],
+                     help="the tables' language (default: [desk] screen_language)")
     cbs.set_defaults(func=cmd_callbacks)
     rep = command("report", "the desk's figures per day over the last days, and the total")
     rep.add_argument("--days", type=int, default=28, help="days back, today included; 28")
     rep.add_argument("--csv", action="store_true", help="CSV, per day, total and per hour")
     rep.set_defaults(func=cmd_report, json=False)
-    _check_config_parser(command)
+    add_check_config(command)
     size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
     size.add_argument("--days", type=int, default=7, help="whole days to read; default 7")
     size.add_argument("--simulate", action="store_true", help="add SLA met %% for 4..10 seats")

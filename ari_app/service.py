@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from .desk.calendar import ServiceCalendar
 from .desk.callback import Callback, Cancel, Cancellation
 from .desk.numbers import InvalidNumber, NumberPolicy
+from .desk.callback import LANGUAGES
 from .desk.topics import TopicCatalogue
 from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
@@ -118,8 +119,13 @@ class CallbacksService:
                 check_text("agent", agent, AGENT_LENGTH))
 
     async def request(self, *, number: object, topic: object = "", note: object = "",
-                      agent: object = "", source: str, now: datetime) -> Accepted:
+                      agent: object = "", source: str, now: datetime,
+                      language: str = "") -> Accepted:
+        """``language``: the customer's, as captured (zh, en), kept with the
+        callback so the customer is called back in it."""
         clean, topic, note, agent = self.check(number, topic, note, agent)
+        if language not in ("", *LANGUAGES):
+            raise RequestError("language", f"unknown language {language!r}")
         rl = self.limits
         if rl is not None:
             ok, wait = await rl.rates.allow("request", clean, rl.per_number_hour, 3600)
@@ -133,7 +139,8 @@ class CallbacksService:
         due = self.calendar.next_opening(now)
         cb_id, created = await self.store.create(
             number=clean, topic=topic, note=note, agent=agent, source=source,
-            deadline=deadline.timestamp(), due=due.timestamp(), now=now.timestamp())
+            deadline=deadline.timestamp(), due=due.timestamp(), now=now.timestamp(),
+            language=language)
         if created and self.on_created is not None:  # the daily figures
             await self.on_created()
         if not created:

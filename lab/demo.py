@@ -88,6 +88,8 @@ async def run(lab: Stack) -> None:
     say(f"PBX: SIP udp/127.0.0.1:{lab.ports.pbx_sip}, AMI :{lab.ports.pbx_ami}, "
         f"ARI :{lab.ports.pbx_http}; phones: udp/127.0.0.1:{lab.ports.sim_sip}")
     say(f"controller: {lab.controller.url} health {json.dumps(health)}")
+    say("prompts in Mandarin (zh, the desk's default); for English set [callbacks] "
+        "language = \"en\" in the settings, or DESK_LANGUAGE=en on a call from the IVR")
     say("the desk as the controller sees it (GET /api/seats):")
     await show_board(lab)
 

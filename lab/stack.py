@@ -24,6 +24,7 @@ from .probes import PbxProbe, Phones
 from .progress import step
 from .redis_server import RedisServer
 from .sentinel import MASTER_NAME, SentinelRedis
+from .prompts import ensure_prompts
 from .tree import ensure_tree
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Stack:
     async def start(self) -> None:
         started = time.monotonic()
         tree = await asyncio.to_thread(ensure_tree)
+        await asyncio.to_thread(ensure_prompts, tree)
         if self.sentinel is not None:
             self._exit.push_async_callback(self.sentinel.stop)
             await self.sentinel.start()

@@ -25,31 +25,13 @@ from ..service import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
 from .ari_ import AriClient, AriError
+from .prompts import Prompts, call_language, promise
 from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
 # Where a confirmed number goes when the store is away (dialplan/35-spool.conf).
 SPOOL_CONTEXT = "desk-spool"
-
-
-@dataclass(frozen=True)
-class Prompts:
-    """Sound names (Asterisk core sounds by default) and their language
-    (``[callbacks] language``)."""
-    language: str
-    busy: tuple[str, ...] = ("tt-allbusy",)
-    closed: tuple[str, ...] = ("im-sorry", "vm-nobodyavail")
-    your_number_is: tuple[str, ...] = ("your", "telephone-number", "is")
-    confirm: tuple[str, ...] = ("if-correct-press", "digits/1", "vm-press", "digits/2",
-                                "vm-toenternumber")
-    enter_number: tuple[str, ...] = ("vm-enter-num-to-call",)
-    invalid: tuple[str, ...] = ("invalid", "please-try-again")
-    recorded: tuple[str, ...] = ("num-was-successfully", "added")
-    within: tuple[str, ...] = ("queue-less-than",)
-    minutes: tuple[str, ...] = ("queue-minutes",)
-    failed: tuple[str, ...] = ("please-try-call-later",)
-    goodbye: tuple[str, ...] = ("goodbye",)
 
 
 class CallerGone(Exception):
@@ -62,6 +44,7 @@ class _Channel:
     digits: asyncio.Queue = field(default_factory=asyncio.Queue)
     finished: dict[str, asyncio.Event] = field(default_factory=dict)
     gone: asyncio.Event = field(default_factory=asyncio.Event)
+    language: str = ""
 
 
 class CallbackCapture:
@@ -122,11 +105,14 @@ class CallbackCapture:
             ch.gone.set()
 
     # -- the dialog -----------------------------------------------------------
-    async def run(self, channel: dict[str, Any], *, topic: str = "", closed: bool = False) -> str | None:
-        """Capture a callback from ``channel``; returns the callback id, if any."""
+    async def run(self, channel: dict[str, Any], *, topic: str = "", closed: bool = False,
+                  language: str = "") -> str | None:
+        """Capture a callback from ``channel``, speaking ``language`` (the
+        desk's default if empty or unknown); returns the callback id, if any."""
         channel_id = channel["id"]
         caller = channel.get("caller", {}).get("number", "")
-        ch = self._channels[channel_id] = _Channel()
+        ch = self._channels[channel_id] = _Channel(
+            language=call_language(language, self.prompts.language))
         cb_id = None
         handed = False  # continued into the dialplan spool: not ours to hang up
         try:
@@ -141,35 +127,29 @@ class CallbackCapture:
                                  interruptible=False)
                 return None
             try:
-                accepted = await self.service.request(number=number, topic=topic,
-                                                      source="ivr", now=self.clock())
+                accepted = await self.service.request(number=number, topic=topic, source="ivr",
+                                                      now=self.clock(), language=ch.language)
             except (RedisError, OSError) as exc:
                 # The store went away mid-capture: the dialplan spools the
                 # confirmed number instead (dialplan/35-spool.conf).
-                if await self._to_spool(channel_id, number):
+                if await self._to_spool(channel_id, number, ch.language):
                     handed = True
                     log.error("callback for %s not stored (%s); handed to the dialplan spool",
                               number, exc, extra={"call": channel_id})
                     return None
-                log.error("callback for %s NOT stored (%s); the caller was told to call again",
-                          number, exc, extra={"call": channel_id})
-                await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
-                                 interruptible=False)
+                await self._not_stored(channel_id, ch, number, exc)
                 return None
             except RequestError as exc:
-                log.error("callback for %s NOT stored (%s); the caller was told to call again",
-                          number, exc, extra={"call": channel_id})
-                await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
-                                 interruptible=False)
+                await self._not_stored(channel_id, ch, number, exc)
                 return None
             cb_id = accepted.id
             log.info("callback %s %s for %s (topic %s, deadline %s)", accepted.id,
                      "stored" if accepted.created else "updated", number, topic or "-",
                      for_machines(accepted.deadline), extra={"callback": accepted.id,
                                                            "call": channel_id})
-            minutes = max(1, round((accepted.deadline - self.clock()).total_seconds() / 60))
-            await self._play(channel_id, ch, self.prompts.recorded + self.prompts.within
-                             + (f"number:{minutes}",) + self.prompts.minutes
+            when = promise(self.clock(), accepted.deadline, self.service.calendar.zone,
+                           self.service.sla, ch.language)
+            await self._play(channel_id, ch, self.prompts.recorded + when
                              + self.prompts.goodbye, interruptible=False)
             return cb_id
         except CallerGone:
@@ -182,9 +162,21 @@ class CallbackCapture:
             if not handed:
                 await self._hang_up(channel_id)
 
-    async def _to_spool(self, channel_id: str, number: str) -> bool:
+    async def _not_stored(self, channel_id: str, ch: _Channel, number: str,
+                          exc: Exception) -> None:
+        log.error("callback for %s NOT stored (%s); the caller was told to call again",
+                  number, exc, extra={"call": channel_id})
+        await self._play(channel_id, ch, self.prompts.failed + self.prompts.goodbye,
+                         interruptible=False)
+
+    async def _to_spool(self, channel_id: str, number: str, language: str) -> bool:
         """Continue the caller into the dialplan spool with the confirmed
         number (the dialplan checks its shape again); False if ARI failed."""
+        try:  # the spool goes on in the caller's language; its default if this fails
+            await self._call("POST", channel_id, "/variable",
+                             {"variable": "DESK_LANGUAGE", "value": language})
+        except (AriError, OSError, asyncio.TimeoutError):
+            pass
         try:
             await self._call("POST", channel_id, "/variable",
                              {"variable": "SPOOL_NUMBER", "value": number})
@@ -227,7 +219,7 @@ class CallbackCapture:
             except InvalidNumber:
                 await self._play(channel_id, ch, self.prompts.invalid, interruptible=False)
                 continue
-            digit = await self._ask(channel_id, ch, ("you-entered", f"digits:{number}")
+            digit = await self._ask(channel_id, ch, self.prompts.you_entered + (f"digits:{number}",)
                                     + self.prompts.confirm)
             if digit == "1":
                 return number
@@ -272,7 +264,7 @@ class CallbackCapture:
         finished = ch.finished[playback_id] = asyncio.Event()
         try:
             await self._call("POST", channel_id, "/play", {
-                "media": uris, "lang": self.prompts.language, "playbackId": playback_id})
+                "media": uris, "lang": ch.language, "playbackId": playback_id})
             waits = {asyncio.ensure_future(finished.wait()): "done",
                      asyncio.ensure_future(ch.gone.wait()): "gone"}
             if interruptible:

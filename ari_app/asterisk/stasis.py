@@ -20,8 +20,8 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +81,10 @@ class RoutingRules:
     policy: RoutingPolicy
     queue_wait: int
     clock: Callable[[], datetime] = utcnow
+    # The desk's language, given to the dialplan (DESK_DEFAULT_LANGUAGE); empty: not set.
+    language: str = ""
+    # Topic name -> its callers' language ([topics] languages).
+    topic_languages: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeskStasis:
@@ -93,7 +97,7 @@ class DeskStasis:
         self.calendar = rules.calendar
         self.topics = rules.topics
         self.policy = rules.policy
-        self.queue_wait = rules.queue_wait
+        self.queue_wait, self.language = rules.queue_wait, rules.language
         self.record = record
         self.capture = capture
         self.can_store = can_store
@@ -156,16 +160,20 @@ class DeskStasis:
             except (AriError, OSError, asyncio.TimeoutError) as exc:
                 log.error("ARI: channel %s stuck in the application: %s", channel_id, exc)
             return
-        topic = ""
-        try:
-            reply = await self.ari.request("GET", path + "/variable",
-                                           params={"variable": "DESK_TOPIC"})
-            found = self.topics.classify((reply or {}).get("value", ""))
-            topic = found.name if found and found.name != "unknown" else ""
-        except (AriError, OSError, asyncio.TimeoutError):
-            pass
+        found = self.topics.classify(await self._variable(path, "DESK_TOPIC"))
+        topic = found.name if found and found.name != "unknown" else ""
         await self.capture.run(channel, topic=topic,
-                               closed=not self.calendar.is_open(self.clock()))
+                               closed=not self.calendar.is_open(self.clock()),
+                               language=await self._variable(path, "DESK_LANGUAGE")
+                               or self.rules.topic_languages.get(topic, ""))
+
+    async def _variable(self, path: str, name: str) -> str:
+        """A channel variable ("" if unset or unreadable: the default applies)."""
+        try:
+            reply = await self.ari.request("GET", path + "/variable", params={"variable": name})
+            return str((reply or {}).get("value", ""))
+        except (AriError, OSError, asyncio.TimeoutError):
+            return ""
 
     def _variables(self, decision: Decision) -> dict[str, str]:
         # A live route is named by the extension it continues at; the
@@ -219,12 +227,16 @@ class DeskStasis:
     async def reconcile(self, ari: AriApplication) -> None:
         """After a (re)connect: the queue wait from the settings, and channels
         that were left in the application routed."""
-        try:
-            await ari.request("POST", "/asterisk/variable",
-                              params={"variable": "DESK_QUEUE_WAIT", "value": str(self.queue_wait)})
-        except (AriError, OSError, asyncio.TimeoutError) as exc:
-            log.warning("ARI: cannot set DESK_QUEUE_WAIT to %s s (the dialplan's value stays): "
-                        "%s", self.queue_wait, exc)
+        for name, value in (("DESK_QUEUE_WAIT", str(self.queue_wait)),
+                            ("DESK_DEFAULT_LANGUAGE", self.language)):
+            if not value:
+                continue
+            try:
+                await ari.request("POST", "/asterisk/variable",
+                                  params={"variable": name, "value": value})
+            except (AriError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("ARI: cannot set %s to %s (the dialplan's value stays): %s",
+                            name, value, exc)
         try:
             channels = await ari.request("GET", "/channels")
         except (AriError, OSError, asyncio.TimeoutError) as exc:

@@ -70,6 +70,10 @@ class Stale(str, Enum):
     STALE = "stale"
 
 
+# The languages the desk speaks (a full prompt set each): Mandarin, English.
+LANGUAGES = ("zh", "en")
+
+
 @dataclass(frozen=True)
 class Request:
     """What was asked: the number to call, and what about."""
@@ -78,6 +82,7 @@ class Request:
     note: str = ""
     agent: str = ""                 # the frontline agent who asked for it
     source: str = ""                # api, ivr
+    language: str = ""              # the customer's (zh, en); empty: the desk's default
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..desk.callback import Outcome
+from ..desk.callback import LANGUAGES, Outcome
 from ..desk.numbers import InvalidNumber, NumberPolicy
 from .config import DialerSettings
 
@@ -61,6 +61,11 @@ def caller_label(topic: str | None) -> str:
 ESCALATED_PRIORITY = 10
 
 
+def call_language(stored: str) -> str:
+    """A stored callback language fit for an AMI header ("" if not one of ours)."""
+    return stored if stored in LANGUAGES else ""
+
+
 def originate(cb: Mapping[str, str], timing: DialerSettings, *,
               escalated: bool = False) -> dict[str, object]:
     """The AMI ``Originate`` that places the attempt (the number checked);
@@ -74,7 +79,10 @@ def originate(cb: Mapping[str, str], timing: DialerSettings, *,
         "Timeout": str(timing.seat_wait * 1000),
         "CallerID": f"\"Callback {caller_label(cb.get('topic'))}\" <{number}>",
         "Variable": [f"CB_ID={cb_id}", f"CB_FENCE={fence}", f"CB_RING={timing.customer_ring}",
-                     f"CB_SEAT_WAIT={timing.seat_wait}", *prio],
+                     f"CB_SEAT_WAIT={timing.seat_wait}",
+                     # The customer's language as captured (empty: the desk's);
+                     # a stored value outside the desk's languages never reaches AMI.
+                     f"CB_LANGUAGE={call_language(cb.get('language', ''))}", *prio],
         "ChannelId": attempt, "OtherChannelId": f"{attempt}-seat", "Async": "true"}
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from ..desk.calendar import CalendarError, ServiceCalendar
-from ..desk.callback import RetryPolicy
+from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
@@ -91,6 +91,16 @@ def validate(settings: Settings) -> Settings:
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     _check_alerts(settings.callbacks)
+    for key, value in (("[callbacks] language", settings.callbacks.language),
+                       ("[desk] screen_language", settings.desk.screen_language)):
+        if value not in LANGUAGES:
+            raise SettingsError(f"{key}: expected one of {', '.join(LANGUAGES)}, got {value!r}")
+    known = {*settings.topics.live.values(), *settings.topics.callback_only.values(),
+             *settings.topics.out_of_scope.values()}
+    for topic, value in settings.topics.languages.items():
+        if topic not in known or value not in LANGUAGES:
+            raise SettingsError(f"[topics] languages: {topic!r} = {value!r}: expected a known "
+                                f"topic name and one of {', '.join(LANGUAGES)}")
     build_calendar(settings.calendar)
     build_topics(settings.topics)
     build_policy(settings)
@@ -100,9 +110,6 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"{key}: must not be negative")
     if any(len(t) < 16 for t in settings.http.tokens + settings.http.supervisor_tokens):
         raise SettingsError("[http] tokens: each token needs at least 16 characters")
-    if settings.http.language not in ("zh", "en"):
-        raise SettingsError(f"[http] language: expected 'zh' or 'en', got "
-                            f"{settings.http.language!r}")
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings

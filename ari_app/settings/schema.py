@@ -67,9 +67,6 @@ class HttpSettings:
     # Tokens that also see customers' full numbers on the wallboard (better:
     # DATADESK_SUPERVISOR_TOKENS); any other token sees the last four digits.
     supervisor_tokens: tuple[str, ...] = ()
-    # Language of the wallboard and reports pages ("zh" or "en"); a browser's
-    # Accept-Language chooses between them.
-    language: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -89,6 +86,9 @@ class DeskSettings:
     lamp_device: str = "Stasis:desk"
     # Names shown on the wallboard, agent ID -> name (default: the agent ID).
     seat_names: dict[str, str] = field(default_factory=dict)
+    # The language of the operator's screens (the wallboard, the reports page and
+    # the command line's tables): zh or en; a browser's Accept-Language wins on pages.
+    screen_language: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,9 @@ class TopicSettings:
     out_of_scope: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_OUT_OF_SCOPE))
     # How a code in no list is treated: "live", "callback-only" or "out-of-scope".
     unknown: str = "live"
+    # Topic name -> the language its callers hear (zh, en) instead of
+    # [callbacks] language; DESK_LANGUAGE set by the IVR still wins.
+    languages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,9 @@ class CallbackSettings:
     allow: tuple[str, ...] = DEFAULT_ALLOW
     # Refused numbers: regular expression -> the reason given.
     deny: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DENY))
-    # Prompt language (Asterisk sounds directory).
-    language: str = "en"
+    # The desk's language (zh Mandarin, en English): prompts (Asterisk sounds
+    # directory) unless DESK_LANGUAGE on the channel says otherwise.
+    language: str = "zh"
     # Rate limits (0: none): requests per number per hour and in all per
     # minute; originations per number per day and in all per minute.
     requests_per_number_hour: int = 5

@@ -1,6 +1,8 @@
 """One spool entry, as the dialplan writes it (pure; no I/O).
 
-AstDB ``desk-spool/<key>`` = ``<number>,<epoch asked>,<topic code>``; the key
+AstDB ``desk-spool/<key>`` = ``<number>,<epoch asked>,<topic code>[,<language>]``
+(the caller's language, zh or en, since the spool speaks it; entries
+written before carry none and take the desk's); the key
 is the caller's channel unique id, digits only. An entry is data from
 outside the controller: everything is checked before it can become a
 callback (the number again by the service's number policy).
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from ..desk.callback import LANGUAGES
 
 FAMILY = "desk-spool"
 KEY_LENGTH = 32
@@ -29,6 +33,7 @@ class SpoolEntry:
     number: str          # as spooled; the service's number policy checks it
     asked_at: datetime   # when the caller confirmed the number (UTC)
     topic_code: str      # digits, possibly empty
+    language: str = ""   # the caller's (zh, en), empty: the desk's
 
 
 def parse(key: str, value: str, now: datetime) -> SpoolEntry:
@@ -36,9 +41,12 @@ def parse(key: str, value: str, now: datetime) -> SpoolEntry:
     if not (key.isascii() and key.isdigit()) or len(key) > KEY_LENGTH:
         raise BadEntry(f"key {key!r} is not 1-{KEY_LENGTH} digits")
     parts = value.split(",")
-    if len(parts) != 3:
-        raise BadEntry(f"value {value!r} is not number,epoch,topic")
-    number, epoch, topic = parts
+    if len(parts) not in (3, 4):
+        raise BadEntry(f"value {value!r} is not number,epoch,topic[,language]")
+    number, epoch, topic = parts[:3]
+    language = parts[3] if len(parts) == 4 else ""
+    if language not in ("", *LANGUAGES):
+        raise BadEntry(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     if not (epoch.isascii() and epoch.isdigit()) or len(epoch) > 12:
         raise BadEntry(f"request time {epoch!r} is not a Unix time")
     if topic and not (topic.isascii() and topic.isdigit() and len(topic) <= 8):
@@ -46,7 +54,7 @@ def parse(key: str, value: str, now: datetime) -> SpoolEntry:
     asked_at = datetime.fromtimestamp(int(epoch), timezone.utc)
     if asked_at > now + FUTURE_SLACK:
         raise BadEntry(f"request time {epoch} lies in the future")
-    return SpoolEntry(key, number, asked_at, topic)
+    return SpoolEntry(key, number, asked_at, topic, language)
 
 
 def key_of(tree_key: str) -> str:

@@ -50,7 +50,7 @@ def service_submit(service: CallbacksService) -> Submit:
         found = service.topics.classify(entry.topic_code)
         topic = found.name if found and found.name != "unknown" else ""
         accepted = await service.request(number=entry.number, topic=topic, source="spool",
-                                         now=entry.asked_at)
+                                         now=entry.asked_at, language=entry.language)
         await service.store.mark_imported(f"spool:{entry.key}", accepted.id, IMPORTED_TTL)
         return accepted
     return submit

@@ -6,6 +6,7 @@ CREATE = """
 local P, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local topic, note, agent, source = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local deadline, due = tonumber(ARGV[8]), tonumber(ARGV[9])
+local language = ARGV[10] or ''
 local existing = redis.call('GET', P .. ':number:' .. number)
 if existing then
   local key = P .. ':' .. existing
@@ -13,6 +14,7 @@ if existing then
   if status == 'open' or status == 'dialling' then
     if topic ~= '' then redis.call('HSET', key, 'topic', topic) end
     if note ~= '' then redis.call('HSET', key, 'note', note) end
+    if language ~= '' then redis.call('HSET', key, 'language', language) end
     redis.call('HSET', key, 'updated', now)
     redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'updated', 'at', now,
                'topic', topic, 'note', note, 'agent', agent, 'source', source)
@@ -24,7 +26,7 @@ local key = P .. ':' .. id
 redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note,
            'agent', agent, 'source', source, 'status', 'open', 'created', now, 'updated', now,
            'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
-           'reason', 'waiting')
+           'reason', 'waiting', 'language', language)
 redis.call('SET', P .. ':number:' .. number, id)
 if due <= now then
   redis.call('ZADD', P .. ':ready', deadline, id)

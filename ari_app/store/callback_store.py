@@ -39,7 +39,8 @@ P = "datadesk:cb"
 
 CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status", "created",
                    "updated", "deadline", "due", "attempts", "tries", "fence", "lease_until",
-                   "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla")
+                   "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla",
+                   "language")
 
 def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
@@ -68,12 +69,14 @@ class CallbackStore:
         self._extend = client.register_script(EXTEND)
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
-                     deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
+                     deadline: float, due: float, now: float | None = None,
+                     language: str = "") -> tuple[str, bool]:
         """Store a request; returns (id, created). A number with an unfinished
-        callback gets that callback updated instead (created=False)."""
+        callback gets that callback updated instead (created=False); a
+        ``language`` given replaces the stored one (the customer's latest)."""
         now = time.time() if now is None else now
         cb_id, what = await once_more(lambda: self._create(args=[
-            self.p, number, now, topic, note, agent, source, deadline, due]))
+            self.p, number, now, topic, note, agent, source, deadline, due, language]))
         return cb_id, what == "created"
 
     async def record(self, cb_id: str) -> dict[str, str] | None:

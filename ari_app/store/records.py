@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Outcomes as stored before the desk's people were called seats.
 _FORMER = {"agent-no-answer": Outcome.SEAT_NO_ANSWER, "agent-hung-up": Outcome.SEAT_HUNG_UP}
-_TEXT = ("topic", "note", "agent", "source")
+_TEXT = ("topic", "note", "agent", "source", "language")
 
 
 def _time(value: str | None) -> float | None:

@@ -50,7 +50,8 @@ def present(cb: Callback) -> dict:
     ask, times, progress, result = cb.request, cb.times, cb.progress, cb.result
     return {
         "id": cb.id, "number": ask.number, "topic": ask.topic, "note": ask.note,
-        "agent": ask.agent, "source": ask.source, "status": cb.status.value,
+        "agent": ask.agent, "source": ask.source, "language": ask.language,
+        "status": cb.status.value,
         "reason": progress.reason, "created": _when(times.created),
         "deadline": _when(times.deadline), "due": _when(times.due),
         "attempts": progress.attempts,

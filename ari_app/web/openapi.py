@@ -17,6 +17,8 @@ _CALLBACK = {
         "number": {"type": "string", "pattern": "^[0-9]+$"},
         "topic": {"type": "string"}, "note": {"type": "string"}, "agent": {"type": "string"},
         "source": {"type": "string", "enum": ["api", "ivr"]},
+        # The customer's language as captured ("": the desk's default).
+        "language": {"type": "string", "enum": ["", "zh", "en"]},
         "status": {"type": "string",
                    "enum": ["open", "dialling", "done", "failed", "cancelled", "served"]},
         "reason": {"type": "string"}, "created": _TIME, "deadline": _TIME, "due": _TIME,

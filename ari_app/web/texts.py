@@ -3,7 +3,7 @@
 One table of phrases, each in both languages. API field
 names stay English; only what people read is here. ``choose`` picks the
 language of a page: the browser's ``Accept-Language`` first, then the
-setting ``[http] language``.
+setting ``[desk] screen_language``.
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class FakeCallbackStore:
             del self.numbers[key["number"]]
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
-                     deadline: float, due: float, now: float | None = None) -> tuple[str, bool]:
+                     deadline: float, due: float, now: float | None = None,
+                     language: str = "") -> tuple[str, bool]:
         """``CREATE`` (store/callback_lua.py): one unfinished callback per number (updated, not doubled)."""
         now = self.clock() if now is None else now
         existing = self.numbers.get(number)
@@ -70,6 +71,8 @@ class FakeCallbackStore:
                 key["topic"] = topic
             if note:
                 key["note"] = note
+            if language:
+                key["language"] = language
             key["updated"] = _num(now)
             self._xadd(existing, event="updated", at=now, topic=topic, note=note)
             return existing, False
@@ -79,7 +82,7 @@ class FakeCallbackStore:
             "id": cb_id, "number": number, "topic": topic, "note": note, "agent": agent,
             "source": source, "status": "open", "created": _num(now), "updated": _num(now),
             "deadline": _num(deadline), "due": _num(due), "attempts": "0", "tries": "0",
-            "fence": "0", "reason": "waiting"}
+            "fence": "0", "reason": "waiting", "language": language}
         self.numbers[number] = cb_id
         if due <= now:  # already due: straight to ready, as CREATE does
             self.ready[cb_id] = float(deadline)

@@ -69,6 +69,7 @@ async def _cli(lab, *args: str) -> tuple[int, str]:
     import sys
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), *args,
+        *(("--lang", "en") if args[0] in ("seats", "callbacks") and "--lang" not in args else ()),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await proc.communicate()
     return proc.returncode, out.decode()

@@ -25,11 +25,18 @@ def test_a_dialplan_entry_parses_with_the_time_the_caller_asked():
     assert parse("1", f"13800138402,{EPOCH},", NOW).topic_code == ""
 
 
+def test_the_callers_language_comes_with_the_entry_and_older_entries_have_none():
+    assert parse("1", f"13800138402,{EPOCH},12,en", NOW).language == "en"
+    assert parse("1", f"13800138402,{EPOCH},,zh", NOW).language == "zh"
+    assert parse("1", f"13800138402,{EPOCH},12", NOW).language == ""
+
+
 @pytest.mark.parametrize("key, value, why", [
     ("12a", f"13800138402,{EPOCH},", "key"),
     ("1" * 33, f"13800138402,{EPOCH},", "key"),
     ("1", "13800138402", "number,epoch,topic"),
-    ("1", f"13800138402,{EPOCH},,x", "number,epoch,topic"),
+    ("1", f"13800138402,{EPOCH},,zh,x", "number,epoch,topic"),
+    ("1", f"13800138402,{EPOCH},,x", "language"),
     ("1", "13800138402,soon,", "Unix time"),
     ("1", "13800138402,-5,", "Unix time"),
     ("1", f"13800138402,{EPOCH},1\n2", "topic"),

@@ -1,0 +1,209 @@
+"""The capture speaks the call's language, over real SIP: Asterisk plays every
+prompt of the flow from the language's own directory (the Mandarin set is
+generated, so a zh call that fell back to the English core sounds, which
+are GSM, shows as a gsm file played), with no missing file, each file
+non-silent speech (sox), the number read back digit by digit, and the
+stored callback carries the language."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.scenarios import customer_transferred
+from lab.stack import SEATS
+
+
+
+async def open_callback(lab, number: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        _, body = await lab.controller.request("GET", "/api/callbacks")
+        found = [cb for cb in body["callbacks"] if cb["number"] == number]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.2)
+
+PLAYING = re.compile(r"<(?P<chan>[^>]+)> Playing '(?P<file>[^']+)' \(language '(?P<lang>[^']*)'\)")
+FLOW = ["tt-allbusy", "your", "telephone-number", "is"]
+CONFIRM = ["if-correct-press", "digits/1", "vm-press", "digits/2", "vm-toenternumber"]
+
+
+def played(log: Path, since: int, channel: str) -> list[tuple[str, str]]:
+    """(file with extension, language) Asterisk played on ``channel``."""
+    text = log.read_bytes()[since:].decode(errors="replace")
+    return [(m["file"], m["lang"]) for m in PLAYING.finditer(text) if m["chan"] == channel]
+
+
+async def wait_played(log: Path, since: int, channel: str, name: str,
+                      timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(f.rsplit(".", 1)[0] == name for f, _ in played(log, since, channel)):
+        assert time.monotonic() < deadline, played(log, since, channel)
+        await asyncio.sleep(0.2)
+
+
+def sox_stat(path: Path) -> dict[str, float]:
+    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True,
+                         text=True).stderr
+    return {k.strip(): float(v) for k, v in
+            (line.split(":", 1) for line in out.splitlines() if ":" in line)
+            if re.fullmatch(r"\s*-?[0-9.]+\s*", v)}
+
+
+@pytest.mark.parametrize("language,ext", [("zh", "slin"), ("en", "gsm")])
+async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ext):
+    number = {"zh": "13800138401", "en": "13800138402"}[language]
+    if language != "zh":  # the desk's default is zh; an English desk says so
+        await lab.start_controller({"callbacks": {"language": language}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        assert transfer.route == "callback"
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await asyncio.sleep(3)  # let the question end: every prompt heard in full
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        if language != "zh":
+            await lab.start_controller()
+    assert cb["language"] == language and cb["source"] == "ivr"
+
+    files = played(log, since, chan)
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    digits = [n.split("/")[1] for n in names[4:4 + len(number)]]
+    assert names[:4] == FLOW and digits == list(number), names      # read back digit by digit
+    assert names[4 + len(number):9 + len(number)] == CONFIRM, names
+    assert names[-1] == "goodbye" and "queue-minutes" in names and "added" in names, names
+    assert {lang for _, lang in files} == {language}, files
+    # Asterisk names the codec it plays: slin is the generated 16-bit .wav,
+    # gsm the English core sounds; a zh file that fell back to en shows gsm.
+    assert [f for f, _ in files if not f.endswith("." + ext)] == [], files
+    text = log.read_bytes()[since:].decode(errors="replace")
+    assert "does not exist" not in text and "Unable to open" not in text
+
+    sounds = lab.pbx.tree / "usr" / "share" / "asterisk" / "sounds" / language
+    if language == "zh":
+        for name in set(names):
+            stat = sox_stat(sounds / f"{name}.wav")
+            assert 0.15 <= stat["Length (seconds)"] <= 8, (name, stat)   # plausible speech
+            assert stat["RMS     amplitude"] > 0.02, (name, stat)         # not silence
+
+
+async def test_the_seats_whisper_before_a_callback_is_in_the_desks_language(lab):
+    """A seat takes a callback: it hears "calling" and the number digit by
+    digit in Mandarin (the desk's language), from the zh set."""
+    number = "13800138403"
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    status, _ = await lab.controller.request("POST", "/api/callbacks", {"number": number})
+    assert status in (200, 201)
+    deadline = time.monotonic() + 40
+    while True:
+        text = log.read_bytes()[since:].decode(errors="replace")
+        whisper = [(m["chan"], m["file"], m["lang"]) for m in PLAYING.finditer(text)
+                   if m["chan"].startswith("Local/")]
+        if len([w for w in whisper if w[1].startswith("digits/")]) >= len(number):
+            break
+        assert time.monotonic() < deadline, whisper
+        await asyncio.sleep(0.2)
+    names = [f.rsplit(".", 1)[0] for _, f, _ in whisper]
+    assert names == ["calling"] + [f"digits/{d}" for d in number], names
+    assert {(f.rsplit(".", 1)[1], lang) for _, f, lang in whisper} == {("slin", "zh")}, whisper
+
+
+async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(lab):
+    """No controller: the dialplan spool plays the zh set (no English
+    fallback), spools the language with the number, and the import keeps it."""
+    number = "13800138404"
+    await lab.probe.pause(SEATS)
+    await lab.controller.stop()
+    try:
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        assert transfer.route == "fallback"
+        await wait_played(log, since, transfer.customer_channel, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        await wait_played(log, since, transfer.customer_channel, "goodbye")
+        files = played(log, since, transfer.customer_channel)
+        text = log.read_bytes()[since:].decode(errors="replace")
+    finally:
+        await lab.start_controller()
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    assert names[:4] == FLOW and [n.split("/")[1] for n in names[4:15]] == list(number), names
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
+    assert "does not exist" not in text
+    cb = await open_callback(lab, number, timeout=30)
+    assert cb["source"] == "spool" and cb["language"] == "zh"
+
+
+async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
+    """Closed now, opening for one hour two hours from now (or at 00:00 or
+    01:00 tomorrow): the deadline is the end of that hour by the same
+    calendar, and the caller hears "今天/明天 N点 之前给您回电" from the zh set,
+    every file found in zh, none from English."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    number = "13800138405"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    hour = datetime.now(shanghai).hour
+    opening = hour + 2 if hour + 2 <= 22 else (1 if hour == 23 else 0)
+    await lab.start_controller({"calendar": {
+        "hours": f"{opening:02d}:00-{opening + 1:02d}:00", "holidays": [],
+        "weekday_hours": {}}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number)
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        await lab.start_controller()
+    files = played(log, since, chan)
+    names = [f.rsplit(".", 1)[0] for f, _ in files]
+    assert names[:2] == ["im-sorry", "vm-nobodyavail"], names
+    deadline = datetime.fromisoformat(cb["deadline"].replace("Z", "+00:00")).astimezone(shanghai)
+    assert (deadline.hour, deadline.minute) == (opening + 1, 0), cb
+    day = "digits/today" if opening > hour else "digits/tomorrow"
+    tail = names[names.index("added") + 1:]
+    assert tail[:2] == ["queue-less-than", day], names
+    assert tail[-3:] == ["digits/oclock", "desk-before", "goodbye"], names
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
+
+
+async def test_a_topic_set_to_english_is_captured_and_kept_in_english(lab):
+    """[topics] languages: a callback-only topic (21) whose callers hear
+    English; the rest of the desk stays Mandarin."""
+    number = "13800138406"
+    await lab.start_controller({"topics": {"languages": {"phone-bill-micropayment": "en"}}})
+    try:
+        await lab.probe.pause(SEATS)
+        log = lab.pbx.log_file
+        since = log.stat().st_size
+        transfer = await customer_transferred(lab, customer=number, target="860021")
+        assert transfer.route == "callback"
+        chan = transfer.customer_channel
+        await wait_played(log, since, chan, "vm-toenternumber")
+        await lab.phones.dtmf(transfer.phone_channel, "1")
+        cb = await open_callback(lab, number)
+        await wait_played(log, since, chan, "goodbye")
+    finally:
+        await lab.start_controller()
+    files = played(log, since, chan)
+    assert cb["language"] == "en" and cb["topic"] == "phone-bill-micropayment", cb
+    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("gsm", "en")}, files
