@@ -68,11 +68,13 @@ async def test_a_callback_near_its_deadline_is_seated_before_a_waiting_live_call
 async def escalation_scenario(lab, alerts: list[dict]) -> None:
     log = lab.probe.log
     await lab.probe.pause([s for s in SEATS if s != "8601"])
-    # A live caller A occupies the one seat.
+    # A live caller A occupies the one seat (its own AgentConnect: the log
+    # holds earlier tests' events too).
+    start = log.mark()
     first = await customer_transferred(lab, customer="13800138401")
     assert first.route == "queue"
-    await log.wait_for(is_event("AgentConnect", Queue="desk", Interface="PJSIP/8601"),
-                       timeout=20)
+    await log.wait_for(is_event("AgentConnect", Queue="desk", Interface="PJSIP/8601",
+                                Channel=first.customer_channel), since=start, timeout=20)
     cb = await register(lab, "13800138402", topic="wlan")   # an hour to go: it waits
     # A live caller B waits in the desk queue (a real call from the carrier).
     mark = log.mark()
