@@ -6,57 +6,21 @@ calls from AMI events, the callbacks from the API."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import datetime
 
 from lab.scenarios import customer_transferred
 from lab.stack import SEATS
 
+from tests.integration.test_callbacks import log_entries, open_callback, wait_status
+
 SLA = 3600  # the lab's [calendar] sla_minutes (the default), open round the clock
-
-
-async def open_callback(lab, number: str, timeout: float = 20) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        _, body = await lab.controller.request("GET", "/api/callbacks")
-        for cb in body.get("callbacks", []):
-            if cb["number"] == number:
-                return cb
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no open callback for {number}: {body}")
-        await asyncio.sleep(0.2)
-
-
-async def wait_status(lab, cb_id: str, statuses: set[str], timeout: float = 40) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
-        assert status == 200, body
-        if body["callback"]["status"] in statuses:
-            return body
-        assert time.monotonic() < deadline, f"callback {cb_id} still {body['callback']['status']}"
-        await asyncio.sleep(0.2)
 
 
 def dials_to(lab, number: str, since: int = 0) -> list:
     """The PBX's dials of ``number`` through the carrier trunk."""
     return [e for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
             and e.get("DialString") == f"{number}@carrier"]
-
-
-def log_entries(path, since: int) -> list[dict]:
-    """The controller's JSON log lines written after byte ``since``."""
-    with path.open("rb") as f:
-        f.seek(since)
-        text = f.read().decode(errors="replace")
-    entries = []
-    for line in text.splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            entries.append({"level": "raw", "msg": line})
-    return entries
 
 
 async def spool(lab) -> dict[str, str]:
