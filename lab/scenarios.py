@@ -22,6 +22,7 @@ class Transfer:
     transferer_channel: str = ""
     route: str = ""                 # DESK_ROUTE as set on the customer's channel
     events: list[Message] = field(default_factory=list)
+    mark: int = 0                   # the probe log's length before the customer called
 
 
 def _is(event: str, **headers: str):
@@ -40,7 +41,7 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     assert lab.phones is not None and lab.probe is not None
     result = Transfer(customer, target)
     log = lab.probe.log
-    mark = log.mark()
+    mark = result.mark = log.mark()
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
     say(f"customer {customer} calls the service number 10086")

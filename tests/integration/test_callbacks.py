@@ -100,7 +100,7 @@ async def test_caller_hangs_up_while_keying_in_and_nothing_is_stored(lab):
     await lab.phones.hangup(transfer.phone_channel)
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
-        timeout=10)
+        since=transfer.mark, timeout=10)
     await asyncio.sleep(1.0)
     _, body = await lab.controller.request("GET", "/api/callbacks")
     assert not [cb for cb in body["callbacks"]
@@ -321,7 +321,7 @@ async def test_a_caller_hanging_up_mid_capture_is_an_info_line_not_an_error(lab)
     await lab.phones.hangup(transfer.phone_channel)
     hangup = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
-        timeout=10)
+        since=transfer.mark, timeout=10)
     deadline = time.monotonic() + 10
     while not [e for e in log_entries(lab.controller.log, since)
                if "hung up during capture" in e.get("msg", "")]:

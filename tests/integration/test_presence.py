@@ -164,7 +164,7 @@ async def test_topic_codes_on_the_desk_number(lab_seats, code, route):
         # Back to a frontline agent, not to the desk.
         await lab.probe.log.wait_for(
             lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
-            and m.get("Channel") == transfer.customer_channel, timeout=10)
+            and m.get("Channel") == transfer.customer_channel, since=transfer.mark, timeout=10)
 
 
 async def test_caller_waits_at_most_queue_wait_then_goes_to_the_callback_path(lab_seats):
@@ -177,10 +177,10 @@ async def test_caller_waits_at_most_queue_wait_then_goes_to_the_callback_path(la
         assert transfer.route == "queue"
         joined = await lab.probe.log.wait_for(
             lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "desk"
-            and m.get("Channel") == transfer.customer_channel, timeout=10)
+            and m.get("Channel") == transfer.customer_channel, since=transfer.mark, timeout=10)
         left = await lab.probe.log.wait_for(
             lambda m: m.get("Event") == "Newexten" and m.get("Context") == "desk-callback"
-            and m.get("Channel") == transfer.customer_channel, timeout=15)
+            and m.get("Channel") == transfer.customer_channel, since=transfer.mark, timeout=15)
         waited = float(left["_received"]) - float(joined["_received"])
         assert 2.5 <= waited <= 8, waited
     finally:
@@ -236,17 +236,18 @@ async def test_a_seat_transferring_its_customer_to_a_feature_code_enrols_nobody(
     assert transfer.route == "seat"
     refer = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "BlindTransfer"
-        and m.get("TransfererChannel", "").startswith("PJSIP/8601-"), timeout=20)
+        and m.get("TransfererChannel", "").startswith("PJSIP/8601-"),
+        since=transfer.mark, timeout=20)
     assert refer.get("TransfereeChannel") == transfer.customer_channel
     assert (refer.get("Context"), refer.get("Extension")) == ("phone-transfer", "*861")
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "QueueCallerJoin" and m.get("Queue") == "frontline"
-        and m.get("Channel") == transfer.customer_channel, timeout=15)
+        and m.get("Channel") == transfer.customer_channel, since=transfer.mark, timeout=15)
     members = await lab.probe.queue_members("desk")
     assert sorted(m["Name"] for m in members) == sorted(SEATS)
     assert not any("carrier" in m.get("Location", "") for m in members)
     assert "carrier" not in await board(lab)
-    ran = {m.get("Context") for m in lab.probe.log.events
+    ran = {m.get("Context") for m in lab.probe.log.since(transfer.mark)
            if m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel}
     assert not ran & {"seat-phone", "seat-identity"}, ran
 
@@ -285,6 +286,7 @@ async def test_the_controller_ignores_and_logs_a_queue_member_that_is_not_a_seat
     """Were PJSIP/carrier in the desk queue anyway (say persisted from before),
     the controller neither shows nor counts it, live or after a resync."""
     lab = lab_seats
+    mark = lab.probe.log.mark()
     # as_list=False: panoramisk takes "Added interface to queue" for a list.
     await lab.probe.ami.command({"Action": "QueueAdd", "Queue": "desk",
                                  "Interface": "PJSIP/carrier", "MemberName": "carrier"},
@@ -292,7 +294,7 @@ async def test_the_controller_ignores_and_logs_a_queue_member_that_is_not_a_seat
     try:
         await lab.probe.log.wait_for(
             lambda m: m.get("Event") == "QueueMemberAdded" and m.get("Interface") == "PJSIP/carrier",
-            timeout=10)
+            since=mark, timeout=10)
         await wait_log(lab, "member PJSIP/carrier, which is not a configured seat")
         seats = await board(lab)
         assert "carrier" not in seats and sorted(seats) == sorted(SEATS)

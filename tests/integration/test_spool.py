@@ -79,7 +79,7 @@ async def test_controller_stopped_a_keyed_number_is_spooled_imported_and_dialled
     asked = int(value.split(",")[1])
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
-        timeout=20)   # "number added, goodbye", then the dialplan hangs up
+        since=transfer.mark, timeout=20)   # "number added, goodbye", then the dialplan hangs up
 
     started = time.monotonic()
     await lab.start_controller()
@@ -173,7 +173,8 @@ async def test_redis_lost_during_a_controller_capture_the_confirmed_number_is_sp
     assert transfer.route == "callback"
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
-        and m.get("Context") == "desk-callback" and m.get("Application") == "Stasis", timeout=10)
+        and m.get("Context") == "desk-callback" and m.get("Application") == "Stasis",
+        since=transfer.mark, timeout=10)
     await asyncio.sleep(1.0)   # in the controller's capture, hearing the busy message
     await lab.redis.stop()     # after the capture began: its store request fails
     try:

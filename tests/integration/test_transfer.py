@@ -33,7 +33,7 @@ async def test_transfer_reaches_a_specialist_through_the_controller(lab):
     # The desk queue connected that seat to this customer.
     connect = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "AgentConnect" and m.get("Queue") == "desk"
-        and m.get("Channel") == transfer.customer_channel, timeout=5)
+        and m.get("Channel") == transfer.customer_channel, since=transfer.mark, timeout=5)
     assert connect.get("DestChannel") == seat
 
 
@@ -58,9 +58,9 @@ async def test_all_seats_paused_caller_is_not_queued(lab):
     assert transfer.route == "callback"
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
-        and m.get("Context") == "desk-callback", timeout=10)
+        and m.get("Context") == "desk-callback", since=transfer.mark, timeout=10)
     await asyncio.sleep(0.5)
-    joined = [e for e in lab.probe.log.events if e.get("Event") == "QueueCallerJoin"
+    joined = [e for e in lab.probe.log.since(transfer.mark) if e.get("Event") == "QueueCallerJoin"
               and e.get("Queue") == "desk" and e.get("Channel") == transfer.customer_channel]
     assert joined == []
 
@@ -89,7 +89,7 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
     assert transfer.route == "fallback"
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
-        and m.get("Context") == "desk-callback", timeout=10)
+        and m.get("Context") == "desk-callback", since=transfer.mark, timeout=10)
 
 
 async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
