@@ -112,6 +112,10 @@ local status, due, reason, outcome = ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8
 local key = P .. ':' .. id
 if redis.call('EXISTS', key) == 0 then return 'missing' end
 if redis.call('HGET', key, 'fence') ~= fence then return 'stale' end
+-- Said twice (the first reply was lost with the connection): recorded once.
+if redis.call('HGET', key, 'ended_fence') == fence then
+  return redis.call('HGET', key, 'status')
+end
 redis.call('ZREM', P .. ':leases', id)
 if ARGV[9] == '1' then redis.call('HINCRBY', key, 'attempts', 1) end
 if ARGV[10] ~= '' then redis.call('HSET', key, 'sla', ARGV[10]) end
@@ -126,7 +130,7 @@ if current ~= 'open' and current ~= 'dialling' then
   status = current
 end
 redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'owner', '',
-           'lease_until', '')
+           'lease_until', '', 'ended_fence', fence)
 if status == 'open' then
   redis.call('HSET', key, 'due', due)
   if due <= now then

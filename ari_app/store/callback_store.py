@@ -40,7 +40,7 @@ P = "datadesk:cb"
 CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status", "created",
                    "updated", "deadline", "due", "attempts", "tries", "fence", "lease_until",
                    "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla",
-                   "language")
+                   "language", "ended_fence")
 
 def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
@@ -166,14 +166,15 @@ class CallbackStore:
         this one, or ``Stale.MISSING``.
         """
         now = time.time() if now is None else now
-        stored = await self._finish(args=[
+        # Safe to say twice: the script records a fence's ending once.
+        stored = await once_more(lambda: self._finish(args=[
             self.p, cb_id, fence, now, status, due, reason, outcome, "1" if reached else "0",
             sla, "" if first_dialled is None else first_dialled,
-            "" if answered_at is None else answered_at, event, self.retention])
+            "" if answered_at is None else answered_at, event, self.retention]))
         return Stale(stored) if stored in STALE else Status(stored)
 
     async def extend(self, cb_id: str, fence: str, until: float) -> bool:
-        return bool(await self._extend(args=[self.p, cb_id, fence, until]))
+        return bool(await once_more(lambda: self._extend(args=[self.p, cb_id, fence, until])))
 
     async def expired_leases(self, now: float | None = None, limit: int = 100) -> list[str]:
         now = time.time() if now is None else now

@@ -42,10 +42,10 @@ class RedisStore:
         self.url = url
         self.replication = replication or Replication()
         # A pooled connection idle for over a second is checked with a PING
-        # (and reopened) before use: after a Redis restart the pool still
-        # holds connections to the old process, and a command sent on one
-        # fails ("Connection closed by server"). Commands themselves are not
-        # retried: a script whose reply was lost may have run.
+        # before use, and after an outage the watcher closes the idle ones:
+        # they may lead to the old process. redis-py repeats nothing: a
+        # script whose reply was lost may have run, so only what is safe to
+        # say twice is said once more (store/retry.py).
         self.client = self._client(timeout, username or None, password or None)
         self.client.wait_replicas = self.replication.replicas
         self.client.wait_ms = self.replication.wait_ms
@@ -85,6 +85,8 @@ class RedisStore:
                 await self.client.ping()
                 if self.up is not True:
                     log.info("Redis: connected to %s", self._where())
+                if self.up is False:
+                    await self._drop_idle_connections()
                 self.up = True
             except AuthenticationError as exc:
                 if self.up is not False:
@@ -95,6 +97,16 @@ class RedisStore:
                     log.warning("Redis: %s", self.refusal(exc))
                 self.up = False
             await asyncio.sleep(2 if not self.up else 5)
+
+    async def _drop_idle_connections(self) -> None:
+        """Back after an outage: the pool's idle connections may lead to the
+        old process (a restarted Redis, a demoted master). Close them, so
+        that the next commands open fresh ones instead of failing once each."""
+        try:
+            await self.client.connection_pool.disconnect(inuse_connections=False)
+        except (RedisError, OSError) as exc:
+            log.info("Redis: old connections not closed (%s); each is reopened on "
+                     "first use", exc)
 
     def _where(self) -> str:
         rep = self.replication

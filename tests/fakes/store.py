@@ -168,7 +168,8 @@ class FakeCallbackStore:
                      sla: str = "", first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
                      now: float | None = None) -> Status | Stale:
-        """``FINISH`` (store/callback_lua.py): refused under a stale fence; counts the attempt, sets
+        """``FINISH`` (store/callback_lua.py): a repeat of the fence's ending is
+        answered, not recorded again; refused under a stale fence; counts the attempt, sets
         ``sla`` and ``first_dialled`` once; keeps a cancel or serve that came
         meanwhile; requeues (``open``) or retires."""
         now = self.clock() if now is None else now
@@ -177,6 +178,8 @@ class FakeCallbackStore:
             return Stale.MISSING
         if key["fence"] != str(fence):
             return Stale.STALE
+        if key.get("ended_fence") == str(fence):
+            return Status(key["status"])
         self.leases.pop(cb_id, None)
         if reached:
             key["attempts"] = str(int(key["attempts"]) + 1)
@@ -190,7 +193,8 @@ class FakeCallbackStore:
             key["last_outcome"] = outcome
         if key["status"] not in OPEN:
             status = key["status"]
-        key.update(status=status, reason=reason, updated=_num(now), owner="", lease_until="")
+        key.update(status=status, reason=reason, updated=_num(now), owner="", lease_until="",
+                   ended_fence=str(fence))
         if status == "open":
             key["due"] = _num(due)
             if due <= now:

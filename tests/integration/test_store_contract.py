@@ -76,6 +76,27 @@ async def test_an_ending_needs_the_current_fence(store):
     assert await store.expired_leases(T0 + 500) == [cb_id]
 
 
+async def test_an_ending_said_twice_is_recorded_once(store):
+    """The reply to an ending can be lost with the connection; saying it again
+    answers the same and changes nothing; after the next claim it is stale."""
+    cb_id, _ = await make(store, "13800138001")
+    await store.claim(lease=90, owner="me", now=T0)
+    ending = dict(status="open", due=T0, reason="busy", outcome=Outcome.BUSY.value,
+                  reached=True, first_dialled=T0 + 5, now=T0 + 10)
+    assert await store.finish(cb_id, "1", **ending) is Status.OPEN
+    assert await store.finish(cb_id, "1", **ending) is Status.OPEN
+    cb = await store.get(cb_id)
+    assert (cb.progress.attempts, cb.status) == (1, Status.OPEN)
+    assert [h["event"] for h in await store.history(cb_id)] == ["created", "claimed", "attempt"]
+    assert (await store.claim(lease=90, owner="me", now=T0 + 11))["fence"] == "2"
+    assert await store.finish(cb_id, "1", **ending) is Stale.STALE
+    assert await store.finish(cb_id, "2", status="failed", reason="x", now=T0 + 20) \
+        is Status.FAILED
+    assert await store.finish(cb_id, "2", status="failed", reason="x", now=T0 + 21) \
+        is Status.FAILED
+    assert [h["event"] for h in await store.history(cb_id)].count("attempt") == 2
+
+
 async def test_a_retry_waits_for_its_due_time_under_a_new_fence(store):
     cb_id, _ = await make(store, "13800138001")
     await store.claim(lease=90, owner="me", now=T0)
