@@ -18,6 +18,7 @@ from ..settings import Settings
 from .desk import _dialplan, _extensions, dialplan_problems, queue_problems, seat_problems
 from .live import check_live
 from .nodes import node_problems
+from .numbers import number_shape_problems
 from .security import ami_problems, check_secrets, http_problems, tls_problems
 
 __all__ = ["check", "check_live", "tls_problems"]
@@ -50,6 +51,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += seat_problems(pjsip, extensions, settings)
     problems += queue_problems(queues, settings)
     problems += dialplan_problems(extensions, queues, settings)
+    problems += number_shape_problems(extensions, settings)
     problems += ami_problems(manager, settings, allow_public=allow_public)
     problems += http_problems(http, ari, settings, allow_public=allow_public)
     problems += check_secrets(settings, manager, ari, allow_demo=allow_demo_secrets)

@@ -110,6 +110,16 @@ SEEDED = {
         lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
                           "endpoint_identifier_order = username,ip"),
         "", "endpoint_identifier_order puts username before ip"),
+    "allow-list widened in the settings only": (
+        None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
+        "extensions.conf:15: the dialplan lets through numbers of the shapes"),
+    "number shapes widened in the dialplan only": (
+        lambda c, p: edit(c / "extensions.conf", "|0[1-9][0-9]{8,10})$",
+                          "|0[1-9][0-9]{8,10}|00[0-9]+)$"),
+        "", "numbers allowed on one side only are refused on the other"),
+    "number check on a variable [globals] does not set": (
+        lambda c, p: edit(p / "35-spool.conf", "${DESK_NUMBER_SHAPES}", "${DESK_NUMBER_SHAPE}"),
+        "", "35-spool.conf:24: the number check uses ${DESK_NUMBER_SHAPE}, which [globals]"),
 }
 
 
