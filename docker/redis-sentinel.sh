@@ -77,8 +77,11 @@ node() {
     # The replica, and an old master once Sentinel has made it a replica, log
     # in to the master as the admin. Without a replica a master refuses
     # writes (NOREPLICAS) rather than take one no replica can confirm.
+    # protected-mode in the file: the image's entrypoint then adds no
+    # "--protected-mode no" of its own (the same server as outside a container).
     {
         echo "bind $DATADESK_REDIS_BIND"
+        echo "protected-mode yes"
         echo "port $DATADESK_REDIS_PORT"
         echo "aclfile $acl"
         echo "masteruser default"
@@ -98,6 +101,7 @@ sentinel() {
     master=$(master_now)
     {
         echo "bind $DATADESK_REDIS_BIND"
+        echo "protected-mode yes"
         echo "port $DATADESK_SENTINEL_PORT"
         echo "dir $(run_dir)"
         echo "sentinel monitor $name ${master%:*} ${master##*:} $DATADESK_SENTINEL_QUORUM"

@@ -233,7 +233,7 @@ def test_with_no_sentinel_up_the_first_master_is_master_and_the_other_its_replic
     rendered, files = _render_only("redis", tmp_path)
     conf = (files / "redis.conf").read_text().splitlines()
     assert not [line for line in conf if line.startswith("replicaof")]
-    assert {"masteruser default", f"masterauth {SECRETS['DATADESK_REDIS_ADMIN_PASSWORD']}",
+    assert {"protected-mode yes", "masteruser default", f"masterauth {SECRETS['DATADESK_REDIS_ADMIN_PASSWORD']}",
             "min-replicas-to-write 1", "min-replicas-max-lag 10"} <= set(conf)
     subprocess.run(rendered.argv("redis-replica"),
                    env=rendered.env("redis-replica", _stub_entrypoint(tmp_path / "nb", "exit 0")),
@@ -249,10 +249,12 @@ def test_a_sentinels_file_is_the_labs_with_the_controllers_discovery_user(tmp_pa
     lab = _sentinel_conf(rendered.port(26379), files, rendered.port(6379), admin, ctrl)
     # The same monitor, logins and users as the lab's tested set; only the
     # timings (and where it logs) are the compose file's own.
-    timing = ("sentinel down-after-milliseconds", "logfile", "dir ", "daemonize no")
+    timing = ("sentinel down-after-milliseconds", "logfile", "dir ", "daemonize no",
+              "protected-mode yes")   # the lab's defaults, written out for the image
     ours = {line for line in conf if not line.startswith(timing)}
     assert ours == {line for line in lab.splitlines() if line and not line.startswith(timing)}
     assert f"sentinel monitor datadesk 127.0.0.1 {rendered.port(6379)} 2" in conf
+    assert "protected-mode yes" in conf and "sentinel down-after-milliseconds datadesk 5000" in conf
     assert f"user {acl.CONTROLLER_USER} {acl.sentinel_rules(ctrl)}" in conf
     assert (files / "sentinel.conf").stat().st_mode & 0o077 == 0
 
