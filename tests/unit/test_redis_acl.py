@@ -132,6 +132,29 @@ def test_compose_gives_the_controllers_user_exactly_the_acl_commands():
     assert ctrl["DATADESK_REDIS_URL"].startswith(f"redis://{acl.CONTROLLER_USER}@")
 
 
+def test_compose_with_sentinel_gives_the_controllers_user_exactly_the_acl_commands():
+    services = yaml.safe_load((ROOT / "docker" / "compose.sentinel.yaml").read_text())["services"]
+    nodes = {k: s for k, s in services.items() if "DATADESK_REDIS_PORT" in s.get("environment", {})}
+    sentinels = {k: s for k, s in services.items()
+                 if "DATADESK_SENTINEL_PORT" in s.get("environment", {})}
+    assert len(nodes) == 2 and len(sentinels) == 3
+    for name, service in {**nodes, **sentinels}.items():
+        env = service["environment"]
+        for key in ("DATADESK_REDIS_PASSWORD", "DATADESK_REDIS_ADMIN_PASSWORD"):
+            assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", env[key]), (name, key)
+    for name, service in nodes.items():
+        assert service["environment"]["DATADESK_REDIS_COMMANDS"].split() == \
+            [f"+{c}" for c in acl.COMMANDS], name
+    for name, service in sentinels.items():
+        assert service["environment"]["DATADESK_SENTINEL_COMMANDS"].split() == \
+            [f"+{c}" for c in acl.SENTINEL_COMMANDS], name
+    # The script writes the rest of each user line (tests/unit/test_compose_sentinel.py
+    # compares its files with acl.acl_file and acl.sentinel_rules).
+    script = (ROOT / "docker" / "redis-sentinel.sh").read_text()
+    assert "user default on #%s ~* &* +@all" in script and "~datadesk:*" in script
+    assert "nopass" not in script
+
+
 def test_retention_is_in_days_and_must_be_positive(tmp_path):
     assert load_settings(None, env={}).callbacks.retention == 90
     bad = tmp_path / "d.toml"
