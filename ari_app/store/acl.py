@@ -17,8 +17,8 @@ with ``default off`` every transaction in the AOF, which is every Lua
 script's writes, is silently dropped at a restart (checked here: the
 callbacks were gone).
 
-The same rules are written in ``docker/compose.yaml`` (a unit test checks
-that they match).
+The same rules are written in ``docker/compose.yaml`` and, for Sentinel, in
+``docker/redis-sentinel.sh`` (unit tests check that they match).
 """
 
 from __future__ import annotations
