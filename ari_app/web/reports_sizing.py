@@ -63,4 +63,5 @@ def section(t: dict, measured: dict | None, seats: int) -> str:
             f'</span>{escape(t["sizing.desk"].format(n=seats))}')
     plot = sizing_per_hour(measured["rows"], seats, t["sizing.desk"].format(n=seats))
     return (f'{title}<div>{escape(summary)}</div><div>{keys}</div>{plot}'
-            f'{_table(t, measured["rows"])}<p id="sizing-note">{escape(t["sizing.note"])}</p>')
+            f'{_table(t, measured["rows"])}<p id="sizing-note">{escape(t["sizing.note"])}'
+            '<code>datadesk sizing</code></p>')

@@ -80,7 +80,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     'sizing.erlangs': ('话务量（爱尔兰）', 'Offered load (Erlangs)'),
     'sizing.seats_80_20': ('所需座席（80/20，Erlang C）', 'Seats for 80/20 (Erlang C)'),
     'sizing.desk': ('专席 {n} 个座席', "the desk's {n} seats"),
-    'sizing.note': ('模拟的时限达成率 %：运行 datadesk sizing', 'simulated SLA %: `datadesk sizing`'),
+    'sizing.note': ('模拟的时限达成率 %：', 'simulated SLA %: '),   # + the command
 }
 ZH = {key: pair[0] for key, pair in PHRASES.items()}
 EN = {key: pair[1] for key, pair in PHRASES.items()}

@@ -109,7 +109,7 @@ def test_the_section_tables_the_hours_with_traffic_and_points_to_the_simulation(
     row = hourly_rows(profile)[10]
     assert cells == [("10", "14.00", f"{row.erlangs:.3f}", str(row.seats_80_20))]
     assert "the 7 whole days before today: 14 transfers a day, talk 148 s, wrap-up 15 s" in html
-    assert "simulated SLA %: `datadesk sizing`" in html and "the desk&#x27;s 6 seats" in html
+    assert "simulated SLA %: <code>datadesk sizing</code>" in html and "the desk&#x27;s 6 seats" in html
     assert "按实测话务测算座席" in section(texts("zh"), measured, 6)
 
 
