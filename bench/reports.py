@@ -101,7 +101,7 @@ async def shoot(url: str, path: str) -> None:
 
     from lab.browser import Browser
     async with Browser() as browser:
-        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=1500,
+        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=2100,
                            deviceScaleFactor=1, mobile=False)
         await browser.goto(url)
         await asyncio.sleep(2)
