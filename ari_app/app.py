@@ -254,5 +254,6 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
-    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone))
+    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone,
+                                                 settings.desk.wrapup, len(settings.desk.seats)))
     return app

@@ -3,8 +3,11 @@ Erlang C seats for 80/20 and, from a source checkout, the simulated SLA met
 % for 4..10 seats (the real dialer on a virtual clock, ``bench/sla.py``,
 fed the measured profile).
 
-``sizing_rows`` is the one function a page needs: per-hour rows from Redis,
-without the simulation (minutes of CPU, not for a request).
+``sizing_rows`` gives the per-hour rows from Redis, without the simulation
+(minutes of CPU, not for a request). ``profile_from_days`` measures the same
+profile from daily aggregates already read (the reports page's): transfers
+per hour from ``transfers@HH``, counted with each ``route`` event the log
+holds, so no second read of the event log.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import redis.asyncio as redis
 
 from .desk.sizing import SEAT_RANGE, HourRow, Profile, hourly_rows, with_simulation
 from .settings import Settings
-from .store.traffic import measured_profile
+from .store.traffic import FALLBACK_TALK, measured_profile
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,21 @@ async def _profile(client: redis.Redis, settings: Settings, days: int,
     zone = ZoneInfo(settings.calendar.timezone)
     return await measured_profile(client, zone, days=days, now=now or datetime.now(zone),
                                   wrapup=settings.desk.wrapup)
+
+
+def profile_from_days(raws: list[dict[str, int]], wrapup: float) -> Profile | None:
+    """The profile of whole days given as their raw daily counters
+    (``DeskStats.days``), or None when they hold no transfer (nothing
+    measured: no profile to size from). Talk time: ``talk_seconds`` over
+    ``answered``, the specification's average when nothing was answered."""
+    hourly = [sum(raw.get(f"transfers@{hour:02d}", 0) for raw in raws) for hour in range(24)]
+    if not raws or not sum(hourly):
+        return None
+    answered = sum(raw.get("answered", 0) for raw in raws)
+    talk = sum(raw.get("talk_seconds", 0) for raw in raws)
+    return Profile(len(raws), tuple(v / len(raws) for v in hourly),
+                   talk / answered if answered > 0 and talk > 0 else FALLBACK_TALK,
+                   float(wrapup), answered)
 
 
 def simulated(profile: Profile, settings: Settings | None = None,

@@ -7,7 +7,8 @@ requests, outcomes, SLA verdicts, seat minutes), spread over the opening
 hours. Then the real report routes answer ``/reports?days=28`` and
 ``/reports.csv?days=28`` many times; the median and p99 are printed. The
 page reads one pipeline of 28 hashes, whatever the traffic was: its time
-does not grow with the calls.
+does not grow with the calls. The page includes the desk's sizing (Erlang C
+per hour from the same hashes); its share of the page's time is printed.
 
     .venv/bin/python -m bench.reports [--days 28] [--transfers 1400] [--requests 200]
         [--screenshot PATH [--lang en|zh]] [--json PATH]
@@ -28,6 +29,8 @@ from aiohttp import web
 
 from ari_app.store.stats import DeskStats
 from ari_app.web import reports
+from ari_app.web.reports_data import report
+from ari_app.web.reports_sizing import sizing
 from bench.common import Results, spread
 from lab.redis_server import RedisServer
 
@@ -98,11 +101,32 @@ async def shoot(url: str, path: str) -> None:
 
     from lab.browser import Browser
     async with Browser() as browser:
-        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=1500,
+        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=2100,
                            deviceScaleFactor=1, mobile=False)
         await browser.goto(url)
         await asyncio.sleep(2)
         await browser.screenshot(Path(path))
+
+
+async def sizing_share(results: Results, stats: DeskStats, days: int) -> None:
+    """The sizing section's own cost: measured from the hashes already read
+    and drawn, without Redis, against the same page without it."""
+    today = datetime.now(ZONE).date()
+    raw = await stats.days(today - timedelta(days=days - 1), today)
+    data = report(raw)
+    measured = sizing(raw, today, 15)
+    results.add("sizing: hours with traffic sized", sum(1 for r in measured["rows"]
+                                                        if r["arrivals"]), "", at_least=1)
+    for name, build in (("without sizing", lambda: reports.render(data | {"sizing": None},
+                                                                   "en", "")),
+                        ("with sizing", lambda: reports.render(
+                            data | {"sizing": sizing(raw, today, 15)}, "en", ""))):
+        times = []
+        for _ in range(200):
+            started = time.perf_counter()
+            build()
+            times.append((time.perf_counter() - started) * 1000)
+        results.add(f"page drawn {name}, {days} days: median", spread(times)["p50"], "ms")
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -133,6 +157,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 s = spread(await timed(http, url, args.requests))
                 results.add(f"{name}, {args.days} days: median", s["p50"], "ms", at_most=100)
                 results.add(f"{name}, {args.days} days: p99", s["p99"], "ms", at_most=250)
+        await sizing_share(results, stats, args.days)
         if args.screenshot:
             await shoot(f"{base}/reports?days={args.days}&lang={args.lang}", args.screenshot)
             results.note(f"screenshot written to {args.screenshot}")

@@ -1,7 +1,8 @@
 """The desk's history: ``/reports`` (a page with plots), ``/reports.csv``
 and ``/api/reports`` (JSON), over the last ``?days=`` days (default 28,
 today included) in the desk's time zone. Everything is read from the daily
-aggregates: one Redis round trip, whatever happened in those days.
+aggregates: one Redis round trip, whatever happened in those days. The page
+also sizes the desk from those aggregates (``reports_sizing``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..settings import DeskSettings
 from ..store.stats import DeskStats
 from .errors import error_response
 from .reports_data import DAY_COLUMNS, HOUR_COLUMNS, MAX_DAYS, report, to_csv
+from .reports_sizing import section, sizing
 from .reports_svg import READY, LOAD, load_per_hour, sla_per_day
 from .texts import texts
 from .wallboard import page_language
@@ -23,8 +26,12 @@ from .wallboard import page_language
 
 @dataclass(frozen=True)
 class ReportSource:
+    """Where the history is read, and what the sizing needs of the settings:
+    the desk queue's wrap-up (seconds) and its number of seats."""
     stats: DeskStats
     zone: ZoneInfo
+    wrapup: float = DeskSettings.wrapup
+    seats: int = len(DeskSettings.seats)
 
 
 SOURCE = web.AppKey("reports_source", ReportSource)
@@ -40,17 +47,35 @@ def days_asked(request: web.Request) -> int:
     return int(raw)
 
 
+async def _raw(source: ReportSource, days: int, today=None) -> dict:
+    last = today or datetime.now(source.zone).date()
+    return await source.stats.days(last - timedelta(days=days - 1), last)
+
+
 async def gather(source: ReportSource, days: int, today=None) -> dict:
     """The report of the last ``days`` days up to ``today`` (the desk's)."""
+    return report(await _raw(source, days, today))
+
+
+async def gather_page(source: ReportSource, days: int, today=None) -> dict:
+    """``gather``'s report plus ``sizing``: the sizing of its whole days
+    (None when they hold no transfer), from the same single read."""
     last = today or datetime.now(source.zone).date()
-    return report(await source.stats.days(last - timedelta(days=days - 1), last))
+    raw = await _raw(source, days, last)
+    return report(raw) | {"sizing": sizing(raw, last, source.wrapup)}
+
+
+def _days_or_error(request: web.Request) -> int | web.Response:
+    try:
+        return days_asked(request)
+    except web.HTTPBadRequest as exc:
+        return error_response(400, exc.reason, "days")
 
 
 async def _data(request: web.Request) -> dict | web.Response:
-    try:
-        days = days_asked(request)
-    except web.HTTPBadRequest as exc:
-        return error_response(400, exc.reason, "days")
+    days = _days_or_error(request)
+    if isinstance(days, web.Response):
+        return days
     return await gather(request.app[SOURCE], days)
 
 
@@ -90,7 +115,8 @@ STYLE = """body{margin:0;padding:1.2em 1.6em;font:16px/1.35 "Noto Sans CJK SC","
  height:.7em;margin:0 .3em 0 1em}"""
 
 
-def render(data: dict, language: str, token: str) -> str:
+def render(data: dict, language: str, token: str, seats: int = 6) -> str:
+    """The page: ``gather_page``'s data in ``language``, ``seats`` the desk's."""
     t = texts(language)
     csv_link = f"/reports.csv?days={data['days']}&access_token={escape(token)}"
     total = {"day": t["total"], **data["total"]}
@@ -106,16 +132,20 @@ def render(data: dict, language: str, token: str) -> str:
             f'<h2>{escape(t["plot.load"])}<span class="key" style="background:{LOAD}"></span>'
             f'{escape(t["transfers"])}<span class="key" style="background:{READY}"></span>'
             f'{escape(t["seats_ready"])}</h2>{load_per_hour(data["per_hour"], data["days"])}'
+            f'{section(t, data.get("sizing"), seats)}'
             f'<h2>{escape(t["per_day"])}</h2>{days}</table>'
             f'<h2>{escape(t["per_hour"])}</h2>{hours}</table></body></html>')
 
 
 async def page(request: web.Request) -> web.Response:
-    data = await _data(request)
-    if isinstance(data, web.Response):
-        return data
+    days = _days_or_error(request)
+    if isinstance(days, web.Response):
+        return days
+    source = request.app[SOURCE]
+    data = await gather_page(source, days)
     language = page_language(request)
-    return web.Response(text=render(data, language, request.query.get("access_token", "")),
+    token = request.query.get("access_token", "")
+    return web.Response(text=render(data, language, token, source.seats),
                         content_type="text/html", charset="utf-8",
                         headers={"Content-Language": language, "Vary": "Accept-Language"})
 

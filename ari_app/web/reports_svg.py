@@ -7,6 +7,7 @@ from html import escape
 
 W, H, LEFT, BOTTOM, TOP = 960, 300, 56, 40, 16
 GOOD, LOAD, READY, AXIS = "#1e8e3e", "#1a73e8", "#f29900", "#5f6368"
+BAD = "#d93025"
 
 
 def _frame(title: str, body: list[str], ymax: float, ticks: int = 4) -> str:
@@ -77,3 +78,42 @@ def load_per_hour(rows: list[dict], days: int) -> str:
                     f'text-anchor="end" fill="{READY}" font-weight="700">'
                     f'{rmax * i / 4:g}</text>')
     return _frame("load", body, ymax)
+
+
+def _scale(*values: float) -> float:
+    """A top of scale in whole multiples of 4 above every value: the four
+    grid steps then fall on whole numbers (seats are counted whole)."""
+    return 4.0 * (int(max([1.0, *values]) // 4) + 1)
+
+
+def sizing_per_hour(rows: list[dict], seats: int, seats_label: str) -> str:
+    """Offered load per hour of day (Erlangs, bars) with the Erlang C seats
+    for 80/20 (a step line) against the desk's ``seats`` (a dashed line
+    labelled ``seats_label``); one scale, Erlangs being seats kept busy.
+    ``rows``: ``sizing_rows``' 24 rows (``hour``, ``erlangs``, ``seats_80_20``)."""
+    ymax = _scale(seats, *(r["erlangs"] for r in rows), *(r["seats_80_20"] for r in rows))
+    step = (W - LEFT) / 24
+    plot_h = H - BOTTOM - TOP
+
+    def y(value: float) -> float:
+        return TOP + plot_h - plot_h * value / ymax
+    body, steps = [], []
+    for row in rows:
+        x = LEFT + row["hour"] * step
+        if row["erlangs"] > 0:
+            h = plot_h * row["erlangs"] / ymax
+            body.append(f'<rect class="erlangs" data-hour="{row["hour"]}" '
+                        f'x="{x + step * .15:.1f}" y="{TOP + plot_h - h:.1f}" '
+                        f'width="{step * .7:.1f}" height="{h:.1f}" fill="{LOAD}">'
+                        f'<title>{row["hour"]:02d}: {row["erlangs"]:.2f} E</title></rect>')
+        steps.append(f"{x:.1f},{y(row['seats_80_20']):.1f} {x + step:.1f},"
+                     f"{y(row['seats_80_20']):.1f}")
+        body.append(f'<text x="{x + step / 2:.1f}" y="{H - 14}" text-anchor="middle">'
+                    f'{row["hour"]:02d}</text>')
+    body.append(f'<polyline class="seats-80-20" points="{" ".join(steps)}" fill="none" '
+                f'stroke="{READY}" stroke-width="4"/>')
+    body.append(f'<line class="desk-seats" x1="{LEFT}" x2="{W}" y1="{y(seats):.1f}" '
+                f'y2="{y(seats):.1f}" stroke="{BAD}" stroke-width="2" stroke-dasharray="8 6"/>'
+                f'<text x="{W - 6}" y="{y(seats) - 6:.1f}" text-anchor="end" fill="{BAD}" '
+                f'font-weight="700">{escape(seats_label)}</text>')
+    return _frame("sizing", body, ymax)

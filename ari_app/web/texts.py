@@ -68,6 +68,19 @@ PHRASES: dict[str, tuple[str, str]] = {
     'plot.load': ('每小时转入量与就绪座席', 'Transfers per hour against seats ready'),
     'csv': ('下载 CSV', 'Download CSV'),
     'total': ('合计', 'Total'),
+    'sizing': ('按实测话务测算座席', 'Sizing from measured traffic'),
+    'sizing.window': ('今日之前 {n} 个完整日：日均转入 {calls} 次，平均通话 {talk} 秒，'
+                      '话后整理 {wrapup} 秒',
+                      'the {n} whole days before today: {calls} transfers a day, '
+                      'talk {talk} s, wrap-up {wrapup} s'),
+    'sizing.empty': ('尚无实测话务：所选时段内今日之前的完整日没有转入专席的来电。',
+                     'No traffic measured yet: no transfer to the desk in the whole days '
+                     'of this window before today.'),
+    'sizing.arrivals': ('日均转入', 'Arrivals a day'),
+    'sizing.erlangs': ('话务量（爱尔兰）', 'Offered load (Erlangs)'),
+    'sizing.seats_80_20': ('所需座席（80/20，Erlang C）', 'Seats for 80/20 (Erlang C)'),
+    'sizing.desk': ('专席 {n} 个座席', "the desk's {n} seats"),
+    'sizing.note': ('模拟的时限达成率 %：', 'simulated SLA %: '),   # + the command
 }
 ZH = {key: pair[0] for key, pair in PHRASES.items()}
 EN = {key: pair[1] for key, pair in PHRASES.items()}

@@ -1,6 +1,6 @@
 """The history: a seeded multi-day history in the lab's Redis, read back
-exactly by the reports page (in Chromium), its CSV and ``datadesk report``;
-and a callback request counted as it happens."""
+exactly by the reports page (in Chromium, with the desk sized from it), its
+CSV and ``datadesk report``; and a callback request counted as it happens."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import redis.asyncio as redis
 
+from ari_app.desk.sizing import Profile, hourly_rows
 from ari_app.store.stats import DeskStats, day_key
 from lab.browser import Browser
+from lab.configs import LAB_WRAPUP
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -49,6 +51,27 @@ async def seed(url: str, today: date) -> None:
         await client.aclose()
 
 
+SIZING_ROWS = ("Object.fromEntries([...document.querySelectorAll('tr[data-sizing-hour]')]"
+               ".map(r => [r.dataset.sizingHour, [...r.querySelectorAll('td[data-col]')]"
+               ".map(c => c.textContent)]))")
+
+
+def expected_sizing() -> dict[str, list[str]]:
+    """The sizing table of ``?days=4``: the three whole days before today of
+    HISTORY (transfers a day per hour, talk from answered calls), the lab's
+    wrap-up, through Erlang C."""
+    fields = [(f, h, n) for counts in HISTORY.values() for (f, h), n in counts.items()]
+    hourly = [sum(n for f, h, n in fields if f == "transfers" and h == hour) / 3
+              for hour in range(24)]
+    talk = (sum(n for f, _, n in fields if f == "talk_seconds")
+            / sum(n for f, _, n in fields if f == "answered"))
+    rows = hourly_rows(Profile(3, tuple(hourly), talk, LAB_WRAPUP))
+    # by hand for 09h: 30 / 3 = 10 a day, (7720 s / 52 calls + 2 s) * 10 / 3600 s
+    assert f"{rows[9].erlangs:.3f}" == f"{10 * (7720 / 52 + 2) / 3600:.3f}" == "0.418"
+    return {str(r.hour): [f"{r.arrivals:.2f}", f"{r.erlangs:.3f}", str(r.seats_80_20)]
+            for r in rows if r.arrivals}
+
+
 async def fetch(lab, path: str) -> str:
     async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
         async with http.get(lab.controller.url + path) as resp:
@@ -76,7 +99,7 @@ async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, 
     hours = {r["period"]: r for r in table if r["scope"] == "hour"}
     assert int(hours["09"]["transfers"]) >= 30 and float(hours["09"]["seats_ready"]) >= 0.5
     async with Browser() as browser:
-        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=1400,
+        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=2200,
                            deviceScaleFactor=1, mobile=False)
         for lang in ("en", "zh"):
             await browser.goto(f"{lab.controller.url}/reports?days=4&lang={lang}"
@@ -91,7 +114,8 @@ async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, 
                 ".map(c => [c.dataset.col, c.textContent]))]))")
             check_rows(page, today)
             plots = await browser.evaluate("document.querySelectorAll('svg').length")
-            assert plots == 2
+            assert plots == 3
+            assert await browser.evaluate(SIZING_ROWS) == expected_sizing()
             await browser.screenshot(ARTIFACTS / f"reports-{lang}.png")
     report(f"reports page and CSV checked against {len(HISTORY)} seeded days")
 
