@@ -202,6 +202,37 @@ async def test_a_seat_without_a_language_hears_the_desks(lab):
     assert "does not exist" not in text and "Unable to open" not in text
 
 
+async def test_a_stored_language_the_desk_does_not_speak_greets_in_the_desks(lab):
+    """CB_LANGUAGE comes from the store: whatever reaches the dialplan, only
+    zh or en is used. An attempt placed as the dialer places it, but carrying
+    "fr^x" (a Gosub argument separator, too): the customer is greeted in the
+    desk's language and the receipt still says ANSWER."""
+    number = "13800138414"
+    await lab.probe.pause([s for s in SEATS if s != "8601"])
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    mark = lab.probe.log.mark()
+    try:
+        await lab.probe.ami.command({
+            "Action": "Originate", "Channel": "Local/s@desk-callback-seat/n",
+            "Context": "desk-callback-customer", "Exten": number, "Priority": "1",
+            "Timeout": "20000", "Async": "true",
+            "Variable": ["CB_ID=hostile1", "CB_FENCE=1", "CB_RING=10", "CB_SEAT_WAIT=15",
+                         "CB_LANGUAGE=fr^x"]}, timeout=25)
+        customer = await lab.probe.log.wait_for(
+            lambda e: e.get("Event") == "DialBegin" and number in e.get("DialString", ""),
+            since=mark, timeout=30)
+        await wait_played(log, since, customer["DestChannel"], "desk-greeting")
+        rows = await lab.probe.ami.rows({"Action": "DBGet", "Family": "desk-cb",
+                                         "Key": "hostile1"})
+    finally:
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-cb", "Key": "hostile1"})
+    text = log.read_bytes()[since:].decode(errors="replace")
+    assert "U(desk-callback-answered^hostile1^1^)" in text, text   # nothing of it passed on
+    assert plays(text, customer["DestChannel"]) == [("desk-greeting", "slin", "zh")], text
+    assert [r["Val"].split(",")[1] for r in rows if "Val" in r] == ["ANSWER"], rows
+
+
 async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(lab):
     """No controller: the dialplan spool plays the zh set (no English
     fallback), spools the language with the number, and the import keeps it."""
