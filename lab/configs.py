@@ -52,6 +52,10 @@ LAB_WRAPUP = 2
 # A frontline phone the lab adds to the PBX that may use TLS only; it is in
 # no queue until a test puts it there.
 TLS_PHONE = "1003"
+# Seats the lab gives a whisper language (pjsip.conf "language"): one of
+# each, so a callback can be whispered in a language other than the
+# desk's; the other seats have none and hear the desk's.
+SEAT_LANGUAGES = {"8605": "zh", "8606": "en"}
 # Certificate file names (without suffix) in each instance's keys directory;
 # the PBX's are the shipped pjsip.conf's.
 PBX_CERT = "datadesk-pbx"
@@ -84,6 +88,15 @@ def _tls_phone(password: str) -> str:
         f"[{user}](phone-auth)\nusername = {user}\npassword = {password}\n")
 
 
+def seat_language(pjsip_conf: str, seat: str, language: str) -> str:
+    """``pjsip_conf`` with ``language`` set on seat ``seat``'s endpoint, as an
+    admin would write it: a line under its ``[<seat>](seat-endpoint)``."""
+    head = f"[{seat}](seat-endpoint)\n"
+    if head not in pjsip_conf:
+        raise KeyError(f"no endpoint {head.strip()}")
+    return pjsip_conf.replace(head, f"{head}language = {language}\n", 1)
+
+
 def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
     """The PBX's configs; ``keys_dir`` is where it finds its certificate
     (a path as the chrooted Asterisk sees it)."""
@@ -101,6 +114,8 @@ def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
     for key, value in tls.items():
         files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-tls", key, value)
     files["pjsip.conf"] += _tls_phone(keys.tls_phone)
+    for seat, language in SEAT_LANGUAGES.items():
+        files["pjsip.conf"] = seat_language(files["pjsip.conf"], seat, language)
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",
                                      f"sip:{CARRIER_ADDRESS}:{ports.sim_sip}")
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "match", CARRIER_ADDRESS)

@@ -3,7 +3,9 @@
 Asterisk 22's core sounds have no Mandarin, so the Mandarin set (``zh``) is
 generated at build time with espeak-ng (voice ``cmn``) and converted with
 sox to 8 kHz mono 16-bit ``.wav``, which Asterisk plays natively. English
-(``en``) is Asterisk's own core sounds under the same names. Asterisk picks
+(``en``) is Asterisk's own core sounds under the same names, but for the
+few phrases they lack (the callback's greeting), generated alike with an
+English voice into the core sounds' directory. Asterisk picks
 a file by the channel's language from ``<sounds>/<lang>/<name>.<format>``,
 so the capture and the dialplan name a phrase once for every language.
 
@@ -14,12 +16,14 @@ so Asterisk cannot pick the robot voice over the recording.
 
 ``python -m lab.prompts [--dest DIR]``: write the set into the lab tree's
 sounds directory, or into DIR (e.g. ``/usr/share/asterisk/sounds`` on a
-production PBX: the files go to DIR/zh).
+production PBX: the files go to DIR/zh, and the English phrases the core
+sounds lack to DIR/en).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import tempfile
@@ -51,6 +55,10 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     ("please-try-call-later", "很抱歉，请稍后再拨。", "please try your call later"),
     ("goodbye", "再见。", "goodbye"),
     ("calling", "正在回拨", "calling"),
+    # What a customer called back hears on answering; no core sound says it,
+    # so English is generated too (EN_GENERATED).
+    ("desk-greeting", "您好，这里是数据业务专席，为您回电。",
+     "Hello, this is the data service desk returning your call."),
     # When the call comes (ari_app/asterisk/prompts.py promise): "tomorrow
     # 9 o'clock 30 minutes before" in Mandarin word order; English says
     # "tomorrow, nine thirty a.m." with the core sounds (no desk-before).
@@ -70,7 +78,13 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     *((f"digits/{n}", "二三四五六七八九"[n // 10 - 2] + "十", str(n)) for n in range(20, 100, 10)),
     ("digits/hundred", "百", "hundred"), ("digits/thousand", "千", "thousand"),
 )
-GENERATED = {"zh": ("cmn", 1)}  # language -> espeak-ng voice, index of its wording
+# language -> espeak-ng voice, index of its wording, the names it generates
+# (None: every phrase). English is Asterisk's core sounds but for the
+# phrases they lack.
+GENERATED: dict[str, tuple[str, int, frozenset[str] | None]] = {
+    "zh": ("cmn", 1, None),
+    "en": ("en-us", 2, frozenset({"desk-greeting"})),
+}
 MANIFEST = ".datadesk-generated"
 FORMAT = "wav"
 
@@ -100,19 +114,34 @@ def _synthesise(text: str, voice: str, out: Path) -> None:
                 raise PromptError(f"{' '.join(cmd[:3])} failed: {done.stderr.strip()}")
 
 
-def build(sounds: Path, lang: str = "zh") -> list[str]:
-    """Write the generated set for ``lang`` under ``sounds/<lang>``; returns
-    the names written now (empty when everything was already there)."""
-    voice, column = GENERATED[lang]
+def within(root: Path, path: Path, hops: int = 8) -> Path:
+    """``path`` (under ``root``) with its absolute symlinks read as ``root``
+    sees them: the tree's ``sounds/en`` points at ``/etc/alternatives/...``,
+    which only exists inside the chroot."""
+    for _ in range(hops):
+        if not path.is_symlink():
+            return path
+        target = Path(os.readlink(path))
+        path = root / target.relative_to("/") if target.is_absolute() else path.parent / target
+    raise PromptError(f"{path}: too many symlinks")
+
+
+def build(sounds: Path, lang: str = "zh", *, root: Path = Path("/")) -> list[str]:
+    """Write the generated set for ``lang`` under ``sounds/<lang>`` (``root``:
+    the tree that directory's symlinks are relative to); returns the names
+    written now (empty when everything was already there)."""
+    voice, column, only = GENERATED[lang]
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise PromptError(f"{tool} is missing: apt-get install -y espeak-ng sox")
-    lang_dir = sounds / lang
+    lang_dir = within(root, sounds / lang)
     lang_dir.mkdir(parents=True, exist_ok=True)
     manifest = lang_dir / MANIFEST
     ours = set(manifest.read_text().split()) if manifest.is_file() else set()
     written = []
     for phrase in PHRASES:
+        if only is not None and phrase[0] not in only:
+            continue
         name, mine = phrase[0], f"{phrase[0]}.{FORMAT}"
         out = lang_dir / mine
         if _recorded(lang_dir, name, ours):
@@ -134,7 +163,7 @@ def ensure_prompts(tree: Path) -> Path:
     """The lab tree's sounds directory with every generated set in place."""
     sounds = tree / "usr" / "share" / "asterisk" / "sounds"
     for lang in GENERATED:
-        build(sounds, lang)
+        build(sounds, lang, root=tree)
     return sounds
 
 

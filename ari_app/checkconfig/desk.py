@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..asterisk.conffile import ConfigFile
+from ..asterisk.conffile import ConfigFile, Section
 from ..asterisk.dialplan_refs import broken_references
+from ..desk.callback import LANGUAGES
 from ..settings import Settings
 
 # Contexts the controller sends channels to, and the dialplan's own entries.
@@ -118,6 +119,18 @@ def _transfers(pjsip: ConfigFile, plan: dict[str, dict[str, int]],
     return problems
 
 
+def seat_language_problem(seat: str, endpoint: Section) -> str | None:
+    """The seat's whisper language (its endpoint's ``language``) when the
+    desk has no prompt set in it; None when it has one or is unset (the
+    seat then hears the desk's language). The dialplan would play such a
+    seat the desk's language, so the admin's intent would be lost quietly."""
+    language = endpoint.get("language")
+    if not language or language in LANGUAGES:
+        return None
+    return (f"{endpoint.where('language')}: seat {seat} has language {language!r}: the desk "
+            f"has prompts in {' and '.join(LANGUAGES)} only (unset: the desk's language)")
+
+
 def seat_problems(pjsip: ConfigFile, extensions: ConfigFile, settings: Settings) -> list[str]:
     """Seats: endpoints that can log in, reachable by transfer."""
     problems: list[str] = []
@@ -131,6 +144,9 @@ def seat_problems(pjsip: ConfigFile, extensions: ConfigFile, settings: Settings)
             continue
         if seat not in aors:
             problems.append(f"pjsip.conf: seat {seat} has no aor (its phone cannot register)")
+        language = seat_language_problem(seat, endpoint)
+        if language:
+            problems.append(language)
         context = endpoint.get("context") or ""
         if context not in plan:
             problems.append(f"{endpoint.where('context')}: seat {seat} uses context "

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from lab.prompts import within
 from lab.scenarios import customer_transferred
 from lab.stack import SEATS
+from tests.integration.test_callbacks import wait_status
 
 
 
@@ -100,26 +102,135 @@ async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ex
             assert stat["RMS     amplitude"] > 0.02, (name, stat)         # not silence
 
 
-async def test_the_seats_whisper_before_a_callback_is_in_the_desks_language(lab):
-    """A seat takes a callback: it hears "calling" and the number digit by
-    digit in Mandarin (the desk's language), from the zh set."""
-    number = "13800138403"
+# The lab's seats with a whisper language (lab/configs.py SEAT_LANGUAGES);
+# 8601-8604 have none. Asterisk names the codec it plays: the generated
+# .wav files show as slin, the English core sounds as gsm.
+CODEC = {"zh": "slin", "en": "gsm"}
+
+
+async def called_back(lab, *, seat: str, number: str, target: str = "8600"
+                     ) -> tuple[dict, str, str, str]:
+    """Every seat paused, the customer ``number`` is transferred to ``target``
+    and captured (presses 1: this number), then ``seat`` alone unpauses and
+    takes the callback. Returns the callback's record once done, the PBX
+    log from the capture to the customer's greeting, the customer's channel
+    and the channel that dialled it (the Local half bridged to the seat)."""
+    await lab.probe.pause(SEATS)
     log = lab.pbx.log_file
     since = log.stat().st_size
-    status, _ = await lab.controller.request("POST", "/api/callbacks", {"number": number})
-    assert status in (200, 201)
-    deadline = time.monotonic() + 40
-    while True:
-        text = log.read_bytes()[since:].decode(errors="replace")
-        whisper = [(m["chan"], m["file"], m["lang"]) for m in PLAYING.finditer(text)
-                   if m["chan"].startswith("Local/")]
-        if len([w for w in whisper if w[1].startswith("digits/")]) >= len(number):
-            break
-        assert time.monotonic() < deadline, whisper
-        await asyncio.sleep(0.2)
-    names = [f.rsplit(".", 1)[0] for _, f, _ in whisper]
-    assert names == ["calling"] + [f"digits/{d}" for d in number], names
-    assert {(f.rsplit(".", 1)[1], lang) for _, f, lang in whisper} == {("slin", "zh")}, whisper
+    transfer = await customer_transferred(lab, customer=number, target=target)
+    assert transfer.route == "callback"
+    await wait_played(log, since, transfer.customer_channel, "vm-toenternumber")
+    await lab.phones.dtmf(transfer.phone_channel, "1")
+    cb = await open_callback(lab, number)
+    await wait_played(log, since, transfer.customer_channel, "goodbye")
+    mark = lab.probe.log.mark()
+    await lab.probe.pause([seat], paused=False)
+    body = await wait_status(lab, cb["id"], {"done", "failed"})
+    connect = await lab.probe.log.wait_for(
+        lambda e: e.get("Event") == "AgentConnect" and e.get("Queue") == "desk", since=mark)
+    assert connect["Interface"] == f"PJSIP/{seat}", connect   # that seat took it
+    customer = await lab.probe.log.wait_for(
+        lambda e: e.get("Event") == "DialBegin" and number in e.get("DialString", ""),
+        since=mark)
+    await wait_played(log, since, customer["DestChannel"], "desk-greeting")
+    await asyncio.sleep(0.5)  # the playback's end, and any warning after it
+    text = log.read_bytes()[since:].decode(errors="replace")
+    return body, text, customer["DestChannel"], customer["Channel"]
+
+
+def plays(text: str, channel: str) -> list[tuple[str, str, str]]:
+    """(name, codec, language) of every file Asterisk played on ``channel``."""
+    return [(m["file"].rsplit(".", 1)[0], m["file"].rsplit(".", 1)[1], m["lang"])
+            for m in PLAYING.finditer(text) if m["chan"] == channel]
+
+
+@pytest.mark.parametrize("seat,seat_language,customer_language,number", [
+    ("8606", "en", "zh", "13800138411"),     # the seat English, the customer Mandarin
+    ("8605", "zh", "en", "13800138412"),     # the seat Mandarin, the customer English
+])
+async def test_the_seat_hears_its_language_and_the_customer_theirs(
+        lab, seat, seat_language, customer_language, number):
+    """A callback: the seat hears "calling" and the number in the seat's
+    language (its endpoint's), the customer, on answering, the greeting in
+    the language they were captured in; the receipt is written before the
+    greeting; no file missing; the callback ends done."""
+    # The desk speaks Mandarin; an English customer is one of the topic the
+    # settings give English (21, callback-only).
+    english = customer_language == "en"
+    if english:
+        await lab.start_controller({"topics": {"languages": {"phone-bill-micropayment": "en"}}})
+    try:
+        body, text, customer, whisperer = await called_back(
+            lab, seat=seat, number=number, target="860021" if english else "8600")
+    finally:
+        if english:
+            await lab.start_controller()
+    assert body["callback"]["status"] == "done" and body["callback"]["language"] == \
+        customer_language, body
+
+    whisper = plays(text, whisperer)   # the Local half bridged to the seat
+    assert [n for n, _, _ in whisper] == ["calling"] + [f"digits/{d}" for d in number], whisper
+    assert {(c, lang) for _, c, lang in whisper} == {(CODEC[seat_language], seat_language)}
+    assert plays(text, customer) == [("desk-greeting", "slin", customer_language)], text
+    assert "does not exist" not in text and "Unable to open" not in text
+
+    # The receipt came first: written before the customer heard anything.
+    receipt = text.index(f"Set(\"{customer}\", \"DB(desk-cb/{body['callback']['id']})")
+    assert receipt < text.index(f"<{customer}> Playing 'desk-greeting"), text
+    rows = await lab.probe.ami.rows({"Action": "DBGet", "Family": "desk-cb",
+                                     "Key": body["callback"]["id"]})
+    assert [r["Val"].split(",")[1] for r in rows if "Val" in r] == ["ANSWER"], rows
+
+    greeting = (lab.pbx.tree / "usr" / "share" / "asterisk" / "sounds" / customer_language
+                / "desk-greeting.wav")
+    stat = sox_stat(within(lab.pbx.tree, greeting.parent) / greeting.name)
+    assert 1 <= stat["Length (seconds)"] <= 8 and stat["RMS     amplitude"] > 0.02, stat
+
+
+async def test_a_seat_without_a_language_hears_the_desks(lab):
+    """Seat 8601 has no language (its channel would say en, Asterisk's
+    default): its whisper is in the desk's, Mandarin, like the customer's
+    greeting, captured on the Mandarin desk."""
+    number = "13800138413"
+    body, text, customer, whisperer = await called_back(lab, seat="8601", number=number)
+    assert body["callback"]["status"] == "done" and body["callback"]["language"] == "zh", body
+    whisper = plays(text, whisperer)
+    assert [n for n, _, _ in whisper] == ["calling"] + [f"digits/{d}" for d in number], whisper
+    assert {(c, lang) for _, c, lang in whisper} == {("slin", "zh")}, whisper
+    assert plays(text, customer) == [("desk-greeting", "slin", "zh")], text
+    assert "does not exist" not in text and "Unable to open" not in text
+
+
+async def test_a_stored_language_the_desk_does_not_speak_greets_in_the_desks(lab):
+    """CB_LANGUAGE comes from the store: whatever reaches the dialplan, only
+    zh or en is used. An attempt placed as the dialer places it, but carrying
+    "fr^x" (a Gosub argument separator, too): the customer is greeted in the
+    desk's language and the receipt still says ANSWER."""
+    number = "13800138414"
+    await lab.probe.pause([s for s in SEATS if s != "8601"])
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    mark = lab.probe.log.mark()
+    try:
+        await lab.probe.ami.command({
+            "Action": "Originate", "Channel": "Local/s@desk-callback-seat/n",
+            "Context": "desk-callback-customer", "Exten": number, "Priority": "1",
+            "Timeout": "20000", "Async": "true",
+            "Variable": ["CB_ID=hostile1", "CB_FENCE=1", "CB_RING=10", "CB_SEAT_WAIT=15",
+                         "CB_LANGUAGE=fr^x"]}, timeout=25)
+        customer = await lab.probe.log.wait_for(
+            lambda e: e.get("Event") == "DialBegin" and number in e.get("DialString", ""),
+            since=mark, timeout=30)
+        await wait_played(log, since, customer["DestChannel"], "desk-greeting")
+        rows = await lab.probe.ami.rows({"Action": "DBGet", "Family": "desk-cb",
+                                         "Key": "hostile1"})
+    finally:
+        await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-cb", "Key": "hostile1"})
+    text = log.read_bytes()[since:].decode(errors="replace")
+    assert "U(desk-callback-answered^hostile1^1^)" in text, text   # nothing of it passed on
+    assert plays(text, customer["DestChannel"]) == [("desk-greeting", "slin", "zh")], text
+    assert [r["Val"].split(",")[1] for r in rows if "Val" in r] == ["ANSWER"], rows
 
 
 async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(lab):
