@@ -18,6 +18,7 @@ import aiohttp
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
+from .process import signal_alive, terminate
 from .progress import step
 
 
@@ -138,19 +139,10 @@ class ControllerProcess:
             await asyncio.sleep(0.1)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(sig)
+        signal_alive(self.process, sig)
 
     async def stop(self) -> None:
-        proc = self.process
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await terminate(self.process)
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

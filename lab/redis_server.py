@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ari_app.store.acl import CONTROLLER_USER, acl_file
 from .ports import free_port
+from .process import signal_alive, terminate
 from .progress import step
 
 
@@ -96,18 +97,10 @@ class RedisServer:
             await asyncio.sleep(0.05)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(sig)
+        signal_alive(self.process, sig)
 
     async def stop(self) -> None:
-        proc = self.process
-        if proc is not None and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await terminate(self.process)
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

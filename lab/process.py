@@ -1,0 +1,29 @@
+"""Ending a process the lab started (``asyncio.subprocess.Process``).
+
+``signal_alive``: a signal (a crash, a pause) to a process still running.
+``terminate``: SIGTERM, then SIGKILL once the grace time has passed, and
+wait until it has ended; a process never started or already ended is left
+as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from asyncio.subprocess import Process
+
+
+def signal_alive(proc: Process | None, sig: int = signal.SIGKILL) -> None:
+    if proc is not None and proc.returncode is None:
+        proc.send_signal(sig)
+
+
+async def terminate(proc: Process | None, grace: float = 10) -> None:
+    if proc is None or proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except asyncio.TimeoutError:
+        proc.kill()   # still running after the grace time: nothing is left behind
+        await proc.wait()
