@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +16,7 @@ import aiohttp
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
-from .process import signal_alive, terminate
+from .process import OwnProcess
 from .progress import step
 
 
@@ -66,7 +64,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
     return sections
 
 
-class ControllerProcess:
+class ControllerProcess(OwnProcess):
     def __init__(self, sections: dict[str, dict[str, object]],
                  http_port: int | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
@@ -137,15 +135,6 @@ class ControllerProcess:
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 pass
             await asyncio.sleep(0.1)
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        signal_alive(self.process, sig)
-
-    async def stop(self) -> None:
-        await terminate(self.process)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def tail(self, lines: int = 40) -> str:
         if not self.log.exists():

@@ -13,18 +13,17 @@ import asyncio
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 from ari_app.store.acl import CONTROLLER_USER, acl_file
 from .ports import free_port
-from .process import signal_alive, terminate
+from .process import OwnProcess
 from .progress import step
 
 
-class RedisServer:
+class RedisServer(OwnProcess):
     """``redis-server`` as our child process, with its own directory.
 
     ``appendonly`` turns the AOF on (``appendfsync everysec`` unless told),
@@ -95,12 +94,3 @@ class RedisServer:
             except OSError:
                 pass
             await asyncio.sleep(0.05)
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        signal_alive(self.process, sig)
-
-    async def stop(self) -> None:
-        await terminate(self.process)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
