@@ -5,6 +5,8 @@ awaited by whoever started it.
 ticker), started once and stopped once. ``TaskSet``: short tasks spawned
 per event (a handler, a resync, a log write); ``close()`` cancels those
 still running, and a failure is logged rather than lost with the task.
+``periodic``: the body of a ticker's loop (one step, a pause, again), which
+outlives a failing step.
 """
 
 from __future__ import annotations
@@ -74,3 +76,32 @@ class TaskSet:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def periodic(step: Callable[[], Awaitable[object]], every: float, *, name: str,
+                   log: logging.Logger, wake: asyncio.Event | None = None,
+                   failed: Callable[[], object] | None = None) -> None:
+    """Run ``step()``, then pause ``every`` seconds, forever; setting ``wake``
+    ends a pause early (it is cleared after each pause).
+
+    A step that raises is logged on ``log`` as the warning ``"<name>:
+    <exception type>: <message>"`` and ``failed()`` is called; the loop goes
+    on, so the next step is the retry (Redis or Asterisk away is a pause, not
+    the end of the loop). Cancelling the task running it ends it
+    (``CancelledError`` is not an ``Exception``).
+    """
+    while True:
+        try:
+            await step()
+        except Exception as exc:
+            if failed is not None:
+                failed()
+            log.warning("%s: %s: %s", name, type(exc).__name__, exc)
+        if wake is None:
+            await asyncio.sleep(every)
+            continue
+        try:
+            await asyncio.wait_for(wake.wait(), every)
+        except asyncio.TimeoutError:
+            pass
+        wake.clear()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,6 +16,7 @@ import aiohttp
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
+from .process import OwnProcess
 from .progress import step
 
 
@@ -65,7 +64,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
     return sections
 
 
-class ControllerProcess:
+class ControllerProcess(OwnProcess):
     def __init__(self, sections: dict[str, dict[str, object]],
                  http_port: int | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
@@ -136,24 +135,6 @@ class ControllerProcess:
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 pass
             await asyncio.sleep(0.1)
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(sig)
-
-    async def stop(self) -> None:
-        proc = self.process
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
 
     def tail(self, lines: int = 40) -> str:
         if not self.log.exists():

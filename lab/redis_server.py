@@ -13,17 +13,17 @@ import asyncio
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
 from ari_app.store.acl import CONTROLLER_USER, acl_file
 from .ports import free_port
+from .process import OwnProcess
 from .progress import step
 
 
-class RedisServer:
+class RedisServer(OwnProcess):
     """``redis-server`` as our child process, with its own directory.
 
     ``appendonly`` turns the AOF on (``appendfsync everysec`` unless told),
@@ -94,20 +94,3 @@ class RedisServer:
             except OSError:
                 pass
             await asyncio.sleep(0.05)
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(sig)
-
-    async def stop(self) -> None:
-        proc = self.process
-        if proc is not None and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)

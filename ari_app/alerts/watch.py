@@ -16,14 +16,13 @@ missed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..desk.callback import Callback, at_risk
-from ..tasks import Worker
+from ..tasks import Worker, periodic
 from ..timefmt import for_machines
 from .webhook import payload
 
@@ -53,15 +52,12 @@ class RiskWatch:
         self.worker = Worker(self._run, "sla-risk-watch")
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis away: no figure rather than a wrong one
-                self.count = None
-                log.warning("SLA-risk watch: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(self.rule.every)
+        await periodic(self.check, self.rule.every, name="SLA-risk watch", log=log,
+                       failed=self._unknown)
+
+    def _unknown(self) -> None:
+        """A look failed (Redis away): no figure rather than a wrong one."""
+        self.count = None
 
     async def check(self) -> list[Callback]:
         """One look; returns the callbacks newly at risk that were raised."""

@@ -27,6 +27,7 @@ from panoramisk.message import Message
 from ..asterisk.ari_ import AriClient, AriError
 from ..desk.board import Board
 from ..desk.callback import at_risk
+from ..tasks import periodic
 from .attempt import attempt_id
 from .config import DialerPorts, DialerRules
 from .planner import DeskView, Hold, Plan, plan
@@ -100,18 +101,9 @@ class Dialer:
 
     # -- the loop --------------------------------------------------------------
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._step()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis or Asterisk away: try again next tick
-                log.warning("dialer: %s: %s", type(exc).__name__, exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.rules.timing.tick)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+        # A failed step (Redis or Asterisk away) is logged; the next tick tries again.
+        await periodic(self._step, self.rules.timing.tick, name="dialer", log=log,
+                       wake=self._wake)
 
     def _view(self, now: float) -> DeskView:
         return DeskView(open=self.rules.calendar.is_open(utc(now)), synced=self.board.synced,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..desk.callback import RetryPolicy
 from ..desk.numbers import DEFAULT_ALLOW, DEFAULT_DENY
 from ..desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE
 
@@ -125,16 +126,17 @@ class TopicSettings:
 class CallbackSettings:
     """[callbacks]: how callbacks are dialled, limited and kept."""
 
+    # The retry defaults are the domain's (desk.callback.RetryPolicy).
     # Attempts at the customer, and seconds between them (after attempt 1, 2...).
-    max_attempts: int = 3
-    backoff: tuple[int, ...] = (120, 300, 600)
+    max_attempts: int = RetryPolicy.max_attempts
+    backoff: tuple[int, ...] = RetryPolicy.backoff
     # Seconds before trying again when no seat took the callback.
-    seat_retry: int = 30
+    seat_retry: int = RetryPolicy.seat_retry
     # Seconds after the SLA deadline during which attempts may still start.
-    grace: int = 0
+    grace: int = RetryPolicy.grace
     # Times a callback may be offered to the desk without a seat taking it
     # before it fails (a customer never rung is still called after the deadline).
-    seat_tries: int = 10
+    seat_tries: int = RetryPolicy.seat_tries
     # Seconds a callback waits in the desk queue for a seat; the customer rings.
     seat_wait: int = 30
     customer_ring: int = 30

@@ -26,7 +26,8 @@ def test_allowed_numbers(raw, expected):
     ("95588", "premium"), ("10086", "premium"), ("12580", "premium"), ("10690000", "premium"),
     ("1380013800", "mainland"), ("11800138000", "premium"), ("23800138000", "mainland"),
     ("13800138000&PJSIP/x", "digits only"), ("13800138000\n", "digits only"),
-    ("1380013800０", "digits only"), ("", "empty"), ("9" * 41, "too long"), (13800138000, "string"),
+    ("1380013800０", "digits only"), ("", "empty"), ("9" * 41, "too long"), ("9" * 21, "too long"),
+    (13800138000, "string"),
 ])
 def test_refused_numbers_say_why(raw, why):
     with pytest.raises(InvalidNumber, match=why):

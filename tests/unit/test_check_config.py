@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ari_app.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
 # The shipped configs' demo credentials, as a lab runs them.
 DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
@@ -20,8 +22,9 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run(tmp_path: Path, mutate=None, settings: str = "", *, env: dict[str, str] = DEMO_ENV,
-        flags: tuple[str, ...] = ("--allow-demo-secrets",)) -> tuple[int, str]:
+def _copy(tmp_path: Path, mutate, settings: str) -> list[str]:
+    """The shipped configs copied, ``mutate``d, with ``settings``: the
+    command's arguments."""
     conf, plan = tmp_path / "asterisk-conf", tmp_path / "dialplan"
     shutil.copytree(ROOT / "asterisk-conf", conf)
     shutil.copytree(ROOT / "dialplan", plan)
@@ -29,10 +32,35 @@ def run(tmp_path: Path, mutate=None, settings: str = "", *, env: dict[str, str] 
         mutate(conf, plan)
     cfg = tmp_path / "datadesk.toml"
     cfg.write_text(settings)
-    done = subprocess.run([sys.executable, "-m", "ari_app", "--config", str(cfg), "check-config",
-                           "--asterisk-conf", str(conf), "--dialplan", str(plan), *flags],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60, env=_env(env))
+    return ["--config", str(cfg), "check-config", "--asterisk-conf", str(conf),
+            "--dialplan", str(plan)]
+
+
+def run(tmp_path: Path, mutate=None, settings: str = "", *, env: dict[str, str] = DEMO_ENV,
+        flags: tuple[str, ...] = ("--allow-demo-secrets",)) -> tuple[int, str]:
+    """``datadesk check-config`` as a command of its own (exit status, output)."""
+    done = subprocess.run([sys.executable, "-m", "ari_app", *_copy(tmp_path, mutate, settings),
+                           *flags], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env=_env(env))
     return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def check_here(tmp_path, monkeypatch, capsys):
+    """``run``'s twin through the same entry point (``cli.main``) in this
+    process, for the many seeded mistakes: the command's code and exit status
+    without a Python start per case (``run`` keeps the command itself tested)."""
+    def call(mutate=None, settings: str = "") -> tuple[int, str]:
+        args = _copy(tmp_path, mutate, settings)
+        monkeypatch.chdir(ROOT)
+        for key in [k for k in os.environ if k.startswith("DATADESK_")]:
+            monkeypatch.delenv(key)
+        for key, value in DEMO_ENV.items():
+            monkeypatch.setenv(key, value)
+        code = main([*args, "--allow-demo-secrets"])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+    return call
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -124,16 +152,16 @@ SEEDED = {
 
 
 @pytest.mark.parametrize("mistake", SEEDED)
-def test_each_seeded_mistake_is_reported_on_a_line_of_its_own(tmp_path, mistake):
+def test_each_seeded_mistake_is_reported_on_a_line_of_its_own(check_here, mistake):
     mutate, settings, expected = SEEDED[mistake]
-    code, out = run(tmp_path, mutate, settings)
+    code, out = check_here(mutate, settings)
     assert code == 1, out
     assert any(expected in line for line in out.splitlines()), out
 
 
-def test_a_queue_renamed_everywhere_but_the_dialplan_is_reported_at_each_use(tmp_path):
-    code, out = run(tmp_path, lambda c, p: edit(c / "queues.conf", "[desk]\n", "[datadesk]\n"),
-                    '[desk]\nqueue = "datadesk"\n')
+def test_a_queue_renamed_everywhere_but_the_dialplan_is_reported_at_each_use(check_here):
+    code, out = check_here(lambda c, p: edit(c / "queues.conf", "[desk]\n", "[datadesk]\n"),
+                           '[desk]\nqueue = "datadesk"\n')
     uses = [line for line in out.splitlines() if "queue 'desk' is not defined" in line]
     # QUEUE_MEMBER, Queue twice, Add/Remove/Pause/UnpauseQueueMember.
     assert code == 1 and len(uses) == 7, out

@@ -63,3 +63,10 @@ def test_errors_give_the_line_of_the_bad_value(tmp_path):
     with pytest.raises(SettingsError) as err:
         load_settings(f, env={})
     assert str(err.value).startswith(f"{f}:3: [ami] secrt")
+
+
+def test_the_retry_defaults_are_the_domain_s_own():
+    """[callbacks] without retry keys dials by the domain's default policy."""
+    from ari_app.desk.callback import RetryPolicy
+    from ari_app.settings.domain import build_retry
+    assert build_retry(load_settings(None, env={}).callbacks) == RetryPolicy()

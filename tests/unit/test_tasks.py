@@ -1,11 +1,12 @@
-"""Every background task has an owner that ends it: ``Worker`` and ``TaskSet``."""
+"""Every background task has an owner that ends it: ``Worker`` and ``TaskSet``;
+``periodic`` loops that outlive a failing step."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from ari_app.tasks import TaskSet, Worker
+from ari_app.tasks import TaskSet, Worker, periodic
 
 
 async def test_a_worker_runs_once_however_often_started_and_stop_ends_it():
@@ -46,3 +47,43 @@ async def test_a_failing_task_is_logged_with_its_owner(caplog):
         await asyncio.sleep(0)
     assert any("desk figures" in r.getMessage() and r.exc_info for r in caplog.records)
     assert len(tasks) == 0
+
+
+async def test_a_periodic_step_that_fails_is_logged_and_tried_again(caplog):
+    calls, failures, second = [], [], asyncio.get_running_loop().create_future()
+
+    async def step() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("redis away")
+        if not second.done():
+            second.set_result(None)
+    with caplog.at_level(logging.WARNING, logger="test.periodic"):
+        task = asyncio.create_task(periodic(step, 0, name="risk watch",
+                                            log=logging.getLogger("test.periodic"),
+                                            failed=lambda: failures.append(1)))
+        await second
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled() and failures == [1] and len(calls) >= 2
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.periodic"]
+    assert lines == ["risk watch: ConnectionError: redis away"]
+
+
+async def test_wake_ends_a_periodic_pause_early():
+    wake, steps = asyncio.Event(), asyncio.Queue()
+
+    async def step() -> None:
+        steps.put_nowait(1)
+    # An hour's pause: only the wake can bring the second step.
+    task = asyncio.create_task(periodic(step, 3600, name="dialer",
+                                        log=logging.getLogger("test.periodic"), wake=wake))
+    await steps.get()
+    await asyncio.sleep(0)
+    assert steps.empty()
+    wake.set()
+    await steps.get()
+    assert not wake.is_set()      # cleared for the next pause
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()

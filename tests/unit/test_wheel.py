@@ -1,8 +1,11 @@
 """The wheel an operator installs: the controller's code and metadata, nothing else."""
 
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -12,23 +15,40 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
+    """Built once per run: the xdist workers share the run's temporary
+    directory, and a lock there lets the first one build while any other
+    waits and then opens the same file."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent   # the run's directory, above each worker's own
+    with open(shared / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "wheel-built"
+        if not done.exists():
+            _build(Path(tempfile.mkdtemp(dir=shared)), done)
+    wheels = list(done.glob("datadesk-*.whl"))
+    assert len(wheels) == 1, wheels
+    return zipfile.ZipFile(wheels[0])
+
+
+def _build(work: Path, done: Path) -> None:
     """Built from a copy of the sources, so the checkout gets no build/ or egg-info.
-    The lab and the benchmarks are copied too: the packaging must leave them out."""
-    src = tmp_path_factory.mktemp("src")
+    The lab and the benchmarks are copied too: the packaging must leave them out.
+    The wheel directory is renamed to ``done`` only once the build succeeded."""
+    src = work / "src"
+    src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     for tree in ("ari_app", "lab", "bench"):
         shutil.copytree(ROOT / tree, src / tree,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
-                           "-w", str(out)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    wheels = list(out.glob("datadesk-*.whl"))
-    assert len(wheels) == 1, wheels
-    return zipfile.ZipFile(wheels[0])
+    out = work / "dist"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q",
+                            "-w", str(out)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    out.rename(done)
 
 
 def test_the_wheel_holds_the_package_and_its_metadata_only(wheel):
