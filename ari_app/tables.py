@@ -18,25 +18,27 @@ from .timefmt import for_people
 # Columns of the tables that hold a time.
 TIME_COLUMNS = {"deadline", "at", "created", "due", "first_dialled", "answered_at"}
 
-HEADINGS: dict[str, dict[str, str]] = {
-    "agent_id": {"zh": "工号", "en": "AGENT_ID"},
-    "activity": {"zh": "状态", "en": "ACTIVITY"},
-    "registered": {"zh": "已注册", "en": "REGISTERED"},
-    "in_queue": {"zh": "已签入", "en": "IN_QUEUE"},
-    "paused_reason": {"zh": "暂停原因", "en": "PAUSED_REASON"},
-    "state": {"zh": "话机状态", "en": "STATE"},
-    "id": {"zh": "编号", "en": "ID"},
-    "number": {"zh": "回电号码", "en": "NUMBER"},
-    "topic": {"zh": "业务", "en": "TOPIC"},
-    "status": {"zh": "状态", "en": "STATUS"},
-    "reason": {"zh": "原因", "en": "REASON"},
-    "deadline": {"zh": "回电时限", "en": "DEADLINE"},
-    "attempts": {"zh": "呼叫次数", "en": "ATTEMPTS"},
-    "last_outcome": {"zh": "上次结果", "en": "LAST_OUTCOME"},
-    "sla": {"zh": "时限达成", "en": "SLA"},
-    "event": {"zh": "事件", "en": "EVENT"},
-    "at": {"zh": "时间", "en": "AT"},
-    "outcome": {"zh": "结果", "en": "OUTCOME"},
+# Column headings in Chinese; in English a heading is the column's name in
+# capitals (AGENT_ID), as a command line's tables are.
+HEADINGS_ZH: dict[str, str] = {
+    "agent_id": "工号",
+    "activity": "状态",
+    "registered": "已注册",
+    "in_queue": "已签入",
+    "paused_reason": "暂停原因",
+    "state": "话机状态",
+    "id": "编号",
+    "number": "回电号码",
+    "topic": "业务",
+    "status": "状态",
+    "reason": "原因",
+    "deadline": "回电时限",
+    "attempts": "呼叫次数",
+    "last_outcome": "上次结果",
+    "sla": "时限达成",
+    "event": "事件",
+    "at": "时间",
+    "outcome": "结果",
 }
 
 # Values people read, in Chinese (English shows the API's own word).
@@ -93,7 +95,7 @@ def _pad(text: str, width: int) -> str:
 
 def table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "zh") -> str:
     """``rows`` (API objects) as an aligned text table in ``lang``."""
-    heads = [HEADINGS.get(c, {}).get(lang, c.upper()) for c in columns]
+    heads = [HEADINGS_ZH.get(c, c.upper()) if lang == "zh" else c.upper() for c in columns]
     cells = [[_cell(c, r.get(c), zone, lang) for c in columns] for r in rows]
     widths = [max([_width(h)] + [_width(row[i]) for row in cells])
               for i, h in enumerate(heads)]

@@ -6,7 +6,8 @@ ticker), started once and stopped once. ``TaskSet``: short tasks spawned
 per event (a handler, a resync, a log write); ``close()`` cancels those
 still running, and a failure is logged rather than lost with the task.
 ``periodic``: the body of a ticker's loop (one step, a pause, again), which
-outlives a failing step.
+outlives a failing step. ``Background``: the base of a component that owns
+one such loop and can be woken early (the desk lamp, the spool import).
 """
 
 from __future__ import annotations
@@ -45,6 +46,31 @@ class Worker:
                 await task
             except asyncio.CancelledError:
                 pass
+
+
+class Background:
+    """An owner of one background loop, ``_loop()``, run between ``start()``
+    and ``stop()``; ``wake()`` ends the loop's current ``pause()`` early."""
+
+    def __init__(self, name: str) -> None:
+        self._woken = asyncio.Event()
+        self._worker = Worker(self._loop, name)
+
+    def start(self) -> None:
+        self._worker.start()
+
+    async def stop(self) -> None:
+        await self._worker.stop()
+
+    def wake(self, *_args: object) -> None:
+        """Run the next round now (usable as an event hook: arguments ignored)."""
+        self._woken.set()
+
+    async def pause(self, seconds: float) -> None:
+        await pause(self._woken, seconds)
+
+    async def _loop(self) -> None:
+        raise NotImplementedError
 
 
 class TaskSet:
@@ -99,9 +125,14 @@ async def periodic(step: Callable[[], Awaitable[object]], every: float, *, name:
             log.warning("%s: %s: %s", name, type(exc).__name__, exc)
         if wake is None:
             await asyncio.sleep(every)
-            continue
-        try:
-            await asyncio.wait_for(wake.wait(), every)
-        except asyncio.TimeoutError:
-            pass
-        wake.clear()
+        else:
+            await pause(wake, every)
+
+
+async def pause(wake: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``wake`` is set meanwhile; then clear it."""
+    try:
+        await asyncio.wait_for(wake.wait(), seconds)
+    except asyncio.TimeoutError:
+        pass
+    wake.clear()

@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import DeskStatus, desk_status
-from ..tasks import Worker
+from ..tasks import Background
 from .ari_ import AriClient, AriError
 from .ports import AriApplication
 
@@ -31,42 +31,28 @@ DEVICE_STATE = {
 }
 
 
-class DeskLamp:
+class DeskLamp(Background):
     def __init__(self, ari: AriApplication, board: Board, calendar: ServiceCalendar, *,
                  device: str,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.ari = ari
-        self.board = board
-        self.calendar = calendar
-        self.device = device
-        self.clock = clock
+        super().__init__("desk-lamp")
+        self.ari, self.board, self.calendar = ari, board, calendar
+        self.device, self.clock = device, clock
         self.status: DeskStatus | None = None
         self._published: DeskStatus | None = None
-        self._wake = asyncio.Event()
-        self._worker = Worker(self._run, "desk-lamp")
         ari.on_connected(self._on_ari_connected)
-
-    def start(self) -> None:
-        self._worker.start()
-
-    async def stop(self) -> None:
-        await self._worker.stop()
 
     def refresh(self, *_args: object) -> None:
         """Recompute soon (called on every board change)."""
-        self._wake.set()
+        self.wake()
 
     async def _on_ari_connected(self, _ari: AriApplication) -> None:
         self._published = None  # Asterisk may have restarted: publish again
-        self._wake.set()
+        self.wake()
 
-    async def _run(self) -> None:
+    async def _loop(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+            await self.pause(1.0)
             if not self.board.synced:
                 continue
             self.status = desk_status(self.board, self.calendar, self.clock())

@@ -24,7 +24,7 @@ from datetime import datetime
 from redis.exceptions import RedisError
 
 from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
-from ..tasks import Worker
+from ..tasks import Background
 from ..service import Accepted, CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
 from .astdb import AstDbSpool
@@ -64,9 +64,10 @@ class Round:
     kept: list[str] = field(default_factory=list)
 
 
-class SpoolImporter:
+class SpoolImporter(Background):
     def __init__(self, spool: AstDbSpool, submit: Submit, *, clock: Callable[[], datetime],
                  leading: Callable[[], bool] = lambda: True, every: float = 10.0) -> None:
+        super().__init__("spool-import")
         self.spool = spool
         self.submit = submit
         self.clock = clock
@@ -75,29 +76,13 @@ class SpoolImporter:
         self._told: set[str] = set()        # refused keys already logged
         self._unremoved: set[str] = set()   # stored, removal not confirmed yet
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._worker = Worker(self._loop, "spool-import")
-
-    def start(self) -> None:
-        self._worker.start()
-
-    async def stop(self) -> None:
-        await self._worker.stop()
-
-    def wake(self, *_: object) -> None:
-        """Import now (AMI came back); usable as an AMI on_connected hook."""
-        self._wake.set()
 
     async def on_ami_connected(self, *_: object) -> None:
         self.wake()
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.every)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+            await self.pause(self.every)
             if not self.leading() or not self.spool.ami.ready.is_set():
                 continue
             try:

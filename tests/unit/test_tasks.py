@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ari_app.tasks import TaskSet, Worker, periodic
+from ari_app.tasks import Background, TaskSet, Worker, periodic
 
 
 async def test_a_worker_runs_once_however_often_started_and_stop_ends_it():
@@ -87,3 +87,28 @@ async def test_wake_ends_a_periodic_pause_early():
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert task.cancelled()
+
+
+class Rounds(Background):
+    def __init__(self) -> None:
+        super().__init__("test-rounds")
+        self.rounds = 0
+
+    async def _loop(self) -> None:
+        while True:
+            await self.pause(3600)
+            self.rounds += 1
+
+
+async def test_a_background_loop_waits_its_pause_unless_woken_and_ends_with_stop():
+    owner = Rounds()
+    owner.start()
+    await asyncio.sleep(0.05)
+    assert owner.rounds == 0            # an hour's pause: nothing yet
+    owner.wake("any", "hook", "arguments")
+    await asyncio.sleep(0.05)
+    assert owner.rounds == 1            # woken: one round, then the pause again
+    await asyncio.sleep(0.05)
+    assert owner.rounds == 1            # the wake was used up
+    await owner.stop()
+    assert not any(t.get_name() == "test-rounds" for t in asyncio.all_tasks())
