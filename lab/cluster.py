@@ -33,6 +33,7 @@ from .configs import (ASTERISK_CONF, DIALPLAN, HARNESS_AMI_USER, PBX_CERT, SIM_C
 from .pki import install, lab_pki
 from .ports import free_port, free_range
 from .probes import Phones, PbxProbe
+from .process import Started
 from .progress import step
 from .stack import FRONTLINE, Stack
 from .tree import ensure_tree
@@ -177,7 +178,7 @@ async def _stop_asterisk(instance: AsteriskInstance) -> None:
         instance.remove()
 
 
-class Cluster:
+class Cluster(Started):
     """The desk node (a ``Stack``) and ``frontline`` frontline nodes."""
 
     def __init__(self, frontline: int = 2, *, relays: bool = True) -> None:
@@ -186,17 +187,6 @@ class Cluster:
         self.desk = DeskNode(self.links, relays=relays)
         self.nodes: list[FrontlineNode] = []
         self._exit = AsyncExitStack()
-
-    async def __aenter__(self) -> "Cluster":
-        try:
-            await self.start()
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         started = time.monotonic()

@@ -150,6 +150,12 @@ class PbxProbe(AmiView):
         rows = await self.ami.rows({"Action": "QueueStatus", "Queue": queue})
         return [r for r in rows if r.get("Event") == "QueueMember"]
 
+    async def device_state(self, device: str) -> str:
+        """Asterisk's state of ``device`` (``NOT_INUSE``, ``UNAVAILABLE`` ...)."""
+        reply = await self.ami.command({"Action": "Getvar",
+                                        "Variable": f"DEVICE_STATE({device})"})
+        return reply.get("Value", "")
+
     async def contacts(self) -> list[Message]:
         rows = await self.ami.rows({"Action": "PJSIPShowContacts"})
         return [r for r in rows if r.get("Event") == "ContactList"]

@@ -4,7 +4,9 @@
 ``terminate``: SIGTERM, then SIGKILL once the grace time has passed, and
 wait until it has ended; a process never started or already ended is left
 as it is. ``OwnProcess``: both, and the removal of its directory, for a
-server the lab runs in a temporary directory of its own.
+server the lab runs in a temporary directory of its own. ``Started``: ``async
+with`` for what the lab starts as a whole (a stack, a cluster): stopped on
+leaving, and on a failed start whatever had started.
 """
 
 from __future__ import annotations
@@ -47,3 +49,25 @@ class OwnProcess:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Started:
+    """``async with``: ``start()``; ``stop()`` on leaving, and at once if the
+    start fails (whatever had started by then is stopped)."""
+
+    async def __aenter__(self):
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError

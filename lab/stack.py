@@ -21,6 +21,7 @@ from .proxy import TcpRelay
 from .pki import install, lab_pki
 from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
+from .process import Started
 from .progress import step
 from .redis_server import RedisServer
 from .sentinel import MASTER_NAME, SentinelRedis
@@ -33,7 +34,7 @@ FRONTLINE = ("1001", "1002")
 SEATS = ("8601", "8602", "8603", "8604", "8605", "8606")
 
 
-class Stack:
+class Stack(Started):
     def __init__(self, *, controller: bool = True, relays: bool = True,
                  sentinel: bool = False) -> None:
         """``relays=False``: the controller talks to Asterisk directly (benchmarks),
@@ -57,17 +58,6 @@ class Stack:
         self.phones: Phones | None = None
         self._exit = AsyncExitStack()
         self.keep = os.environ.get("DATADESK_KEEP_LAB") == "1"
-
-    async def __aenter__(self) -> "Stack":
-        try:
-            await self.start()
-        except BaseException:
-            await self.stop()
-            raise
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         started = time.monotonic()

@@ -56,6 +56,7 @@ async def _settle(lab: Stack) -> None:
     await lab.probe.hangup_all()
     await lab.phones.reset(*FRONTLINE, *SEATS)
     await lab.probe.pause(SEATS, paused=False, check=False)
+    await _phones_reachable(lab)
     deadline = time.monotonic() + 15
     while await lab.probe.channels() or await lab.phones.channels():
         if time.monotonic() > deadline:
@@ -63,6 +64,26 @@ async def _settle(lab: Stack) -> None:
             left += [c["Channel"] for c in await lab.phones.channels()]
             raise TimeoutError(f"calls left over from the previous test: {left}")
         await asyncio.sleep(0.1)
+
+
+async def _phones_reachable(lab: Stack, timeout: float = 20) -> None:
+    """Every seat and frontline phone reachable in Asterisk's own device state:
+    after a PBX restart a phone's old contact can lapse before it registers
+    again, so such a phone is told to register now."""
+    phones = (*FRONTLINE, *SEATS)
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        states = {p: await lab.probe.device_state(f"PJSIP/{p}") for p in phones}
+        away = sorted(p for p, state in states.items() if state in ("UNAVAILABLE", "INVALID"))
+        if not away:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"phones not reachable before the test: {away}")
+        if not told:
+            await lab.sim.rx("pjsip send register *all")
+            told = True
+        await asyncio.sleep(0.2)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
