@@ -99,7 +99,7 @@ class SimDesk:
         call goes behind every call of its priority or higher."""
         waiter = _Waiter(channel, live, self.loop.create_future(), prio=prio)
         if live:
-            self.board.callers.add(channel)
+            self.board.callers[channel] = self.clock()
         waiter.timer = self.loop.call_later(wait, self._give_up, waiter)
         at = next((i for i, w in enumerate(self.queue) if w.prio < prio), len(self.queue))
         self.queue.insert(at, waiter)
@@ -108,7 +108,7 @@ class SimDesk:
 
     def _give_up(self, waiter: _Waiter) -> None:
         self.queue.remove(waiter)
-        self.board.callers.discard(waiter.channel)
+        self.board.callers.pop(waiter.channel, None)
         waiter.answered.set_result(None)
 
     def _dispatch(self) -> None:
@@ -128,7 +128,7 @@ class SimDesk:
 
     def _answer(self, agent_id: str, waiter: _Waiter) -> None:
         self._seat(agent_id, state=DeviceState.INUSE, in_call=True)
-        self.board.callers.discard(waiter.channel)
+        self.board.callers.pop(waiter.channel, None)
         waiter.answered.set_result(agent_id)
 
     def connect_live(self, channel: str, number: str, agent_id: str) -> None:
