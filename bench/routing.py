@@ -35,9 +35,10 @@ BASELINE_EXTEN = "8699"
 
 
 async def add_baseline_extension(lab: Stack) -> None:
-    """8699 in the frontline phones' context: the dialplan's own routing, no Stasis."""
+    """8699 where the phones' transfers land ([phone-transfer], whose own
+    extensions match before its includes): the dialplan's routing, no Stasis."""
     await lab.probe.ami.command({
-        "Action": "DialplanExtensionAdd", "Context": "frontline", "Extension": BASELINE_EXTEN,
+        "Action": "DialplanExtensionAdd", "Context": "phone-transfer", "Extension": BASELINE_EXTEN,
         "Priority": "1", "Application": "Goto", "ApplicationData": "desk-fallback,s,1"})
 
 
