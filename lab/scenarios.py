@@ -6,6 +6,8 @@ from CoreShowChannels), never what the controller says about itself.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 
 from panoramisk.message import Message
@@ -62,6 +64,21 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     say(f"desk route for the customer: {result.route}")
     result.events = log.since(mark)
     return result
+
+
+async def seat_ready(lab: Stack, agent_id: str, timeout: float = 10) -> None:
+    """Until the controller's board has the seat ready: a seat that answered
+    the previous test's call may still be in its wrap-up, and a transfer to
+    it by name would rightly go to the group instead."""
+    assert lab.controller is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        seats = {s["agent_id"]: s for s in (await lab.controller.get("/api/seats"))["seats"]}
+        if seats[agent_id]["ready"]:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"seat {agent_id} never ready: {seats[agent_id]}")
+        await asyncio.sleep(0.1)
 
 
 async def specialist_answers(lab: Stack, transfer: Transfer, *, timeout: float = 30,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lab.scenarios import board_mismatches, customer_transferred, specialist_answers
+from lab.scenarios import board_mismatches, customer_transferred, seat_ready, specialist_answers
 from lab.stack import SEATS
 
 
@@ -232,6 +232,7 @@ async def test_a_seat_transferring_its_customer_to_a_feature_code_enrols_nobody(
     desk queue as a member."""
     lab = lab_seats
     await lab.phones.on_ring("8601", "transfer:*861")
+    await seat_ready(lab, "8601")
     transfer = await customer_transferred(lab, customer="13800138110", target="8601")
     assert transfer.route == "seat"
     refer = await lab.probe.log.wait_for(

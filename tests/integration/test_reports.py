@@ -159,7 +159,8 @@ async def test_days_out_of_range_are_refused(lab):
 
 
 async def test_a_call_answered_at_a_named_seat_counts_as_answered_live(report, lab):
-    from lab.scenarios import customer_transferred, specialist_answers
+    from lab.scenarios import customer_transferred, seat_ready, specialist_answers
+    await seat_ready(lab, "8603")
     before = (await lab.controller.get("/api/wallboard"))["today"]
     transfer = await customer_transferred(lab, customer="13800138003", target="8603")
     assert transfer.route == "seat"

@@ -13,7 +13,7 @@ import pytest
 
 from lab.configs import ASTERISK_CONF, phone_passwords
 from lab.ports import free_port
-from lab.scenarios import customer_transferred, specialist_answers
+from lab.scenarios import customer_transferred, seat_ready, specialist_answers
 from lab.sipp import SippPhone, register
 from lab.stack import FRONTLINE, SEATS
 
@@ -38,6 +38,7 @@ async def test_transfer_reaches_a_specialist_through_the_controller(lab):
 
 
 async def test_named_specialist_gets_the_call_when_ready(lab):
+    await seat_ready(lab, "8603")
     transfer = await customer_transferred(lab, customer="13800138002", target="8603")
     assert transfer.route == "seat"
     customer, seat = await specialist_answers(lab, transfer)

@@ -195,13 +195,14 @@ async def test_callbacks_turn_amber_at_risk_and_red_when_overdue(report, lab):
     overdue."""
     import redis.asyncio as redis
 
-    from lab.scenarios import customer_transferred, specialist_answers
+    from lab.scenarios import customer_transferred, seat_ready, specialist_answers
     await lab.start_controller({"callbacks": {"at_risk": 30},
                                 "desk": {"seat_names": NAMES}})
     try:
         await lab.probe.pause(["8601", "8605"], reason="meeting")
         await lab.probe.pause(["8602"], reason="training")
         await lab.probe.pause(["8604", "8606"], reason="lunch")
+        await seat_ready(lab, "8603")
         transfer = await customer_transferred(lab, customer="13800138004", target="8603")
         await specialist_answers(lab, transfer)
         ids = []
