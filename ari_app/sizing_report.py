@@ -49,11 +49,14 @@ def profile_from_days(raws: list[dict[str, int]], wrapup: float) -> Profile | No
     (``DeskStats.days``), or None when they hold no transfer (nothing
     measured: no profile to size from). Talk time: ``talk_seconds`` over
     ``answered``, the specification's average when nothing was answered."""
-    hourly = [sum(raw.get(f"transfers@{hour:02d}", 0) for raw in raws) for hour in range(24)]
+    def total(field: str) -> int:
+        # A counter only ever grows from 0: a negative one (written into
+        # Redis by hand) counts as nothing.
+        return sum(max(raw.get(field, 0), 0) for raw in raws)
+    hourly = [total(f"transfers@{hour:02d}") for hour in range(24)]
     if not raws or not sum(hourly):
         return None
-    answered = sum(raw.get("answered", 0) for raw in raws)
-    talk = sum(raw.get("talk_seconds", 0) for raw in raws)
+    answered, talk = total("answered"), total("talk_seconds")
     return Profile(len(raws), tuple(v / len(raws) for v in hourly),
                    talk / answered if answered > 0 and talk > 0 else FALLBACK_TALK,
                    float(wrapup), answered)

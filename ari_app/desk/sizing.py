@@ -71,13 +71,15 @@ class HourRow:
     sla_met: dict[int, float] = field(default_factory=dict)
 
 
-def hourly_rows(profile: Profile) -> list[HourRow]:
-    """The 24 rows of ``profile`` (no simulation figures)."""
+def hourly_rows(profile: Profile, max_seats: int = 10_000) -> list[HourRow]:
+    """The 24 rows of ``profile`` (no simulation figures); ``ValueError`` if
+    an hour needs more than ``max_seats``."""
     handle = profile.talk_mean + profile.wrapup
     rows = []
     for hour, calls in enumerate(profile.hourly):
         load = offered_load(calls, 3600, handle)
-        seats = seats_needed(load, handle, TARGET_ANSWER, TARGET_LEVEL) if load > 0 else 0
+        seats = seats_needed(load, handle, TARGET_ANSWER, TARGET_LEVEL,
+                             max_seats=max_seats) if load > 0 else 0
         rows.append(HourRow(hour, round(calls, 2), round(load, 3), seats))
     return rows
 

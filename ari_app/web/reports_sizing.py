@@ -10,6 +10,7 @@ simulation (``datadesk sizing``) takes minutes of CPU: never run here.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import date
 from html import escape
@@ -22,6 +23,11 @@ from .reports_svg import BAD, LOAD, READY, sizing_per_hour
 # next weeks, and a window past the aggregates' retention would count
 # expired days as quiet ones.
 MAX_SIZING_DAYS = 28
+# The most seats the page sizes an hour for: far past any one desk, and a
+# bound on the Erlang C search however large the counters read from Redis.
+MAX_SIZED_SEATS = 1000
+
+log = logging.getLogger(__name__)
 COLUMNS = ("arrivals", "erlangs", "seats_80_20")
 
 
@@ -33,7 +39,13 @@ def sizing(days: dict[date, dict[str, int]], today: date, wrapup: float) -> dict
     profile = profile_from_days(whole, wrapup)
     if profile is None:
         return None
-    return {"profile": profile, "rows": [asdict(r) for r in hourly_rows(profile)]}
+    try:
+        rows = hourly_rows(profile, max_seats=MAX_SIZED_SEATS)
+    except ValueError as exc:
+        log.warning("reports: the measured traffic was not sized (%s); check the daily "
+                    "figures in Redis (datadesk:stats:*)", exc)
+        return {"profile": profile, "rows": None}
+    return {"profile": profile, "rows": [asdict(r) for r in rows]}
 
 
 def _table(t: dict, rows: list[dict]) -> str:
@@ -54,6 +66,9 @@ def section(t: dict, measured: dict | None, seats: int) -> str:
     title = f'<h2 id="sizing">{escape(t["sizing"])}</h2>'
     if measured is None:
         return f'{title}<p id="sizing-empty">{escape(t["sizing.empty"])}</p>'
+    if measured["rows"] is None:
+        return (f'{title}<p id="sizing-unsized">'
+                f'{escape(t["sizing.unsized"].format(n=MAX_SIZED_SEATS))}</p>')
     p = measured["profile"]
     summary = t["sizing.window"].format(n=p.days, calls=f"{p.per_day:.0f}",
                                         talk=f"{p.talk_mean:.0f}", wrapup=f"{p.wrapup:.0f}")

@@ -76,6 +76,9 @@ PHRASES: dict[str, tuple[str, str]] = {
     'sizing.empty': ('尚无实测话务：所选时段内今日之前的完整日没有转入专席的来电。',
                      'No traffic measured yet: no transfer to the desk in the whole days '
                      'of this window before today.'),
+    'sizing.unsized': ('按这些话务量需要超过 {n} 个座席，无法测算：请检查 Redis 中的每日统计。',
+                       'This traffic would need over {n} seats and is not sized: check the '
+                       'daily figures in Redis.'),
     'sizing.arrivals': ('日均转入', 'Arrivals a day'),
     'sizing.erlangs': ('话务量（爱尔兰）', 'Offered load (Erlangs)'),
     'sizing.seats_80_20': ('所需座席（80/20，Erlang C）', 'Seats for 80/20 (Erlang C)'),

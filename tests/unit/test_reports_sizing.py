@@ -91,6 +91,22 @@ def test_sizing_leaves_today_out_and_keeps_the_last_28_whole_days():
     assert sizing({TODAY: {"transfers@10": 50}}, TODAY, 15) is None
 
 
+def test_counters_written_into_redis_by_hand_are_never_a_failure_or_a_hang():
+    """Redis is an input: a negative counter counts as nothing; a count no
+    desk could carry is said to be unsized, in bounded time, not a 500."""
+    yesterday = TODAY - timedelta(days=1)
+    negative = sizing({yesterday: {"transfers@10": -500, "transfers@11": 20,
+                                   "answered": -3, "talk_seconds": -9}}, TODAY, 15)
+    assert negative["profile"].hourly[10] == 0 and negative["profile"].hourly[11] == 20
+    assert negative["profile"].talk_mean == 148          # nothing answered: the specified
+    assert sizing({yesterday: {"transfers@10": -500}}, TODAY, 15) is None
+    huge = sizing({yesterday: {"transfers@10": 10 ** 12}}, TODAY, 15)
+    assert huge["rows"] is None
+    for language in ("zh", "en"):
+        html = section(texts(language), huge, 6)
+        assert 'id="sizing-unsized"' in html and "<svg" not in html and "1000" in html
+
+
 def test_the_section_says_when_nothing_was_measured():
     for language in ("zh", "en"):
         html = section(texts(language), None, 6)
