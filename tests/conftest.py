@@ -81,7 +81,7 @@ async def _phones_reachable(lab: Stack, timeout: float = 20) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"phones not reachable before the test: {away}")
         if not told:
-            await lab.sim.rx("pjsip send register *all")
+            await lab.register_phones()
             told = True
         await asyncio.sleep(0.2)
 

@@ -11,6 +11,7 @@ import asyncio
 import re
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,26 +60,46 @@ def sox_stat(path: Path) -> dict[str, float]:
             if re.fullmatch(r"\s*-?[0-9.]+\s*", v)}
 
 
+@dataclass
+class Capture:
+    log: Path        # the PBX's log ...
+    since: int       # ... from this offset: the capture's lines
+    channel: str     # the customer's channel on the PBX
+    callback: dict   # the stored callback
+
+
+async def captured(lab, number: str, *, target: str = "8600", route: str | None = "callback",
+                   listen: float = 0) -> Capture:
+    """Every seat paused, ``number`` is transferred to ``target``, reaches the
+    callback capture, confirms its own number (1), is stored and hears
+    goodbye. ``listen``: seconds heard of the question before the key."""
+    await lab.probe.pause(SEATS)
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    transfer = await customer_transferred(lab, customer=number, target=target)
+    if route is not None:
+        assert transfer.route == route
+    chan = transfer.customer_channel
+    await wait_played(log, since, chan, "vm-toenternumber")
+    await asyncio.sleep(listen)
+    await lab.phones.dtmf(transfer.phone_channel, "1")
+    cb = await open_callback(lab, number)
+    await wait_played(log, since, chan, "goodbye")
+    return Capture(log, since, chan, cb)
+
+
 @pytest.mark.parametrize("language,ext", [("zh", "slin"), ("en", "gsm")])
 async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ext):
     number = {"zh": "13800138401", "en": "13800138402"}[language]
     if language != "zh":  # the desk's default is zh; an English desk says so
         await lab.start_controller({"callbacks": {"language": language}})
     try:
-        await lab.probe.pause(SEATS)
-        log = lab.pbx.log_file
-        since = log.stat().st_size
-        transfer = await customer_transferred(lab, customer=number)
-        assert transfer.route == "callback"
-        chan = transfer.customer_channel
-        await wait_played(log, since, chan, "vm-toenternumber")
-        await asyncio.sleep(3)  # let the question end: every prompt heard in full
-        await lab.phones.dtmf(transfer.phone_channel, "1")
-        cb = await open_callback(lab, number)
-        await wait_played(log, since, chan, "goodbye")
+        # The question heard to its end: every prompt played in full.
+        capture = await captured(lab, number, listen=3)
     finally:
         if language != "zh":
             await lab.start_controller()
+    log, since, chan, cb = capture.log, capture.since, capture.channel, capture.callback
     assert cb["language"] == language and cb["source"] == "ivr"
 
     files = played(log, since, chan)
@@ -115,15 +136,8 @@ async def called_back(lab, *, seat: str, number: str, target: str = "8600"
     takes the callback. Returns the callback's record once done, the PBX
     log from the capture to the customer's greeting, the customer's channel
     and the channel that dialled it (the Local half bridged to the seat)."""
-    await lab.probe.pause(SEATS)
-    log = lab.pbx.log_file
-    since = log.stat().st_size
-    transfer = await customer_transferred(lab, customer=number, target=target)
-    assert transfer.route == "callback"
-    await wait_played(log, since, transfer.customer_channel, "vm-toenternumber")
-    await lab.phones.dtmf(transfer.phone_channel, "1")
-    cb = await open_callback(lab, number)
-    await wait_played(log, since, transfer.customer_channel, "goodbye")
+    capture = await captured(lab, number, target=target)
+    log, since, cb = capture.log, capture.since, capture.callback
     mark = lab.probe.log.mark()
     await lab.probe.pause([seat], paused=False)
     body = await wait_status(lab, cb["id"], {"done", "failed"})
@@ -274,18 +288,10 @@ async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
         "hours": f"{opening:02d}:00-{opening + 1:02d}:00", "holidays": [],
         "weekday_hours": {}}})
     try:
-        await lab.probe.pause(SEATS)
-        log = lab.pbx.log_file
-        since = log.stat().st_size
-        transfer = await customer_transferred(lab, customer=number)
-        chan = transfer.customer_channel
-        await wait_played(log, since, chan, "vm-toenternumber")
-        await lab.phones.dtmf(transfer.phone_channel, "1")
-        cb = await open_callback(lab, number)
-        await wait_played(log, since, chan, "goodbye")
+        capture = await captured(lab, number, route=None)
     finally:
         await lab.start_controller()
-    files = played(log, since, chan)
+    files, cb = played(capture.log, capture.since, capture.channel), capture.callback
     names = [f.rsplit(".", 1)[0] for f, _ in files]
     assert names[:2] == ["im-sorry", "vm-nobodyavail"], names
     deadline = datetime.fromisoformat(cb["deadline"].replace("Z", "+00:00")).astimezone(shanghai)
@@ -303,18 +309,9 @@ async def test_a_topic_set_to_english_is_captured_and_kept_in_english(lab):
     number = "13800138406"
     await lab.start_controller({"topics": {"languages": {"phone-bill-micropayment": "en"}}})
     try:
-        await lab.probe.pause(SEATS)
-        log = lab.pbx.log_file
-        since = log.stat().st_size
-        transfer = await customer_transferred(lab, customer=number, target="860021")
-        assert transfer.route == "callback"
-        chan = transfer.customer_channel
-        await wait_played(log, since, chan, "vm-toenternumber")
-        await lab.phones.dtmf(transfer.phone_channel, "1")
-        cb = await open_callback(lab, number)
-        await wait_played(log, since, chan, "goodbye")
+        capture = await captured(lab, number, target="860021")
     finally:
         await lab.start_controller()
-    files = played(log, since, chan)
+    files, cb = played(capture.log, capture.since, capture.channel), capture.callback
     assert cb["language"] == "en" and cb["topic"] == "phone-bill-micropayment", cb
     assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("gsm", "en")}, files
