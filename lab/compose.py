@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -99,11 +100,24 @@ def write_owned(path: Path, content: str | bytes, uid: int, mode: int = 0o600) -
         out.write(content.encode() if isinstance(content, str) else content)
 
 
+def _bindable(port: int) -> bool:
+    """Could a server bind ``port`` on loopback, TCP (as servers do, with
+    SO_REUSEADDR: a previous run's closed connections do not count) and UDP?"""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            if kind == socket.SOCK_STREAM:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
 def ports_in_use(sentinel: bool) -> list[str]:
     """The deployment's fixed ports that something on this host holds."""
-    from .ports import _free   # the lab's own check: TCP and UDP on loopback
     wanted = {**PORTS, **(SENTINEL_PORTS if sentinel else {})}
-    return [f"{name} {port}" for name, port in wanted.items() if not _free(port)]
+    return [f"{name} {port}" for name, port in wanted.items() if not _bindable(port)]
 
 
 class Deployment:
