@@ -54,22 +54,31 @@ class Built:
     size_mb: dict[str, float] = field(default_factory=dict)
 
 
-async def build_images(podman: Podman, log: Path) -> Built:
+async def build_images(podman: Podman, logs: Path) -> Built:
     """The asterisk and controller images from the shipped Dockerfiles on
-    local bases, and the Redis stand-in; layers are cached between runs."""
+    local bases, and the Redis stand-in; layers are cached between runs.
+    Each build's output goes to ``logs/build-<image>.log``."""
     built = Built()
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def log(name: str) -> Path:
+        path = logs / f"build-{name}.log"
+        path.write_text("")
+        return path
+
     started = time.monotonic()
     sid = await base_image(podman, "sid")
     await base_image(podman, "bookworm")
     built.seconds["bases"] = time.monotonic() - started
     built.seconds["redis"] = await podman.build(
-        IMAGES["redis"], STAND_INS / "Dockerfile.redis", STAND_INS, log=log)
-    python = await podman.build(PYTHON_BASE, STAND_INS / "Dockerfile.python", STAND_INS, log=log)
+        IMAGES["redis"], STAND_INS / "Dockerfile.redis", STAND_INS, log=log("redis"))
+    python = await podman.build(PYTHON_BASE, STAND_INS / "Dockerfile.python", STAND_INS,
+                                log=log("python"))
     built.seconds["controller"] = python + await podman.build(
         IMAGES["controller"], DOCKER / "Dockerfile.controller", REPO, base=PYTHON_BASE,
-        host_ca=True, log=log)
+        host_ca=True, log=log("controller"))
     built.seconds["asterisk"] = await podman.build(
-        IMAGES["asterisk"], DOCKER / "Dockerfile.asterisk", REPO, base=sid, log=log)
+        IMAGES["asterisk"], DOCKER / "Dockerfile.asterisk", REPO, base=sid, log=log("asterisk"))
     for name, image in IMAGES.items():
         built.size_mb[name] = await podman.size_mb(image)
     return built

@@ -35,7 +35,7 @@ async def podman():
 async def built(podman: Podman) -> Built:
     """The three images, built once a run (podman's layer cache makes a
     rebuild of unchanged files take seconds)."""
-    built = await build_images(podman, WORK / "build.log")
+    built = await build_images(podman, WORK)
     return built
 
 
