@@ -11,6 +11,7 @@ the compose file reads them (``DATADESK_ETC``), owned by the images' users.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import tomllib
 
@@ -21,7 +22,7 @@ from .compose import (ASTERISK_UID, CONTROLLER_UID, DOCKER, PORTS, Deployment,
 from .configs import (HARNESS_AMI_USER, PBX_CERT, SIM_CERT, Ports, Secrets, pbx_files,
                       phonesim_files)
 from .controller import ControllerHttp, to_toml
-from .pki import lab_pki
+from .pki import Issued, install, lab_pki
 from .ports import free_port, free_range
 from .probes import PbxProbe, Phones
 from .prompts import ensure_prompts
@@ -107,7 +108,6 @@ class ComposeLab(Stack):
         self._exit.push_async_callback(self._stop_asterisk, self.sim)
         self.sim.files = phonesim_files(self.ports, self.keys, self.sim.inner_keys_dir)
         self.sim.write_files()
-        from .pki import install
         install(issued[SIM_CERT], self.sim.keys_dir, SIM_CERT)
         await self.sim.start()
 
@@ -124,7 +124,7 @@ class ComposeLab(Stack):
         await self.log_in_seats()
         self.controller = self.api   # what lab.scenarios reads the board from
 
-    def write_site(self, pbx_cert) -> None:
+    def write_site(self, pbx_cert: Issued) -> None:
         """The operator's own files, as docs/operations.md says: the phones,
         AMI and ARI users (with the secrets compose passes the controller),
         the certificate and key, and datadesk.toml."""
@@ -138,7 +138,6 @@ class ComposeLab(Stack):
         keys.mkdir(mode=0o750, exist_ok=True)
         keys.chmod(0o750)
         (etc / "asterisk").chmod(0o755)
-        import os
         os.chown(keys, ASTERISK_UID, ASTERISK_UID)
         write_owned(keys / f"{PBX_CERT}.key", pbx_cert.key, ASTERISK_UID)
         write_owned(keys / f"{PBX_CERT}.crt", pbx_cert.cert, ASTERISK_UID, 0o644)
