@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -286,6 +287,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab.compose")
     parser.add_argument("action", choices=["clean"])
     parser.parse_args()
+    if shutil.which("podman") is None:
+        return   # no podman: nothing of ours can be left
     podman = Podman(REPO / "artifacts" / "compose")
 
     async def clean() -> None:

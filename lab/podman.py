@@ -67,6 +67,8 @@ class Podman:
     """The ``podman`` command with this test's settings."""
 
     def __init__(self, work: Path) -> None:
+        if shutil.which("podman") is None:
+            raise PodmanError("podman is missing (make test-compose installs it)")
         self.work = work = work.resolve()
         (work / "tmp").mkdir(parents=True, exist_ok=True)
         self.conf = work / "containers.conf"
