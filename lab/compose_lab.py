@@ -15,16 +15,13 @@ import os
 import time
 import tomllib
 
-from ari_app.asterisk.ami import AmiClient
 from .asterisk import AsteriskInstance
 from .compose import (ASTERISK_UID, CONTROLLER_UID, DOCKER, PORTS, Deployment,
                       write_owned)
-from .configs import (HARNESS_AMI_USER, PBX_CERT, SIM_CERT, Ports, Secrets, pbx_files,
-                      phonesim_files)
+from .configs import PBX_CERT, SIM_CERT, Ports, Secrets, pbx_files, phonesim_files
 from .controller import ControllerHttp, to_toml
 from .pki import Issued, install, lab_pki
 from .ports import free_port, free_range
-from .probes import PbxProbe, Phones
 from .prompts import ensure_prompts
 from .stack import Stack
 from .tree import ensure_tree
@@ -111,15 +108,7 @@ class ComposeLab(Stack):
         install(issued[SIM_CERT], self.sim.keys_dir, SIM_CERT)
         await self.sim.start()
 
-        pbx_ami = AmiClient("127.0.0.1", PORTS["ami"], HARNESS_AMI_USER, self.keys.harness_ami,
-                            name="lab-pbx-container-ami")
-        sim_ami = AmiClient("127.0.0.1", self.ports.sim_ami, "harness", self.keys.sim_ami,
-                            name="lab-phones-ami")
-        self.probe, self.phones = PbxProbe(pbx_ami), Phones(sim_ami)
-        for ami in (pbx_ami, sim_ami):
-            self._exit.push_async_callback(ami.stop)
-            ami.start()
-        await asyncio.gather(pbx_ami.wait_ready(20), sim_ami.wait_ready(20))
+        await self.open_probes("lab-pbx-container-ami")
         await self.register_phones()
         await self.log_in_seats()
         self.controller = self.api   # what lab.scenarios reads the board from

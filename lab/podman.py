@@ -54,9 +54,10 @@ class PodmanError(RuntimeError):
 
 def containers_conf() -> str:
     """runc, and limits no higher than this process's hard limits."""
-    nofile = min(20000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
-    nproc_hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
-    nproc = 20000 if nproc_hard == resource.RLIM_INFINITY else min(20000, nproc_hard)
+    def limit(which: int) -> int:
+        hard = resource.getrlimit(which)[1]
+        return 20000 if hard == resource.RLIM_INFINITY else min(20000, hard)
+    nofile, nproc = limit(resource.RLIMIT_NOFILE), limit(resource.RLIMIT_NPROC)
     return ("[containers]\n"
             f'default_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]\n'
             "[engine]\n"
@@ -122,7 +123,11 @@ class Podman:
         unchanged by it.
         """
         started = time.monotonic()
-        args = ["build", "--layers", "--tag", tag, "--file", str(dockerfile)]
+        # The RUN steps on the host's network, as the deployment itself: the
+        # way out of podman's own network (CNI or netavark, by what else is
+        # installed) need not work on a test host, and here it once did not.
+        args = ["build", "--layers", "--network", "host", "--tag", tag, "--file",
+                str(dockerfile)]
         if base:
             args += ["--from", base]
         if host_ca and HOST_CA.is_file():

@@ -12,6 +12,7 @@ import aiohttp
 from lab.compose_lab import ComposeLab
 from lab.scenarios import Transfer, customer_transferred, specialist_answers
 from lab.stack import FRONTLINE, SEATS
+from tests.integration.test_callbacks import customer_dials, open_callback, wait_status
 
 
 async def settle(lab: ComposeLab, timeout: float = 30) -> None:
@@ -43,35 +44,6 @@ async def transfer_bridged(lab: ComposeLab, customer: str) -> tuple[Transfer, tu
     return transfer, pair
 
 
-async def open_callback(lab: ComposeLab, number: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        _, body = await lab.api.request("GET", "/api/callbacks")
-        for cb in body["callbacks"]:
-            if cb["number"] == number:
-                return cb
-        assert time.monotonic() < deadline, f"no open callback for {number}: {body}"
-        await asyncio.sleep(0.2)
-
-
-async def wait_status(lab: ComposeLab, cb_id: str, statuses: set[str],
-                      timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = await lab.api.request("GET", f"/api/callbacks/{cb_id}")
-        assert status == 200, body
-        if body["callback"]["status"] in statuses:
-            return body
-        assert time.monotonic() < deadline, f"callback {cb_id}: {body['callback']}"
-        await asyncio.sleep(0.5)
-
-
-def customer_dials(lab: ComposeLab, number: str, since: int = 0) -> list:
-    """DialBegin events of the PBX towards the customer ``number``."""
-    return [e for e in lab.probe.log.since(since) if e.get("Event") == "DialBegin"
-            and e.get("DialString") == f"{number}@carrier"]
-
-
 async def callback_captured_stored_dialled(lab: ComposeLab, customer: str) -> dict:
     """All seats paused: the referred caller confirms their number (1), the
     callback is stored and nothing is dialled; a seat unpauses: the seat is
@@ -90,7 +62,7 @@ async def callback_captured_stored_dialled(lab: ComposeLab, customer: str) -> di
     assert not customer_dials(lab, customer, mark)
 
     await lab.probe.pause(["8603"], paused=False)
-    body = await wait_status(lab, cb["id"], {"done", "failed"})
+    body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=90)
     assert body["callback"]["status"] == "done", body
     assert body["callback"]["last_outcome"] == "answered"
     events = lab.probe.log.since(mark)
@@ -131,3 +103,15 @@ async def http_faces(lab: ComposeLab) -> dict[str, int]:
             board = await resp.json()
             assert board, board
     return seen
+
+
+async def down_leaves_only_its_volumes(lab: ComposeLab) -> list[str]:
+    """``down``: no container, pod or network left; the declared volumes
+    kept (an operator's data), which the lab then removes itself so that the
+    next run starts empty. Returns the volumes ``down`` kept."""
+    await lab.stop()
+    left = lab.deployment.after_down
+    assert left is not None
+    assert left["container"] == [] and left["network"] == [] and left["pod"] == [], left
+    assert left["volume"] == lab.deployment.declared_volumes(), left
+    return left["volume"]
