@@ -145,6 +145,7 @@ class Deployment:
             self.files.append(DOCKER / "compose.sentinel.yaml")
         self.files.append(work / "images.yaml")
         self.after_down: dict[str, list[str]] | None = None
+        self.volumes_before: set[str] = set()
 
     @property
     def services(self) -> list[str]:
@@ -202,6 +203,8 @@ class Deployment:
         busy = ports_in_use(self.sentinel)
         if busy:
             raise PodmanError(f"the deployment's ports are in use on this host: {busy}")
+        # Anonymous volumes carry no project label: told apart by being new.
+        self.volumes_before = set(await self.podman.volumes())
         self.write_images_override()
         with step(f"podman-compose up ({', '.join(self.services)})"):
             await self.compose("up", "-d")
@@ -249,8 +252,15 @@ class Deployment:
             if (self.work / "images.yaml").exists():
                 await self.compose("down", "-t", "5", timeout=180)
             self.after_down = await leftovers(self.podman)
+            self.after_down["volume"] = await self.new_volumes()
         finally:
             await remove_project(self.podman)
+            for name in await self.new_volumes():
+                await self.podman.run("volume", "rm", "--force", name, check=False)
+
+    async def new_volumes(self) -> list[str]:
+        """Volumes made since ``up``: the project's named ones and any other."""
+        return sorted(set(await self.podman.volumes()) - self.volumes_before)
 
     def declared_volumes(self) -> list[str]:
         """The named volumes of the compose files, as podman names them."""

@@ -147,6 +147,11 @@ class Podman:
         return sorted(line for line in out.split() if line)
 
 
+    async def volumes(self) -> list[str]:
+        """Every volume podman has, named or anonymous."""
+        return (await self.run("volume", "ls", "--quiet")).split()
+
+
 def base_tarball(suite: str) -> Path:
     """A minbase Debian ``suite`` as a tarball, made once (needs root)."""
     tar = BASES / f"{suite}.tar"
