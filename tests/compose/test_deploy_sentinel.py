@@ -5,6 +5,8 @@ SIGKILLed while callbacks are open."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import Counter
 
@@ -98,20 +100,56 @@ async def test_readyz_metrics_and_the_wallboard_answer_on_the_loopback_port(lab)
                     "/wallboard": 200, "/api/wallboard": 200}
 
 
+class OpenCallbacks:
+    """Callbacks registered while every seat is paused; then more tried."""
+
+    def __init__(self, lab: ComposeLab) -> None:
+        self.lab = lab
+        self.opened: dict[str, str] = {}   # id -> number: what the API answered 201 for
+        self.refused = 0                   # answered 503 (the caller is told to try again)
+        self.mark = 0
+
+    async def open(self, numbers: list[str]) -> None:
+        await settle(self.lab)
+        await self.lab.probe.pause(SEATS)
+        self.mark = self.lab.probe.log.mark()
+        for number in numbers:
+            assert await self.request(number), number
+
+    async def request(self, number: str) -> bool:
+        """One more callback: True if acknowledged (201), False if refused (503)."""
+        await self.lab.phones.on_ring(number, "talk:2")
+        status, body = await self.lab.api.request("POST", "/api/callbacks", {"number": number})
+        if status == 201:
+            self.opened[body["callback"]["id"]] = number
+            return True
+        assert status == 503, body
+        self.refused += 1
+        return False
+
+    async def all_kept_then_each_dialled_once(self) -> None:
+        """Every acknowledged callback is there with its number; once the
+        seats are back, each is done with its number dialled exactly once."""
+        _, listing = await self.lab.api.request("GET", "/api/callbacks?limit=1000")
+        have = {cb["id"]: cb["number"] for cb in listing["callbacks"]}
+        assert {i: have.get(i) for i in self.opened} == self.opened
+        await self.lab.probe.pause(SEATS, paused=False)
+        for cb_id in self.opened:
+            body = await wait_status(self.lab, cb_id, {"done", "failed"}, timeout=180)
+            assert body["callback"]["status"] == "done", body["callback"]
+        dials = {n: len(customer_dials(self.lab, n, self.mark)) for n in self.opened.values()}
+        assert dials == {n: 1 for n in self.opened.values()}, dials
+
+
+async def leading(lab: ComposeLab) -> bool:
+    status, ready = await lab.api.health()
+    return status == 200 and ready["role"] == "leader" and ready["redis"] == "up"
+
+
 async def test_master_container_killed_with_callbacks_open_nothing_lost_none_dialled_twice(
         lab, report):
-    await settle(lab)
-    await lab.probe.pause(SEATS)
-    numbers = [f"1390013{n:04d}" for n in range(6)]
-    for number in numbers:
-        await lab.phones.on_ring(number, "talk:2")
-    opened: dict[str, str] = {}
-    for number in numbers:
-        status, body = await lab.api.request("POST", "/api/callbacks", {"number": number})
-        assert status == 201, body
-        opened[body["callback"]["id"]] = number
-    mark = lab.probe.log.mark()
-
+    callbacks = OpenCallbacks(lab)
+    await callbacks.open([f"1390013{n:04d}" for n in range(6)])
     old = await master_port(lab)
     assert old in SERVERS, old
     victim = lab.deployment.container(SERVERS[old])
@@ -125,26 +163,11 @@ async def test_master_container_killed_with_callbacks_open_nothing_lost_none_dia
     failover = await until(promoted, 60)
     new = await master_port(lab)
 
-    refused = 0
-    late = "13900139999"
-    await lab.phones.on_ring(late, "talk:2")
-
-    async def accepted() -> bool:
-        """the controller accepts a callback again (written to the new master)"""
-        nonlocal refused
-        status, body = await lab.api.request("POST", "/api/callbacks", {"number": late})
-        if status == 201:
-            opened[body["callback"]["id"]] = late
-            return True
-        assert status == 503, body
-        refused += 1
-        return False
-
     # With its one replica promoted, the new master refuses writes no
     # replica confirms (min-replicas-to-write 1): the operator starts the
     # killed container again, and it rejoins as the new master's replica.
     await asyncio.sleep(3)
-    assert not await accepted()
+    assert not await callbacks.request("13900139998")
     started = time.monotonic()
     await lab.deployment.podman.run("start", victim)
 
@@ -153,33 +176,68 @@ async def test_master_container_killed_with_callbacks_open_nothing_lost_none_dia
         return await role(lab, old) == "slave up"
     await until(rejoined, 90)
     replica_back = time.monotonic() - started
-    writes_back = time.monotonic() - started + await until(accepted, 60, step=1)
 
-    async def leading() -> bool:
+    async def accepted() -> bool:
+        """the controller accepts a callback again (written to the new master)"""
+        return await callbacks.request("13900139999")
+    await until(accepted, 60, step=1)
+    writes_back = time.monotonic() - started
+
+    async def leads() -> bool:
         """the controller leads again (it stood by while no write was possible)"""
-        status, ready = await lab.api.health()
-        return status == 200 and ready["role"] == "leader" and ready["redis"] == "up"
-    await until(leading, 30)
+        return await leading(lab)
+    await until(leads, 30)
     lead_back = time.monotonic() - started
 
-    # Nothing acknowledged is lost: every callback is there, with its number.
-    _, listing = await lab.api.request("GET", "/api/callbacks?limit=1000")
-    have = {cb["id"]: cb["number"] for cb in listing["callbacks"]}
-    assert {i: have.get(i) for i in opened} == opened
-
-    # Seats come back: every callback is dialled, and no number twice.
-    await lab.probe.pause(SEATS, paused=False)
-    for cb_id in opened:
-        body = await wait_status(lab, cb_id, {"done", "failed"}, timeout=180)
-        assert body["callback"]["status"] == "done", body["callback"]
-    dials = {number: len(customer_dials(lab, number, mark)) for number in opened.values()}
-    assert dials == {number: 1 for number in opened.values()}, dials
+    await callbacks.all_kept_then_each_dialled_once()
     report(f"master {SERVERS[old]} ({old}) SIGKILLed: sentinels named {new} after "
            f"{failover:.1f} s; the killed container started again, back as replica in "
            f"{replica_back:.1f} s; the controller accepted a callback {writes_back:.1f} s "
-           f"and led again {lead_back:.1f} s after that start ({refused} answered 503 "
-           f"before); "
-           f"{len(opened)} callbacks, none lost, each dialled once")
+           f"and led again {lead_back:.1f} s after that start ({callbacks.refused} answered "
+           f"503 before); {len(callbacks.opened)} callbacks, none lost, each dialled once")
+
+
+async def test_master_process_crashing_is_restarted_by_its_policy_and_nothing_is_lost(
+        lab, report):
+    callbacks = OpenCallbacks(lab)
+    await callbacks.open([f"1390014{n:04d}" for n in range(4)])
+    old = await master_port(lab)
+    assert old in SERVERS, old
+    victim = lab.deployment.container(SERVERS[old])
+    before = await lab.deployment.podman.inspect(victim)
+    crashed = time.monotonic()
+    # The server itself dies (an OOM kill, a crash), not the container
+    # stopped by hand: `restart: unless-stopped` starts it again.
+    os.kill(before["State"]["Pid"], signal.SIGKILL)
+
+    async def restarted() -> bool:
+        """the crashed container runs again"""
+        info = await lab.deployment.podman.inspect(victim)
+        return info["State"]["Running"] and info["State"]["Pid"] != before["State"]["Pid"]
+    back = await until(restarted, 60)
+
+    async def settled() -> bool:
+        """a master the sentinels agree on, its replica in sync, the controller leading"""
+        master = await master_port(lab)
+        other = next((p for p in SERVERS if p != master), None)
+        return master in SERVERS and await role(lab, other) == "slave up" and \
+            await leading(lab)
+    await until(settled, 90)
+    settled_after = time.monotonic() - crashed
+    new = await master_port(lab)
+
+    async def accepted() -> bool:
+        """the controller accepts a callback again"""
+        return await callbacks.request("13900149999")
+    await until(accepted, 60, step=1)
+
+    await callbacks.all_kept_then_each_dialled_once()
+    report(f"master {SERVERS[old]} ({old}) crashed (its redis-server SIGKILLed): restarted "
+           f"by its policy after {back:.1f} s; "
+           + (f"no failover (back within the sentinels' 5 s), still master"
+              if new == old else f"the sentinels failed over to {new}")
+           + f"; settled and leading {settled_after:.1f} s after the crash; "
+           f"{len(callbacks.opened)} callbacks, none lost, each dialled once")
 
 
 async def test_down_leaves_no_container_network_or_pod_and_keeps_only_its_volumes(lab, report):
