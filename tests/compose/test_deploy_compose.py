@@ -4,6 +4,8 @@ mounted as docs/operations.md says, and real calls from the lab's phones."""
 
 from __future__ import annotations
 
+import time
+
 import pytest_asyncio
 
 from lab.compose import IMAGES, Built
@@ -52,6 +54,18 @@ async def test_readyz_metrics_and_the_wallboard_answer_on_the_loopback_port(lab,
     assert seen == {"/readyz": 200, "/metrics without a token": 401, "/metrics": 200,
                     "/wallboard": 200, "/api/wallboard": 200}
     report(f"{lab.api.url}: " + ", ".join(f"{k} {v}" for k, v in seen.items()))
+
+
+async def test_the_controller_stops_on_sigterm_not_by_a_kill(lab, report):
+    # `stop` and `down` send SIGTERM and kill only after their timeout; a
+    # Python PID 1 would ignore the SIGTERM (hence `init: true`).
+    name = lab.deployment.container("controller")
+    started = time.monotonic()
+    await lab.deployment.podman.run("stop", "--time", "30", name)
+    took = time.monotonic() - started
+    state = (await lab.deployment.podman.inspect(name))["State"]
+    assert state["ExitCode"] == 0, state   # 137 had it been killed
+    report(f"the controller stopped on SIGTERM in {took:.1f} s, exit 0")
 
 
 async def test_down_leaves_no_container_network_or_pod_and_keeps_only_its_volumes(lab, report):

@@ -146,7 +146,7 @@ def test_the_controller_waits_for_healthy_redis_and_asterisk_and_runs_under_an_i
     controller = services["controller"]
     assert controller["depends_on"] == {"redis": {"condition": "service_healthy"},
                                         "asterisk": {"condition": "service_healthy"}}
-    # Python as PID 1 ignores SIGTERM: an init forwards it, so `down` stops it.
+    # A Python PID 1 ignores SIGTERM until its handler is in place: an init.
     assert controller["init"] is True
     for name in ("redis", "asterisk", "controller"):
         assert services[name]["healthcheck"]["test"], name
