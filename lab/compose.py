@@ -165,7 +165,8 @@ class Deployment:
         if not exe.exists():
             with step(f"installing {PODMAN_COMPOSE} into {venv}"):
                 subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-                subprocess.run([str(venv / "bin" / "pip"), "install", "-q", PODMAN_COMPOSE],
+                subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir",
+                                PODMAN_COMPOSE],
                                check=True)
         return exe
 
