@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk espeak-ng sox
 
-.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree sounds clean check-config
+.PHONY: demo demo-sentinel test test-failover test-compose unit soak bench deps system venv tree sounds clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
@@ -34,6 +34,16 @@ check-config: venv
 # The Redis failover tests with five failovers each (make test runs one).
 test-failover: deps
 	DATADESK_FAILOVERS=5 $(BIN)/pytest -s tests/integration/test_sentinel.py
+
+# docker/compose.yaml (and with compose.sentinel.yaml) built and run with
+# podman from local Debian bases, with real calls from the lab's phones
+# (tests/compose). Its files stay in artifacts/compose and podman's storage;
+# what a killed run left of its compose project is removed on the way out.
+PODMAN_PACKAGES := podman runc catatonit containernetworking-plugins
+test-compose: deps tree
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(PODMAN_PACKAGES)"
+	@s=0; $(BIN)/pytest -p no:cacheprovider -s tests/compose || s=$$?; \
+	$(BIN)/python -m lab.compose clean; exit $$s
 
 soak: deps tree
 	DATADESK_SOAK_SECONDS=300 $(BIN)/pytest -s tests/integration/test_soak.py
@@ -72,7 +82,8 @@ deps: system venv
 # Debian packages the lab needs on the host (the Asterisk tree installs its own).
 system:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "[deps] installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

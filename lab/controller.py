@@ -64,7 +64,38 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
     return sections
 
 
-class ControllerProcess(OwnProcess):
+class ControllerHttp:
+    """A running controller's HTTP API at ``url``, with the lab's token."""
+
+    url: str
+    headers: dict[str, str]
+
+    async def health(self) -> tuple[int, dict]:
+        """``/readyz``: 200 when ready in its role (the body says which)."""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+            async with http.get(self.url + "/readyz") as resp:
+                return resp.status, await resp.json()
+
+    async def get(self, path: str) -> dict:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
+                                         headers=self.headers) as http:
+            async with http.get(self.url + path) as resp:
+                resp.raise_for_status()
+                return await resp.json()
+
+    async def request(self, method: str, path: str, body: object = None,
+                      raw: bytes | None = None, *, token: str | None = None) -> tuple[int, dict]:
+        """One API call with the lab's token (``token=""`` sends none)."""
+        headers = self.headers if token is None else (
+            {"Authorization": f"Bearer {token}"} if token else {})
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
+                                         headers=headers) as http:
+            async with http.request(method, self.url + path, json=body if raw is None else None,
+                                    data=raw) as resp:
+                return resp.status, await resp.json(content_type=None)
+
+
+class ControllerProcess(OwnProcess, ControllerHttp):
     def __init__(self, sections: dict[str, dict[str, object]],
                  http_port: int | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
@@ -96,30 +127,6 @@ class ControllerProcess(OwnProcess):
             out.close()
             if wait_healthy:
                 await asyncio.wait_for(self.wait_healthy(role), timeout)
-
-    async def health(self) -> tuple[int, dict]:
-        """``/readyz``: 200 when ready in its role (the body says which)."""
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-            async with http.get(self.url + "/readyz") as resp:
-                return resp.status, await resp.json()
-
-    async def get(self, path: str) -> dict:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
-                                         headers=self.headers) as http:
-            async with http.get(self.url + path) as resp:
-                resp.raise_for_status()
-                return await resp.json()
-
-    async def request(self, method: str, path: str, body: object = None,
-                      raw: bytes | None = None, *, token: str | None = None) -> tuple[int, dict]:
-        """One API call with the lab's token (``token=""`` sends none)."""
-        headers = self.headers if token is None else (
-            {"Authorization": f"Bearer {token}"} if token else {})
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
-                                         headers=headers) as http:
-            async with http.request(method, self.url + path, json=body if raw is None else None,
-                                    data=raw) as resp:
-                return resp.status, await resp.json(content_type=None)
 
     async def wait_healthy(self, role: str = "leader") -> dict:
         """Wait until ready in ``role``: a leader holds the ARI application, a

@@ -82,8 +82,18 @@ class Stack(Started):
         await self._install_certificates()
         await asyncio.gather(self.pbx.start(), self.sim.start())
 
+        await self.open_probes()
+        await self.register_phones()
+        await self.log_in_seats()
+
+        if self.with_controller:
+            await self.start_controller()
+        print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
+
+    async def open_probes(self, name: str = "lab-pbx-ami") -> None:
+        """The lab's AMI views: the PBX's truth (``probe``) and the phones."""
         pbx_ami = AmiClient("127.0.0.1", self.ports.pbx_ami, HARNESS_AMI_USER,
-                            self.keys.harness_ami, name="lab-pbx-ami")
+                            self.keys.harness_ami, name=name)
         sim_ami = AmiClient("127.0.0.1", self.ports.sim_ami, "harness", self.keys.sim_ami,
                             name="lab-phones-ami")
         self.probe, self.phones = PbxProbe(pbx_ami), Phones(sim_ami)
@@ -91,12 +101,6 @@ class Stack(Started):
             self._exit.push_async_callback(ami.stop)
             ami.start()
         await asyncio.gather(pbx_ami.wait_ready(20), sim_ami.wait_ready(20))
-        await self.register_phones()
-        await self.log_in_seats()
-
-        if self.with_controller:
-            await self.start_controller()
-        print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
 
     def prepare_pbx(self, pbx: AsteriskInstance) -> None:
         """Last changes to the PBX's files before it starts: none for the
