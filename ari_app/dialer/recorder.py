@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from ..desk.callback import Outcome, Refused, Sla, Stale, Status, after_attempt
+from ..store.records import shown
 from .config import DialerPorts, DialerRules
 
 log = logging.getLogger("ari_app.dialer")
@@ -16,13 +17,6 @@ log = logging.getLogger("ari_app.dialer")
 
 def utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc)
-
-
-def shown(cb_id: str) -> str:
-    """A callback id fit for a log line: as is, or quoted and cut when it is
-    not one the store would give (it came from a key anyone with the
-    store's login could write)."""
-    return cb_id if cb_id.isprintable() and len(cb_id) <= 40 else repr(cb_id[:40])
 
 
 class Recorder:

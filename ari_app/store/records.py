@@ -44,6 +44,13 @@ _TIME = re.compile(r"[0-9]+(\.[0-9]+)?")
 MISMATCH = "stored record disagrees with its key: "
 
 
+def shown(cb_id: str) -> str:
+    """A callback id fit for a log line: as is, or quoted and cut when it is
+    not one the store would give (a key anyone with the store's login could
+    write)."""
+    return cb_id if cb_id.isprintable() and len(cb_id) <= 40 else repr(cb_id[:40])
+
+
 def _count_shaped(value: str | None) -> bool:
     return value is not None and value.isascii() and value.isdigit() and len(value) <= 9
 
@@ -91,6 +98,6 @@ def callback_of(record: Mapping[str, str], cb_id: str | None = None) -> Callback
             result=Result(_time(record.get("first_dialled")), _time(record.get("answered_at")),
                           Sla(record["sla"]) if record.get("sla") else None))
     except (KeyError, ValueError) as exc:
-        log.warning("callback %r: stored record unreadable (%s: %s); left out",
-                    cb_id, type(exc).__name__, exc, extra={"callback": cb_id})
+        log.warning("callback %s: stored record unreadable (%s: %s); left out",
+                    shown(cb_id), type(exc).__name__, exc, extra={"callback": cb_id[:64]})
         return None
