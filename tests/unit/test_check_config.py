@@ -140,14 +140,23 @@ SEEDED = {
         "", "endpoint_identifier_order puts username before ip"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
-        "extensions.conf:15: the dialplan lets through numbers of the shapes"),
+        "extensions.conf:20: the dialplan lets through numbers of the shapes"),
     "number shapes widened in the dialplan only": (
         lambda c, p: edit(c / "extensions.conf", "|0[1-9][0-9]{8,10})$",
                           "|0[1-9][0-9]{8,10}|00[0-9]+)$"),
         "", "numbers allowed on one side only are refused on the other"),
     "number check on a variable [globals] does not set": (
-        lambda c, p: edit(p / "35-spool.conf", "${DESK_NUMBER_SHAPES}", "${DESK_NUMBER_SHAPE}"),
-        "", "35-spool.conf:24: the number check uses ${DESK_NUMBER_SHAPE}, which [globals]"),
+        lambda c, p: edit(p / "35-spool.conf", "GLOBAL(DESK_NUMBER_SHAPES)",
+                          "GLOBAL(DESK_NUMBER_SHAPE)"),
+        "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
+    "the callback trunk read as a channel variable": (
+        lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
+        "", "30-desk.conf:98: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
+            "variable"),
+    "the number shapes read as a channel variable": (
+        lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
+                          "${DESK_NUMBER_SHAPES}"),
+        "", "read it as ${GLOBAL(DESK_NUMBER_SHAPES)}"),
 }
 
 
