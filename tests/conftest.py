@@ -142,10 +142,16 @@ def pytest_runtest_makereport(item, call):
 
 @pytest_asyncio.fixture
 async def lab(stack: Stack, request):
-    """The stack, settled, with the controller running. When the test fails,
+    """The stack, settled, with the controller running: with the lab's
+    settings, or with the overrides a ``controller`` mark on the test (or
+    its module) names, e.g. ``@pytest.mark.controller({"desk": {"queue_wait":
+    3}})``. The controller is started again only when the settings differ
+    from those it runs with, so tests marked alike that run one after the
+    other share one process, and a test that changed the settings without
+    putting them back leaves the next test its own. When the test fails,
     the end of the controller's log is printed with the failure."""
-    if stack.controller is None or stack.controller.process.returncode is not None:
-        await stack.start_controller()
+    marked = request.node.get_closest_marker("controller")
+    await stack.use_controller(marked.args[0] if marked else None)
     await _settle(stack)
     await stack.controller.wait_healthy()
     yield stack
