@@ -143,7 +143,16 @@ async def test_ami_cut_while_a_callback_rings_the_customer_it_is_recorded_once(r
                                  since=mark, timeout=30)
     lab.ami_relay.accepting = False
     lab.ami_relay.cut()              # the answer and the hang-up happen while AMI is away
-    await asyncio.sleep(6)
+    # Until Asterisk itself (the lab's own AMI link, not cut) says the call
+    # was answered and every leg of it has hung up.
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialEnd"
+                                 and m.get("DialStatus") == "ANSWER"
+                                 and m.get("DestChannel", "").startswith("PJSIP/carrier-"),
+                                 since=mark, timeout=30)
+    deadline = time.monotonic() + 30
+    while await lab.probe.channels():
+        assert time.monotonic() < deadline, "the callback's call never ended"
+        await asyncio.sleep(0.1)
     lab.ami_relay.accepting = True
     started = time.monotonic()
     record = await wait_final(lab, body["callback"]["id"], timeout=30)
