@@ -15,8 +15,15 @@ demo: deps tree
 demo-sentinel: deps tree
 	$(BIN)/python -m lab.demo --sentinel
 
+# The unit tests, then the integration tests on STACKS lab stacks at once
+# (pytest-xdist: each worker its own Redis, PBX, phones and controller, on
+# ports of its own; the tests that share one expensive fixture stay on one
+# worker). Both parts run; the exit status says whether either failed.
+STACKS ?= 3
 test: deps tree
-	$(BIN)/pytest
+	s=0; $(BIN)/pytest tests/unit -n 2 || s=1; \
+	$(BIN)/pytest tests/integration -n $(STACKS) --dist loadgroup --durations=10 || s=1; \
+	exit $$s
 
 # The unit tests alone (no stack), with line coverage of the package.
 unit: venv

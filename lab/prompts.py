@@ -155,8 +155,20 @@ def build(sounds: Path, lang: str = "zh", *, root: Path = Path("/")) -> list[str
         ours.add(mine)
         written.append(name)
         manifest.write_text("\n".join(sorted(ours)) + "\n")
-    manifest.write_text("\n".join(sorted(ours)) + "\n")
+    _write_manifest(manifest, ours)
     return written
+
+
+def _write_manifest(manifest: Path, ours: set[str]) -> None:
+    """Write the manifest when it changed, whole or not at all: labs start
+    side by side, and one reading a half-written manifest would take the
+    generated files for recordings and remove them."""
+    text = "\n".join(sorted(ours)) + "\n"
+    if manifest.is_file() and manifest.read_text() == text:
+        return
+    partial = manifest.with_name(f"{manifest.name}.{os.getpid()}")
+    partial.write_text(text)
+    partial.replace(manifest)
 
 
 def ensure_prompts(tree: Path) -> Path:

@@ -52,6 +52,8 @@ class Stack(Started):
         self.pbx: AsteriskInstance | None = None
         self.sim: AsteriskInstance | None = None
         self.controller: ControllerProcess | None = None
+        # The overrides of the lab settings the controller was last started with.
+        self.controller_overrides: dict = {}
         self.ami_relay: TcpRelay | None = None
         self.ari_relay: TcpRelay | None = None
         self.probe: PbxProbe | None = None
@@ -184,7 +186,8 @@ class Stack(Started):
         return {**(overrides or {}), "redis": {**redis, **(overrides or {}).get("redis", {})}}
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
-        """Start the controller (again), with ``overrides`` of the lab settings."""
+        """Start the controller (again), with ``overrides`` of the lab settings:
+        always a fresh process (``use_controller`` keeps a running one)."""
         if self.ami_relay is None and self.with_relays:
             self.ami_relay = TcpRelay(self.ports.pbx_ami)
             await self.ami_relay.start()
@@ -198,8 +201,21 @@ class Stack(Started):
         else:
             await self.controller.stop()
             self.controller.configure(self.controller_settings(overrides))
+        self.controller_overrides = overrides or {}
         await self.controller.start()
         return self.controller
+
+    async def use_controller(self, overrides: dict | None = None) -> ControllerProcess:
+        """The controller running with ``overrides`` of the lab settings (none:
+        the lab's own): the running one when it was started with the same
+        overrides, else started again with them. Tests that want the same
+        settings one after the other share one process this way."""
+        controller = self.controller
+        if (controller is not None and controller.process is not None
+                and controller.process.returncode is None
+                and self.controller_overrides == (overrides or {})):
+            return controller
+        return await self.start_controller(overrides)
 
     async def second_controller(self) -> ControllerProcess:
         """Another replica with the same settings (its own HTTP port), standing by."""

@@ -5,31 +5,40 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lab.scenarios import customer_transferred
+from lab.scenarios import customer_transferred, in_capture
 from lab.stack import SEATS
 
 
 async def test_controller_killed_during_capture_the_caller_is_picked_up_again(report, lab):
+    number = "13800138901"
     await lab.probe.pause(SEATS, reason="x")
-    transfer = await customer_transferred(lab, customer="13800138901")
+    transfer = await customer_transferred(lab, customer=number)
     assert transfer.route == "callback"
-    await asyncio.sleep(1.0)  # in capture, hearing the busy message
+    await in_capture(lab, transfer)  # in capture, hearing the busy message
     lab.controller.kill()
     await lab.controller.process.wait()
     killed = time.monotonic()
+    again = lab.pbx.log_file.stat().st_size
     await lab.start_controller()
     # The caller is still in the application; the new controller finds the
-    # channel and starts the capture again: the caller confirms the number.
-    await asyncio.sleep(1.5)
+    # channel and starts the capture again: the caller hears the busy
+    # message a second time and confirms the number.
+    await in_capture(lab, transfer, since=again)
     await lab.phones.dtmf(transfer.phone_channel, "1")
     for _ in range(100):
         _, body = await lab.controller.request("GET", "/api/callbacks")
-        if any(cb["number"] == "13800138901" for cb in body["callbacks"]):
+        found = [cb for cb in body["callbacks"] if cb["number"] == number]
+        if found:
             break
         await asyncio.sleep(0.2)
     else:
         raise AssertionError(f"no callback stored after the restart: {body}")
     report(f"caller served again {time.monotonic() - killed:.1f} s after the SIGKILL")
+    # Stored once, by the second capture (the controller's, not the
+    # dialplan's spool, which a caller left without a controller reaches).
+    assert len(found) == 1 and found[0]["source"] == "ivr", found
+    _, history = await lab.controller.request("GET", f"/api/callbacks/{found[0]['id']}")
+    assert [h["event"] for h in history["history"]] == ["created"], history
 
 
 async def test_secrets_never_reach_the_log(lab):
@@ -46,7 +55,7 @@ async def test_ari_websocket_cut_during_capture_the_same_capture_goes_on(lab):
     await lab.probe.pause(SEATS, reason="x")
     transfer = await customer_transferred(lab, customer="13800138903")
     assert transfer.route == "callback"
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer)
     assert lab.ari_relay.cut() >= 1          # the websocket (and any REST link) reset
     await asyncio.sleep(1.0)                 # reconnected meanwhile
     await lab.phones.dtmf(transfer.phone_channel, "1")
@@ -134,7 +143,16 @@ async def test_ami_cut_while_a_callback_rings_the_customer_it_is_recorded_once(r
                                  since=mark, timeout=30)
     lab.ami_relay.accepting = False
     lab.ami_relay.cut()              # the answer and the hang-up happen while AMI is away
-    await asyncio.sleep(6)
+    # Until Asterisk itself (the lab's own AMI link, not cut) says the call
+    # was answered and every leg of it has hung up.
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "DialEnd"
+                                 and m.get("DialStatus") == "ANSWER"
+                                 and m.get("DestChannel", "").startswith("PJSIP/carrier-"),
+                                 since=mark, timeout=30)
+    deadline = time.monotonic() + 30
+    while await lab.probe.channels():
+        assert time.monotonic() < deadline, "the callback's call never ended"
+        await asyncio.sleep(0.1)
     lab.ami_relay.accepting = True
     started = time.monotonic()
     record = await wait_final(lab, body["callback"]["id"], timeout=30)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab.prompts import within
-from lab.scenarios import customer_transferred
+from lab.scenarios import PLAYING, customer_transferred, played, wait_played
 from lab.stack import SEATS
 from tests.integration.test_callbacks import wait_status
 
@@ -33,23 +33,8 @@ async def open_callback(lab, number: str, timeout: float = 20) -> dict:
         assert time.monotonic() < deadline, body
         await asyncio.sleep(0.2)
 
-PLAYING = re.compile(r"<(?P<chan>[^>]+)> Playing '(?P<file>[^']+)' \(language '(?P<lang>[^']*)'\)")
 FLOW = ["tt-allbusy", "your", "telephone-number", "is"]
 CONFIRM = ["if-correct-press", "digits/1", "vm-press", "digits/2", "vm-toenternumber"]
-
-
-def played(log: Path, since: int, channel: str) -> list[tuple[str, str]]:
-    """(file with extension, language) Asterisk played on ``channel``."""
-    text = log.read_bytes()[since:].decode(errors="replace")
-    return [(m["file"], m["lang"]) for m in PLAYING.finditer(text) if m["chan"] == channel]
-
-
-async def wait_played(log: Path, since: int, channel: str, name: str,
-                      timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(f.rsplit(".", 1)[0] == name for f, _ in played(log, since, channel)):
-        assert time.monotonic() < deadline, played(log, since, channel)
-        await asyncio.sleep(0.2)
 
 
 def sox_stat(path: Path) -> dict[str, float]:
