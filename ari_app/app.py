@@ -235,8 +235,7 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     """The application for ``settings``, talking through ``clients`` (built
     from the settings when not given; a malformed URL raises ValueError)."""
     app = web.Application(client_max_size=callbacks_api.MAX_BODY,
-                          middlewares=[json_errors, require_token,
-                                       callbacks_api.store_unavailable])
+                          middlewares=[json_errors, require_token])
     app[TOKENS] = tuple(settings.http.tokens)
     app[SUPERVISORS] = tuple(settings.http.supervisor_tokens)
     controller = app[CONTROLLER] = Controller(settings, clients)

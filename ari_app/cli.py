@@ -31,9 +31,11 @@ exit status:
   1  check-config found problems, the controller refused the request, or
      wait-ready timed out
   2  bad usage or bad settings
-  3  the controller is not reachable"""
+  3  the controller is not reachable
+  4  the controller cannot serve the request now (503: its store, Redis, is
+     unavailable); try again shortly"""
 
-# Where an installed controller's files live (the image, the systemd unit).
+EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_UNAVAILABLE = 1, 3, 4
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -56,7 +58,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _api(settings: Settings, method: str, path: str) -> tuple[int, dict]:
     """One call to the running controller's API (URL and token from settings)."""
-    import json
     import urllib.error
     import urllib.request
 
@@ -66,13 +67,28 @@ def _api(settings: Settings, method: str, path: str) -> tuple[int, dict]:
                                      headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
+            return resp.status, _body(resp.status, resp.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        return exc.code, _body(exc.code, exc.read())
     except OSError as exc:
         print(f"datadesk: controller not reachable at {host}:{settings.http.port}: {exc}",
               file=sys.stderr)
-        raise SystemExit(3) from exc
+        raise SystemExit(EXIT_UNREACHABLE) from exc
+
+
+def _body(status: int, raw: bytes) -> dict:
+    """An answer's JSON object; one that is not (a proxy's page, a truncated
+    body) is read as an error naming the status, never a traceback."""
+    import json
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    first = raw.decode("utf-8", "replace").strip().splitlines()[:1]
+    return {"error": f"HTTP {status}, not a JSON object: {first[0][:80] if first else 'empty'}",
+            "_not_json": True}
 
 
 def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
@@ -85,12 +101,18 @@ def _lang(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
+    """Print an answer (``--json``: as is); a refusal is one line on stderr
+    (``--json``: its body on stdout too) with its exit status."""
     import json
-    if args.json or status >= 400:
+    not_json = body.pop("_not_json", False)
+    if status < 400 and not not_json:
+        print(json.dumps(body, ensure_ascii=False, indent=2) if args.json else render(body))
+        return 0
+    if args.json:
         print(json.dumps(body, ensure_ascii=False, indent=2))
-    else:
-        print(render(body))
-    return 0 if status < 400 else 1
+    print(f"datadesk: the controller answered {status}: {body.get('error', 'no reason given')}",
+          file=sys.stderr)
+    return EXIT_UNAVAILABLE if status == 503 else EXIT_REFUSED
 
 
 def cmd_seats(args: argparse.Namespace) -> int:

@@ -60,6 +60,11 @@ _READY = {
 }
 
 
+# Days of history, today included (the one numeric parser: 1-12 ASCII digits).
+_DAYS = {"name": "days", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 28}}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -74,7 +79,8 @@ def _errors(*codes: int) -> dict:
             422: "a field was refused (the body says which and why), e.g. a number the desk "
                  "may not call or text with control, format or line-separator characters",
             429: "too many callback requests; retry after Retry-After seconds",
-            503: "the callback store is unavailable; nothing was recorded, try again"}
+            503: "the callback store (Redis) is unavailable; nothing was recorded, try again "
+                 "shortly"}
     return {str(c): _json(_ERROR, text[c]) for c in codes}
 
 
@@ -170,15 +176,19 @@ DOCUMENT = {
                           **_errors(401)}}},
         "/api/reports": {"get": {
             "summary": "The history per day and per hour over ?days= (1-366, default 28)",
-            "responses": {"200": _json({"type": "object"}, "the report"), **_errors(400, 401)}}},
+            "parameters": [_DAYS],
+            "responses": {"200": _json({"type": "object"}, "the report"),
+                          **_errors(400, 401, 503)}}},
         "/reports": {"get": {
             "summary": "The reports page (HTML, SVG plots); also takes ?access_token=",
+            "parameters": [_DAYS],
             "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
-                          **_errors(400, 401)}}},
+                          **_errors(400, 401, 503)}}},
         "/reports.csv": {"get": {
             "summary": "The report as CSV (scope day, total, hour); also takes ?access_token=",
+            "parameters": [_DAYS],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}},
-                          **_errors(400, 401)}}},
+                          **_errors(400, 401, 503)}}},
         "/api/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": _json({"type": "object"}, "OpenAPI"),
                                                     **_errors(401)}}},
