@@ -9,14 +9,14 @@ default.
 
 from __future__ import annotations
 
-from .domain import (build_calendar, build_numbers, build_policy, build_retry, build_topics,
-                     validate)
+from .domain import (build_calendar, build_grants, build_numbers, build_policy, build_retry,
+                     build_topics, validate)
 from .loading import load_settings
 from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
-                     DeskSettings, HttpSettings, RedisSettings, Settings, SettingsError,
-                     TopicSettings)
+                     DeskSettings, HttpSettings, LogSettings, RedisSettings, Settings,
+                     SettingsError, TopicSettings)
 
 __all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
-           "DeskSettings", "HttpSettings", "RedisSettings", "Settings", "SettingsError",
-           "TopicSettings", "build_calendar", "build_numbers", "build_policy", "build_retry",
-           "build_topics", "load_settings", "validate"]
+           "DeskSettings", "HttpSettings", "LogSettings", "RedisSettings", "Settings",
+           "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_numbers",
+           "build_policy", "build_retry", "build_topics", "load_settings", "validate"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..roles import ROLES, may
+from .auth import ROUTES
+
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
 _PLAIN = ("visible text: Unicode controls (Cc), format characters (Cf), line and "
@@ -73,6 +76,8 @@ def _errors(*codes: int) -> dict:
     text = {400: "malformed request: the body (not UTF-8, not JSON, nested too deep) or a "
                  "query parameter (the body names it)",
             401: "missing or wrong bearer token",
+            403: "the token's role may not use this route (the body names the role and the "
+                 "roles that may)",
             404: "no such callback", 409: "the callback has already ended",
             413: "the body is larger than 64 KiB",
             415: "the body's charset is not UTF-8 (the body names it)",
@@ -81,7 +86,9 @@ def _errors(*codes: int) -> dict:
             429: "too many callback requests; retry after Retry-After seconds",
             503: "the callback store (Redis) is unavailable; nothing was recorded, try again "
                  "shortly"}
-    return {str(c): _json(_ERROR, text[c]) for c in codes}
+    # Every route that needs a token refuses one whose role may not (403).
+    codes = (*codes, 403) if 401 in codes else codes
+    return {str(c): _json(_ERROR, text[c]) for c in sorted(codes)}
 
 
 DOCUMENT = {
@@ -89,7 +96,9 @@ DOCUMENT = {
     "info": {"title": "Data desk controller", "version": "0.1.0",
              "description": "Seat presence of the data desk and callbacks within the SLA. "
                             "Every error is JSON {error, field?}; an unknown path answers 404 "
-                            "and a method a path does not take 405 (with Allow)."},
+                            "and a method a path does not take 405 (with Allow). Tokens carry "
+                            "a role (wallboard, relay, metrics, supervisor, admin); each "
+                            "route says which roles may use it."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                    "schemas": {"Callback": _CALLBACK, "Seat": _SEAT, "Error": _ERROR}},
     "security": [{"bearer": []}],
@@ -194,6 +203,18 @@ DOCUMENT = {
                                                     **_errors(401)}}},
     },
 }
+
+
+def _with_roles(document: dict) -> dict:
+    """Each protected operation says the roles that may use it
+    (``x-roles``), read from the one table of ``auth.ROUTES``."""
+    for (method, path), wanted in ROUTES.items():
+        operation = document["paths"][path][method.lower()]
+        operation["x-roles"] = [r for r in ROLES if all(may(r, p) for p in wanted)]
+    return document
+
+
+_with_roles(DOCUMENT)
 
 
 async def openapi(_request: web.Request) -> web.Response:
