@@ -157,6 +157,15 @@ SEEDED = {
         lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
                           "${DESK_NUMBER_SHAPES}"),
         "", "read it as ${GLOBAL(DESK_NUMBER_SHAPES)}"),
+    "a sound the Mandarin set lacks": (
+        lambda c, p: edit(p / "20-frontline.conf", "Playback(one-moment-please)",
+                          "Playback(one-moment-please&press-1)"),
+        "", "20-frontline.conf:30: plays 'press-1', which the zh prompt set lacks"),
+    "a queue announcement the sets lack": (
+        lambda c, p: edit(c / "queues.conf", "autopause = no\n",
+                          "autopause = no\nperiodic-announce-frequency = 60\n"
+                          "periodic-announce = desk-wait-please\n"),
+        "", "plays 'desk-wait-please', which the en prompt set lacks"),
 }
 
 
