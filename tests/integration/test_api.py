@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.expected_roles import ROUTE_ROLES
+
 
 @pytest.mark.parametrize("path", ["/api/seats", "/api/callbacks", "/api/callbacks/cb1",
                                   "/metrics", "/api/openapi.json"])
@@ -15,35 +17,16 @@ async def test_everything_but_healthz_needs_the_token(lab, path, token):
     assert status == 401 and "bearer" in body["error"]
 
 
-# Every protected route, a request it takes, and the roles that may (as the
-# controller's OpenAPI document says, x-roles; checked against it below).
-ROLE_REQUESTS = {
-    ("GET", "/api/seats"): {"wallboard", "relay", "supervisor", "admin"},
-    ("POST", "/api/callbacks"): {"relay", "admin"},
-    ("GET", "/api/callbacks"): {"supervisor", "admin"},
-    ("GET", "/api/callbacks/{id}"): {"supervisor", "admin"},
-    ("DELETE", "/api/callbacks/{id}"): {"supervisor", "admin"},
-    ("GET", "/metrics"): {"metrics", "admin"},
-    ("GET", "/wallboard"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/api/wallboard"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/api/wallboard/events"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/reports"): {"supervisor", "admin"},
-    ("GET", "/reports.csv"): {"supervisor", "admin"},
-    ("GET", "/api/reports"): {"supervisor", "admin"},
-    ("GET", "/api/openapi.json"): {"wallboard", "relay", "metrics", "supervisor", "admin"},
-}
-
-
 async def test_each_role_is_refused_outside_its_role_with_a_403(lab):
     import aiohttp
     tokens = {"admin": lab.keys.api_token, **lab.keys.role_tokens}
     _, doc = await lab.controller.request("GET", "/api/openapi.json")
     documented = {(m.upper(), path): set(op["x-roles"]) for path, ops in doc["paths"].items()
                   for m, op in ops.items() if isinstance(op, dict) and "x-roles" in op}
-    assert documented == ROLE_REQUESTS
+    assert documented == ROUTE_ROLES
     seen = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        for (method, path), may in ROLE_REQUESTS.items():
+        for (method, path), may in ROUTE_ROLES.items():
             for role, token in tokens.items():
                 url = lab.controller.url + path.replace("{id}", "cb-none")
                 body = {"number": "13800138499"} if method == "POST" else None
@@ -56,7 +39,7 @@ async def test_each_role_is_refused_outside_its_role_with_a_403(lab):
                     answer = await resp.json()
                     assert f"({role})" in answer["error"] and token not in answer["error"]
                     seen += 1
-    assert seen == sum(len(tokens) - len(may) for may in ROLE_REQUESTS.values())
+    assert seen == sum(len(tokens) - len(may) for may in ROUTE_ROLES.values())
     # The refused POSTs stored nothing; the permitted ones (relay, admin) one callback.
     _, listing = await lab.controller.request("GET", "/api/callbacks")
     assert [cb["number"] for cb in listing["callbacks"]].count("13800138499") == 1

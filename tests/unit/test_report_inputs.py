@@ -12,15 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ari_app.app import init_app
-from ari_app.desk.board import Board
 from ari_app.settings import HttpSettings, Settings
 from ari_app.store import stats as stats_module
 from ari_app.store.stats import DeskStats, counters, day_key
 from ari_app.web import reports
-from tests.fakes.ami import FakeAmi
-from tests.fakes.ari import FakeAri
-from tests.fakes.redis_link import FakeRedisLink
-from ari_app.app import Clients
+from tests.unit.test_app_factory import fakes
 
 TOKEN = "unit-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -65,21 +61,15 @@ def forget_told():
     stats_module._TOLD.clear()
 
 
-def _clients() -> Clients:
-    board = Board("desk", ["8601"])
-    board.synced = True
-    return Clients(board=board, ami=FakeAmi(), ari=FakeAri(), store=FakeRedisLink())
-
-
 @pytest.fixture
 async def away(aiohttp_client):
     """The app with Redis unreachable."""
     return await aiohttp_client(init_app(Settings(http=HttpSettings(tokens=(TOKEN,))),
-                                         _clients()))
+                                         fakes()))
 
 
 async def with_hashes(aiohttp_client, hashes: dict[str, dict[str, str]]):
-    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), _clients())
+    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), fakes())
     app[reports.SOURCE] = reports.ReportSource(DeskStats(Hashes(hashes), ZONE), ZONE)
     return await aiohttp_client(app)
 
@@ -143,7 +133,7 @@ async def test_the_wallboards_today_panel_survives_a_malformed_counter(aiohttp_c
     from ari_app.app import CONTROLLER
     from ari_app.web import wallboard
     today = datetime.now(ZONE).date()
-    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), _clients())
+    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), fakes())
     controller = app[CONTROLLER]
 
     class Callbacks:

@@ -7,46 +7,24 @@ from __future__ import annotations
 
 import pytest
 
-from ari_app.app import Clients, init_app
-from ari_app.desk.board import Board
+from ari_app.app import init_app
 from ari_app.roles import (ROLES, UNSCOPED, Permission, TokenError, deprecations, grants,
                            may, parse_entry)
 from ari_app.settings import HttpSettings, Settings, SettingsError, load_settings
 from ari_app.web.auth import ROUTES
-from tests.fakes.ami import FakeAmi
-from tests.fakes.ari import FakeAri
-from tests.fakes.redis_link import FakeRedisLink
+from tests.expected_roles import ROUTE_ROLES
+from tests.unit.test_app_factory import fakes
 
 TOKENS = {role: f"{role}-token-0123456789abcdef" for role in ROLES}
 LEGACY = "legacy-token-0123456789abcdef"
 FORMER_SUPERVISOR = "former-supervisor-0123456789"
 
 # Every protected route with a request it takes, and the roles that may.
-REQUESTS = {
-    ("GET", "/api/seats"): {"wallboard", "relay", "supervisor", "admin"},
-    ("POST", "/api/callbacks"): {"relay", "admin"},
-    ("GET", "/api/callbacks"): {"supervisor", "admin"},
-    ("GET", "/api/callbacks/cb1"): {"supervisor", "admin"},
-    ("DELETE", "/api/callbacks/cb1"): {"supervisor", "admin"},
-    ("GET", "/metrics"): {"metrics", "admin"},
-    ("GET", "/wallboard"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/api/wallboard"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/api/wallboard/events"): {"wallboard", "supervisor", "admin"},
-    ("GET", "/reports"): {"supervisor", "admin"},
-    ("GET", "/reports.csv"): {"supervisor", "admin"},
-    ("GET", "/api/reports"): {"supervisor", "admin"},
-    ("GET", "/api/openapi.json"): set(ROLES),
-}
+REQUESTS = {(m, path.replace("{id}", "cb1")): roles for (m, path), roles in ROUTE_ROLES.items()}
 
 
 def _settings(**http) -> Settings:
     return Settings(http=HttpSettings(**http))
-
-
-def _clients() -> Clients:
-    board = Board("desk", ["8601"])
-    board.synced = True
-    return Clients(board=board, ami=FakeAmi(), ari=FakeAri(), store=FakeRedisLink())
 
 
 @pytest.fixture
@@ -54,16 +32,18 @@ async def client(aiohttp_client):
     entries = tuple(f"{role}:{token}" for role, token in TOKENS.items()) + (LEGACY,)
     return await aiohttp_client(init_app(_settings(tokens=entries,
                                                    supervisor_tokens=(FORMER_SUPERVISOR,)),
-                                         _clients()))
+                                         fakes()))
 
 
 def test_every_route_the_app_serves_is_in_the_table_of_permissions():
-    app = init_app(_settings(), _clients())
+    app = init_app(_settings(), fakes())
     served = {(r.method, r.resource.canonical) for r in app.router.routes()
               if r.method != "HEAD" and r.resource.canonical not in ("/livez", "/readyz",
                                                                        "/healthz")}
-    assert served == set(ROUTES)
-    assert {(m, p.replace("cb1", "{id}")) for m, p in REQUESTS} == set(ROUTES)
+    assert served == set(ROUTES) == set(ROUTE_ROLES)
+    admitted = {route: {r for r in ROLES if all(may(r, p) for p in wanted)}
+                for route, wanted in ROUTES.items()}
+    assert admitted == ROUTE_ROLES
 
 
 @pytest.mark.parametrize("role", list(ROLES))
