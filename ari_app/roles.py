@@ -63,14 +63,15 @@ class Grant:
     token: str
     role: str
 
-    @property
-    def rights(self) -> frozenset[Permission]:
-        return _RIGHTS[self.role]
-
 
 def may(role: str, permission: Permission) -> bool:
     """Does ``role`` (a name from ``ROLES`` or ``UNSCOPED``) hold ``permission``?"""
     return permission in _RIGHTS.get(role, frozenset())
+
+
+def admitting(wanted: frozenset[Permission]) -> list[str]:
+    """The roles holding every permission of ``wanted``, in table order."""
+    return [name for name in ROLES if all(may(name, p) for p in wanted)]
 
 
 def parse_entry(entry: str) -> Grant:

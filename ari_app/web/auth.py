@@ -17,7 +17,7 @@ import hmac
 
 from aiohttp import web
 
-from ..roles import ROLES, Grant, Permission, may
+from ..roles import Grant, Permission, admitting, may
 from .errors import ApiError, Handler
 
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
@@ -66,9 +66,8 @@ def needed(request: web.Request) -> frozenset[Permission]:
 
 
 def _refusal(request: web.Request, role: str, wanted: frozenset[Permission]) -> ApiError:
-    allowed = [r for r in ROLES if all(may(r, p) for p in wanted)]
     return ApiError(403, f"the token's role ({role}) may not {request.method} "
-                         f"{request.path}; roles that may: {', '.join(allowed)}")
+                         f"{request.path}; roles that may: {', '.join(admitting(wanted))}")
 
 
 @web.middleware

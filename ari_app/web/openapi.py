@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..roles import ROLES, may
+from ..roles import admitting
 from .auth import ROUTES
 
 _ERROR = {"type": "object", "required": ["error"],
@@ -210,7 +210,7 @@ def _with_roles(document: dict) -> dict:
     (``x-roles``), read from the one table of ``auth.ROUTES``."""
     for (method, path), wanted in ROUTES.items():
         operation = document["paths"][path][method.lower()]
-        operation["x-roles"] = [r for r in ROLES if all(may(r, p) for p in wanted)]
+        operation["x-roles"] = admitting(wanted)
     return document
 
 
