@@ -32,7 +32,7 @@ unit: venv
 # The checkout's configs against the example settings, with the shipped demo
 # credentials (an installed controller's check reads /etc: see docs/operations.md).
 DEMO_SECRETS := DATADESK_AMI_SECRET=demo-ami-secret-change-me \
-  DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=demo-api-token-change-me
+  DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=admin:demo-api-token-change-me
 check-config: venv
 	$(DEMO_SECRETS) $(BIN)/datadesk --config datadesk.example.toml check-config \
 	  --asterisk-conf asterisk-conf --dialplan dialplan --allow-demo-secrets

@@ -96,7 +96,8 @@ class Secrets:
 
     def env(self) -> dict[str, str]:
         return {"DATADESK_AMI_SECRET": self.ami, "DATADESK_ARI_PASSWORD": self.ari,
-                "DATADESK_API_TOKENS": self.api_token, "DATADESK_REDIS_PASSWORD": self.redis,
+                "DATADESK_API_TOKENS": f"admin:{self.api_token}",
+                "DATADESK_REDIS_PASSWORD": self.redis,
                 "DATADESK_REDIS_ADMIN_PASSWORD": self.redis_admin}
 
 

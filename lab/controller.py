@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
+from ari_app.roles import bare_token
+
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
@@ -43,16 +45,20 @@ def to_toml(sections: dict[str, dict[str, object]]) -> str:
 def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
                  redis_url: str, wrapup: int, api_token: str,
                  redis_user: str = "", redis_password: str = "",
+                 role_tokens: dict[str, str] | None = None,
                  overrides: dict[str, dict[str, object]] | None = None) -> dict:
     """Controller settings for the lab, as sections. The desk is open round
-    the clock (tests run at any hour); ``overrides`` replace single keys."""
+    the clock (tests run at any hour); ``api_token`` is the admin's (the
+    first: the lab's own requests use it), ``role_tokens`` one per other
+    role; ``overrides`` replace single keys."""
     sections: dict[str, dict[str, object]] = {
         "ami": {"host": "127.0.0.1", "port": ami_port, "username": "datadesk",
                 "secret": ami_secret},
         "ari": {"url": f"http://127.0.0.1:{ari_port}", "username": "datadesk",
                 "password": ari_password, "app": "datadesk"},
         "redis": {"url": redis_url, "username": redis_user, "password": redis_password},
-        "http": {"host": "127.0.0.1", "port": 0, "tokens": [api_token]},
+        "http": {"host": "127.0.0.1", "port": 0, "tokens": [f"admin:{api_token}"] + [
+            f"{role}:{token}" for role, token in (role_tokens or {}).items()]},
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run.
@@ -109,7 +115,7 @@ class ControllerProcess(OwnProcess, ControllerHttp):
         """Write the settings the next start uses (the HTTP port is ours)."""
         sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
         tokens = sections["http"].get("tokens") or [""]
-        self.headers = {"Authorization": f"Bearer {tokens[0]}"}
+        self.headers = {"Authorization": f"Bearer {bare_token(tokens[0])}"}
         write_private(self.config, to_toml(sections))
 
     @property

@@ -262,9 +262,10 @@ async def main(*, keep: bool = False, sentinel: bool = False, scenario: bool = T
 async def keep_up(lab: Stack) -> None:
     """Leave the stack up until a signal (Ctrl-C, SIGTERM, SIGHUP) arrives."""
     title("Stack kept up; Ctrl-C (or SIGTERM) to stop it")
-    token = lab.keys.api_token
-    print(f"  wallboard: {lab.controller.url}/wallboard?access_token={token}")
-    print(f"  API:       curl -H 'Authorization: Bearer {token}' "
+    tokens = lab.keys.role_tokens
+    print(f"  wallboard: {lab.controller.url}/wallboard?access_token={tokens['wallboard']}")
+    print(f"  reports:   {lab.controller.url}/reports?access_token={tokens['supervisor']}")
+    print(f"  API:       curl -H 'Authorization: Bearer {tokens['relay']}' "
           f"{lab.controller.url}/api/seats")
     print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
     await asyncio.Event().wait()

@@ -173,7 +173,7 @@ class Stack(Started):
         return lab_settings(ami_port=ami_port, ami_secret=self.keys.ami,
                             ari_port=ari_port, ari_password=self.keys.ari,
                             redis_url=self.redis.address, wrapup=LAB_WRAPUP,
-                            api_token=self.keys.api_token,
+                            api_token=self.keys.api_token, role_tokens=self.keys.role_tokens,
                             redis_user=self.redis.controller_user,
                             redis_password=self.redis.controller_password,
                             overrides=self._with_sentinels(overrides))

@@ -7,6 +7,7 @@ import time
 
 from lab.scenarios import customer_transferred, in_capture
 from lab.stack import SEATS
+from tests.integration.test_callbacks import wait_status
 
 
 async def test_controller_killed_during_capture_the_caller_is_picked_up_again(report, lab):
@@ -47,8 +48,49 @@ async def test_secrets_never_reach_the_log(lab):
     await lab.controller.request("POST", "/api/callbacks", {"number": "13800138902"})
     await asyncio.sleep(0.5)
     log = lab.controller.log.read_text()
-    for secret in (lab.keys.ami, lab.keys.ari, lab.keys.api_token):
+    for secret in (lab.keys.ami, lab.keys.ari, lab.keys.api_token,
+                   *lab.keys.role_tokens.values()):
         assert secret not in log
+
+
+async def _numbers_logged(lab, transferred: str, registered: str) -> str:
+    """A transfer of ``transferred`` (the route line names the caller) and a
+    callback for ``registered`` dialled (the attempt line names the number):
+    the controller's log written meanwhile."""
+    mark = lab.controller.log.stat().st_size
+    transfer = await customer_transferred(lab, customer=transferred)
+    assert transfer.route == "queue"
+    await lab.probe.hangup_all()
+    status, created = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": registered},
+        token=lab.keys.role_tokens["relay"])
+    assert status == 201, created
+    await wait_status(lab, created["callback"]["id"], {"dialling", "done", "failed"})
+    deadline = time.monotonic() + 20
+    while "attempt 1 to" not in lab.controller.log.read_bytes()[mark:].decode(errors="replace"):
+        assert time.monotonic() < deadline, "no attempt line in the controller's log"
+        await asyncio.sleep(0.2)
+    return lab.controller.log.read_bytes()[mark:].decode(errors="replace")
+
+
+async def test_customer_numbers_in_the_log_are_masked_unless_an_operator_turns_them_on(lab):
+    log = await _numbers_logged(lab, "13800138911", "13800138912")
+    assert "13800138911" not in log and "13800138912" not in log, log
+    route = [line for line in log.splitlines() if '"msg": "route ' in line]
+    attempt = [line for line in log.splitlines() if "attempt 1 to" in line]
+    assert route and "caller=•••••••8911" in route[0], route
+    assert attempt and "to •••••••8912" in attempt[0], attempt
+    start = lab.controller.log.stat().st_size
+    try:
+        await lab.start_controller({"logs": {"full_numbers": True}})
+        said = lab.controller.log.read_bytes()[start:].decode(errors="replace")
+        assert "customers' numbers are logged in full ([logs] full_numbers = true)" in said
+        log = await _numbers_logged(lab, "13800138913", "13800138914")
+        assert "caller=13800138913" in log and "to 13800138914" in log, log
+    finally:
+        await lab.start_controller()
+    said = lab.controller.log.read_bytes()[start:].decode(errors="replace")
+    assert "masked to their last four digits ([logs] full_numbers = false)" in said
 
 
 async def test_ari_websocket_cut_during_capture_the_same_capture_goes_on(lab):

@@ -17,7 +17,6 @@ import pytest
 from lab.browser import Browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-SUPERVISOR = "supervisor-token-0123456789abcdef"
 NAMES = {"8601": "王芳", "8602": "Li Lei"}
 
 SEAT_STATE = """(() => { const tile = document.querySelector('[data-seat="%s"]');
@@ -47,14 +46,15 @@ async def size(browser: Browser, width: int, height: int) -> None:
 
 @pytest.fixture
 async def board_lab(lab):
-    """The controller with a supervisor token and seat names."""
-    await lab.start_controller({"http": {"supervisor_tokens": [SUPERVISOR]},
-                                "desk": {"seat_names": NAMES}})
+    """The controller with seat names."""
+    await lab.start_controller({"desk": {"seat_names": NAMES}})
     yield lab
     await lab.start_controller()
 
 
-def board_url(lab, token: str, lang: str = "en") -> str:
+def board_url(lab, token: str | None = None, lang: str = "en") -> str:
+    """The wallboard's link: a wallboard token unless told otherwise."""
+    token = token or lab.keys.role_tokens["wallboard"]
     return f"{lab.controller.url}/wallboard?access_token={token}&lang={lang}"
 
 
@@ -65,7 +65,7 @@ async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(repo
         "POST", "/api/callbacks", {"number": "13800138501", "topic": "wlan"})
     assert status == 201
     async with Browser() as browser:
-        await browser.goto(board_url(lab, lab.keys.api_token))
+        await browser.goto(board_url(lab))
         await wait_page(browser, SEAT_STATE % "8602", "paused|meeting", timeout=10)
         await lab.probe.pause(["8602"], reason="training")
         waited = await wait_page(browser, SEAT_STATE % "8602", "paused|training", timeout=2)
@@ -84,26 +84,29 @@ async def test_a_seat_pausing_in_asterisk_shows_on_the_wallboard_within_2_s(repo
     await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
 
 
-async def test_numbers_are_masked_unless_the_token_is_a_supervisors(board_lab):
+async def test_numbers_are_masked_unless_the_tokens_role_may_see_them(board_lab):
     lab = board_lab
     await lab.probe.pause(("8601", "8602", "8603", "8604", "8605", "8606"), reason="meeting")
     status, created = await lab.controller.request(
         "POST", "/api/callbacks", {"number": "13800138502", "topic": "wlan"})
     assert status == 201
-    # The snapshot itself carries no full number to a plain token.
-    plain = await lab.controller.get("/api/wallboard")
+    # The snapshot itself carries no full number to the wallboard's token.
+    supervisor = lab.keys.role_tokens["supervisor"]
+    _, plain = await lab.controller.request("GET", "/api/wallboard",
+                                            token=lab.keys.role_tokens["wallboard"])
     assert [c["number"] for c in plain["callbacks"]] == ["•••••••8502"]
     assert "13800138502" not in str(plain)
-    _, full = await lab.controller.request("GET", "/api/wallboard", token=SUPERVISOR)
-    assert [c["number"] for c in full["callbacks"]] == ["13800138502"]
+    for token in (supervisor, lab.keys.api_token):     # supervisor and admin see them
+        _, full = await lab.controller.request("GET", "/api/wallboard", token=token)
+        assert [c["number"] for c in full["callbacks"]] == ["13800138502"]
     async with Browser() as browser:
         await size(browser, 1920, 1080)
-        await browser.goto(board_url(lab, lab.keys.api_token))
+        await browser.goto(board_url(lab))
         await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 1, 10)
         rows = await browser.evaluate(ROWS)
         assert "•••••••8502" in rows[0] and "13800138502" not in rows[0], rows
         await browser.screenshot(ARTIFACTS / "wallboard-masked.png")
-        await browser.goto(board_url(lab, SUPERVISOR))
+        await browser.goto(board_url(lab, supervisor))
         await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 1, 10)
         assert "13800138502" in (await browser.evaluate(ROWS))[0]
         # Seat names from the settings; the rest show their agent ID.
@@ -120,7 +123,7 @@ async def test_the_board_fills_a_wall_at_both_sizes_in_both_languages(board_lab)
         for width, height in ((1920, 1080), (1366, 768)):
             for lang in ("zh", "en"):
                 await size(browser, width, height)
-                await browser.goto(board_url(lab, lab.keys.api_token, lang))
+                await browser.goto(board_url(lab, lang=lang))
                 await wait_page(browser, SEAT_STATE % "8604", "paused|lunch", timeout=10)
                 # Full width, nothing cut off sideways; large type.
                 fit = await browser.evaluate(
@@ -144,7 +147,7 @@ async def test_the_clock_is_the_desks_time_zone_not_the_browsers(board_lab):
     lab = board_lab
     async with Browser() as browser:
         await browser.call("Emulation.setTimezoneOverride", timezoneId="America/New_York")
-        await browser.goto(board_url(lab, lab.keys.api_token))
+        await browser.goto(board_url(lab))
         await wait_page(browser, "document.getElementById('clock').textContent.length", 8, 10)
         shown = await browser.evaluate("document.getElementById('clock').textContent")
         desk = datetime.now(ZoneInfo("Asia/Shanghai"))
@@ -154,7 +157,7 @@ async def test_the_clock_is_the_desks_time_zone_not_the_browsers(board_lab):
 async def test_a_lost_event_stream_shows_the_banner_within_5_s(report, board_lab):
     lab = board_lab
     async with Browser() as browser:
-        await browser.goto(board_url(lab, lab.keys.api_token))
+        await browser.goto(board_url(lab))
         await wait_page(browser, "document.querySelectorAll('.tile').length", 6, 10)
         assert await browser.evaluate(LOST) == "none"
         await lab.controller.stop()
@@ -169,14 +172,13 @@ async def test_time_in_state_survives_a_controller_restart(report, board_lab):
     lab = board_lab
     await lab.probe.pause(["8603"], reason="training")
     async with Browser() as browser:
-        await browser.goto(board_url(lab, lab.keys.api_token))
+        await browser.goto(board_url(lab))
         await wait_page(browser, SEAT_STATE % "8603", "paused|training", timeout=10)
         await asyncio.sleep(4)
         before = await browser.evaluate(SEAT_FOR % "8603")
         since = next(s["since"] for s in (await lab.controller.get("/api/wallboard"))["seats"]
                      if s["agent_id"] == "8603")
-        await lab.start_controller({"http": {"supervisor_tokens": [SUPERVISOR]},
-                                    "desk": {"seat_names": NAMES}})
+        await lab.start_controller({"desk": {"seat_names": NAMES}})
         await wait_page(browser, LOST, "none", timeout=15)
         after = await browser.evaluate(SEAT_FOR % "8603")
         again = next(s["since"] for s in (await lab.controller.get("/api/wallboard"))["seats"]
@@ -221,14 +223,14 @@ async def test_callbacks_turn_amber_at_risk_and_red_when_overdue(report, lab):
         assert risk == {ids[0]: False, ids[1]: True, ids[2]: True}, risk
         async with Browser() as browser:
             await size(browser, 1920, 1080)
-            await browser.goto(board_url(lab, lab.keys.api_token))
+            await browser.goto(board_url(lab))
             await wait_page(browser, SEAT_STATE % "8603", "in-call|", timeout=10)
             classes = "[...document.querySelectorAll('#callbacks tr')].map(r => r.className)"
             await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
             assert await browser.evaluate(classes) == ["late", "risk", ""]
             await asyncio.sleep(1.5)  # the seat's time in state ticks past 0:00
             await browser.screenshot(ARTIFACTS / "wallboard-in-use.png")
-            await browser.goto(board_url(lab, lab.keys.api_token, "zh"))
+            await browser.goto(board_url(lab, lang="zh"))
             await wait_page(browser, "document.querySelectorAll('#callbacks tr').length", 3, 10)
             await asyncio.sleep(1.5)
             await browser.screenshot(ARTIFACTS / "wallboard-in-use-zh.png")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The shipped configs' demo credentials, as a lab runs them.
 DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
             "DATADESK_ARI_PASSWORD": "demo-ari-secret-change-me",
-            "DATADESK_API_TOKENS": "lab-token-0123456789abcdef"}
+            "DATADESK_API_TOKENS": "admin:lab-token-0123456789abcdef"}
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -157,6 +157,15 @@ SEEDED = {
         lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
                           "${DESK_NUMBER_SHAPES}"),
         "", "read it as ${GLOBAL(DESK_NUMBER_SHAPES)}"),
+    "a sound the Mandarin set lacks": (
+        lambda c, p: edit(p / "20-frontline.conf", "Playback(one-moment-please)",
+                          "Playback(one-moment-please&press-1)"),
+        "", "20-frontline.conf:30: plays 'press-1', which the zh prompt set lacks"),
+    "a queue announcement the sets lack": (
+        lambda c, p: edit(c / "queues.conf", "autopause = no\n",
+                          "autopause = no\nperiodic-announce-frequency = 60\n"
+                          "periodic-announce = desk-wait-please\n"),
+        "", "plays 'desk-wait-please', which the en prompt set lacks"),
 }
 
 
@@ -204,7 +213,7 @@ def test_own_secrets_pass_without_the_lab_flag(tmp_path):
         edit(conf / "ari.conf", "demo-ari-secret-change-me", "s3cret-ari-from-the-vault")
     env = {"DATADESK_AMI_SECRET": "s3cret-ami-from-the-vault",
            "DATADESK_ARI_PASSWORD": "s3cret-ari-from-the-vault",
-           "DATADESK_API_TOKENS": "a-real-token-0123456789"}
+           "DATADESK_API_TOKENS": "admin:a-real-token-0123456789"}
     code, out = run(tmp_path, own, env=env, flags=())
     assert code == 0 and out.startswith("ok:"), out
 
@@ -256,3 +265,17 @@ def test_a_missing_config_directory_or_file_is_one_clear_line_not_a_cascade(tmp_
     code, out = run(tmp_path, lambda c, p: (c / "queues.conf").unlink())
     assert code == 1 and out.splitlines() == [f"{tmp_path / 'asterisk-conf' / 'queues.conf'}: "
                                               "missing"], out
+
+
+def test_the_deprecated_token_forms_are_warned_about_but_pass(tmp_path):
+    env = {**DEMO_ENV, "DATADESK_API_TOKENS": "lab-token-0123456789abcdef",
+           "DATADESK_SUPERVISOR_TOKENS": "lab-supervisor-0123456789"}
+    code, out = run(tmp_path, env=env)
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert code == 0 and len(warnings) == 2, out
+    assert "without a role" in warnings[0] and "supervisor_tokens" in warnings[1]
+    assert "0123456789" not in out                       # the tokens themselves never shown
+    (tmp_path / "typo").mkdir()
+    code, out = run(tmp_path / "typo",
+                    env={**DEMO_ENV, "DATADESK_API_TOKENS": "wallbord:lab-0123456789abc"})
+    assert code == 1 and "unknown role 'wallbord'" in out, out

@@ -6,7 +6,8 @@ every second and at once on any board change, and ends when the server
 stops (so that a stop never waits on an open wallboard). A browser cannot put a bearer
 token on an EventSource, so these two routes also take it as
 ``?access_token=``. Customer numbers are masked here, on the server, for any
-token that is not a supervisor's.
+token whose role may not see them (``wallboard``; ``supervisor`` and
+``admin`` may: ``ari_app/roles.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..auth import is_supervisor
+from ..auth import sees_numbers
 from ..texts import choose, texts
 from .page import render_page
 from .snapshot import BoardConfig, build_snapshot, for_viewer, mask
@@ -34,7 +35,7 @@ STOPPING = web.AppKey("wallboard_stopping", asyncio.Event)
 
 
 async def _viewed(request: web.Request) -> dict:
-    return for_viewer(await request.app[SNAPSHOT](), is_supervisor(request))
+    return for_viewer(await request.app[SNAPSHOT](), sees_numbers(request))
 
 
 async def snapshot_json(request: web.Request) -> web.Response:
