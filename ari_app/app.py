@@ -28,6 +28,8 @@ from .asterisk.presence import DeskPresence
 from .asterisk.seat_calls import NamedSeatCalls
 from .asterisk.stasis import DeskStasis, RoutingRules
 from .clock import utcnow
+from .quality import quality_globals
+from .quality.service import Links, QualityParts
 from .desk.board import Board
 from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
@@ -44,7 +46,8 @@ from .store.limits import RateLimits
 from .store.seat_sampler import SeatSampler
 from .store.stats import DeskStats
 from .tasks import TaskSet
-from .web import callbacks_api, openapi, reports, seats, wallboard
+from .web import (callbacks_api, openapi, quality_page, recordings_api, reports, seats,
+                  wallboard)
 from .web import health as health_
 from .web import metrics as metrics_
 from .web.auth import GRANTS, require_token
@@ -112,6 +115,9 @@ class Controller:
         self.webhook, self.risk = self._build_alerts()
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
+        self.quality = QualityParts(Links(self.ami, self.ari, self.store.client), self.topics,
+                                    settings.quality, is_seat=self.board.is_seat,
+                                    leading=lambda: self.leadership.is_leader)
 
     def _build_callbacks(self) -> CallbacksService:
         cb = self.settings.callbacks
@@ -144,7 +150,8 @@ class Controller:
         rules = RoutingRules(self.calendar, self.topics, self.policy,
                              queue_wait=settings.desk.queue_wait,
                              language=settings.callbacks.language,
-                             topic_languages=settings.topics.languages)
+                             topic_languages=settings.topics.languages,
+                             dialplan_globals=quality_globals(settings.quality))
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 
@@ -184,6 +191,7 @@ class Controller:
             ("lamp", self.lamp.start, self.lamp.stop),
             ("dialer", self.dialer.start, self.dialer.stop),
             ("spool", self.spool.start, self.spool.stop),
+            ("quality", self.quality.start, self.quality.stop),
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
             ("seat minutes", self.sampler.start, self.sampler.stop),
@@ -252,6 +260,8 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
+    recordings_api.add_routes(app, controller.quality, controller.calendar.zone)
+    quality_page.add_routes(app)
     reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone,
                                                  settings.desk.wrapup, len(settings.desk.seats)))
     return app

@@ -103,6 +103,20 @@ class AriClient:
                 raise AriError(resp.status, method, path, text)
             return json.loads(text) if text else None
 
+    async def download(self, path: str, *, limit: int) -> bytes:
+        """A REST resource's raw bytes (a stored recording's file); ``AriError``
+        for an error status or a body over ``limit`` bytes."""
+        if self._session is None:
+            raise AriError(0, "GET", path, "client not started")
+        async with self._session.get(self.base + path,
+                                     timeout=aiohttp.ClientTimeout(total=60)) as resp:
+            if resp.status >= 300:
+                raise AriError(resp.status, "GET", path, await resp.text())
+            body = await resp.content.read(limit + 1)
+            if len(body) > limit:
+                raise AriError(413, "GET", path, f"more than {limit} bytes")
+            return body
+
     async def pjsip_registrations(self) -> dict[str, bool]:
         """PJSIP endpoint name -> whether a registered contact is reachable."""
         endpoints = await self.request("GET", "/endpoints/PJSIP")

@@ -85,6 +85,8 @@ class RoutingRules:
     language: str = ""
     # Topic name -> its callers' language ([topics] languages).
     topic_languages: Mapping[str, str] = field(default_factory=dict)
+    # More dialplan globals set at every connect (the quality settings).
+    dialplan_globals: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeskStasis:
@@ -228,7 +230,8 @@ class DeskStasis:
         """After a (re)connect: the queue wait from the settings, and channels
         that were left in the application routed."""
         for name, value in (("DESK_QUEUE_WAIT", str(self.queue_wait)),
-                            ("DESK_DEFAULT_LANGUAGE", self.language)):
+                            ("DESK_DEFAULT_LANGUAGE", self.language),
+                            *self.rules.dialplan_globals.items()):
             if not value:
                 continue
             try:

@@ -110,6 +110,10 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
     build_grants(settings.http)
+    if not 1 <= settings.quality.survey_wait <= 30:
+        raise SettingsError("[quality] survey_wait: from 1 to 30 seconds")
+    if settings.quality.retention_days < 1:
+        raise SettingsError("[quality] retention_days: must be positive")
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings
