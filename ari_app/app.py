@@ -118,6 +118,7 @@ class Controller:
         self.quality = QualityParts(Links(self.ami, self.ari, self.store.client), self.topics,
                                     settings.quality, is_seat=self.board.is_seat,
                                     leading=lambda: self.leadership.is_leader)
+        self.quality.tracker.callback_topic = self._callback_topic
 
     def _build_callbacks(self) -> CallbacksService:
         cb = self.settings.callbacks
@@ -154,6 +155,10 @@ class Controller:
                              dialplan_globals=quality_globals(settings.quality))
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
+
+    async def _callback_topic(self, cb_id: str) -> str:
+        cb = await self.callbacks.get(cb_id)
+        return cb.request.topic if cb is not None else ""
 
     def _board_changed(self, _seat) -> None:
         self.lamp.refresh()

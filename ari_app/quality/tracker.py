@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
@@ -53,6 +53,8 @@ class RecordingTracker:
         self.store, self.files, self.topics = store, files, topics
         self.is_seat, self.leading = is_seat, leading
         self.clock: Callable[[], float] = time.time
+        # A callback's topic (its record in the callback store): set by the wiring.
+        self.callback_topic: Callable[[str], Awaitable[str]] | None = None
         self.recording: dict[str, str] = {}   # recorded channel -> recording name
         self.by_seat: dict[str, str] = {}     # seat -> the recording of its call now
         self.failures: Counter[str] = Counter()
@@ -108,6 +110,8 @@ class RecordingTracker:
         fields = self.fields_of(msg)
         self.recording[fields["channel"]] = name
         try:
+            if fields["callback"] and not fields["topic"] and self.callback_topic is not None:
+                fields["topic"] = await self.callback_topic(fields["callback"])
             await self.store.started(name, fields, self.clock())
         except (RedisError, OSError) as exc:
             self.failed("index", name, exc)
@@ -147,6 +151,7 @@ class RecordingTracker:
             facts = wav_facts(data)
             await self.store.stored(name, seconds=facts.seconds, size=len(data),
                                     sha256=sha256(data), ended=self.clock())
+            log.info("recording %s stored: %.1f s, %d bytes", name, facts.seconds, len(data))
         except FileMissing:
             self.failed("file", name, "no file in ARI's stored recordings")
             await self._mark(name, "missing")
