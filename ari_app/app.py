@@ -116,7 +116,8 @@ class Controller:
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
         self.quality = QualityParts(Links(self.ami, self.ari, self.store.client), self.topics,
-                                    settings.quality, is_seat=self.board.is_seat,
+                                    settings.quality, self.calendar.zone,
+                                    is_seat=self.board.is_seat,
                                     leading=lambda: self.leadership.is_leader)
         self.quality.tracker.callback_topic = self._callback_topic
 
@@ -268,5 +269,6 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     recordings_api.add_routes(app, controller.quality, controller.calendar.zone)
     quality_page.add_routes(app)
     reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone,
-                                                 settings.desk.wrapup, len(settings.desk.seats)))
+                                                 settings.desk.wrapup, len(settings.desk.seats),
+                                                 controller.quality.stats))
     return app

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..desk.topics import TopicCatalogue
 from ..settings.schema import QualitySettings
+from ..store.quality_stats import QualityStats
 from ..store.recordings import RecordingStore
 from .files import RecordingFiles
 from .pause import RecordingPause
+from .reconcile import RecordingReconcile
 from .retention import RetentionSweep
 from .tracker import RecordingTracker
 
@@ -31,21 +34,27 @@ class Links:
 
 class QualityParts:
     def __init__(self, links: Links, topics: TopicCatalogue, settings: QualitySettings,
-                 *, is_seat: Callable[[str], bool], leading: Callable[[], bool]) -> None:
+                 zone: ZoneInfo, *, is_seat: Callable[[str], bool],
+                 leading: Callable[[], bool]) -> None:
         ami, ari, client = links.ami, links.ari, links.redis
         self.settings = settings
         self.store = RecordingStore(client)
+        self.stats = QualityStats(client, zone, keep_days=settings.retention_days)
         self.files = RecordingFiles(ari)
         self.tracker = RecordingTracker(ami, self.store, self.files, topics,
                                         is_seat=is_seat, leading=leading)
+        self.tracker.on_rated = self.stats.rated
         self.pause = RecordingPause(ami, self.store, self.tracker, leading=leading)
         self.retention = RetentionSweep(self.store, self.files, settings.retention_days,
                                         leading=leading)
+        self.reconcile = RecordingReconcile(ari, self.store, self.files, leading=leading)
 
     def start(self) -> None:
         self.retention.worker.start()
+        self.reconcile.worker.start()
 
     async def stop(self) -> None:
+        await self.reconcile.worker.stop()
         await self.retention.worker.stop()
         await self.pause.stop()
         await self.tracker.stop()

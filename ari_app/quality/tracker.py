@@ -55,6 +55,8 @@ class RecordingTracker:
         self.clock: Callable[[], float] = time.time
         # A callback's topic (its record in the callback store): set by the wiring.
         self.callback_topic: Callable[[str], Awaitable[str]] | None = None
+        # The day's satisfaction figures (at, seat, topic, rating): set by the wiring.
+        self.on_rated: Callable[[float, str, str, str], Awaitable[None]] | None = None
         self.recording: dict[str, str] = {}   # recorded channel -> recording name
         self.by_seat: dict[str, str] = {}     # seat -> the recording of its call now
         self.failures: Counter[str] = Counter()
@@ -134,7 +136,12 @@ class RecordingTracker:
                         name, rating[:20])
             rating = "not-rated"
         try:
-            await self.store.update(name, {"rating": rating})
+            if not await self.store.update(name, {"rating": rating}):
+                return
+            record = await self.store.get(name)
+            if record is not None and self.on_rated is not None:
+                await self.on_rated(record.answered or record.started, record.seat,
+                                    record.topic, rating)
         except (RedisError, OSError) as exc:
             self.failed("survey", name, exc)
 

@@ -33,7 +33,7 @@ TOTALS = "datadesk:recordings:totals"
 AUDIT = "datadesk:recordings:audit"
 AUDIT_MAXLEN = 500_000
 TEXT_FIELDS = ("name", "kind", "call", "channel", "callback", "attempt", "number", "topic",
-               "language", "seat", "state", "rating", "sha256")
+               "language", "seat", "state", "rating", "sha256", "source")
 NUMBER_FIELDS = ("started", "answered", "ended", "seconds", "size")
 
 
@@ -69,6 +69,7 @@ class Recording:
     state: str = ""
     rating: str = ""
     sha256: str = ""
+    source: str = ""          # "reconciled": indexed from the file alone (no controller then)
     started: float = 0.0
     answered: float = 0.0
     ended: float = 0.0

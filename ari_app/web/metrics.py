@@ -18,6 +18,7 @@ from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
+from ..quality.metrics import quality_lines
 from . import health as health_
 
 
@@ -163,7 +164,11 @@ def _risk_figures(source: MetricsSource) -> dict[str, Any]:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = await scrape(request.app[SOURCE], request.app[CLOCK]().timestamp())
+    source = request.app[SOURCE]
+    text = await scrape(source, request.app[CLOCK]().timestamp())
+    quality = getattr(source, "quality", None)
+    if quality is not None:
+        text += "\n".join(await quality_lines(quality)) + "\n"
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

@@ -51,7 +51,7 @@ def present(rec: Recording, *, full_number: bool) -> dict:
         "pauses": [{**p, "from_second": offset(p.get("from")), "to_second": offset(p.get("to"))}
                    for p in rec.pauses],
         "review": rec.review, "score": rules.final_score(rec.review),
-        "under_review": rec.under_review,
+        "under_review": rec.under_review, "source": rec.source or "events",
     }
 
 
@@ -139,7 +139,12 @@ async def file(request: web.Request) -> web.StreamResponse:
 
 
 async def _step(request: web.Request, rec: Recording, review: dict) -> web.Response:
-    await request.app[QUALITY].store.update(rec.name, {"review": json.dumps(review)})
+    parts = request.app[QUALITY]
+    before, after = rules.final_score(rec.review), rules.final_score(review)
+    await parts.store.update(rec.name, {"review": json.dumps(review)})
+    if after is not None and after != before:
+        await parts.stats.scored(rec.answered or rec.started, rec.seat, after - (before or 0),
+                                 1 if before is None else 0)
     rec.review = review
     return web.json_response({"recording": present(rec, full_number=sees_numbers(request))})
 

@@ -17,6 +17,8 @@ from aiohttp import web
 from ..settings import DeskSettings
 from ..store.stats import DeskStats
 from .intake import int_param
+from ..store.quality_stats import QualityStats
+from . import reports_quality
 from .reports_data import DAY_COLUMNS, HOUR_COLUMNS, MAX_DAYS, report, to_csv
 from .reports_sizing import section, sizing
 from .reports_svg import READY, LOAD, load_per_hour, sla_per_day
@@ -32,6 +34,7 @@ class ReportSource:
     zone: ZoneInfo
     wrapup: float = DeskSettings.wrapup
     seats: int = len(DeskSettings.seats)
+    quality: QualityStats | None = None
 
 
 SOURCE = web.AppKey("reports_source", ReportSource)
@@ -51,8 +54,11 @@ async def _raw(source: ReportSource, days: int, today=None) -> dict:
 
 
 async def gather(source: ReportSource, days: int, today=None) -> dict:
-    """The report of the last ``days`` days up to ``today`` (the desk's)."""
-    return report(await _raw(source, days, today))
+    """The report of the last ``days`` days up to ``today`` (the desk's),
+    with its quality figures."""
+    last = today or datetime.now(source.zone).date()
+    return report(await _raw(source, days, last)) | {
+        "quality": await reports_quality.gather(source.quality, last, days)}
 
 
 async def gather_page(source: ReportSource, days: int, today=None) -> dict:
@@ -60,7 +66,8 @@ async def gather_page(source: ReportSource, days: int, today=None) -> dict:
     (None when they hold no transfer), from the same single read."""
     last = today or datetime.now(source.zone).date()
     raw = await _raw(source, days, last)
-    return report(raw) | {"sizing": sizing(raw, last, source.wrapup)}
+    return report(raw) | {"sizing": sizing(raw, last, source.wrapup),
+                          "quality": await reports_quality.gather(source.quality, last, days)}
 
 
 async def report_json(request: web.Request) -> web.Response:
@@ -115,7 +122,8 @@ def render(data: dict, language: str, token: str, seats: int = 6) -> str:
             f'{escape(t["seats_ready"])}</h2>{load_per_hour(data["per_hour"], data["days"])}'
             f'{section(t, data.get("sizing"), seats)}'
             f'<h2>{escape(t["per_day"])}</h2>{days}</table>'
-            f'<h2>{escape(t["per_hour"])}</h2>{hours}</table></body></html>')
+            f'<h2>{escape(t["per_hour"])}</h2>{hours}</table>'
+            f'{reports_quality.section(t, data.get("quality"))}</body></html>')
 
 
 async def page(request: web.Request) -> web.Response:

@@ -84,6 +84,20 @@ PHRASES: dict[str, tuple[str, str]] = {
     'sizing.seats_80_20': ('所需座席（80/20，Erlang C）', 'Seats for 80/20 (Erlang C)'),
     'sizing.desk': ('专席 {n} 个座席', "the desk's {n} seats"),
     'sizing.note': ('模拟的时限达成率 %：', 'simulated SLA %: '),   # + the command
+    'q.title': ('满意度（按日）', 'Satisfaction per day'),
+    'q.per_seat': ('满意度与质检分（按座席）', 'Satisfaction and QA score per seat'),
+    'q.per_topic': ('满意度（按业务）', 'Satisfaction per topic'),
+    'q.per_hour': ('满意度（按小时）', 'Satisfaction per hour of day'),
+    'q.seat': ('座席', 'Seat'),
+    'q.surveyed': ('调查数', 'Surveyed'),
+    'q.rated': ('参评数', 'Rated'),
+    'q.satisfied': ('满意数', 'Satisfied'),
+    'q.satisfaction_percent': ('满意率 %', 'Satisfied %'),
+    'q.rated_percent': ('参评率 %', 'Rated %'),
+    'q.scored': ('已质检', 'Scored'),
+    'q.average_score': ('平均质检分', 'Average QA score'),
+    'satisfaction': ('满意率', 'Satisfaction'),
+    'rated': ('参评', 'rated'),
 }
 ZH = {key: pair[0] for key, pair in PHRASES.items()}
 EN = {key: pair[1] for key, pair in PHRASES.items()}

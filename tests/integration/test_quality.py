@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import subprocess
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
+import redis.asyncio as redis
 
 from lab.scenarios import customer_transferred, played, specialist_answers, wait_played
 from lab.stack import Stack
@@ -128,6 +131,12 @@ async def test_live_transfer_is_recorded_after_the_notice_and_rated_from_the_pho
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert abs(record["seconds"] - sox_seconds(path)) < 0.05
     assert record["number"].endswith("8201")
+    # Today's satisfaction counts the rating (the reports, and the wallboard's today).
+    _, report = await lab.controller.request("GET", "/api/reports?days=1")
+    assert report["quality"]["total"]["satisfied"] >= 1
+    assert report["quality"]["total"]["satisfaction_percent"] is not None
+    board = await lab.controller.get("/api/wallboard")
+    assert board["today"]["satisfaction_percent"] is not None
 
 
 
@@ -222,3 +231,228 @@ async def test_a_paused_span_is_silent_in_the_file_and_listed_in_the_record(lab)
     assert sox_rms(path, begin + 0.6, end - begin - 1.2) < 0.001
     assert sox_rms(path, 0, max(begin - 0.5, 0.5)) > 0.01
     assert sox_rms(path, end + 0.6) > 0.01
+
+
+# -- hostile input and roles against the running controller ----------------
+
+async def a_stored_recording(lab: Stack, customer: str, **kw) -> tuple[str, Path]:
+    """A live transfer talked for 2 s and ended by the customer: its name and file."""
+    transfer = await customer_transferred(lab, customer=customer, speaking=True, **kw)
+    customer_channel, _seat = await specialist_answers(lab, transfer)
+    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
+                                           since=transfer.mark, timeout=10)
+    await asyncio.sleep(2)
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": customer_channel})
+    path = recording_dir(lab) / f"{started['Name']}.wav"
+    await wait_file_closed(path)
+    await stored_record(lab, started["Name"])
+    return started["Name"], path
+
+
+async def test_a_hostile_caller_id_changes_no_file_name(lab):
+    hostile = '1380013823`id`;$(touch /tmp/x),desk-1|&'
+    name, path = await a_stored_recording(lab, "13800138231", caller_name=hostile)
+    # The name is the channel's own id, nothing of the caller's; and no other file appeared.
+    assert name.startswith("desk-") and name[5:].isdigit()
+    assert sorted(p.name for p in recording_dir(lab).iterdir() if "1380013823" in p.name) == []
+    assert not Path("/tmp/x").exists()
+
+
+@pytest.mark.parametrize("bad, statuses", [
+    ("..%2F..%2Fetc%2Fpasswd", {400, 404}), ("%2e%2e%2fetc%2fpasswd", {400, 404}),
+    ("desk-1%00", {400}), ("desk-1,desk-2", {400}), ("desk-123456789012", {404}),
+    ("desk-..", {400}), ("../../etc/passwd", {400, 404}), ("desk-cb1-1%2F..", {400, 404}),
+])
+async def test_a_recording_name_that_is_not_one_never_reaches_a_file(lab, bad, statuses):
+    qa = lab.keys.role_tokens["qa"]
+    for suffix in ("", "/file"):
+        status, body = await lab.controller.request("GET", f"/api/recordings/{bad}{suffix}",
+                                                    token=qa)
+        assert status in statuses, (bad, suffix, status, body)
+        assert "root:" not in json.dumps(body)
+
+
+async def test_play_serves_ranges_refuses_out_of_bounds_and_audits_every_play(lab):
+    name, path = await a_stored_recording(lab, "13800138241")
+    size = path.stat().st_size
+    qa = lab.keys.role_tokens["qa"]
+    url = f"{lab.controller.url}/api/recordings/{name}/file"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, headers={"Authorization": f"Bearer {qa}",
+                                          "Range": "bytes=0-99"}) as resp:
+            assert resp.status == 206 and resp.headers["Content-Type"] == "audio/wav"
+            assert resp.headers["Content-Range"] == f"bytes 0-99/{size}"
+            assert await resp.read() == path.read_bytes()[:100]
+        async with http.get(url + f"?access_token={qa}",
+                            headers={"Range": f"bytes={size}-"}) as resp:
+            assert resp.status == 416 and resp.headers["Content-Range"] == f"bytes */{size}"
+        async with http.get(url + "?download=1", headers={"Authorization": f"Bearer {qa}"}) as resp:
+            assert resp.status == 200 and await resp.read() == path.read_bytes()
+            assert "attachment" in resp.headers["Content-Disposition"]
+        for role in ("wallboard", "relay", "metrics", "specialist"):
+            token = lab.keys.role_tokens[role]
+            async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
+                assert resp.status == 403, role
+    entries = await audit_entries(lab, name)
+    assert [(e["action"], e["role"]) for e in entries] == [
+        ("play", "qa"), ("download", "qa")]      # the 416 served nothing; 403s reach nothing
+    assert all(e["who"].startswith("qa#") for e in entries)
+
+
+async def audit_entries(lab: Stack, name: str) -> list[dict]:
+    client = redis.Redis.from_url(lab.redis.url, decode_responses=True)
+    try:
+        rows = await client.xrange("datadesk:recordings:audit")
+    finally:
+        await client.aclose()
+    return [fields for _id, fields in rows if fields.get("recording") == name]
+
+
+async def test_score_appeal_once_and_decision_keep_who_and_when(lab):
+    from lab.scenarios import seat_ready
+    await seat_ready(lab, "8601")
+    name, _path = await a_stored_recording(lab, "13800138251", target="8601")
+    tokens = lab.keys.role_tokens
+    post = lab.controller.request
+    status, _ = await post("POST", f"/api/recordings/{name}/appeal", {"reason": "x"},
+                           token=tokens["specialist"])
+    assert status == 409                                       # nothing scored yet
+    status, body = await post("POST", f"/api/recordings/{name}/score",
+                              {"score": 62, "comment": "没有核实身份"}, token=tokens["qa"])
+    assert status == 200 and body["recording"]["score"] == 62, body
+    status, _ = await post("POST", f"/api/recordings/{name}/score", {"score": 101},
+                           token=tokens["qa"])
+    assert status == 400
+    status, _ = await post("POST", f"/api/recordings/{name}/score", {"score": 90},
+                           token=tokens["supervisor"])
+    assert status == 403                                       # scoring is QA's
+    status, body = await post("POST", f"/api/recordings/{name}/appeal",
+                              {"reason": "客户拒绝提供身份信息"}, token=tokens["specialist"])
+    assert status == 200 and body["recording"]["under_review"], body
+    status, _ = await post("POST", f"/api/recordings/{name}/appeal", {"reason": "again"},
+                           token=tokens["specialist"])
+    assert status == 409                                       # once only
+    status, body = await post("POST", f"/api/recordings/{name}/decision",
+                              {"decision": "changed", "score": 85}, token=tokens["supervisor"])
+    assert status == 200, body
+    review = body["recording"]["review"]
+    assert body["recording"]["score"] == 85 and not body["recording"]["under_review"]
+    assert review["scored_by"].startswith("qa#") and review["appealed_by"] == "specialist/8601"
+    assert review["decided_by"].startswith("supervisor#")
+    assert review["scored_at"] <= review["appealed_at"] <= review["decided_at"]
+
+
+async def test_retention_deletes_old_recordings_but_never_one_under_review(lab):
+    """Against the lab's Redis and the PBX's ARI: two recordings past their
+    keeping, one of them appealed and undecided; one recent."""
+    from ari_app.asterisk.ari_ import AriClient
+    from ari_app.quality.files import RecordingFiles
+    from ari_app.quality.retention import RetentionSweep
+    from ari_app.store.recordings import RecordingStore
+    now = time.time()
+    names = {"old": "desk-100000000001", "appealed": "desk-100000000002",
+             "recent": "desk-100000000003"}
+    tone = recording_dir(lab) / "tone.tmp.wav"
+    recording_dir(lab).mkdir(parents=True, exist_ok=True)
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(tone),
+                    "synth", "1", "sine", "440"], check=True)
+    client = redis.Redis.from_url(lab.redis.url, decode_responses=True)
+    store = RecordingStore(client)
+    for key, name in names.items():
+        (recording_dir(lab) / f"{name}.wav").write_bytes(tone.read_bytes())
+        at = now - (3 * 86400 if key == "recent" else 200 * 86400)
+        await store.started(name, {"kind": "live", "answered": str(at)}, at)
+        await store.stored(name, seconds=1.0, size=tone.stat().st_size, sha256="0" * 64,
+                           ended=at)
+    tone.unlink()
+    await store.update(names["appealed"], {"review": json.dumps(
+        {"score": 40, "appealed_at": now - 86400, "appeal_reason": "r"})})
+    ari = AriClient(f"http://127.0.0.1:{lab.ports.pbx_http}", "datadesk", lab.keys.ari,
+                    "retention-test")
+    ari.start()
+    try:
+        sweep = RetentionSweep(store, RecordingFiles(ari), 180, leading=lambda: True)
+        assert await sweep.sweep() == 1
+        assert sweep.counts["deleted"] == 1 and sweep.counts["kept-under-review"] == 1
+        assert not (recording_dir(lab) / f"{names['old']}.wav").exists()
+        assert await store.get(names["old"]) is None
+        for kept in ("appealed", "recent"):
+            assert (recording_dir(lab) / f"{names[kept]}.wav").exists()
+            assert await store.get(names[kept]) is not None
+        # The review ends: the next sweep deletes it.
+        await store.update(names["appealed"], {"review": json.dumps(
+            {"score": 40, "appealed_at": now - 86400, "decided_at": now, "decision": "upheld"})})
+        assert await sweep.sweep() == 1
+        assert not (recording_dir(lab) / f"{names['appealed']}.wav").exists()
+    finally:
+        await ari.stop()
+        for name in names.values():
+            await store.delete(name)
+            (recording_dir(lab) / f"{name}.wav").unlink(missing_ok=True)
+        await client.aclose()
+
+
+@pytest.fixture
+async def controller_stopped(lab):
+    await lab.controller.stop()
+    yield lab
+    if lab.controller.process is None or lab.controller.process.returncode is not None:
+        await lab.start_controller(lab.controller_overrides or None)
+
+
+async def test_without_the_controller_the_call_is_still_recorded_and_indexed_later(
+        controller_stopped):
+    lab = controller_stopped
+    transfer = await customer_transferred(lab, customer="13800138261", speaking=True)
+    assert transfer.route == "fallback"
+    customer, seat = await specialist_answers(lab, transfer)
+    await asyncio.sleep(3)
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": seat})
+    talk = await bridged_seconds(lab, customer, seat, transfer.mark)
+    name = "desk-" + transfer.customer_uniqueid.replace(".", "")
+    path = recording_dir(lab) / f"{name}.wav"
+    await wait_file_closed(path)
+    assert abs(sox_seconds(path) - talk) <= 1.0 and sox_rms(path) > 0.01
+    # The survey ran without the controller too (the dialplan's own).
+    await wait_played(lab.pbx.log_file, transfer.log_offset, customer, "desk-survey")
+    await lab.start_controller(lab.controller_overrides or None)
+    record = await stored_record(lab, name)
+    assert record["source"] == "reconciled" and record["call"] == transfer.customer_uniqueid
+    assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+async def test_the_qa_page_lists_plays_with_ranges_and_scores_in_both_languages(lab):
+    """Headless Chromium: the QA officer's page in Chinese and English lists
+    today's recording, the audio element plays it (the browser asks with
+    Range: the audit log has the play), and a score saved on the page is the
+    record's."""
+    from lab.browser import Browser
+    name, _path = await a_stored_recording(lab, "13800138271")
+    qa = lab.keys.role_tokens["qa"]
+    artifacts = Path(__file__).resolve().parents[2] / "artifacts"
+    async with Browser() as browser:
+        for lang, heading in (("zh", "录音质检"), ("en", "Call quality review")):
+            await browser.goto(f"{lab.controller.url}/quality?access_token={qa}&lang={lang}")
+            await wait_until(browser, f"!!document.querySelector('tr[data-name=\"{name}\"]')")
+            assert await browser.evaluate("document.querySelector('h1').textContent") == heading
+            assert await browser.evaluate("document.documentElement.lang") == lang
+            await browser.screenshot(artifacts / f"quality-{lang}.png")
+        await browser.evaluate(f"document.querySelector('tr[data-name=\"{name}\"] button').click()")
+        await wait_until(browser, "document.getElementById('audio').readyState >= 1")
+        assert await browser.evaluate("document.getElementById('audio').duration") > 1.5
+        await browser.evaluate("document.getElementById('score').value = '77';"
+                               "document.getElementById('comment').value = 'clear answer';"
+                               "document.getElementById('save').click()")
+        await wait_until(browser, "document.getElementById('msg').textContent === 'saved'")
+        await browser.screenshot(artifacts / "quality-playing.png")
+    status, body = await lab.controller.request("GET", f"/api/recordings/{name}", token=qa)
+    assert body["recording"]["score"] == 77 and body["recording"]["review"]["comment"] == \
+        "clear answer"
+    assert any(e["action"] == "play" for e in await audit_entries(lab, name))
+
+
+async def wait_until(browser, expression: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not await browser.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        await asyncio.sleep(0.1)

@@ -67,7 +67,9 @@ function figures(t){
     t.average_talk_seconds+" s ("+T.target+" "+t.target_talk_seconds+" s)";
   return [["transfers", t.transfers], ["answered", t.answered], ["callbacks_made", t.callbacks_made],
     ["sla", t.sla_met_percent==null ? "\\u2013" : t.sla_met_percent+" %"], ["talk", talk],
-    ["repeat", t.repeat_rate_percent==null ? "\\u2013" : t.repeat_rate_percent+" %"]]
+    ["repeat", t.repeat_rate_percent==null ? "\\u2013" : t.repeat_rate_percent+" %"],
+    ["satisfaction", t.satisfaction_percent==null ? "\\u2013" : t.satisfaction_percent+" %"+
+      (t.rated_percent==null ? "" : " ("+t.rated_percent+" % "+T.rated+")")]]
     .map(([k,v]) => `<tr data-figure="${k}"><td>${esc(T[k])}</td><td><b>${esc(v)}</b></td></tr>`).join("");
 }
 function render(){

@@ -15,6 +15,7 @@ from ...desk.numbers import mask
 from ...desk.routing import desk_status
 from ...desk.topics import display_name
 from ...timefmt import for_machines
+from .. import reports_quality
 from ..callbacks_api import present
 
 
@@ -54,7 +55,7 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
         callbacks = [_callback(c, now, config)
                      for c in await controller.callbacks.open_callbacks(50)]
         open_count = await controller.callbacks.count_open()
-        stats = await controller.stats.today()
+        stats = {**await controller.stats.today(), **await _satisfaction(controller, now)}
     except Exception:  # Redis away: show the board, say the rest is unknown
         callbacks, open_count, stats = None, None, None
     return {"now": for_machines(now, milliseconds=True), "zone": config.zone,
@@ -63,6 +64,17 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
             "longest_wait_since": for_machines(min(joined)) if joined else None,
             "seats": seats, "open_callbacks": open_count, "callbacks": callbacks,
             "today": stats}
+
+
+async def _satisfaction(controller, now: datetime) -> dict:
+    """Today's satisfaction rate and rated share (None each when unknown)."""
+    quality = getattr(controller, "quality", None)
+    try:
+        today = await reports_quality.today(quality.stats, now) if quality else {}
+    except Exception:  # the quality figures away: the rest of today's panel still shows
+        today = {}
+    return {"satisfaction_percent": today.get("satisfaction_percent"),
+            "rated_percent": today.get("rated_percent")}
 
 
 def for_viewer(snapshot: dict, full_numbers: bool) -> dict:

@@ -1,0 +1,156 @@
+"""Quality's pure rules: recording names, byte ranges, WAV facts, the review
+and its appeal, pause spans, records read from hostile Redis values, and the
+token forms of the new roles."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import pytest
+
+from ari_app.quality import review as rules
+from ari_app.quality.files import wav_facts
+from ari_app.quality.names import BadName, checked
+from ari_app.quality.pause import with_span
+from ari_app.roles import TokenError, may, parse_entry, Permission, UNSCOPED
+from ari_app.store.recordings import Recording
+from ari_app.web.byte_ranges import RangeNotSatisfiable, byte_range
+
+
+@pytest.mark.parametrize("name", ["desk-179666804014", "desk-cb12-3", "desk-123456"])
+def test_the_names_the_dialplan_makes_are_names(name):
+    assert checked(name) == name
+
+
+@pytest.mark.parametrize("name", [
+    "../etc/passwd", "desk-../x", "desk-1%2f..", "desk-12345\x00", "desk-1,desk-2",
+    "desk-12345", "desk-cb1-1/..", "desk-cbx-1", "DESK-1234567", "desk-123456\n",
+    "desk-1234567.wav", "", None, 42, "desk-" + "1" * 33])
+def test_anything_else_is_not_a_name(name):
+    with pytest.raises(BadName):
+        checked(name)
+
+
+@pytest.mark.parametrize("header, size, expected", [
+    (None, 100, None), ("bytes=0-9", 100, (0, 9)), ("bytes=90-", 100, (90, 99)),
+    ("bytes=-10", 100, (90, 99)), ("bytes=50-500", 100, (50, 99)),
+    ("bytes=0-1,5-6", 100, None), ("items=0-9", 100, None), ("bytes=-", 100, None),
+    ("bytes=-500", 100, (0, 99))])
+def test_one_range_or_the_whole_file(header, size, expected):
+    assert byte_range(header, size) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=100-", "bytes=100-200", "bytes=9-3", "bytes=-0"])
+def test_a_range_outside_the_file_is_not_satisfiable(header):
+    with pytest.raises(RangeNotSatisfiable):
+        byte_range(header, 100)
+
+
+def _wav(seconds: float) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x01\x00" * int(8000 * seconds))
+    return out.getvalue()
+
+
+def test_wav_length_and_whether_it_is_closed():
+    data = _wav(2.5)
+    facts = wav_facts(data)
+    assert facts.seconds == pytest.approx(2.5) and facts.closed
+    growing = data + b"\x00" * 1600           # still being written: header behind the bytes
+    assert not wav_facts(growing).closed and wav_facts(growing).seconds == pytest.approx(2.6)
+    for junk in (b"", b"RIFF", b"not a wav file at all", data[:30]):
+        with pytest.raises(ValueError):
+            wav_facts(junk)
+
+
+def test_a_score_can_be_appealed_once_and_decided_once():
+    review = rules.scored({}, 60, "no ID check", "qa/wang", 10.0)
+    review = rules.scored(review, 65, "", "qa/wang", 11.0)         # re-scored before any appeal
+    assert rules.final_score(review) == 65
+    review = rules.appealed(review, "the customer refused", "specialist/8601", 12.0)
+    with pytest.raises(rules.ReviewRefused) as once:
+        rules.appealed(review, "again", "specialist/8601", 13.0)
+    assert once.value.conflict
+    with pytest.raises(rules.ReviewRefused):
+        rules.scored(review, 90, "", "qa/wang", 13.0)               # under appeal: QA is done
+    decided = rules.decided(review, "changed", 80, "fair point", "supervisor/li", 14.0)
+    assert rules.final_score(decided) == 80 and decided["decided_by"] == "supervisor/li"
+    with pytest.raises(rules.ReviewRefused):
+        rules.decided(decided, "upheld", None, "", "supervisor/li", 15.0)
+    upheld = rules.decided(review, "upheld", None, "", "supervisor/li", 14.0)
+    assert rules.final_score(upheld) == 65
+
+
+@pytest.mark.parametrize("score", [-1, 101, 50.5, "80", True, None])
+def test_a_score_is_a_whole_number_from_0_to_100(score):
+    with pytest.raises(rules.ReviewRefused) as refused:
+        rules.scored({}, score, "", "qa", 1.0)
+    assert not refused.value.conflict
+
+
+def test_an_appeal_needs_a_score_and_a_reason():
+    with pytest.raises(rules.ReviewRefused):
+        rules.appealed({}, "why", "specialist/8601", 1.0)
+    for reason in ("", "   ", None, "x" * 501, "a\x00b"):
+        with pytest.raises(rules.ReviewRefused):
+            rules.appealed({"score": 50}, reason, "specialist/8601", 1.0)
+
+
+def test_pause_spans_open_and_close_once():
+    spans = with_span([], "8601", True, 100.0)
+    assert spans == [{"by": "8601", "from": 100.0, "to": None}]
+    assert with_span(spans, "8601", True, 101.0) == spans          # already paused
+    closed = with_span(spans, "8601", False, 130.0)
+    assert closed[0]["to"] == 130.0
+    assert with_span(closed, "8601", False, 131.0) == closed       # not paused: nothing
+    assert len(with_span(closed, "8601", True, 140.0)) == 2
+
+
+def test_a_record_from_hostile_redis_values_reads_as_absent():
+    rec = Recording.from_hash("desk-123456", {
+        "seconds": "nan", "size": "1e999", "started": "yesterday", "pauses": "{not json",
+        "review": "[1,2]", "answered": "12.5", "seat": "8601"})
+    assert rec.seconds == 0 and rec.size == 0 and rec.started == 0
+    assert rec.pauses == [] and rec.review == {} and rec.answered == 12.5
+    assert not rec.under_review
+
+
+def test_token_forms_of_the_quality_roles():
+    qa = parse_entry("qa/wang:abcdefghijklmnopq")
+    assert (qa.role, qa.name, qa.seat, qa.label) == ("qa", "wang", "", "qa/wang")
+    spec = parse_entry("specialist/8601:abcdefghijklmnopq")
+    assert spec.seat == "8601" and spec.label == "specialist/8601"
+    with pytest.raises(TokenError):
+        parse_entry("specialist:abcdefghijklmnopq")                 # whose calls?
+    with pytest.raises(TokenError):
+        parse_entry("auditor/x:abcdefghijklmnopq")                  # unknown role
+    assert parse_entry("qa:abcdefghijklmnopq").label.startswith("qa#")
+    assert not may(UNSCOPED, Permission.RECORDINGS)                  # no old token hears calls
+    assert may("qa", Permission.SCORE) and not may("supervisor", Permission.SCORE)
+    assert may("supervisor", Permission.DECIDE) and not may("qa", Permission.DECIDE)
+
+
+def test_satisfaction_is_satisfied_over_rated_and_not_rated_is_never_a_rating():
+    from datetime import date
+    from ari_app.quality.figures import csv_rows, figures
+    day = {"surveyed": 5, "rated": 4, "satisfied": 3, "dissatisfied": 1, "not_rated": 1,
+           "surveyed@10": 5, "rated@10": 4, "satisfied@10": 3,
+           "surveyed#8601": 5, "rated#8601": 4, "satisfied#8601": 3,
+           "score_sum#8601": 150, "scored#8601": 2,
+           "surveyed%wlan": 5, "rated%wlan": 4, "satisfied%wlan": 3}
+    data = figures({date(2026, 12, 7): day, date(2026, 12, 8): {}})
+    assert data["total"]["satisfaction_percent"] == 75.0     # 3 of 4 rated, not 3 of 5
+    assert data["total"]["rated_percent"] == 80.0            # 4 of 5 surveyed
+    assert data["per_day"][1]["satisfaction_percent"] is None   # nothing to measure
+    assert data["per_hour"][10]["satisfaction_percent"] == 75.0
+    [seat] = data["per_seat"]
+    assert seat["seat"] == "8601" and seat["average_score"] == 75.0
+    assert data["per_topic"][0]["topic"] == "wlan"
+    scopes = {row[0] for row in csv_rows(data)}
+    assert scopes == {"satisfaction-day", "satisfaction-hour", "satisfaction-seat",
+                      "satisfaction-topic", "satisfaction-total"}
