@@ -120,6 +120,7 @@ class Controller:
                                     is_seat=self.board.is_seat,
                                     leading=lambda: self.leadership.is_leader)
         self.quality.tracker.callback_topic = self._callback_topic
+        self.leadership.on_change(self.quality.reconcile.leadership_changed)
 
     def _build_callbacks(self) -> CallbacksService:
         cb = self.settings.callbacks

@@ -112,10 +112,12 @@ class AriClient:
                                      timeout=aiohttp.ClientTimeout(total=60)) as resp:
             if resp.status >= 300:
                 raise AriError(resp.status, "GET", path, await resp.text())
-            body = await resp.content.read(limit + 1)
-            if len(body) > limit:
-                raise AriError(413, "GET", path, f"more than {limit} bytes")
-            return body
+            body = bytearray()
+            async for chunk in resp.content.iter_any():   # read() would stop at a chunk
+                body += chunk
+                if len(body) > limit:
+                    raise AriError(413, "GET", path, f"more than {limit} bytes")
+            return bytes(body)
 
     async def pjsip_registrations(self) -> dict[str, bool]:
         """PJSIP endpoint name -> whether a registered contact is reachable."""

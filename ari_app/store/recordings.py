@@ -106,18 +106,21 @@ if redis.call('exists', KEYS[1]) == 0 then return 0 end
 redis.call('hset', KEYS[1], unpack(ARGV))
 return 1
 """
+# Byte counts move by whole numbers written with %d (Lua would write -0,
+# which Redis does not take as an integer), and not at all by zero.
 _STORED = """
 if redis.call('exists', KEYS[1]) == 0 then return 0 end
-local before = tonumber(redis.call('hget', KEYS[1], 'size')) or 0
+local before = math.floor(tonumber(redis.call('hget', KEYS[1], 'size')) or 0)
 redis.call('hset', KEYS[1], unpack(ARGV))
-redis.call('hincrby', KEYS[2], 'bytes', tonumber(ARGV[4]) - math.floor(before))
+local change = math.floor(tonumber(ARGV[4]) or 0) - before
+if change ~= 0 then redis.call('hincrby', KEYS[2], 'bytes', string.format('%d', change)) end
 return 1
 """
 _DELETE = """
-local size = tonumber(redis.call('hget', KEYS[1], 'size')) or 0
+local size = math.floor(tonumber(redis.call('hget', KEYS[1], 'size')) or 0)
 redis.call('del', KEYS[1])
 redis.call('zrem', KEYS[2], ARGV[1])
-redis.call('hincrby', KEYS[3], 'bytes', -math.floor(size))
+if size ~= 0 then redis.call('hincrby', KEYS[3], 'bytes', string.format('%d', -size)) end
 """
 
 

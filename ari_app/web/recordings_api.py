@@ -159,45 +159,38 @@ async def _object(request: web.Request, allowed: set[str]) -> dict:
     return body
 
 
-def _refused(exc: rules.ReviewRefused) -> ApiError:
-    return ApiError(409 if exc.conflict else 400, str(exc))
+async def _review(request: web.Request, fields: set[str], step, *,
+                  rec: Recording | None = None) -> web.Response:
+    """One review step: ``step(review, body, label, now)`` (a ``review`` rule)
+    on the body's ``fields``; 409 or 400 as the rule refuses."""
+    rec = rec or await _record(request)
+    body = await _object(request, fields)
+    try:
+        review = step(rec.review, body, request[GRANT].label, datetime.now().timestamp())
+    except rules.ReviewRefused as exc:
+        raise ApiError(409 if exc.conflict else 400, str(exc)) from None
+    return await _step(request, rec, review)
 
 
 async def score(request: web.Request) -> web.Response:
-    rec = await _record(request)
-    body = await _object(request, {"score", "comment"})
-    try:
-        review = rules.scored(rec.review, body.get("score"), body.get("comment"),
-                              request[GRANT].label, datetime.now().timestamp())
-    except rules.ReviewRefused as exc:
-        raise _refused(exc) from None
-    return await _step(request, rec, review)
+    return await _review(request, {"score", "comment"}, lambda review, b, by, at: rules.scored(
+        review, b.get("score"), b.get("comment"), by, at))
 
 
 async def appeal(request: web.Request) -> web.Response:
     rec = await _record(request)
-    grant = request[GRANT]
-    if not grant.seat or grant.seat != rec.seat:
+    seat = request[GRANT].seat
+    if not seat or seat != rec.seat:
         raise ApiError(403, "only the specialist of the seat that took the call may appeal")
-    body = await _object(request, {"reason"})
-    try:
-        review = rules.appealed(rec.review, body.get("reason"), grant.label,
-                                datetime.now().timestamp())
-    except rules.ReviewRefused as exc:
-        raise _refused(exc) from None
-    return await _step(request, rec, review)
+    return await _review(request, {"reason"}, lambda review, b, by, at: rules.appealed(
+        review, b.get("reason"), by, at), rec=rec)
 
 
 async def decision(request: web.Request) -> web.Response:
-    rec = await _record(request)
-    body = await _object(request, {"decision", "score", "comment"})
-    try:
-        review = rules.decided(rec.review, body.get("decision"), body.get("score"),
-                               body.get("comment"), request[GRANT].label,
-                               datetime.now().timestamp())
-    except rules.ReviewRefused as exc:
-        raise _refused(exc) from None
-    return await _step(request, rec, review)
+    return await _review(request, {"decision", "score", "comment"},
+                         lambda review, b, by, at: rules.decided(
+                             review, b.get("decision"), b.get("score"), b.get("comment"), by,
+                             at))
 
 
 async def pause(request: web.Request) -> web.Response:

@@ -227,6 +227,10 @@ async def test_a_paused_span_is_silent_in_the_file_and_listed_in_the_record(lab)
     assert span["by"] == "8601" and span["to"] is not None
     begin, end = span["from_second"], span["to_second"]
     assert 3 <= end - begin <= 8, span
+    # The tone at each change was played into the recorded channel (the PBX's log).
+    tones = [f for f, _ in played(lab.pbx.log_file, transfer.log_offset, customer)
+             if f.rsplit(".", 1)[0] == "beep"]
+    assert len(tones) == 2, tones
     # Silent inside the span (a margin for the tones), voice on either side.
     assert sox_rms(path, begin + 0.6, end - begin - 1.2) < 0.001
     assert sox_rms(path, 0, max(begin - 0.5, 0.5)) > 0.01
@@ -250,12 +254,21 @@ async def a_stored_recording(lab: Stack, customer: str, **kw) -> tuple[str, Path
 
 
 async def test_a_hostile_caller_id_changes_no_file_name(lab):
-    hostile = '1380013823`id`;$(touch /tmp/x),desk-1|&'
-    name, path = await a_stored_recording(lab, "13800138231", caller_name=hostile)
-    # The name is the channel's own id, nothing of the caller's; and no other file appeared.
+    """The display name and the number carry shell and dialplan characters (the
+    lab's own AMI refuses , ; | = in an Originate, so these are the rest)."""
+    marker = Path("/tmp/datadesk-hostile-caller-id")
+    marker.unlink(missing_ok=True)
+    hostile = f"`touch {marker}`$(touch {marker})&${{SHELL(touch {marker})}}"
+    name, path = await a_stored_recording(lab, "13800138231&$(id)${EXTEN}",
+                                          caller_name=hostile)
+    # The name is the channel's own id, nothing of the caller's; no other file appeared.
     assert name.startswith("desk-") and name[5:].isdigit()
-    assert sorted(p.name for p in recording_dir(lab).iterdir() if "1380013823" in p.name) == []
-    assert not Path("/tmp/x").exists()
+    assert [p.name for p in recording_dir(lab).iterdir()
+            if not p.name.startswith("desk-") or "1380013823" in p.name] == []
+    assert not marker.exists()
+    _, body = await lab.controller.request("GET", f"/api/recordings/{name}",
+                                           token=lab.keys.role_tokens["supervisor"])
+    assert body["recording"]["number"] == "13800138231"        # digits only
 
 
 @pytest.mark.parametrize("bad, statuses", [

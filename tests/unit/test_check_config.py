@@ -149,6 +149,9 @@ SEEDED = {
         lambda c, p: edit(p / "35-spool.conf", "GLOBAL(DESK_NUMBER_SHAPES)",
                           "GLOBAL(DESK_NUMBER_SHAPE)"),
         "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
+    "recording turned off": (
+        lambda c, p: edit(c / "extensions.conf", "DESK_RECORD = yes", "DESK_RECORD = no"),
+        "", "extensions.conf:41: DESK_RECORD = no: desk calls are not recorded"),
     "the callback trunk read as a channel variable": (
         lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
         "", "30-desk.conf:105: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "

@@ -154,3 +154,39 @@ def test_satisfaction_is_satisfied_over_rated_and_not_rated_is_never_a_rating():
     scopes = {row[0] for row in csv_rows(data)}
     assert scopes == {"satisfaction-day", "satisfaction-hour", "satisfaction-seat",
                       "satisfaction-topic", "satisfaction-total"}
+
+
+def test_the_quality_settings_reach_the_dialplan_as_globals():
+    from ari_app.quality import quality_globals
+    from ari_app.settings import QualitySettings
+    assert quality_globals(QualitySettings()) == {
+        "DESK_RECORD_NOTICE": "yes", "DESK_SURVEY": "yes", "DESK_SURVEY_WAIT": "6"}
+    off = quality_globals(QualitySettings(notice=False, survey=False, survey_wait=3))
+    assert off == {"DESK_RECORD_NOTICE": "no", "DESK_SURVEY": "no", "DESK_SURVEY_WAIT": "3"}
+
+
+async def test_metrics_name_failures_and_leave_out_the_store_when_redis_is_away():
+    from collections import Counter
+    from types import SimpleNamespace
+    from redis.exceptions import ConnectionError as RedisDown
+    from ari_app.quality.metrics import quality_lines
+
+    class Store:
+        def __init__(self, down: bool) -> None:
+            self.down = down
+
+        async def totals(self):
+            if self.down:
+                raise RedisDown("away")
+            return 3, 120_000
+    parts = SimpleNamespace(tracker=SimpleNamespace(failures=Counter({"file": 2})),
+                            retention=SimpleNamespace(counts=Counter({"deleted": 5})),
+                            store=Store(False))
+    text = "\n".join(await quality_lines(parts))
+    assert 'datadesk_recording_failures_total{stage="file"} 2' in text
+    assert 'datadesk_recording_failures_total{stage="pause"} 0' in text
+    assert 'datadesk_recordings_retention_total{result="deleted"} 5' in text
+    assert "datadesk_recordings_stored 3" in text and "datadesk_recordings_bytes 120000" in text
+    parts.store = Store(True)
+    text = "\n".join(await quality_lines(parts))
+    assert "datadesk_recordings_stored" not in text      # unknown, never a wrong zero
