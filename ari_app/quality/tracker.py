@@ -63,6 +63,7 @@ class RecordingTracker:
         self.tasks = TaskSet("recordings")
         ami.on_event("UserEvent", self.on_user_event)
         ami.on_event("Hangup", self.on_hangup)
+        ami.on_connected(self.resync)
 
     def on_user_event(self, msg) -> None:
         if not self.leading():
@@ -90,6 +91,20 @@ class RecordingTracker:
                 del self.by_seat[seat]
         if self.leading():
             self.tasks.spawn(self.finish(name))
+
+    async def resync(self, ami) -> None:
+        """After an AMI (re)connect: recordings whose channel hung up while the
+        link was down are finished now (Asterisk sends no missed Hangup)."""
+        if not self.recording:
+            return
+        try:
+            rows = await ami.rows({"Action": "CoreShowChannels"})
+        except Exception as exc:  # AMI away again: the next connect tries again
+            log.warning("recordings: channels not listed after the AMI connect: %s", exc)
+            return
+        up = {row.get("Channel", "") for row in rows}
+        for channel in [c for c in self.recording if c not in up]:
+            self.on_hangup({"Channel": channel})
 
     def fields_of(self, msg) -> dict[str, str]:
         """What a ``started`` event says, each value checked (bad: left empty)."""

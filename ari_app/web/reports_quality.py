@@ -31,7 +31,7 @@ def _cell(value) -> str:
 
 def _table(t: dict, first: str, key: str, columns: tuple[str, ...], rows: list[dict]) -> str:
     head = "".join(f"<th>{escape(t['q.' + c])}</th>" for c in columns)
-    body = "".join(f'<tr data-{key}="{escape(str(r[key]))}"><td>{escape(str(r[key]))}</td>'
+    body = "".join(f'<tr data-q-{key}="{escape(str(r[key]))}"><td>{escape(str(r[key]))}</td>'
                    + "".join(f'<td data-col="{c}">{_cell(r.get(c))}</td>' for c in columns)
                    + "</tr>" for r in rows)
     return (f"<table><thead><tr><th>{escape(first)}</th>{head}</tr></thead>"

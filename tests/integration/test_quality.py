@@ -256,7 +256,7 @@ async def a_stored_recording(lab: Stack, customer: str, **kw) -> tuple[str, Path
 async def test_a_hostile_caller_id_changes_no_file_name(lab):
     """The display name and the number carry shell and dialplan characters (the
     lab's own AMI refuses , ; | = in an Originate, so these are the rest)."""
-    marker = Path("/tmp/datadesk-hostile-caller-id")
+    marker = Path("/tmp/dd-cid")
     marker.unlink(missing_ok=True)
     hostile = f"`touch {marker}`$(touch {marker})&${{SHELL(touch {marker})}}"
     name, path = await a_stored_recording(lab, "13800138231&$(id)${EXTEN}",
@@ -469,3 +469,20 @@ async def wait_until(browser, expression: str, timeout: float = 15) -> None:
     while not await browser.evaluate(expression):
         assert time.monotonic() < deadline, expression
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.controller({"quality": {"survey": False, "notice": False}})
+async def test_with_the_survey_and_notice_off_the_customer_hears_neither(lab):
+    transfer = await customer_transferred(lab, customer="13800138281", speaking=True)
+    customer, seat = await specialist_answers(lab, transfer)
+    await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="answered"),
+                                 since=transfer.mark, timeout=10)
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": seat})
+    await lab.probe.log.wait_for(lambda m: m.get("Event") == "Hangup"
+                                 and m.get("Channel") == customer, since=transfer.mark,
+                                 timeout=15)
+    sounds = [f.rsplit(".", 1)[0] for f, _ in played(lab.pbx.log_file, transfer.log_offset,
+                                                     customer)]
+    assert "desk-survey" not in sounds and "desk-recording-notice" not in sounds, sounds
+    assert not [e for e in lab.probe.log.since(transfer.mark)
+                if _user_event("DeskSurvey")(e)]
