@@ -63,7 +63,8 @@ const auth = {"Authorization": "Bearer " + token};
 const $ = id => document.getElementById(id);
 let rows = [], current = null;
 function esc(t){ return String(t??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c])); }
-function when(ts){ return ts ? new Date(ts*1000).toLocaleTimeString(document.documentElement.lang==="zh"?"zh-CN":"en-GB",{hour12:false}) : ""; }
+const ZONE = document.body.dataset.zone;   // the desk's time zone, never the browser's
+function when(ts){ return ts ? new Date(ts*1000).toLocaleTimeString(document.documentElement.lang==="zh"?"zh-CN":"en-GB",{hour12:false,timeZone:ZONE}) : ""; }
 async function load(ev){
   if(ev) ev.preventDefault();
   const q = new URLSearchParams();
@@ -100,8 +101,9 @@ load();
 """
 
 
-def render_page(t: dict[str, str], language: str, day: str) -> str:
-    """The page in ``language``; ``day`` (YYYY-MM-DD) is the desk's today."""
+def render_page(t: dict[str, str], language: str, day: str, zone: str) -> str:
+    """The page in ``language``; ``day`` (YYYY-MM-DD) is the desk's today in
+    its time ``zone``, in which the page writes every time."""
     e = {k: html.escape(v) for k, v in t.items()}
     ratings = "".join(f'<option value="{r}">{e[r]}</option>' for r in
                       ("satisfied", "acceptable", "dissatisfied", "not-rated", "none"))
@@ -124,15 +126,16 @@ def render_page(t: dict[str, str], language: str, day: str) -> str:
     data = json.dumps(t, ensure_ascii=False).replace("</", "<\\/")
     return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width"><title>{e["title"]}</title>'
-            f'<style>{STYLE}</style></head><body>{body}'
+            f'<style>{STYLE}</style></head><body data-zone="{html.escape(zone)}">{body}'
             f'<script type="application/json" id="texts">{data}</script>'
             f'<script>{SCRIPT}</script></body></html>')
 
 
 async def page(request: web.Request) -> web.Response:
     language = page_language(request)
-    today = datetime.now(ZoneInfo(request.app[CONFIG].zone)).date().isoformat()
-    return web.Response(text=render_page(texts(language), language, today),
+    zone = request.app[CONFIG].zone
+    today = datetime.now(ZoneInfo(zone)).date().isoformat()
+    return web.Response(text=render_page(texts(language), language, today, zone),
                         content_type="text/html", charset="utf-8",
                         headers={"Content-Language": language, "Vary": "Accept-Language",
                                  "Cache-Control": "no-store"})

@@ -136,7 +136,9 @@ async def test_datadesk_report_prints_the_same_csv(lab):
         "--days", "4", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
     out, _ = await proc.communicate()
     lines = out.decode().splitlines()
+    lines, satisfaction = lines[:lines.index("")], lines[lines.index("") + 1:]
     assert proc.returncode == 0 and len(lines) == 6 and lines[-1].startswith("total")
+    assert satisfaction[0].startswith("SATISFACTION")    # the quality figures follow
     assert lines[1].split()[:2] == [str(today - timedelta(days=3)), "50"]
 
 
