@@ -71,7 +71,15 @@ class RecordingReconcile:
         """Index every stored desk recording the index lacks; returns how many."""
         try:
             listed = await self.ari.request("GET", "/recordings/stored") or []
-        except (AriError, OSError) as exc:
+        except AriError as exc:
+            if exc.status == 500 and "Allocation failed" in str(exc):
+                # Asterisk 22's answer while <astspooldir>/recording does not
+                # exist yet (a PBX that never recorded): nothing to index.
+                log.debug("recording reconcile: no recording directory on the PBX yet")
+                return 0
+            log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
+            return 0
+        except OSError as exc:
             log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
             return 0
         names = [r.get("name", "") for r in listed if isinstance(r, dict)
