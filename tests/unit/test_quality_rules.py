@@ -190,3 +190,21 @@ async def test_metrics_name_failures_and_leave_out_the_store_when_redis_is_away(
     parts.store = Store(True)
     text = "\n".join(await quality_lines(parts))
     assert "datadesk_recordings_stored" not in text      # unknown, never a wrong zero
+
+
+def test_the_reports_page_section_names_each_figure_in_both_languages():
+    from datetime import date
+    from ari_app.quality.figures import figures
+    from ari_app.web.reports_quality import section
+    from ari_app.web.texts import texts
+    data = figures({date(2026, 12, 7): {"surveyed": 4, "rated": 2, "satisfied": 1,
+                                        "surveyed#8601": 4, "rated#8601": 2,
+                                        "satisfied#8601": 1, "score_sum#8601": 90,
+                                        "scored#8601": 1}})
+    for lang, title in (("zh", "满意度（按日）"), ("en", "Satisfaction per day")):
+        html = section(texts(lang), data)
+        assert title in html and 'data-q-day="2026-12-07"' in html
+        assert '<td data-col="satisfaction_percent">50.0</td>' in html
+        assert '<td data-col="average_score">90.0</td>' in html
+        assert 'data-day=' not in html           # the page's day rows are the desk's own
+    assert section(texts("en"), None) == ""
