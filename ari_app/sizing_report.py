@@ -65,15 +65,9 @@ def profile_from_days(raws: list[dict[str, int]], wrapup: float) -> Profile | No
 def simulated(profile: Profile, settings: Settings | None = None,
               seed: int = 1) -> dict[int, dict[int, float]]:
     """SLA met % by seat count and request hour under ``settings`` (the
-    desk's calendar and callback rules; wrap-up from the profile), or {}
-    outside a source checkout (the simulation lives in ``bench/``, beside the
-    tests' fakes)."""
-    try:
-        from bench.sla import Load, met_by_hour, simulate_run
-    except ImportError:
-        log.warning("sizing: the SLA simulation needs a source checkout (bench/); "
-                    "Erlang C figures only")
-        return {}
+    desk's calendar and callback rules; wrap-up from the profile)."""
+    from .simulation.day import Load, met_by_hour, simulate_run
+
     load = Load(profile.shares, profile.talk_mean)
     settings = settings or Settings()
     settings = replace(settings, desk=replace(settings.desk, wrapup=round(profile.wrapup)))

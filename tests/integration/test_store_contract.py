@@ -1,6 +1,7 @@
-"""The fake callback store (``tests/fakes/store.py``, which the unit tests and
-the SLA benchmark run on) against the real one in a real Redis: the same
-scenarios, the same answers. A fake that drifts from the Lua fails here."""
+"""The in-memory callback store (``ari_app/store/memory.py``, which the SLA
+simulation and the unit tests run on) against the real one in a real Redis:
+the same scenarios, the same answers. A memory store that drifts from the
+Lua fails here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ari_app.desk.callback import (Cancel, Outcome, Progress, Refused, Result, R
 from ari_app.store.callback_store import CallbackStore
 from ari_app.store.records import MISMATCH
 from lab.redis_server import RedisServer
-from tests.fakes.store import FakeCallbackStore
+from ari_app.store.memory import MemoryCallbackStore
 
 T0 = 1_800_000_000.0
 
@@ -28,10 +29,10 @@ async def server():
     srv.remove()
 
 
-@pytest.fixture(params=["fake", "redis"])
+@pytest.fixture(params=["memory", "redis"])
 async def store(request, server):
-    if request.param == "fake":
-        yield FakeCallbackStore(lambda: T0)
+    if request.param == "memory":
+        yield MemoryCallbackStore(lambda: T0)
         return
     client = redis.Redis.from_url(server.url, decode_responses=True)
     yield CallbackStore(client, prefix=f"contract-{uuid.uuid4().hex[:6]}:cb")
@@ -163,7 +164,7 @@ async def test_the_next_claim_and_the_deadline_index_are_read_earliest_first(sto
 
 # What anyone holding the store's login can write: the same on both stores.
 async def tamper(store, cb_id: str, **fields: str) -> None:
-    if isinstance(store, FakeCallbackStore):
+    if isinstance(store, MemoryCallbackStore):
         store.hashes[cb_id].update(fields)
     else:
         await store.r.hset(f"{store.p}:{cb_id}", mapping=fields)
@@ -171,14 +172,14 @@ async def tamper(store, cb_id: str, **fields: str) -> None:
 
 async def plant(store, cb_id: str, record: dict[str, str] | None, **scores: float) -> None:
     """A record (None: none) and its id in the named sorted sets."""
-    fake = isinstance(store, FakeCallbackStore)
+    memory = isinstance(store, MemoryCallbackStore)
     if record is not None:
-        if fake:
+        if memory:
             store.hashes[cb_id] = dict(record)
         else:
             await store.r.hset(f"{store.p}:{cb_id}", mapping=record)
     for zset, score in scores.items():
-        if fake:
+        if memory:
             getattr(store, zset)[cb_id] = score
         else:
             await store.r.zadd(f"{store.p}:{zset}", {cb_id: score})

@@ -14,7 +14,7 @@ from aiohttp import web
 from ari_app.alerts.watch import RiskRule, RiskWatch
 from ari_app.alerts.webhook import Delivery, Webhook, masked, payload
 from ari_app.desk.callback import Callback, Request, Status, Times
-from tests.fakes.store import FakeCallbackStore
+from ari_app.store.memory import MemoryCallbackStore
 
 NOW = 1_796_000_000.0   # 2026-11-30T00:53:20Z
 
@@ -115,7 +115,7 @@ async def test_delivered_alerts_are_counted_by_the_worker(serve):
 
 async def _watch(leading: bool):
     clock = [NOW]
-    store = FakeCallbackStore(lambda: clock[0])
+    store = MemoryCallbackStore(lambda: clock[0])
     for number, deadline_in in (("13800138001", 10 * 60), ("13800138002", 40 * 60)):
         await store.create(number=number, topic="wlan", note="", agent="", source="api",
                            deadline=NOW + deadline_in, due=NOW, now=NOW)

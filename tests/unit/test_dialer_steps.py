@@ -14,8 +14,8 @@ from panoramisk.message import Message
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.dialer import Dialer, DialerPorts, DialerRules
-from tests.fakes.asterisk import FakeAmi, FakeAri
-from tests.fakes.store import FakeCallbackStore
+from ari_app.simulation.asterisk import SimAmi as FakeAmi, SimAri as FakeAri
+from ari_app.store.memory import MemoryCallbackStore
 
 OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 SEATS = ["8601", "8602", "8603"]
@@ -24,7 +24,7 @@ SEATS = ["8601", "8602", "8603"]
 class Desk:
     def __init__(self, *, ready: int = 3, leading: bool = True, seat_answers: bool = True):
         self.clock = [OPEN]
-        self.store = FakeCallbackStore(lambda: self.clock[0])
+        self.store = MemoryCallbackStore(lambda: self.clock[0])
         self.answers = seat_answers
         self.ami = FakeAmi(self._originate)
         self.ari = FakeAri()

@@ -133,9 +133,9 @@ async def test_an_entry_a_dead_controller_stored_is_removed_not_stored_again():
     from ari_app.service import CallbacksService
     from ari_app.settings import Settings, build_calendar, build_numbers, build_topics
     from ari_app.spool.importer import service_submit
-    from tests.fakes.store import FakeCallbackStore
+    from ari_app.store.memory import MemoryCallbackStore
 
-    store = FakeCallbackStore(clock=time.time)
+    store = MemoryCallbackStore(clock=time.time)
     settings = Settings()
     service = CallbacksService(store, build_calendar(settings.calendar),
                                build_numbers(settings.callbacks), build_topics(settings.topics),
@@ -184,9 +184,9 @@ def service_and_store():
     topics and the calendar as a controller runs them)."""
     from ari_app.service import CallbacksService
     from ari_app.settings import Settings, build_calendar, build_numbers, build_topics
-    from tests.fakes.store import FakeCallbackStore
+    from ari_app.store.memory import MemoryCallbackStore
 
-    store = FakeCallbackStore(clock=time.time)
+    store = MemoryCallbackStore(clock=time.time)
     settings = Settings()
     return CallbacksService(store, build_calendar(settings.calendar),
                             build_numbers(settings.callbacks), build_topics(settings.topics),

@@ -1,10 +1,12 @@
-"""Fakes of what the dialer uses of AMI and ARI (``ari_app/dialer/ports.py``).
+"""AMI and ARI as the simulated desk offers them to the dialer (what it
+uses of them: ``dialer/ports.py``); nothing here touches a network.
 
-``FakeAmi`` answers ``Originate`` through a handler given to it (the SLA
-benchmark's simulated desk, or a test's scripted reply), ``DBGet`` of
-``desk-cb/<id>`` from ``receipts`` (the dialplan's AstDB receipts), and
-delivers events to the handlers registered with ``on_event``. ``FakeAri``
-answers ``GET /channels/<id>``: up if the id is in ``up``, else 404.
+``SimAmi`` answers ``Originate`` through a handler given to it (the
+simulated desk's queue, ``desk.SimDesk.originate``, or a test's scripted
+reply), ``DBGet`` of ``desk-cb/<id>`` from ``receipts`` (the dialplan's
+AstDB receipts), and delivers events to the handlers registered with
+``on_event``. ``SimAri`` answers ``GET /channels/<id>``: up if the id is in
+``up``, else 404.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from ari_app.asterisk.ari_ import AriError
+from ..asterisk.ari_ import AriError
 
 Originate = Callable[[dict[str, Any]], Awaitable[Message | list[Message]]]
 
@@ -25,7 +27,7 @@ async def _refuse(_action: dict[str, Any]) -> Message:
     return Message({"Response": "Error", "Message": "no originate handler"})
 
 
-class FakeAmi:
+class SimAmi:
     def __init__(self, originate: Originate = _refuse,
                  receipts: dict[str, str] | None = None, *,
                  keep: Callable[[asyncio.Future], None] = lambda _f: None) -> None:
@@ -73,7 +75,7 @@ class FakeAmi:
                          "Key": action["Key"], "Val": value})]
 
 
-class FakeAri:
+class SimAri:
     def __init__(self, up: set[str] | None = None) -> None:
         self.up = set() if up is None else up
 

@@ -1,14 +1,19 @@
-"""Fakes of the ports (``ari_app/dialer/ports.py``) for unit tests and the
-SLA benchmark's simulated desk: the callback store, in memory."""
+"""The callback store in memory: the store of the SLA simulation
+(``simulation/``: ``datadesk sizing --simulate``, ``bench/sla.py``) and of
+the unit tests.
+
+It keeps the semantics of the Lua scripts (``callback_lua.py``) method by
+method; ``tests/integration/test_store_contract.py`` runs the same scenarios
+against it and a real Redis, so it cannot drift from them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ari_app.desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale,
-                                   Status, claim_refusal)
-from ari_app.store.records import callback_of, disagreement
+from ..desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale, Status,
+                             claim_refusal)
+from .records import callback_of, disagreement
 
 
 OPEN = ("open", "dialling")
@@ -33,11 +38,10 @@ def _score(value: Any) -> float:
     return 0.0 if number != number else number
 
 
-class FakeCallbackStore:
+class MemoryCallbackStore:
     """In-memory ``CallbackStore``: the same async methods the dialer and
     ``CallbacksService`` use, with the semantics of its Lua scripts (each
-    method says which); ``tests/integration/test_store_contract.py`` runs
-    the same scenarios against this and the real store.
+    method says which).
 
     Hashes hold strings as Redis does; sorted sets are dicts id -> score,
     ranged in (score, id) order as Redis orders equal scores.
