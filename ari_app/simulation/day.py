@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from ..desk.board import Board, DeviceState, Seat
 from ..desk.callback import Callback, Sla, Status
 from ..desk.routing import Route, decide
+from ..desk.sizing import TALK_MEAN
 from ..dialer import Dialer, DialerPorts, DialerRules
 from ..service import CallbacksService
 from ..settings import Settings, build_calendar, build_numbers, build_policy, build_topics
@@ -44,7 +45,6 @@ HOURLY_SHARE = (
     6.0, 5.7, 6.5, 6.6, 6.5, 6.2,   # 12-17
     5.8, 6.6, 7.6, 6.8, 4.2, 2.2,   # 18-23
 )
-TALK_MEAN = 148.0          # seconds, the seed's average data-service call
 DAY_ONE = (2026, 11, 30)   # any date: the desk opens every day
 WARM_UP = 4 * 3600         # seconds before day one's 00:00 (from 20:00)
 DRAIN_CAP = 24 * 3600      # after the last measured day: give up waiting

@@ -116,3 +116,23 @@ def test_wait_ready_gives_up_with_the_last_answer(tmp_path):
         server.shutdown()
     assert done.returncode == 1 and "not ready after 1 s" in done.stderr
     assert done.stderr.rstrip().endswith("HTTP 503"), done.stderr
+
+
+@pytest.mark.parametrize("given, counts", [("6", (6,)), ("4,6,8", (4, 6, 8))])
+def test_sizing_simulates_the_seat_counts_asked_for(given, counts):
+    args = build_parser().parse_args(["sizing", "--simulate", "--seats", given])
+    assert args.seats == counts
+    assert build_parser().parse_args(["sizing"]).seats == tuple(range(4, 11))
+
+
+@pytest.mark.parametrize("given", ["0", "six", "4,,6", "51"])
+def test_a_seat_count_that_is_none_is_a_usage_error(given):
+    done = datadesk("sizing", "--seats", given)
+    assert done.returncode == 2 and "is not a list of seat counts" in done.stderr
+
+
+def test_a_saved_profile_that_is_not_one_is_refused_in_one_line(tmp_path):
+    (tmp_path / "p.json").write_text('{"profile": {"days": 1}}')
+    done = datadesk("sizing", "--profile", str(tmp_path / "p.json"))
+    assert done.returncode == 1 and done.stdout.startswith("datadesk: not a traffic profile: ")
+    assert "Traceback" not in done.stderr
