@@ -33,6 +33,7 @@ from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leader import Leadership
+from .ports import desk_caller
 from .lease_clock import LeaseClock
 from .store.leases import LeaderLease
 from .settings import (Settings, build_calendar, build_numbers, build_policy,
@@ -162,7 +163,7 @@ class Controller:
 
     def _on_agent_complete(self, msg) -> None:
         """A live desk call ended: count it and its talk time."""
-        if msg.get("Queue") != self.board.queue or msg.get("Channel", "").startswith("Local/"):
+        if not desk_caller(msg, self.board.queue):
             return
         talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
 

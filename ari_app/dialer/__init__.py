@@ -2,8 +2,8 @@
 callbacks to claim, pure), ``attempt`` (the Originate and the one reading of
 an attempt's end, pure), ``recovery`` (what became of an attempt whose lease
 ran out, pure), ``runner`` (attempts in flight), ``recorder`` (their endings
-in the store), ``config`` (settings and ports as objects), ``ports`` (what
-it uses of AMI, ARI and the store)."""
+in the store), ``config`` (settings and ports as objects; the ports
+themselves are the controller's, ``ari_app/ports.py``)."""
 
 from .attempt import caller_label, dial_refusal
 from .config import DialerPorts, DialerRules, DialerSettings

@@ -27,9 +27,9 @@ from dataclasses import replace
 
 from panoramisk.message import Message
 
-from ..asterisk.ari_ import AriClient, AriError
 from ..desk.board import Board
 from ..desk.callback import Refused, Status, at_risk
+from ..ports import channel_gone, desk_caller
 from ..store.records import disagreement
 from ..tasks import periodic
 from .attempt import attempt_id
@@ -90,7 +90,7 @@ class Dialer:
     # -- live callers ----------------------------------------------------------
     def _on_agent_connect(self, msg: Message) -> None:
         """A live caller reached a seat: their open callback is served."""
-        if msg.get("Queue") != self.board.queue or msg.get("Channel", "").startswith("Local/"):
+        if not desk_caller(msg, self.board.queue):
             return
         number = msg.get("CallerIDNum", "")
         if number.isdigit():
@@ -185,7 +185,7 @@ class Dialer:
             await self.recorder.not_placed_(cb, "record-mismatch", problem)
             return
         attempt = attempt_id(cb_id, cb["fence"])
-        decision = recover(cb.get("status"), cb["fence"], live=await self._live(attempt),
+        decision = recover(cb.get("status"), cb["fence"], live=not await channel_gone(self.ari, attempt),
                            receipt=await self.attempts.receipt(cb_id))
         if decision.action is Action.FOLLOW:
             log.info("callback %s: attempt %s is still up in Asterisk; following it", cb_id,
@@ -204,13 +204,3 @@ class Dialer:
                      attempt, extra={"callback": cb_id})
             await self.recorder.requeue(cb, "lease ran out before a seat answered")
 
-    async def _live(self, attempt: str) -> bool:
-        """Is the attempt's channel up in Asterisk? (ARI errors other than
-        404 propagate: the step is tried again next tick.)"""
-        try:
-            await self.ari.request("GET", f"/channels/{AriClient.quote(attempt)}")
-            return True
-        except AriError as exc:
-            if exc.status != 404:
-                raise
-            return False

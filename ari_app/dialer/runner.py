@@ -16,9 +16,8 @@ from collections.abc import Callable, Mapping
 from panoramisk.message import Message
 from redis.exceptions import RedisError
 
-from ..asterisk.ami import AmiDisconnected, AmiError
-from ..asterisk.ari_ import AriClient, AriError
 from ..desk.callback import Outcome
+from ..ports import AmiDisconnected, AmiError, AriError, channel_gone
 from ..timefmt import for_machines
 from .attempt import Receipt, attempt_id, dial_refusal, ending, originate
 from .config import DialerPorts, DialerRules
@@ -56,12 +55,11 @@ class Attempts:
             if future.done():
                 continue
             try:
-                await self.ari.request("GET", f"/channels/{AriClient.quote(attempt)}")
-            except AriError as exc:
-                if exc.status == 404 and not future.done():
-                    future.set_result(Message({"Event": "Hangup", "Uniqueid": attempt}))
-            except (OSError, asyncio.TimeoutError):
-                pass
+                gone = await channel_gone(self.ari, attempt)
+            except (AriError, OSError, asyncio.TimeoutError):
+                continue
+            if gone and not future.done():
+                future.set_result(Message({"Event": "Hangup", "Uniqueid": attempt}))
 
     def _track(self, cb_id: str, coro) -> None:
         task = asyncio.create_task(coro, name=f"callback-{cb_id}")

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from redis.exceptions import RedisError
 
-from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
+from ..ports import AmiDisconnected, AmiError, AmiPort
 from ..tasks import Background
 from ..service import Accepted, CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
@@ -163,7 +163,7 @@ class SpoolImporter(Background):
             done.kept.append(key)
 
 
-def build(ami: AmiClient, service: CallbacksService, *, clock: Callable[[], datetime],
+def build(ami: AmiPort, service: CallbacksService, *, clock: Callable[[], datetime],
           leading: Callable[[], bool]) -> SpoolImporter:
     """The importer of a running controller: imports at every AMI login too."""
     importer = SpoolImporter(AstDbSpool(ami), service_submit(service), clock=clock,

@@ -14,8 +14,9 @@ from panoramisk.message import Message
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.dialer import Dialer, DialerPorts, DialerRules
-from ari_app.simulation.asterisk import SimAmi as FakeAmi, SimAri as FakeAri
 from ari_app.store.memory import MemoryCallbackStore
+from tests.fakes.ami import FakeAmi
+from tests.fakes.ari import FakeAri
 
 OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 SEATS = ["8601", "8602", "8603"]
