@@ -35,15 +35,12 @@ from .spool import importer as spool
 from .leader import Leadership
 from .ports import desk_caller
 from .lease_clock import LeaseClock
-from .store.leases import LeaderLease
 from .settings import (Settings, build_calendar, build_numbers, build_policy,
                        build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
-from .store.events import EventLog
-from .store.limits import RateLimits
 from .store.seat_sampler import SeatSampler
-from .store.stats import DeskStats
+from .store.stores import Stores
 from .tasks import TaskSet
 from .web import callbacks_api, openapi, reports, seats, wallboard
 from .web import health as health_
@@ -85,20 +82,18 @@ class Controller:
                                                       clients.store)
         self.calendar = build_calendar(settings.calendar)
         self.topics, self.policy = build_topics(settings.topics), build_policy(settings)
-        self.stats = DeskStats(self.store.client, self.calendar.zone,
-                               keep_days=settings.callbacks.retention)
-        self.events = EventLog(self.store.client)
-        self.limits = RateLimits(self.store.client)
+        stores = self.stores = Stores.of(self.store, settings)
+        self.stats, self.events, self.limits = stores.stats, stores.events, stores.limits
         self.changed = asyncio.Event()
         self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        lease = LeaderLease(self.store.client)
+        lease = stores.lease
         self.leadership = Leadership(LeaseClock.around(lease.take, settings.redis),
                                      lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.leadership.on_change(self.ari.hold)
-        self.callbacks = self._build_callbacks()
+        self.callbacks = self._build_callbacks(stores.callbacks)
         self.dialer = self._build_dialer()
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
@@ -114,16 +109,15 @@ class Controller:
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
                                  leading=lambda: self.leadership.is_leader)
 
-    def _build_callbacks(self) -> CallbacksService:
+    def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
         cb = self.settings.callbacks
         return CallbacksService(
-            CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
-            build_numbers(cb), self.topics, self.policy.sla,
+            store, self.calendar, build_numbers(cb), self.topics, self.policy.sla,
             limits=RequestLimits(self.limits, cb.requests_per_number_hour,
                                  cb.requests_per_minute))
 
     def _build_dialer(self) -> Dialer:
-        ports = DialerPorts(self.ami, self.ari, self.callbacks.store, stats=self.stats,
+        ports = DialerPorts(self.ami, self.ari, self.stores.callbacks, stats=self.stats,
                             limits=self.limits)
         return Dialer(ports, self.board, DialerRules.of(self.calendar, self.settings.callbacks),
                       leading=lambda: self.leadership.is_leader)
@@ -132,7 +126,7 @@ class Controller:
         cb = self.settings.callbacks
         webhook = Webhook(Delivery(cb.alert_url, cb.alert_timeout, cb.alert_retries)) \
             if cb.alert_url else None
-        risk = RiskWatch(self.callbacks.store, RiskRule(cb.at_risk), record=self.events.record,
+        risk = RiskWatch(self.stores.callbacks, RiskRule(cb.at_risk), record=self.events.record,
                          alert=webhook.offer if webhook else None,
                          leading=lambda: self.leadership.is_leader, clock=time.time)
         return webhook, risk

@@ -24,7 +24,7 @@ from typing import Protocol
 from ..desk.callback import Callback, at_risk
 from ..tasks import Worker, periodic
 from ..timefmt import for_machines
-from .webhook import payload
+from .webhook import minutes_left, payload
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,11 @@ class RiskWatch:
 
     async def _raise(self, cb: Callback, now: float) -> None:
         self.raised += 1
-        body = payload(cb, now)
+        body, deadline = payload(cb, now), for_machines(cb.times.deadline)
+        left = minutes_left(cb, now)
         log.warning("callback %s at risk of its SLA: deadline %s, %.1f min left, never "
-                    "dialled", cb.id, for_machines(cb.times.deadline), body["minutes_left"],
-                    extra={"callback": cb.id})
-        await self.record("callback-at-risk", {"callback": cb.id,
-                                               "deadline": str(body["deadline"]),
-                                               "minutes_left": str(body["minutes_left"])})
+                    "dialled", cb.id, deadline, left, extra={"callback": cb.id})
+        await self.record("callback-at-risk", {"callback": cb.id, "deadline": str(deadline),
+                                               "minutes_left": str(left)})
         if self.alert is not None:
             self.alert(body)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..asterisk.ami_shapes import check_originate
-from ..desk.callback import LANGUAGES, Outcome
+from ..desk.callback import LANGUAGES, Callback, Outcome
 from ..desk.numbers import InvalidNumber, NumberPolicy
 from .config import DialerSettings
 
@@ -34,20 +34,16 @@ def attempt_id(cb_id: str, fence: str) -> str:
     return f"{cb_id}-{fence}"
 
 
-def dial_refusal(cb: Mapping[str, str], numbers: NumberPolicy) -> str | None:
+def dial_refusal(cb: Callback, numbers: NumberPolicy) -> str | None:
     """Why a claimed callback must not be dialled, or None if it may be.
 
     The record came from Redis: its number must pass the policy unchanged
-    and its deadline must be a number.
+    (the store has read every other field into its type already).
     """
     try:
-        numbers.check_stored(cb.get("number"))
+        numbers.check_stored(cb.request.number)
     except InvalidNumber as exc:
         return f"number refused at dial time: {exc}"
-    try:
-        float(cb.get("deadline", ""))
-    except ValueError:
-        return "the stored deadline is not a number"
     return None
 
 
@@ -67,25 +63,25 @@ def call_language(stored: str) -> str:
     return stored if stored in LANGUAGES else ""
 
 
-def originate(cb: Mapping[str, str], timing: DialerSettings, *,
+def originate(cb: Callback, timing: DialerSettings, *,
               escalated: bool = False) -> dict[str, object]:
     """The AMI ``Originate`` that places the attempt (the number checked);
     an escalated one waits in the desk queue ahead of live callers. Raises
     ``HeaderRefused`` (a ``ValueError``) when a value is not of its shape
     (``asterisk.ami_shapes``): such an action is never sent."""
-    cb_id, fence, number = cb["id"], cb["fence"], cb.get("number", "")
+    cb_id, fence, number = cb.id, cb.progress.fence, cb.request.number
     attempt = attempt_id(cb_id, fence)
     prio = [f"QUEUE_PRIO={ESCALATED_PRIORITY}"] if escalated else []
     action: dict[str, object] = {
         "Action": "Originate", "Channel": f"Local/s@{SEAT_CONTEXT}/n",
         "Context": CUSTOMER_CONTEXT, "Exten": number, "Priority": "1",
         "Timeout": str(timing.seat_wait * 1000),
-        "CallerID": f"\"Callback {caller_label(cb.get('topic'))}\" <{number}>",
+        "CallerID": f"\"Callback {caller_label(cb.request.topic)}\" <{number}>",
         "Variable": [f"CB_ID={cb_id}", f"CB_FENCE={fence}", f"CB_RING={timing.customer_ring}",
                      f"CB_SEAT_WAIT={timing.seat_wait}",
                      # The customer's language as captured (empty: the desk's);
                      # a stored value outside the desk's languages never reaches AMI.
-                     f"CB_LANGUAGE={call_language(cb.get('language', ''))}", *prio],
+                     f"CB_LANGUAGE={call_language(cb.request.language)}", *prio],
         "ChannelId": attempt, "OtherChannelId": f"{attempt}-seat", "Async": "true"}
     check_originate(action)
     return action

@@ -28,9 +28,8 @@ from dataclasses import replace
 from panoramisk.message import Message
 
 from ..desk.board import Board
-from ..desk.callback import Refused, Status, at_risk
+from ..desk.callback import Refused, Status, Unreadable, at_risk
 from ..ports import channel_gone, desk_caller
-from ..store.records import disagreement
 from ..tasks import periodic
 from .attempt import attempt_id
 from .config import DialerPorts, DialerRules
@@ -142,11 +141,15 @@ class Dialer:
                 refused += 1
                 self.recorder.refused(claimed)
                 continue
+            if isinstance(claimed, Unreadable):    # claimed, but no callback to dial
+                refused += 1
+                await self.recorder.not_placed_(claimed, claimed.why, claimed.reason)
+                continue
             placed += 1
             if chosen.escalated:
                 self.escalations += 1
                 log.info("callback %s: at risk of its SLA; placed ahead of %d live caller(s)",
-                         claimed["id"], self.board.waiting, extra={"callback": claimed["id"]})
+                         claimed.id, self.board.waiting, extra={"callback": claimed.id})
             self.attempts.spawn(claimed, escalated=chosen.escalated)
 
     async def _plan(self, now: float) -> Plan:
@@ -175,22 +178,21 @@ class Dialer:
         """A lease ran out: find out from Asterisk what became of the attempt.
         A lease entry with no callback being dialled behind it is dropped; a
         record that disagrees with its key ends failed, never requeued."""
-        stored = await self.store.record(cb_id)
-        if stored is None or stored.get("status") != Status.DIALLING.value:
+        cb = await self.store.record(cb_id, Status.DIALLING)
+        if cb is None:
             await self.store.forget_lease(cb_id)
             return
-        cb = {**stored, "id": cb_id}
-        problem = disagreement(cb_id, stored, Status.DIALLING)
-        if problem is not None:
-            await self.recorder.not_placed_(cb, "record-mismatch", problem)
+        if isinstance(cb, Unreadable):
+            await self.recorder.not_placed_(cb, cb.why, cb.reason)
             return
-        attempt = attempt_id(cb_id, cb["fence"])
-        decision = recover(cb.get("status"), cb["fence"], live=not await channel_gone(self.ari, attempt),
+        fence = cb.progress.fence
+        attempt = attempt_id(cb_id, fence)
+        decision = recover(cb.status, fence, live=not await channel_gone(self.ari, attempt),
                            receipt=await self.attempts.receipt(cb_id))
         if decision.action is Action.FOLLOW:
             log.info("callback %s: attempt %s is still up in Asterisk; following it", cb_id,
                      attempt, extra={"callback": cb_id})
-            await self.store.extend(cb_id, cb["fence"], self.clock() + self.rules.timing.lease)
+            await self.store.extend(cb_id, fence, self.clock() + self.rules.timing.lease)
             self.attempts.follow(cb)
         elif decision.action is Action.RECORD and decision.ending is not None:
             end = decision.ending

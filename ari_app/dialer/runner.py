@@ -11,12 +11,12 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from panoramisk.message import Message
 from redis.exceptions import RedisError
 
-from ..desk.callback import Outcome
+from ..desk.callback import Callback, Outcome
 from ..ports import AmiDisconnected, AmiError, AriError, channel_gone
 from ..timefmt import for_machines
 from .attempt import Receipt, attempt_id, dial_refusal, ending, originate
@@ -75,16 +75,16 @@ class Attempts:
         """Escalated attempts still seeking a seat."""
         return len(self.escalated - self.seated)
 
-    def spawn(self, cb: dict[str, str], *, escalated: bool = False) -> None:
+    def spawn(self, cb: Callback, *, escalated: bool = False) -> None:
         if escalated:
-            self.escalated.add(cb["id"])
-        self._track(cb["id"], self._guarded(cb))
+            self.escalated.add(cb.id)
+        self._track(cb.id, self._guarded(cb))
 
-    def follow(self, cb: dict[str, str]) -> None:
+    def follow(self, cb: Callback) -> None:
         """Follow an attempt found up in Asterisk (after a lease ran out) to its end."""
-        self._track(cb["id"], self._follow(cb))
+        self._track(cb.id, self._follow(cb))
 
-    async def _guarded(self, cb: dict[str, str]) -> None:
+    async def _guarded(self, cb: Callback) -> None:
         """One attempt; whatever breaks it is logged and, unless Redis itself
         is away (then the lease runs out and recovery asks Asterisk), ends
         the callback with the reason rather than letting it come back."""
@@ -94,19 +94,19 @@ class Attempts:
             raise
         except (RedisError, OSError) as exc:
             log.warning("callback %s: attempt interrupted (%s: %s); recovery will check "
-                        "Asterisk when the lease runs out", cb["id"], type(exc).__name__, exc,
-                        extra={"callback": cb["id"]})
+                        "Asterisk when the lease runs out", cb.id, type(exc).__name__, exc,
+                        extra={"callback": cb.id})
         except Exception as exc:
-            log.exception("callback %s: attempt broke", cb["id"], extra={"callback": cb["id"]})
+            log.exception("callback %s: attempt broke", cb.id, extra={"callback": cb.id})
             try:
                 await self.recorder.not_placed_(cb, "error", "the attempt broke: "
                                                 f"{type(exc).__name__}: {exc}")
             except Exception as again:
-                log.error("callback %s: could not record the broken attempt: %s", cb["id"],
-                          again, extra={"callback": cb["id"]})
+                log.error("callback %s: could not record the broken attempt: %s", cb.id,
+                          again, extra={"callback": cb.id})
 
-    async def _attempt(self, cb: dict[str, str]) -> None:
-        cb_id, fence = cb["id"], cb["fence"]
+    async def _attempt(self, cb: Callback) -> None:
+        cb_id, fence = cb.id, cb.progress.fence
         refusal = dial_refusal(cb, self.rules.numbers)
         if refusal is not None:
             await self.recorder.not_placed_(cb, "number-refused", refusal)
@@ -116,8 +116,8 @@ class Attempts:
         attempt = attempt_id(cb_id, fence)
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
         keeper = asyncio.create_task(self._keep_lease(cb_id, fence))
-        log.info("callback %s: attempt %s to %s (deadline %s)", cb_id, fence, cb.get("number"),
-                 for_machines(cb["deadline"]), extra={"callback": cb_id})
+        log.info("callback %s: attempt %s to %s (deadline %s)", cb_id, fence, cb.request.number,
+                 for_machines(cb.times.deadline), extra={"callback": cb_id})
         try:
             if await self._place(cb, keeper):
                 await self._await_end(cb, ends, dialled_at=self.clock())
@@ -126,18 +126,18 @@ class Attempts:
             self._ends.pop(attempt, None)
             self.seated.discard(cb_id)
 
-    async def _place(self, cb: Mapping[str, str], keeper: asyncio.Task) -> bool:
+    async def _place(self, cb: Callback, keeper: asyncio.Task) -> bool:
         """Originate the attempt; True once a seat has answered it."""
         try:
-            action = originate(cb, self.timing, escalated=cb["id"] in self.escalated)
+            action = originate(cb, self.timing, escalated=cb.id in self.escalated)
             reply = await self.ami.send(action,
                                         timeout=self.timing.seat_wait + 15)
         except (AmiDisconnected, asyncio.TimeoutError) as exc:
             # Whether the call exists is unknown: keep the lease; when it
             # runs out, recovery asks Asterisk.
             log.warning("callback %s: lost track of attempt %s (%s); recovery will check "
-                        "Asterisk", cb["id"], attempt_id(cb["id"], cb["fence"]), exc,
-                        extra={"callback": cb["id"]})
+                        "Asterisk", cb.id, attempt_id(cb.id, cb.progress.fence), exc,
+                        extra={"callback": cb.id})
             keeper.cancel()
             return False
         except (ValueError, AmiError) as exc:  # refused before or by Asterisk
@@ -148,38 +148,38 @@ class Attempts:
         if answer.get("Response") != "Success":
             await self.recorder.finish(cb, Outcome.SEAT_NO_ANSWER, dialled_at=None)
             return False
-        self.seated.add(cb["id"])  # a seat took it: the customer is being dialled
+        self.seated.add(cb.id)  # a seat took it: the customer is being dialled
         return True
 
-    async def _await_end(self, cb: Mapping[str, str], ends: asyncio.Future, *,
+    async def _await_end(self, cb: Callback, ends: asyncio.Future, *,
                          dialled_at: float) -> None:
         try:
             end = await asyncio.wait_for(ends, self.timing.customer_ring + 120)
         except asyncio.TimeoutError:
             log.warning("callback %s: no end of attempt %s seen; recovery will ask "
-                        "Asterisk when the lease runs out", cb["id"],
-                        attempt_id(cb["id"], cb["fence"]), extra={"callback": cb["id"]})
+                        "Asterisk when the lease runs out", cb.id,
+                        attempt_id(cb.id, cb.progress.fence), extra={"callback": cb.id})
             return
-        receipt = None if end.get("Event") == "DialEnd" else await self.receipt(cb["id"])
-        result = ending(end, receipt, cb["fence"], self.clock())
+        receipt = None if end.get("Event") == "DialEnd" else await self.receipt(cb.id)
+        result = ending(end, receipt, cb.progress.fence, self.clock())
         await self.recorder.finish(cb, result.outcome, dialled_at=dialled_at,
                                    answered_at=result.answered_at)
 
-    async def _follow(self, cb: dict[str, str]) -> None:
-        attempt = attempt_id(cb["id"], cb["fence"])
+    async def _follow(self, cb: Callback) -> None:
+        attempt = attempt_id(cb.id, cb.progress.fence)
         ends = self._ends[attempt] = asyncio.get_running_loop().create_future()
         end = None
-        self.seated.add(cb["id"])  # found up in Asterisk: a seat has it
+        self.seated.add(cb.id)  # found up in Asterisk: a seat has it
         try:
             end = await asyncio.wait_for(ends, self.timing.customer_ring + 3600)
         except asyncio.TimeoutError:
             pass
         finally:
             self._ends.pop(attempt, None)
-            self.seated.discard(cb["id"])
+            self.seated.discard(cb.id)
         dialend = end is not None and end.get("Event") == "DialEnd"
-        receipt = None if dialend else await self.receipt(cb["id"])
-        result = ending(end, receipt, cb["fence"], self.clock())
+        receipt = None if dialend else await self.receipt(cb.id)
+        result = ending(end, receipt, cb.progress.fence, self.clock())
         reached = result.outcome.reached_customer
         await self.recorder.finish(cb, result.outcome,
                                    dialled_at=result.at if reached else None,

@@ -49,14 +49,11 @@ def service_submit(service: CallbacksService) -> Submit:
     it), so it is only to be removed, never stored twice: a finished callback
     would otherwise be created anew and the customer called again."""
     async def submit(entry: SpoolEntry) -> Accepted | None:
-        if await service.store.imported(f"spool:{entry.key}"):
-            return None
         found = service.topics.classify(entry.topic_code)
         topic = found.name if found and found.name != "unknown" else ""
-        accepted = await service.request(number=entry.number, topic=topic, source="spool",
-                                         now=entry.asked_at, language=entry.language)
-        await service.store.mark_imported(f"spool:{entry.key}", accepted.id, IMPORTED_TTL)
-        return accepted
+        return await service.request_once(f"spool:{entry.key}", IMPORTED_TTL,
+                                          number=entry.number, topic=topic, source="spool",
+                                          now=entry.asked_at, language=entry.language)
     return submit
 
 

@@ -252,7 +252,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
         assert await store.claim(lease=30, owner="probe", now=when.timestamp()) is None
     opening = datetime(2026, 12, 1, 9, 0, tzinfo=sh).timestamp()
     claimed = await store.claim(lease=30, owner="probe", now=opening)
-    assert claimed is not None and claimed["id"] == accepted.id
+    assert claimed is not None and claimed.id == accepted.id
     await client.aclose()
 
 

@@ -143,7 +143,7 @@ async def test_claims_in_flight_when_the_master_is_killed_dial_no_number_twice(s
                 continue
             if cb is None:
                 return
-            dials.append((cb["id"], cb["fence"], cb["number"]))
+            dials.append((cb.id, cb.progress.fence, cb.request.number))
             await asyncio.sleep(0.02)
 
     task = asyncio.create_task(dialer())
