@@ -31,7 +31,8 @@ from ..desk.board import Board
 from ..desk.callback import Refused, Status, Unreadable, at_risk
 from ..ports import channel_gone, desk_caller
 from ..tasks import periodic
-from .attempt import attempt_id
+from .attempt import read_receipt
+from .originate import attempt_id
 from .config import DialerPorts, DialerRules
 from .planner import DeskView, Hold, Plan, plan
 from .recorder import Recorder, utc
@@ -157,7 +158,7 @@ class Dialer:
         claims go deadline first); with escalation or a seat reserve, whether
         the next callback is at risk is asked of the store."""
         rules, view = self.rules, self._view(now)
-        counts = dict(in_flight=len(self.attempts.active), seated=len(self.attempts.seated),
+        counts = dict(in_flight=len(self.attempts.active), seated=self.attempts.seated,
                       escalating=self.attempts.escalating, escalate=rules.escalate,
                       reserve=rules.reserve)
         chosen = plan(view, **counts)
@@ -188,7 +189,7 @@ class Dialer:
         fence = cb.progress.fence
         attempt = attempt_id(cb_id, fence)
         decision = recover(cb.status, fence, live=not await channel_gone(self.ari, attempt),
-                           receipt=await self.attempts.receipt(cb_id))
+                           receipt=await read_receipt(self.ami, cb_id))
         if decision.action is Action.FOLLOW:
             log.info("callback %s: attempt %s is still up in Asterisk; following it", cb_id,
                      attempt, extra={"callback": cb_id})

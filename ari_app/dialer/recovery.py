@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..desk.callback import Outcome, Status
-from .attempt import Ending, Receipt, ending
+from .receipt import Ending, Receipt, ending
 
 
 class Action(str, Enum):

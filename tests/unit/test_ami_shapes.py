@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ari_app.asterisk.ami import AmiClient
 from ari_app.asterisk.ami_shapes import HeaderRefused, check_originate
 from ari_app.desk.callback import Callback, Progress, Request, Status, Times
-from ari_app.dialer.attempt import originate
+from ari_app.dialer.originate import originate
 from ari_app.dialer.config import DialerSettings
 
 TIMING = DialerSettings(seat_wait=30, customer_ring=30, lease=90.0, per_number_day=10,

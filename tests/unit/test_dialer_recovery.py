@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ari_app.desk.callback import Outcome, Status
-from ari_app.dialer.attempt import Receipt, dialstatus, ending
+from ari_app.dialer.receipt import Receipt, dialstatus, ending
 from ari_app.dialer.recovery import Action, recover
 
 

@@ -117,7 +117,7 @@ async def test_an_attempts_end_is_recorded_from_the_event_or_the_receipt(event, 
         desk.ami.receipts["cb1"] = receipt
     await desk.dialer._step()
     await desk.settle()
-    assert desk.dialer.attempts.seated == {"cb1"}
+    assert desk.dialer.attempts.seated == 1 and desk.dialer.attempts.of("cb1").seated
     desk.ami.emit({**event, "Uniqueid": "cb1-1"})
     await asyncio.gather(*desk.dialer.active.values())
     cb = desk.store.hashes["cb1"]
@@ -187,3 +187,37 @@ async def test_a_live_caller_reaching_a_seat_serves_their_open_callback():
                    "CallerIDNum": "13800138001"})
     await desk.settle()
     assert desk.store.hashes["cb1"]["status"] == "served"
+
+
+async def test_an_attempt_takes_only_its_own_channels_end():
+    desk = Desk(ready=1)
+    await desk.request("13800138001")
+    await desk.dialer._step()
+    await desk.settle()
+    desk.ami.emit({"Event": "DialEnd", "Uniqueid": "cb1-2", "DialStatus": "BUSY"})  # a later fence
+    desk.ami.emit({"Event": "Hangup", "Uniqueid": "cb9-1"})
+    await desk.settle()
+    assert "cb1" in desk.dialer.active and desk.store.hashes["cb1"]["status"] == "dialling"
+    desk.ami.emit({"Event": "DialEnd", "Uniqueid": "cb1-1", "DialStatus": "ANSWER"})
+    await asyncio.gather(*desk.dialer.active.values())
+    assert desk.store.hashes["cb1"]["last_outcome"] == "answered"
+
+
+@pytest.mark.parametrize("up, status", [(False, "done"), (True, "dialling")])
+async def test_after_an_ami_reconnect_an_attempt_whose_channel_is_gone_ends_from_its_receipt(
+        up, status):
+    """Events are lost while AMI is away: its channel gone from Asterisk, the
+    attempt ends now, as its receipt says; still up, it waits on."""
+    desk = Desk(ready=1)
+    await desk.request("13800138001")
+    desk.ami.receipts["cb1"] = "1,ANSWER,1800000000"
+    await desk.dialer._step()
+    await desk.settle()
+    if up:
+        desk.ari.up.add("cb1-1")
+    for hook in desk.ami.hooks:          # AMI is back; no DialEnd or Hangup was seen
+        await hook(desk.ami)
+    await desk.settle()
+    assert desk.store.hashes["cb1"]["status"] == status
+    assert ("cb1" in desk.dialer.active) is up
+    await desk.dialer.stop()

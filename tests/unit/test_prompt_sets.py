@@ -45,7 +45,7 @@ def test_digits_0_to_9_are_in_the_set():
 
 def test_the_originate_carries_the_callbacks_language_and_nothing_else():
     from ari_app.desk.callback import Callback, Progress, Request, Status, Times
-    from ari_app.dialer.attempt import originate
+    from ari_app.dialer.originate import originate
     from ari_app.dialer.config import DialerSettings
     timing = DialerSettings.of()
     for stored, sent in (("zh", "zh"), ("en", "en"), ("", ""), ("x\r\nAction: Logoff", "")):
