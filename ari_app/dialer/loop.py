@@ -1,7 +1,8 @@
 """The callback dialer: places stored callbacks within their SLA.
 
-It dials only while this replica leads (``leader.Leadership``, passed in as
-``leading``). Each step (every ``tick`` seconds, or when woken) it takes
+It claims only while this replica leads: ``leading`` is its leader-only
+part (``leadership.Leadership``); attempts in flight when the role is lost
+run on to their end. Each step (every ``tick`` seconds, or when woken) it takes
 back callbacks whose lease ran out after asking Asterisk what became of
 their attempt (``recovery``), then claims as many due callbacks as the
 ``planner`` allows, earliest deadline first, and runs one attempt each.
@@ -22,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from panoramisk.message import Message
@@ -48,11 +50,9 @@ REFUSALS_PER_STEP = 100
 
 class Dialer:
     def __init__(self, ports: DialerPorts, board: Board, rules: DialerRules, *,
-                 leading: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.ami, self.ari, self.store = ports.ami, ports.ari, ports.store
         self.board, self.rules, self.clock = board, rules, clock
-        self._leading = leading
-        self.leader = False
         self.escalations = 0  # at-risk callbacks placed ahead of live callers (since start)
         self.recorder = Recorder(ports, rules, clock, self.wake)
         self.attempts = Attempts(ports, rules, self.recorder, clock)
@@ -74,10 +74,28 @@ class Dialer:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
+        """Claim from now on (the simulation's desk; a replica: ``leading``)."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="dialer")
 
+    @asynccontextmanager
+    async def leading(self) -> AsyncIterator[None]:
+        """Claim while the block runs: this replica leads."""
+        log.info("dialer: leading (this replica dials)")
+        self.start()
+        try:
+            yield
+        finally:
+            task, self._task = self._task, None
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            log.info("dialer: standing by (another replica dials); %d attempt(s) in flight "
+                     "run on to their end", len(self.active))
+
     async def stop(self) -> None:
+        """Stop claiming and cancel the attempts in flight (their leases run
+        out: recovery takes them back)."""
         tasks = [t for t in (self._task, *self.attempts.active.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -120,12 +138,6 @@ class Dialer:
                         ready_seats=len(self.board.ready_seats(now)))
 
     async def _step(self) -> None:
-        was, self.leader = self.leader, self._leading()
-        if self.leader != was:
-            log.info("dialer: %s", "leading (this replica dials)" if self.leader
-                     else "standing by (another replica dials)")
-        if not self.leader:
-            return
         for cb_id in await self.store.expired_leases(self.clock()):
             if cb_id not in self.attempts.active:
                 await self._recover(cb_id)

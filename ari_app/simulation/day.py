@@ -184,7 +184,7 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
                                build_policy(settings).sla)
     desk = _Desk(board, asterisk, service, settings, clock)
     dialer = Dialer(DialerPorts(asterisk.ami, asterisk.ari, store), board,
-                    DialerRules.of(calendar, cb), leading=lambda: True, clock=clock)
+                    DialerRules.of(calendar, cb), clock=clock)
     asterisk.on_change = dialer.wake
 
     async def traffic() -> None:

@@ -242,8 +242,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
     clock = [night.timestamp()]
     ami = AmiClient("127.0.0.1", 1, "u", "s")  # never started: nothing can be originated
     dialer = Dialer(DialerPorts(ami, AriClient("http://127.0.0.1:1", "u", "p", "x"), store),
-                    board, DialerRules.of(calendar), leading=lambda: True,
-                    clock=lambda: clock[0])
+                    board, DialerRules.of(calendar), clock=lambda: clock[0])
     for when in (night, datetime(2026, 12, 1, 3, 0, tzinfo=sh),
                  datetime(2026, 12, 1, 8, 59, 59, tzinfo=sh)):
         clock[0] = when.timestamp()

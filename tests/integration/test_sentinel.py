@@ -22,8 +22,7 @@ import pytest_asyncio
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from ari_app.leader import Leadership
-from ari_app.lease_clock import LeaseClock
+from ari_app.leadership import LeaseClock, Leadership
 from ari_app.store.callback_store import CallbackStore
 from ari_app.store.leases import LeaderLease
 from ari_app.store.connection import RedisStore

@@ -257,3 +257,25 @@ async def test_an_unknown_path_and_a_wrong_method_answer_json(client):
     body = await wrong.json()
     assert wrong.status == 405 and "GET" in wrong.headers["Allow"]
     assert body["error"].startswith("PUT is not allowed here")
+
+
+async def test_the_lease_taken_starts_every_leader_only_part_and_lost_stops_them(clients):
+    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), clients)
+    controller = app[CONTROLLER]
+    held = [True]
+
+    async def take(key, owner, ttl):
+        return held[0]
+
+    controller.leadership._take = take
+    await controller.leadership.renew()
+
+    def running() -> list[bool]:
+        return [clients.ari.holding.is_set(), controller.dialer._task is not None,
+                controller.spool._worker.running, controller.risk.raising,
+                controller.sampler._worker.running, controller.seat_calls.counting]
+
+    assert running() == [True] * 6
+    held[0] = False
+    await controller.leadership.renew()
+    assert running() == [False] * 6

@@ -14,6 +14,7 @@ from panoramisk.message import Message
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.dialer import Dialer, DialerPorts, DialerRules
+from ari_app.leadership import Leadership
 from ari_app.store.memory import MemoryCallbackStore
 from tests.fakes.ami import FakeAmi
 from tests.fakes.ari import FakeAri
@@ -23,7 +24,7 @@ SEATS = ["8601", "8602", "8603"]
 
 
 class Desk:
-    def __init__(self, *, ready: int = 3, leading: bool = True, seat_answers: bool = True):
+    def __init__(self, *, ready: int = 3, seat_answers: bool = True):
         self.clock = [OPEN]
         self.store = MemoryCallbackStore(lambda: self.clock[0])
         self.answers = seat_answers
@@ -35,10 +36,8 @@ class Desk:
                                    in_queue=True, state=DeviceState.NOT_INUSE if i < ready
                                    else DeviceState.INUSE))
         self.board.synced = True
-        self.leading = leading
         self.dialer = Dialer(DialerPorts(self.ami, self.ari, self.store), self.board,
-                             DialerRules.of(ServiceCalendar.build()),
-                             leading=lambda: self.leading, clock=lambda: self.clock[0])
+                             DialerRules.of(ServiceCalendar.build()), clock=lambda: self.clock[0])
         self.placed: list[dict] = []
 
     async def _originate(self, action):
@@ -57,12 +56,43 @@ class Desk:
         for _ in range(5):
             await asyncio.sleep(0)
 
+    async def claimed(self, cb_id: str) -> None:
+        while self.store.hashes[cb_id]["status"] != "dialling":
+            await asyncio.sleep(0.01)
 
-async def test_a_standby_replica_claims_nothing():
-    desk = Desk(leading=False)
+
+class Lease:
+    """The leader lease as Redis would answer: held or not, as the test says."""
+
+    def __init__(self) -> None:
+        self.held = False
+
+    async def take(self, key: str, owner: str, ttl: float) -> bool:
+        return self.held
+
+    async def resign(self, key: str, owner: str) -> None:
+        self.held = False
+
+
+async def test_only_the_leader_claims_and_the_role_lost_stops_the_claims():
+    desk = Desk()
     await desk.request("13800138001")
-    await desk.dialer._step()
+    lease = Lease()
+    leadership = Leadership(lease.take, lease.resign)
+    leadership.while_leading("dialer", desk.dialer.leading)
+    await leadership.renew()                      # standing by
+    await desk.settle()
     assert not desk.dialer.active and desk.store.hashes["cb1"]["status"] == "open"
+    lease.held = True
+    await leadership.renew()                      # the lease taken: the claims start
+    await asyncio.wait_for(desk.claimed("cb1"), 10)
+    lease.held = False
+    await leadership.renew()                      # the lease lost: they stop
+    await desk.request("13800138002")
+    desk.dialer.wake()
+    await desk.settle()
+    assert desk.store.hashes["cb2"]["status"] == "open" and "cb1" in desk.dialer.active
+    await desk.dialer.stop()
 
 
 async def test_one_claim_per_ready_seat_and_the_rest_wait():
@@ -181,7 +211,7 @@ async def test_a_lapsed_lease_whose_call_is_up_is_followed_to_its_end():
 
 
 async def test_a_live_caller_reaching_a_seat_serves_their_open_callback():
-    desk = Desk(leading=False)
+    desk = Desk()          # not claiming (a standby's dialer serves it too)
     await desk.request("13800138001")
     desk.ami.emit({"Event": "AgentConnect", "Queue": "desk", "Channel": "PJSIP/carrier-1",
                    "CallerIDNum": "13800138001"})
