@@ -17,6 +17,7 @@ from . import logs
 from .roles import Permission, bare_token, may
 from .settings import Settings, SettingsError, build_grants, load_settings
 from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
+from .desk.sizing import SEAT_RANGE
 from .tables import phrase, table
 
 DESCRIPTION = """\
@@ -173,7 +174,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run
-    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json)
+    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json,
+               profile=args.profile, seats=args.seats)
+
+
+def _seat_counts(value: str) -> tuple[int, ...]:
+    """``6`` or ``4,6,8``: seat counts from 1 to 50."""
+    try:
+        counts = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or not all(1 <= c <= 50 for c in counts):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of seat counts (1 to 50), "
+                                         "e.g. 6 or 4,6,8")
+    return counts
 
 
 def cmd_wait_ready(args: argparse.Namespace) -> int:
@@ -272,8 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_config(command)
     size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
     size.add_argument("--days", type=int, default=7, help="whole days to read; default 7")
-    size.add_argument("--simulate", action="store_true", help="add SLA met %% for 4..10 seats")
-    size.add_argument("--json", action="store_true", help="JSON (bench/sla.py --profile reads it)")
+    size.add_argument("--simulate", action="store_true",
+                      help="add the simulated SLA met %% per seat count (4..10 seats)")
+    size.add_argument("--seats", type=_seat_counts, default=tuple(SEAT_RANGE),
+                      metavar="N[,N...]", help="with --simulate: these seat counts only")
+    size.add_argument("--profile", metavar="PATH",
+                      help="size a profile saved with --json instead of Redis's figures")
+    size.add_argument("--json", action="store_true",
+                      help="JSON (--profile and bench/sla.py --profile read it)")
     size.set_defaults(func=cmd_sizing)
     wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",

@@ -2,7 +2,8 @@
 awaited by whoever started it.
 
 ``Worker``: one long-running loop of an adapter (a supervisor, a watcher, a
-ticker), started once and stopped once. ``TaskSet``: short tasks spawned
+ticker), started once and stopped once, or run for a block's length
+(``during``: how the leader-only parts run while this replica leads). ``TaskSet``: short tasks spawned
 per event (a handler, a resync, a log write); ``close()`` cancels those
 still running, and a failure is logged rather than lost with the task.
 ``periodic``: the body of a ticker's loop (one step, a pause, again), which
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,16 @@ class Worker:
             except asyncio.CancelledError:
                 pass
 
+    @asynccontextmanager
+    async def during(self) -> AsyncIterator[None]:
+        """The task for the block's length: created, yielded, cancelled,
+        awaited (a leader-only part, ``leadership.Leadership``)."""
+        self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
 
 class Background:
     """An owner of one background loop, ``_loop()``, run between ``start()``
@@ -61,6 +73,10 @@ class Background:
 
     async def stop(self) -> None:
         await self._worker.stop()
+
+    def during(self) -> AbstractAsyncContextManager[None]:
+        """The loop for a block's length (``Worker.during``)."""
+        return self._worker.during()
 
     def wake(self, *_args: object) -> None:
         """Run the next round now (usable as an event hook: arguments ignored)."""

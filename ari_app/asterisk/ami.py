@@ -24,6 +24,7 @@ from panoramisk import Manager
 from panoramisk.message import Message
 
 from ..logs import Repeats
+from ..ports import AmiDisconnected, AmiError
 from ..tasks import Worker
 from .ami_framing import _Action, _Session, check_header_value
 from .ami_shapes import check_originate
@@ -32,16 +33,6 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Message], Any]
 ConnectedHook = Callable[["AmiClient"], Awaitable[None]]
-
-
-class AmiError(RuntimeError):
-    """Asterisk answered an action with an error."""
-
-    reason = ""
-
-
-class AmiDisconnected(ConnectionError):
-    """The AMI link is down (or dropped while the action was in flight)."""
 
 
 @dataclass(frozen=True)

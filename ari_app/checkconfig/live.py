@@ -10,7 +10,8 @@ from ..settings import Settings
 
 async def _live(host: str, port: int, username: str, secret: str,
                 settings: Settings) -> list[str]:
-    from ..asterisk.ami import AmiClient, AmiError, AmiTuning
+    from ..asterisk.ami import AmiClient, AmiTuning
+    from ..ports import AmiError
 
     problems: list[str] = []
     ami = AmiClient(host, port, username, secret, name="check-config",

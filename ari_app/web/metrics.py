@@ -116,7 +116,7 @@ class MetricsSource(Protocol):
     """What a scrape reads: the controller's parts (``app.Controller``)."""
 
     board: Board
-    callbacks: Any  # .store.count_open(), .store.count_overdue(ts)
+    callbacks: Any  # .count_open(), .count_overdue(ts)
     dialer: Any  # .sla, .not_placed: Counters
     stasis: Any  # .routes: Counter
     ami: Any  # .ready: Event
@@ -132,8 +132,8 @@ CLOCK = web.AppKey("metrics_clock", Callable)
 
 async def _callback_counts(source: MetricsSource, ts: float) -> tuple[int | None, int | None]:
     try:
-        return (await source.callbacks.store.count_open(),
-                await source.callbacks.store.count_overdue(ts))
+        return (await source.callbacks.count_open(),
+                await source.callbacks.count_overdue(ts))
     except Exception:  # Redis away: say nothing rather than a wrong zero
         return None, None
 
