@@ -14,8 +14,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import logs
-from .roles import Permission, bare_token, may
-from .settings import Settings, SettingsError, build_grants, load_settings
+from .cli_api import EXIT_UNREACHABLE, call as _api
+from .roles import Permission
+from .settings import Settings, SettingsError, load_settings
 from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
 from .desk.sizing import SEAT_RANGE
 from .tables import phrase, table
@@ -39,7 +40,7 @@ exit status:
   4  the controller cannot serve the request now (503: its store, Redis, is
      unavailable); try again shortly"""
 
-EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_UNAVAILABLE = 1, 3, 4
+EXIT_REFUSED, EXIT_UNAVAILABLE = 1, 4
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -59,53 +60,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level, json_lines=not args.plain_logs,
                full_numbers=settings.logs.full_numbers)
     return run(settings, args.config or os.environ.get("DATADESK_CONFIG"))
-
-
-def _token(settings: Settings, permission: Permission) -> str:
-    """``DATADESK_API_TOKEN``, else the first configured token whose role
-    holds ``permission`` (else the first one: the answer says what is missing)."""
-    chosen = os.environ.get("DATADESK_API_TOKEN")
-    if chosen:
-        return bare_token(chosen)
-    held = build_grants(settings.http)
-    fitting = [g for g in held if may(g.role, permission)]
-    return (fitting or held)[0].token if held else ""
-
-
-def _api(settings: Settings, method: str, path: str,
-         permission: Permission) -> tuple[int, dict]:
-    """One call to the running controller's API (URL and token from settings)."""
-    import urllib.error
-    import urllib.request
-
-    token = _token(settings, permission)
-    host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "") else settings.http.host
-    request = urllib.request.Request(f"http://{host}:{settings.http.port}{path}", method=method,
-                                     headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as resp:
-            return resp.status, _body(resp.status, resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, _body(exc.code, exc.read())
-    except OSError as exc:
-        print(f"datadesk: controller not reachable at {host}:{settings.http.port}: {exc}",
-              file=sys.stderr)
-        raise SystemExit(EXIT_UNREACHABLE) from exc
-
-
-def _body(status: int, raw: bytes) -> dict:
-    """An answer's JSON object; one that is not (a proxy's page, a truncated
-    body) is read as an error naming the status, never a traceback."""
-    import json
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        return body
-    first = raw.decode("utf-8", "replace").strip().splitlines()[:1]
-    return {"error": f"HTTP {status}, not a JSON object: {first[0][:80] if first else 'empty'}",
-            "_not_json": True}
 
 
 def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
