@@ -100,10 +100,10 @@ async def test_demo_keep_stopped_by_a_signal_stops_everything_it_started(report,
     try:
         await read_until(proc.stdout, KEPT_UP, out, timeout=600)
         await read_until(proc.stdout, "CLI:", out, timeout=30)
+        started = children(proc.pid)   # known first: whatever fails below, none is left
         await the_wallboard_link_carries_a_wallboard_token(out)
         if sig == signal.SIGTERM:
             await the_cli_line_runs_in_a_new_users_shell(out)
-        started = children(proc.pid)
         kinds = sorted("redis" if "redis-server" in c else "asterisk" if "asterisk" in c
                        else "controller" if "ari_app" in c else c for c, _ in started.values())
         assert kinds == ["asterisk", "asterisk", "controller", "redis"], started
