@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
-from . import health as health_
+from . import health as health_, stalls
 
 
 def _process(version: str, leader: bool, ready: bool) -> list[str]:
@@ -152,7 +152,8 @@ async def scrape(source: MetricsSource, ts: float) -> str:
         routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
         ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=source.dialer.not_placed, risk=_risk_figures(source))
+        not_placed=source.dialer.not_placed, risk=_risk_figures(source)) + \
+        "\n".join(stalls.metric_lines(source)) + "\n"   # what stalls: web/stalls.py
 
 
 def _risk_figures(source: MetricsSource) -> dict[str, Any]:
