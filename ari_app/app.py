@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,21 +35,18 @@ from .desk.board import Board
 from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
-from .leader import Leadership
-from .lease_clock import LeaseClock
-from .store.leases import LeaderLease
+from .leadership import LeaseClock, Leadership
+from .ports import desk_caller
 from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
                        build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
-from .store.events import EventLog
-from .store.limits import RateLimits
 from .store.seat_sampler import SeatSampler
-from .store.stats import DeskStats
+from .store.stores import Stores
 from .tasks import TaskSet
 from .web import (callbacks_api, openapi, quality_page, recordings_api, reports, seats,
                   wallboard)
-from .web import health as health_
+from .web import health as health_, stalls
 from .web import metrics as metrics_
 from .web.auth import GRANTS, require_token
 from .web.errors import json_errors
@@ -87,62 +85,63 @@ class Controller:
                                                       clients.store)
         self.calendar = build_calendar(settings.calendar)
         self.topics, self.policy = build_topics(settings.topics), build_policy(settings)
-        self.stats = DeskStats(self.store.client, self.calendar.zone,
-                               keep_days=settings.callbacks.retention)
-        self.events = EventLog(self.store.client)
-        self.limits = RateLimits(self.store.client)
+        stores = self.stores = Stores.of(self.store, settings)
+        self.stats, self.events, self.limits = stores.stats, stores.events, stores.limits
         self.changed = asyncio.Event()
         self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
-        lease = LeaderLease(self.store.client)
+        lease = stores.lease
         self.leadership = Leadership(LeaseClock.around(lease.take, settings.redis),
                                      lease.resign)
         self.ari.holding.clear()  # held only while leading
-        self.leadership.on_change(self.ari.hold)
-        self.callbacks = self._build_callbacks()
+        self.callbacks = self._build_callbacks(stores.callbacks)
         self.dialer = self._build_dialer()
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
-        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered,
-                                         leading=lambda: self.leadership.is_leader)
-        self.sampler = SeatSampler(self.stats, self.board,
-                                   leading=lambda: self.leadership.is_leader)
+        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered)
+        self.sampler = SeatSampler(self.stats, self.board)
         self.callbacks.on_created = self.stats.requested
         self.webhook, self.risk = self._build_alerts()
-        self.spool = spool.build(self.ami, self.callbacks, clock=utcnow,
-                                 leading=lambda: self.leadership.is_leader)
+        self.spool = spool.build(self.ami, self.callbacks, clock=utcnow)
         self.quality = QualityParts(Links(self.ami, self.ari, self.store.client), self.topics,
                                     settings.quality, self.calendar.zone,
                                     is_seat=self.board.is_seat,
                                     leading=lambda: self.leadership.is_leader)
         self.quality.tracker.callback_topic = self._callback_topic
-        self.leadership.on_change(self.quality.reconcile.leadership_changed)
+        for name, part in self.leader_only():
+            self.leadership.while_leading(name, part)
 
-    def _build_callbacks(self) -> CallbacksService:
+    def leader_only(self) -> list[tuple[str, Callable[[], AbstractAsyncContextManager[None]]]]:
+        """The parts that run only while this replica leads, in the order
+        they start when it takes the lead (they stop in the reverse one)."""
+        return [("ARI application", lambda: application_held(self.ari)),
+                ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
+                ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
+                ("named-seat figures", self.seat_calls.leading),
+                ("recording sweeps", self.quality.leading)]
+
+    def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
         cb = self.settings.callbacks
         return CallbacksService(
-            CallbackStore(self.store.client, retention=cb.retention * 86400), self.calendar,
-            build_numbers(cb), self.topics, self.policy.sla,
+            store, self.calendar, build_numbers(cb), self.topics, self.policy.sla,
             limits=RequestLimits(self.limits, cb.requests_per_number_hour,
                                  cb.requests_per_minute))
 
     def _build_dialer(self) -> Dialer:
-        ports = DialerPorts(self.ami, self.ari, self.callbacks.store, stats=self.stats,
+        ports = DialerPorts(self.ami, self.ari, self.stores.callbacks, stats=self.stats,
                             limits=self.limits)
-        return Dialer(ports, self.board, DialerRules.of(self.calendar, self.settings.callbacks),
-                      leading=lambda: self.leadership.is_leader)
+        return Dialer(ports, self.board, DialerRules.of(self.calendar, self.settings.callbacks))
 
     def _build_alerts(self) -> tuple[Webhook | None, RiskWatch]:
         cb = self.settings.callbacks
         webhook = Webhook(Delivery(cb.alert_url, cb.alert_timeout, cb.alert_retries)) \
             if cb.alert_url else None
-        risk = RiskWatch(self.callbacks.store, RiskRule(cb.at_risk), record=self.events.record,
-                         alert=webhook.offer if webhook else None,
-                         leading=lambda: self.leadership.is_leader, clock=time.time)
+        risk = RiskWatch(self.stores.callbacks, RiskRule(cb.at_risk), record=self.events.record,
+                         alert=webhook.offer if webhook else None, clock=time.time)
         return webhook, risk
 
     def _build_stasis(self) -> DeskStasis:
@@ -176,7 +175,7 @@ class Controller:
 
     def _on_agent_complete(self, msg) -> None:
         """A live desk call ended: count it and its talk time."""
-        if msg.get("Queue") != self.board.queue or msg.get("Channel", "").startswith("Local/"):
+        if not desk_caller(msg, self.board.queue):
             return
         talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
 
@@ -189,19 +188,20 @@ class Controller:
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;
         they stop in the reverse order (the lease is given up while Redis
-        still answers; event work is cancelled before ARI and AMI close)."""
+        still answers; event work is cancelled before ARI and AMI close).
+        The leader-only parts are started by the leadership (``leader_only``)."""
         return [
             ("redis", self.store.start, self.store.stop),
             ("ami", self.ami.start, self.ami.stop),
             ("ari", self.ari.start, self.ari.stop),
             ("leadership", self.leadership.start, self.leadership.stop),
             ("lamp", self.lamp.start, self.lamp.stop),
-            ("dialer", self.dialer.start, self.dialer.stop),
-            ("spool", self.spool.start, self.spool.stop),
-            ("quality", self.quality.start, self.quality.stop),
+            ("dialer", _nothing, self.dialer.stop),
+            ("spool", _nothing, self.spool.stop),
+            ("quality", _nothing, self.quality.stop),
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
-            ("seat minutes", self.sampler.start, self.sampler.stop),
+            ("seat minutes", _nothing, self.sampler.stop),
             ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),
             ("figures", _nothing, self.counting.close),
@@ -224,11 +224,22 @@ class Controller:
             "ari": "connected" if self.ari.connected.is_set() else "down",
             "redis": {True: "up", False: "down", None: "unknown"}[self.store.up],
             "board": "in-sync" if self.board.synced else "stale",
+            **stalls.health_fields(self),
         }
 
 
 def _nothing() -> None:
-    """Start of a part whose tasks are started by events, not at start."""
+    """Start of a part whose tasks are started by events or by the role, not at start."""
+
+
+@asynccontextmanager
+async def application_held(ari: AriClient) -> AsyncIterator[None]:
+    """The ARI application held (its websocket connected) while the block runs."""
+    await ari.hold(True)
+    try:
+        yield
+    finally:
+        await ari.hold(False)
 
 
 CONTROLLER = web.AppKey("controller", Controller)

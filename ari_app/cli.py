@@ -14,9 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import logs
-from .roles import Permission, bare_token, may
-from .settings import Settings, SettingsError, build_grants, load_settings
+from .cli_api import EXIT_UNREACHABLE, call as _api
+from .roles import Permission
+from .settings import Settings, SettingsError, load_settings
 from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
+from .desk.sizing import SEAT_RANGE
 from .tables import phrase, table
 
 DESCRIPTION = """\
@@ -38,7 +40,7 @@ exit status:
   4  the controller cannot serve the request now (503: its store, Redis, is
      unavailable); try again shortly"""
 
-EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_UNAVAILABLE = 1, 3, 4
+EXIT_REFUSED, EXIT_UNAVAILABLE = 1, 4
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -58,53 +60,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level, json_lines=not args.plain_logs,
                full_numbers=settings.logs.full_numbers)
     return run(settings, args.config or os.environ.get("DATADESK_CONFIG"))
-
-
-def _token(settings: Settings, permission: Permission) -> str:
-    """``DATADESK_API_TOKEN``, else the first configured token whose role
-    holds ``permission`` (else the first one: the answer says what is missing)."""
-    chosen = os.environ.get("DATADESK_API_TOKEN")
-    if chosen:
-        return bare_token(chosen)
-    held = build_grants(settings.http)
-    fitting = [g for g in held if may(g.role, permission)]
-    return (fitting or held)[0].token if held else ""
-
-
-def _api(settings: Settings, method: str, path: str,
-         permission: Permission) -> tuple[int, dict]:
-    """One call to the running controller's API (URL and token from settings)."""
-    import urllib.error
-    import urllib.request
-
-    token = _token(settings, permission)
-    host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "") else settings.http.host
-    request = urllib.request.Request(f"http://{host}:{settings.http.port}{path}", method=method,
-                                     headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as resp:
-            return resp.status, _body(resp.status, resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, _body(exc.code, exc.read())
-    except OSError as exc:
-        print(f"datadesk: controller not reachable at {host}:{settings.http.port}: {exc}",
-              file=sys.stderr)
-        raise SystemExit(EXIT_UNREACHABLE) from exc
-
-
-def _body(status: int, raw: bytes) -> dict:
-    """An answer's JSON object; one that is not (a proxy's page, a truncated
-    body) is read as an error naming the status, never a traceback."""
-    import json
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        return body
-    first = raw.decode("utf-8", "replace").strip().splitlines()[:1]
-    return {"error": f"HTTP {status}, not a JSON object: {first[0][:80] if first else 'empty'}",
-            "_not_json": True}
 
 
 def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
@@ -173,7 +128,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run
-    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json)
+    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json,
+               profile=args.profile, seats=args.seats)
+
+
+def _seat_counts(value: str) -> tuple[int, ...]:
+    """``6`` or ``4,6,8``: seat counts from 1 to 50."""
+    try:
+        counts = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or not all(1 <= c <= 50 for c in counts):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of seat counts (1 to 50), "
+                                         "e.g. 6 or 4,6,8")
+    return counts
 
 
 def cmd_wait_ready(args: argparse.Namespace) -> int:
@@ -272,8 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_config(command)
     size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
     size.add_argument("--days", type=int, default=7, help="whole days to read; default 7")
-    size.add_argument("--simulate", action="store_true", help="add SLA met %% for 4..10 seats")
-    size.add_argument("--json", action="store_true", help="JSON (bench/sla.py --profile reads it)")
+    size.add_argument("--simulate", action="store_true",
+                      help="add the simulated SLA met %% per seat count (4..10 seats)")
+    size.add_argument("--seats", type=_seat_counts, default=tuple(SEAT_RANGE),
+                      metavar="N[,N...]", help="with --simulate: these seat counts only")
+    size.add_argument("--profile", metavar="PATH",
+                      help="size a profile saved with --json instead of Redis's figures")
+    size.add_argument("--json", action="store_true",
+                      help="JSON (--profile and bench/sla.py --profile read it)")
     size.set_defaults(func=cmd_sizing)
     wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",

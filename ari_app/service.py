@@ -7,8 +7,9 @@ calendar's SLA rule and the first attempt is due at once if the desk is open,
 else at its next opening. Text fields (topic, note, agent) hold visible text
 only: controls, format characters and line separators are refused.
 
-It is also the one way from the API and the wallboard to stored callbacks
-(list, show, count, cancel): ids are checked here, once.
+It is also the one way from the API, the wallboard, /metrics and the spool
+import to stored callbacks (list, show, count, cancel, import once): ids are
+checked here, once.
 """
 
 from __future__ import annotations
@@ -150,6 +151,19 @@ class CallbacksService:
                 due = datetime.fromtimestamp(stored.times.due, due.tzinfo)
         return Accepted(cb_id, created, clean, deadline, due)
 
+    async def request_once(self, key: str, keep: int, *, number: object, topic: str,
+                           source: str, now: datetime, language: str = "") -> Accepted | None:
+        """``request``, for a request from outside the store named ``key``
+        (an AstDB spool entry): None when one of that name was stored in the
+        last ``keep`` seconds, so it is never stored twice (a finished
+        callback would otherwise be created anew, its customer called again)."""
+        if await self.store.imported(key):
+            return None
+        accepted = await self.request(number=number, topic=topic, source=source, now=now,
+                                      language=language)
+        await self.store.mark_imported(key, accepted.id, keep)
+        return accepted
+
     # -- reading and cancelling: the API, the wallboard and the CLI come here --
     async def get(self, cb_id: object) -> Callback | None:
         """The callback of that id; None for none, or for an id of no valid shape."""
@@ -169,6 +183,10 @@ class CallbacksService:
 
     async def count_open(self) -> int:
         return await self.store.count_open()
+
+    async def count_overdue(self, at: float) -> int:
+        """Unfinished callbacks whose deadline (Unix s) is before ``at``."""
+        return await self.store.count_overdue(at)
 
     async def cancel(self, cb_id: object, reason: str = "cancelled by request"
                      ) -> Cancellation:

@@ -2,7 +2,8 @@
 awaited by whoever started it.
 
 ``Worker``: one long-running loop of an adapter (a supervisor, a watcher, a
-ticker), started once and stopped once. ``TaskSet``: short tasks spawned
+ticker), started once and stopped once, or run for a block's length
+(``during``: how the leader-only parts run while this replica leads). ``TaskSet``: short tasks spawned
 per event (a handler, a resync, a log write); ``close()`` cancels those
 still running, and a failure is logged rather than lost with the task.
 ``periodic``: the body of a ticker's loop (one step, a pause, again), which
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
+
+from .outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,16 @@ class Worker:
             except asyncio.CancelledError:
                 pass
 
+    @asynccontextmanager
+    async def during(self) -> AsyncIterator[None]:
+        """The task for the block's length: created, yielded, cancelled,
+        awaited (a leader-only part, ``leadership.Leadership``)."""
+        self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
 
 class Background:
     """An owner of one background loop, ``_loop()``, run between ``start()``
@@ -61,6 +75,10 @@ class Background:
 
     async def stop(self) -> None:
         await self._worker.stop()
+
+    def during(self) -> AbstractAsyncContextManager[None]:
+        """The loop for a block's length (``Worker.during``)."""
+        return self._worker.during()
 
     def wake(self, *_args: object) -> None:
         """Run the next round now (usable as an event hook: arguments ignored)."""
@@ -110,19 +128,27 @@ async def periodic(step: Callable[[], Awaitable[object]], every: float, *, name:
     """Run ``step()``, then pause ``every`` seconds, forever; setting ``wake``
     ends a pause early (it is cleared after each pause).
 
-    A step that raises is logged on ``log`` as the warning ``"<name>:
-    <exception type>: <message>"`` and ``failed()`` is called; the loop goes
-    on, so the next step is the retry (Redis or Asterisk away is a pause, not
-    the end of the loop). Cancelling the task running it ends it
+    A step that raises calls ``failed()`` and starts or continues an outage
+    (``outage.Outage``): one WARNING ``"<name>: <exception type>: <cause>;
+    retrying with back-off ..."`` when it starts, retries backed off up to
+    twice ``every`` or 10 s, whichever is longer (a wake does not shorten
+    them), and one INFO line when a step works again. The loop goes on, so
+    the next step is the retry (Redis or Asterisk away is a pause, not the
+    end of the loop). Cancelling the task running it ends it
     (``CancelledError`` is not an ``Exception``).
     """
+    outage = Outage(name, log, every, cap=max(10.0, 2 * every))
     while True:
         try:
             await step()
         except Exception as exc:
             if failed is not None:
                 failed()
-            log.warning("%s: %s: %s", name, type(exc).__name__, exc)
+            await asyncio.sleep(outage.failed(exc))
+            if wake is not None:
+                wake.clear()
+            continue
+        outage.succeeded()
         if wake is None:
             await asyncio.sleep(every)
         else:

@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import time
 
+from ari_app.desk.callback import Outcome, Status
 from ari_app.store.callback_store import CallbackStore
 from ari_app.store.connection import RedisStore
 from ari_app.store.durable import Replication
@@ -63,8 +64,8 @@ async def measure(callbacks: CallbackStore, n: int, clients: int) -> dict[str, t
 
     async def cycle() -> None:
         cb = await callbacks.claim(lease=90, owner="bench")
-        await callbacks.finish(cb["id"], cb["fence"], status="done", outcome="answered",
-                               reached=True)
+        await callbacks.finish(cb.id, cb.progress.fence, status=Status.DONE,
+                               outcome=Outcome.ANSWERED, reached=True)
 
     made = await timed(n, clients, create)
     cycled = await timed(n, clients, cycle)

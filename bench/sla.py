@@ -1,17 +1,11 @@
 """Callback SLA over a simulated desk day, with the real dialer.
 
-The real ``Dialer``, ``decide()``, ``ServiceCalendar``, ``Board`` and
-``CallbacksService`` run on a virtual-clock event loop against a simulated
-store and a simulated Asterisk (``bench/simdesk.py``). Live transfers arrive
-as a Poisson stream following ``HOURLY_SHARE``; each is routed by
-``decide()``: into the queue when a seat is ready and the desk is open,
-otherwise stored as a callback, which the dialer then places. The figures
-are set beside Erlang C (``ari_app/desk/staffing.py``).
-
-A run measures ``--days`` local days (Asia/Shanghai) from 00:00. It starts
-at 20:00 the evening before, so that the first morning inherits a night's
-callbacks as every later one does, and runs on after the last measured day
-(arrivals continuing) until every measured callback has ended.
+The simulated day is the package's (``ari_app/simulation``: the real
+``Dialer``, ``decide()``, ``ServiceCalendar``, ``Board`` and
+``CallbacksService`` on a virtual clock, against a simulated Asterisk and
+the in-memory store), the one ``datadesk sizing --simulate`` runs. Here it
+runs on an assumed intraday curve (``HOURLY_SHARE``) or a measured profile,
+and its figures are set beside Erlang C (``ari_app/desk/staffing.py``).
 
     .venv/bin/python -m bench.sla [--seats 6] [--per-day N] [--seed S] [--days D]
                                   [--sweep] [--compare [--seeds S ...]] [--profile PATH]
@@ -21,108 +15,35 @@ callbacks as every later one does, and runs on after the last measured day
 from __future__ import annotations
 
 import argparse
-import asyncio
-import random
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from ari_app.service import CallbacksService
-from ari_app.desk.board import Board, DeviceState, Seat
-from ari_app.desk.routing import Route, decide
+from ari_app.desk.callback import Sla
 from ari_app.desk.staffing import erlang_c, offered_load, seats_needed, service_level
-from ari_app.dialer import Dialer, DialerPorts, DialerRules
-from ari_app.settings import (Settings, build_calendar, build_numbers, build_policy,
-                              build_topics)
-from tests.fakes.store import FakeCallbackStore
+from ari_app.settings import Settings, build_calendar
+from ari_app.simulation.day import (DAY_ONE, HOURLY_SHARE, DayRun, Load, judged,
+                                    simulate_run)
 
-from . import simclock
 from .common import Results, percentile
-from .simdesk import SimDesk
 
-# ASSUMPTION: the seed gives no hourly figures. Share (%) of a day's transfers
-# to the desk arriving in each local hour, 00h first: a typical intraday
-# curve of an operator's care line (low overnight, a late-morning peak, a
-# lunch dip, an evening peak). 14.3% arrives while the desk is closed.
-HOURLY_SHARE = (
-    0.8, 0.5, 0.3, 0.2, 0.2, 0.3,   # 00-05
-    0.6, 1.5, 3.5, 6.0, 7.6, 7.8,   # 06-11
-    6.0, 5.7, 6.5, 6.6, 6.5, 6.2,   # 12-17
-    5.8, 6.6, 7.6, 6.8, 4.2, 2.2,   # 18-23
-)
-TALK_MEAN = 148.0          # seconds, the seed's average data-service call
 # Transfers per day: offers 6 seats about 82% at the busiest hour (11h).
 DEFAULT_PER_DAY = 1400
-DAY_ONE = (2026, 11, 30)   # any date: the desk opens every day
-WARM_UP = 4 * 3600         # seconds before day one's 00:00 (from 20:00)
-DRAIN_CAP = 24 * 3600      # after the last measured day: give up waiting
 TARGET_ANSWER, TARGET_LEVEL = 20.0, 0.8   # Erlang C's 80/20
 
 
-@dataclass
-class Arrival:
-    at: float          # Unix seconds
-    talk: float        # seconds, should a seat take the call
+def load_of_profile(path: str) -> tuple[Load, int, int]:
+    """A ``datadesk sizing --json`` file: (load, transfers per day, wrap-up s)."""
+    import json
 
-
-@dataclass
-class DayRun:
-    """What one simulated run measured (callbacks and transfers of the measured days)."""
-    seats: int
-    per_day: int
-    days: int
-    start: float
-    end: float
-    routes: Counter = field(default_factory=Counter)        # closed / no-seat / queue / wait-ran-out
-    peak_routes: Counter = field(default_factory=Counter)   # the same, busiest hour only
-    callbacks: dict[str, dict[str, str]] = field(default_factory=dict)
-    origin: dict[str, str] = field(default_factory=dict)    # callback id -> closed / open
-    busy: list[tuple[float, float]] = field(default_factory=list)
-
-
-def local_hour(ts: float, zone) -> int:
-    return datetime.fromtimestamp(ts, zone).hour
-
-
-@dataclass(frozen=True)
-class Load:
-    """The traffic's shape: each local hour's share of a day's transfers and
-    the mean talk time; the assumed curve unless a measured profile is given."""
-    shares: tuple[float, ...] = HOURLY_SHARE
-    talk_mean: float = TALK_MEAN
-
-    @classmethod
-    def of_profile(cls, path: str) -> tuple[Load, int, int]:
-        """A ``datadesk sizing --json`` file: (load, transfers per day, wrap-up s)."""
-        import json
-
-        from ari_app.desk.sizing import Profile
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        profile = Profile.from_json(data.get("profile", data))
-        if profile.per_day <= 0:
-            raise ValueError(f"{path}: the profile has no transfers")
-        return (cls(profile.shares, profile.talk_mean), round(profile.per_day),
-                round(profile.wrapup))
-
-
-def arrivals(per_day: int, start: float, end: float, zone, rng: random.Random,
-             load: Load = Load()) -> list[Arrival]:
-    """Poisson arrivals, rate constant within each local hour (``load.shares``)."""
-    total = sum(load.shares)
-    out: list[Arrival] = []
-    slot = start - start % 3600
-    while slot < end:
-        rate = per_day * load.shares[local_hour(slot, zone)] / total / 3600
-        t = slot
-        while rate > 0:
-            t += rng.expovariate(rate)
-            if t >= slot + 3600:
-                break
-            if start <= t < end:
-                out.append(Arrival(t, rng.expovariate(1 / load.talk_mean)))
-        slot += 3600
-    return out
+    from ari_app.desk.sizing import Profile
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    profile = Profile.from_json(data.get("profile", data))
+    if profile.per_day <= 0:
+        raise ValueError(f"{path}: the profile has no transfers")
+    return (Load(profile.shares, profile.talk_mean), round(profile.per_day),
+            round(profile.wrapup))
 
 
 def hourly_load(per_day: float, handle: float,
@@ -137,102 +58,6 @@ def day_average(loads: list[float], calendar) -> float:
     included) is spread over the opening hours of day one."""
     opens, closes = calendar.span_on(datetime(*DAY_ONE).date())
     return sum(loads) / ((closes - opens).total_seconds() / 3600)
-
-
-async def simulate(seats: int, per_day: int, days: int, seed: int,
-                   settings: Settings | None = None, load: Load = Load()) -> DayRun:
-    settings = settings or Settings()
-    loop = asyncio.get_running_loop()
-    calendar = build_calendar(settings.calendar)
-    zone = calendar.zone
-    day_one = datetime(*DAY_ONE, tzinfo=zone).timestamp()
-    epoch = day_one - WARM_UP
-
-    def clock() -> float:
-        return epoch + loop.time()
-
-    run = DayRun(seats, per_day, days, day_one, day_one + days * 86400)
-    peak_hour = load.shares.index(max(load.shares))
-    desk_cfg, cb = settings.desk, settings.callbacks
-    board = Board(desk_cfg.queue, [f"86{i:02d}" for i in range(1, seats + 1)])
-    for agent_id in [s.agent_id for s in board]:
-        board.update(Seat(agent_id, f"PJSIP/{agent_id}", registered=True, in_queue=True,
-                          state=DeviceState.NOT_INUSE, wrapup=desk_cfg.wrapup,
-                          changed_at=epoch))
-    board.synced = True
-    store = FakeCallbackStore(clock)
-    desk = SimDesk(board, clock, random.Random(f"calls-{seed}"), wrapup=desk_cfg.wrapup,
-                   talk_mean=load.talk_mean)
-    policy = build_policy(settings)
-    service = CallbacksService(store, calendar, build_numbers(cb), build_topics(settings.topics),
-                               policy.sla)
-    dialer = Dialer(DialerPorts(desk.ami, desk.ari, store), board, DialerRules.of(calendar, cb),
-                    leading=lambda: True, clock=clock)
-    desk.on_change = dialer.wake
-
-    async def transfer(n: int, arrival: Arrival) -> None:
-        now = clock()
-        when = datetime.fromtimestamp(now, timezone.utc)
-        measured = run.start <= now < run.end
-        peak = measured and local_hour(now, zone) == peak_hour and calendar.is_open(when)
-        number, channel = f"138{n:08d}", f"PJSIP/trunk-{n:06x}"
-        decision = decide(board, calendar, when, policy=policy)
-        route = {Route.QUEUE: "queue", Route.CALLBACK: "no-seat"}[decision.route]
-        if route == "no-seat" and not calendar.is_open(when):
-            route = "closed"
-        if route == "queue":
-            agent_id = await desk.join(channel, live=True, wait=desk_cfg.queue_wait)
-            if agent_id is not None:
-                desk.connect_live(channel, number, agent_id)
-                run.routes["queue"] += measured
-                run.peak_routes["queue"] += peak
-                await asyncio.sleep(arrival.talk)
-                desk.release(agent_id)
-                return
-            route = "wait-ran-out"   # the dialplan sends the caller to the capture
-            when = datetime.fromtimestamp(clock(), timezone.utc)
-        accepted = await service.request(number=number, source="ivr", now=when)
-        if decision.route is Route.CALLBACK:
-            assert accepted.deadline == decision.deadline, "two SLA rules disagree"
-        run.routes[route] += measured
-        run.peak_routes[route] += peak
-        if measured and accepted.created:
-            run.origin[accepted.id] = "closed" if route == "closed" else "open"
-
-    async def traffic() -> None:
-        rng = random.Random(f"arrivals-{seed}")
-        for n, arrival in enumerate(arrivals(per_day, epoch, run.end + DRAIN_CAP, zone, rng,
-                                             load)):
-            await asyncio.sleep(arrival.at - clock())
-            desk.keep(loop.create_task(transfer(n, arrival)))
-
-    desk.keep(loop.create_task(traffic()))
-    dialer.start()
-    await asyncio.sleep(run.end - epoch)
-    while loop.time() < run.end + DRAIN_CAP - epoch and any(
-            store.hashes[i]["status"] in ("open", "dialling") for i in run.origin):
-        await asyncio.sleep(60)
-    await dialer.stop()
-    await desk.close()
-    run.callbacks = {i: store.hashes[i] for i in run.origin}
-    run.busy = desk.busy
-    return run
-
-
-def simulate_run(seats: int, per_day: int, days: int, seed: int,
-                 settings: Settings | None = None, load: Load = Load()) -> DayRun:
-    return simclock.run(simulate(seats, per_day, days, seed, settings, load))
-
-
-def met_by_hour(run: DayRun, zone) -> dict[int, float]:
-    """SLA met % of the callbacks requested in each local hour (served or
-    cancelled ones aside; an hour without callbacks is left out)."""
-    judged: dict[int, list[bool]] = {}
-    for c in run.callbacks.values():
-        if c["status"] not in ("served", "cancelled"):
-            judged.setdefault(local_hour(float(c["created"]), zone), []).append(
-                c.get("sla") == "met")
-    return {h: 100 * sum(v) / len(v) for h, v in sorted(judged.items())}
 
 
 # -- escalation, side by side ---------------------------------------------------
@@ -281,28 +106,27 @@ class Summary:
 
 
 def summarise(run: DayRun) -> Summary:
-    due = {i: c for i, c in run.callbacks.items() if c["status"] not in ("served", "cancelled")}
-    met = {i for i, c in due.items() if c.get("sla") == "met"}
+    due = judged(run)
+    met = {i for i, c in due.items() if c.result.sla is Sla.MET}
     by_origin = {}
     for origin in ("open", "closed"):
         ids = [i for i in due if run.origin[i] == origin]
         by_origin[origin] = 100 * len([i for i in ids if i in met]) / len(ids) if ids else 100.0
-    late = [(float(c["first_dialled"]) - float(c["deadline"])) / 60
-            for c in due.values() if c.get("first_dialled")]
+    dialled = {i: c for i, c in due.items() if c.result.first_dialled is not None}
+    late = [(c.result.first_dialled - c.times.deadline) / 60 for c in dialled.values()]
     return Summary(
         created=len(run.callbacks),
-        ended=Counter(c["status"] for c in run.callbacks.values()),
-        attempts=sum(int(c["attempts"]) for c in run.callbacks.values()),
-        tries=sum(int(c["tries"]) for c in run.callbacks.values()),
+        ended=Counter(c.status.value for c in run.callbacks.values()),
+        attempts=sum(c.progress.attempts for c in run.callbacks.values()),
+        tries=sum(c.progress.tries for c in run.callbacks.values()),
         sla_met=100 * len(met) / len(due) if due else 100.0,
         sla_by_origin=by_origin,
         worst_late=max(late) if late and max(late) > 0 else None,
-        never_dialled=len([c for c in due.values() if not c.get("first_dialled")]),
-        to_first_dial=[(float(c["first_dialled"]) - float(c["created"])) / 60
-                       for c in due.values() if c.get("first_dialled")],
-        to_first_dial_open=[(float(c["first_dialled"]) - float(c["created"])) / 60
-                            for i, c in due.items()
-                            if c.get("first_dialled") and run.origin[i] == "open"])
+        never_dialled=len(due) - len(dialled),
+        to_first_dial=[(c.result.first_dialled - c.times.created) / 60
+                       for c in dialled.values()],
+        to_first_dial_open=[(c.result.first_dialled - c.times.created) / 60
+                            for i, c in dialled.items() if run.origin[i] == "open"])
 
 
 def occupancy(run: DayRun, calendar, hour: int | None = None) -> float:
@@ -408,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--seats and --days must be positive, --per-day not negative")
     settings, load = Settings(), Load()
     if args.profile:
-        load, args.per_day, wrapup = Load.of_profile(args.profile)
+        load, args.per_day, wrapup = load_of_profile(args.profile)
         settings = replace(settings, desk=replace(settings.desk, wrapup=wrapup))
     handle = load.talk_mean + settings.desk.wrapup
     loads = hourly_load(args.per_day, handle, load.shares)

@@ -43,6 +43,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ari_app.desk.callback import Callback, Outcome, Sla, Status
 from ari_app.desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE
 from lab.procstat import cpu_seconds
 from lab.redis_server import RedisServer
@@ -437,12 +438,12 @@ class StoreBench:
             stop_if_cancelled()
             (_first, earliest), = await self.r.zrange(f"{p}:open", 0, 0, withscores=True)
             cb = await self.store.claim(lease=LEASE, owner=OWNER)
-            gap = float(cb["deadline"]) - earliest
+            gap = cb.times.deadline - earliest
             late += gap > 0
             worst = max(worst, gap)
             # open callbacks due before the one claimed (it is leased: not among them)
             skipped = max(skipped, await self.r.zcount(f"{p}:open", "-inf",
-                                                       f"({cb['deadline']}"))
+                                                       f"({cb.times.deadline}"))
             await self._finish(cb)
         self.add(f"order: claims not deadline-first, of {ORDER_CHECKS}", late, "",
                  at_most=0)
@@ -556,19 +557,20 @@ class StoreBench:
             self.add("finish: server time per finish", stats["evalsha"][1], "us")
             self.note(script_cost("finish", stats))
 
-    async def _finish(self, cb: dict[str, str] | None) -> None:
-        if cb is None:
-            raise RuntimeError("claim found nothing due: the store ran dry")
+    async def _finish(self, cb: Callback | None) -> None:
+        if not isinstance(cb, Callback):
+            raise RuntimeError(f"claim found nothing due to dial (the store ran dry): {cb!r}")
         t = time.time()
-        status = await self.store.finish(cb["id"], cb["fence"], status="done",
-                                         reason="answered", outcome="answered", reached=True,
-                                         sla="met", first_dialled=t, answered_at=t)
-        if status != "done":
-            raise RuntimeError(f"finish of {cb['id']} returned {status!r}")
+        status = await self.store.finish(cb.id, cb.progress.fence, status=Status.DONE,
+                                         reason="answered", outcome=Outcome.ANSWERED,
+                                         reached=True, sla=Sla.MET, first_dialled=t,
+                                         answered_at=t)
+        if status is not Status.DONE:
+            raise RuntimeError(f"finish of {cb.id} returned {status!r}")
         if len(self.finished) < 1000:
-            self.finished.append(cb["id"])
+            self.finished.append(cb.id)
 
-    async def _finish_all(self, claimed: list[dict[str, str] | None]) -> None:
+    async def _finish_all(self, claimed: list[Callback | None]) -> None:
         async def finish(i: int) -> None:
             await self._finish(claimed[i])
         await drive(len(claimed), 16, finish, self.pid)

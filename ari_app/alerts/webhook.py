@@ -36,12 +36,16 @@ def masked(number: str) -> str:
     return mask(number, "*")
 
 
+def minutes_left(cb: Callback, now: float) -> float:
+    """Minutes from ``now`` (Unix s) to the callback's deadline, to a tenth."""
+    return round((cb.times.deadline - now) / 60, 1)
+
+
 def payload(cb: Callback, now: float) -> dict[str, object]:
     """The alert's JSON body (its named fields are the receiver's contract)."""
     return {"event": "callback-at-risk", "callback_id": cb.id,
             "number": masked(cb.request.number), "topic": cb.request.topic,
-            "deadline": for_machines(cb.times.deadline),
-            "minutes_left": round((cb.times.deadline - now) / 60, 1)}
+            "deadline": for_machines(cb.times.deadline), "minutes_left": minutes_left(cb, now)}
 
 
 @dataclass(frozen=True)

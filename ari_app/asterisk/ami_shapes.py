@@ -1,5 +1,5 @@
 """The shapes an Originate's values may take, checked where the action is
-built (``dialer.attempt.originate``) and again where any Originate is sent
+built (``dialer.originate.originate``) and again where any Originate is sent
 (``AmiClient.send``), whoever built it.
 
 Asterisk reads an Originate's headers as the parts of a call: ``Variable``

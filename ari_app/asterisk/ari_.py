@@ -17,23 +17,14 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 
-from ..logs import Repeats
+from ..logs import Repeats, cause
+from ..ports import AriError, AriEventHandler
 from ..tasks import TaskSet, Worker
 
 log = logging.getLogger(__name__)
-
-EventHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
-
-
-class AriError(RuntimeError):
-    def __init__(self, status: int, method: str, path: str, body: str) -> None:
-        super().__init__(f"ARI {method} {path}: HTTP {status} {body[:200]}")
-        self.status = status
-
 
 class AriClient:
     def __init__(self, url: str, username: str, password: str, app: str, *,
@@ -47,7 +38,7 @@ class AriClient:
         self.request_timeout = request_timeout
         self.max_backoff = max_backoff
         self._session: aiohttp.ClientSession | None = None
-        self._handlers: dict[str, list[EventHandler]] = {}
+        self._handlers: dict[str, list[AriEventHandler]] = {}
         self._hooks: list[Callable[["AriClient"], Awaitable[None]]] = []
         self._worker = Worker(self._supervise, f"ari-{app}")
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -58,7 +49,7 @@ class AriClient:
         self.holding = asyncio.Event()
         self.holding.set()
 
-    def on_event(self, event_type: str, handler: EventHandler) -> None:
+    def on_event(self, event_type: str, handler: AriEventHandler) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
 
     def on_connected(self, hook: Callable[["AriClient"], Awaitable[None]]) -> None:
@@ -124,10 +115,6 @@ class AriClient:
         endpoints = await self.request("GET", "/endpoints/PJSIP")
         return {e.get("resource", ""): e.get("state") == "online" for e in endpoints or []}
 
-    @staticmethod
-    def quote(part: str) -> str:
-        return quote(part, safe="")
-
     # -- websocket ----------------------------------------------------------
     async def _supervise(self) -> None:
         backoff = 0.2
@@ -189,7 +176,12 @@ class AriClient:
         if isinstance(exc, aiohttp.ClientConnectorError):
             return (f"cannot reach ARI at {where} ({exc.os_error})",
                     "check [ari] url and that Asterisk runs")
-        return f"{type(exc).__name__}: {exc}", "see the error above"
+        if isinstance(exc, asyncio.TimeoutError):
+            return (f"no answer from ARI at {where} within {self.request_timeout:g} s",
+                    "Asterisk accepts the connection but does not answer: check that it "
+                    "is not hung or overloaded ('core show taskprocessors')")
+        return (f"{type(exc).__name__} from ARI at {where}: {cause(exc)}",
+                "check [ari] url and that Asterisk runs")
 
     def _dispatch(self, data: str) -> None:
         try:

@@ -24,9 +24,8 @@ from redis.exceptions import RedisError
 from ..service import CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
-from .ari_ import AriClient, AriError
+from ..ports import AriApplication, AriError, channel_gone, channel_path
 from .prompts import Prompts, call_language, promise
-from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +78,9 @@ class CallbackCapture:
                 except (OSError, asyncio.TimeoutError):
                     pass
             try:
-                await ari.request("GET", f"/channels/{AriClient.quote(channel_id)}")
-            except AriError as exc:
-                if exc.status == 404:
+                if await channel_gone(ari, channel_id):
                     ch.gone.set()
-            except (OSError, asyncio.TimeoutError):
+            except (AriError, OSError, asyncio.TimeoutError):
                 pass
 
     # -- ARI events -----------------------------------------------------------
@@ -289,8 +286,7 @@ class CallbackCapture:
     async def _call(self, method: str, channel_id: str, tail: str,
                     params: dict[str, str] | None = None) -> Any:
         try:
-            return await self.ari.request(method, f"/channels/{AriClient.quote(channel_id)}{tail}",
-                                          params=params)
+            return await self.ari.request(method, channel_path(channel_id) + tail, params=params)
         except AriError as exc:
             # 404: the channel is gone; 409: it has left our application (hung up).
             if exc.status in (404, 409):

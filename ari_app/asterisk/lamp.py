@@ -19,8 +19,7 @@ from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import DeskStatus, desk_status
 from ..tasks import Background
-from .ari_ import AriClient, AriError
-from .ports import AriApplication
+from ..ports import AriApplication, AriError, quote
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class DeskLamp(Background):
 
     async def _publish(self, status: DeskStatus) -> None:
         try:
-            await self.ari.request("PUT", f"/deviceStates/{AriClient.quote(self.device)}",
+            await self.ari.request("PUT", f"/deviceStates/{quote(self.device)}",
                                    params={"deviceState": DEVICE_STATE[status]})
         except (AriError, OSError, asyncio.TimeoutError) as exc:
             log.warning("desk lamp: cannot set %s to %s: %s", self.device, status.value, exc)

@@ -22,6 +22,7 @@ from dataclasses import replace
 from panoramisk.message import Message
 
 from ..desk.board import Board, DeviceState, Seat
+from ..ports import desk_caller
 from ..tasks import TaskSet
 from .ami import AmiClient
 
@@ -134,9 +135,9 @@ class DeskPresence:
         event = msg.get("Event")
         seat: Seat | None
         if event in CALLER_EVENTS:
-            channel = msg.get("Channel", "")
-            if msg.get("Queue") != self.board.queue or channel.startswith("Local/"):
+            if not desk_caller(msg, self.board.queue):
                 return
+            channel = msg.get("Channel", "")
             if event == "QueueCallerJoin":
                 self.board.callers[channel] = now
             else:
@@ -256,5 +257,5 @@ class DeskPresence:
         # QueueEntry's Wait (seconds in the queue) gives each caller's join time.
         self.board.callers = {r.get("Channel", ""): now - _num(r.get("Wait"))
                               for r in members if r.get("Event") == "QueueEntry"
-                              and not r.get("Channel", "").startswith("Local/")}
+                              and desk_caller(r, self.board.queue)}
 

@@ -33,9 +33,8 @@ from ..desk.topics import TopicCatalogue
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
 from ..tasks import TaskSet
 from ..timefmt import for_machines
-from .ari_ import AriClient, AriError
+from ..ports import AriApplication, AriError, channel_path
 from .capture import CallbackCapture
-from .ports import AriApplication
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +152,7 @@ class DeskStasis:
         channel_id = channel.get("id", "")
         if self.capture is not None and self.capture.active(channel_id):
             return  # already in capture here (found again after a reconnect)
-        path = f"/channels/{AriClient.quote(channel_id)}"
+        path = channel_path(channel_id)
         if self.capture is None or not self.can_store():
             log.error("callback capture unavailable for %s (callback store down); the dialplan "
                       "spools the request", channel.get("name"), extra={"call": channel_id})
@@ -192,7 +191,7 @@ class DeskStasis:
     async def _continue(self, channel_id: str, decision: Decision) -> None:
         context, exten = DIALPLAN[decision.route]
         exten = exten or decision.seat or "s"
-        path = f"/channels/{AriClient.quote(channel_id)}"
+        path = channel_path(channel_id)
         variables = self._variables(decision)
         live = decision.route in LIVE
         try:

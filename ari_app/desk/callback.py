@@ -150,6 +150,21 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A record handed to the dialer (claimed, or found under a lapsed lease)
+    that is no callback the controller wrote under its key: its fields
+    disagree with the key or cannot be read (``why`` = ``record-mismatch``;
+    ``reason`` says which, in words). Never dialled: the dialer ends it
+    ``failed`` under ``fence``, its claim's. ``id`` is its key's; ``number``
+    the stored value as it is, for the log line that names it."""
+    id: str
+    fence: str
+    why: str
+    reason: str
+    number: str = ""
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Attempts at the customer, and the pauses between them."""
     max_attempts: int = 3

@@ -1,14 +1,14 @@
 """Sizing from the desk's own traffic: per local hour, the measured
 arrivals, the offered load and the Erlang C seats for 80/20.
 
-The input is a ``Profile`` measured from the desk's records
-(``store/traffic.py`` reads it): transfers per local hour averaged over the
+The input is a ``Profile`` measured from the desk's daily figures
+(``sizing_report.py`` reads it): transfers per local hour averaged over the
 days read, and the mean talk time of the live desk calls answered. Wrap-up
 is the desk queue's own ``wrapuptime`` (``[desk] wrapup``): the queue
 enforces it, so it is what a seat really spends. Pure: no I/O.
 
 The simulated SLA met % per seat count (the real dialer on a virtual clock,
-``bench/sla.py``) is added to the rows by whoever ran it (``with_simulation``).
+``simulation/``) is added to the rows by whoever ran it (``with_simulation``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .staffing import offered_load, seats_needed
 
 TARGET_ANSWER, TARGET_LEVEL = 20.0, 0.8    # 80% answered within 20 s
 SEAT_RANGE = range(4, 11)                  # seat counts the simulation tries
+TALK_MEAN = 148.0   # seconds: the specification's average data-service call
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from ..desk.calendar import ServiceCalendar
 from ..desk.callback import RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..settings import CallbackSettings, build_numbers, build_retry
-from .ports import AmiPort, AriPort, CallbackStorePort
+from ..ports import AmiPort, AriRest, CallbackStorePort
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class DialerPorts:
     """Asterisk (AMI, ARI) and the store; daily figures and the origination
     rate limit are optional (None: not counted, not limited)."""
     ami: AmiPort
-    ari: AriPort
+    ari: AriRest
     store: CallbackStorePort
     stats: Any = None
     limits: Any = None

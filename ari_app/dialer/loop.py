@@ -1,7 +1,8 @@
 """The callback dialer: places stored callbacks within their SLA.
 
-It dials only while this replica leads (``leader.Leadership``, passed in as
-``leading``). Each step (every ``tick`` seconds, or when woken) it takes
+It claims only while this replica leads: ``leading`` is its leader-only
+part (``leadership.Leadership``); attempts in flight when the role is lost
+run on to their end. Each step (every ``tick`` seconds, or when woken) it takes
 back callbacks whose lease ran out after asking Asterisk what became of
 their attempt (``recovery``), then claims as many due callbacks as the
 ``planner`` allows, earliest deadline first, and runs one attempt each.
@@ -22,17 +23,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from panoramisk.message import Message
 
-from ..asterisk.ari_ import AriClient, AriError
 from ..desk.board import Board
-from ..desk.callback import Refused, Status, at_risk
-from ..store.records import disagreement
+from ..desk.callback import Refused, Status, Unreadable, at_risk
+from ..ports import channel_gone, desk_caller
 from ..tasks import periodic
-from .attempt import attempt_id
+from .attempt import read_receipt
+from .originate import attempt_id
 from .config import DialerPorts, DialerRules
 from .planner import DeskView, Hold, Plan, plan
 from .recorder import Recorder, utc
@@ -48,11 +50,9 @@ REFUSALS_PER_STEP = 100
 
 class Dialer:
     def __init__(self, ports: DialerPorts, board: Board, rules: DialerRules, *,
-                 leading: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.ami, self.ari, self.store = ports.ami, ports.ari, ports.store
         self.board, self.rules, self.clock = board, rules, clock
-        self._leading = leading
-        self.leader = False
         self.escalations = 0  # at-risk callbacks placed ahead of live callers (since start)
         self.recorder = Recorder(ports, rules, clock, self.wake)
         self.attempts = Attempts(ports, rules, self.recorder, clock)
@@ -74,10 +74,28 @@ class Dialer:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
+        """Claim from now on (the simulation's desk; a replica: ``leading``)."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="dialer")
 
+    @asynccontextmanager
+    async def leading(self) -> AsyncIterator[None]:
+        """Claim while the block runs: this replica leads."""
+        log.info("dialer: leading (this replica dials)")
+        self.start()
+        try:
+            yield
+        finally:
+            task, self._task = self._task, None
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            log.info("dialer: standing by (another replica dials); %d attempt(s) in flight "
+                     "run on to their end", len(self.active))
+
     async def stop(self) -> None:
+        """Stop claiming and cancel the attempts in flight (their leases run
+        out: recovery takes them back)."""
         tasks = [t for t in (self._task, *self.attempts.active.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -90,7 +108,7 @@ class Dialer:
     # -- live callers ----------------------------------------------------------
     def _on_agent_connect(self, msg: Message) -> None:
         """A live caller reached a seat: their open callback is served."""
-        if msg.get("Queue") != self.board.queue or msg.get("Channel", "").startswith("Local/"):
+        if not desk_caller(msg, self.board.queue):
             return
         number = msg.get("CallerIDNum", "")
         if number.isdigit():
@@ -120,12 +138,6 @@ class Dialer:
                         ready_seats=len(self.board.ready_seats(now)))
 
     async def _step(self) -> None:
-        was, self.leader = self.leader, self._leading()
-        if self.leader != was:
-            log.info("dialer: %s", "leading (this replica dials)" if self.leader
-                     else "standing by (another replica dials)")
-        if not self.leader:
-            return
         for cb_id in await self.store.expired_leases(self.clock()):
             if cb_id not in self.attempts.active:
                 await self._recover(cb_id)
@@ -142,11 +154,15 @@ class Dialer:
                 refused += 1
                 self.recorder.refused(claimed)
                 continue
+            if isinstance(claimed, Unreadable):    # claimed, but no callback to dial
+                refused += 1
+                await self.recorder.not_placed_(claimed, claimed.why, claimed.reason)
+                continue
             placed += 1
             if chosen.escalated:
                 self.escalations += 1
                 log.info("callback %s: at risk of its SLA; placed ahead of %d live caller(s)",
-                         claimed["id"], self.board.waiting, extra={"callback": claimed["id"]})
+                         claimed.id, self.board.waiting, extra={"callback": claimed.id})
             self.attempts.spawn(claimed, escalated=chosen.escalated)
 
     async def _plan(self, now: float) -> Plan:
@@ -154,7 +170,7 @@ class Dialer:
         claims go deadline first); with escalation or a seat reserve, whether
         the next callback is at risk is asked of the store."""
         rules, view = self.rules, self._view(now)
-        counts = dict(in_flight=len(self.attempts.active), seated=len(self.attempts.seated),
+        counts = dict(in_flight=len(self.attempts.active), seated=self.attempts.seated,
                       escalating=self.attempts.escalating, escalate=rules.escalate,
                       reserve=rules.reserve)
         chosen = plan(view, **counts)
@@ -175,22 +191,21 @@ class Dialer:
         """A lease ran out: find out from Asterisk what became of the attempt.
         A lease entry with no callback being dialled behind it is dropped; a
         record that disagrees with its key ends failed, never requeued."""
-        stored = await self.store.record(cb_id)
-        if stored is None or stored.get("status") != Status.DIALLING.value:
+        cb = await self.store.record(cb_id, Status.DIALLING)
+        if cb is None:
             await self.store.forget_lease(cb_id)
             return
-        cb = {**stored, "id": cb_id}
-        problem = disagreement(cb_id, stored, Status.DIALLING)
-        if problem is not None:
-            await self.recorder.not_placed_(cb, "record-mismatch", problem)
+        if isinstance(cb, Unreadable):
+            await self.recorder.not_placed_(cb, cb.why, cb.reason)
             return
-        attempt = attempt_id(cb_id, cb["fence"])
-        decision = recover(cb.get("status"), cb["fence"], live=await self._live(attempt),
-                           receipt=await self.attempts.receipt(cb_id))
+        fence = cb.progress.fence
+        attempt = attempt_id(cb_id, fence)
+        decision = recover(cb.status, fence, live=not await channel_gone(self.ari, attempt),
+                           receipt=await read_receipt(self.ami, cb_id))
         if decision.action is Action.FOLLOW:
             log.info("callback %s: attempt %s is still up in Asterisk; following it", cb_id,
                      attempt, extra={"callback": cb_id})
-            await self.store.extend(cb_id, cb["fence"], self.clock() + self.rules.timing.lease)
+            await self.store.extend(cb_id, fence, self.clock() + self.rules.timing.lease)
             self.attempts.follow(cb)
         elif decision.action is Action.RECORD and decision.ending is not None:
             end = decision.ending
@@ -204,13 +219,3 @@ class Dialer:
                      attempt, extra={"callback": cb_id})
             await self.recorder.requeue(cb, "lease ran out before a seat answered")
 
-    async def _live(self, attempt: str) -> bool:
-        """Is the attempt's channel up in Asterisk? (ARI errors other than
-        404 propagate: the step is tried again next tick.)"""
-        try:
-            await self.ari.request("GET", f"/channels/{AriClient.quote(attempt)}")
-            return True
-        except AriError as exc:
-            if exc.status != 404:
-                raise
-            return False

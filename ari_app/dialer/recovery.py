@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..desk.callback import Outcome, Status
-from .attempt import Ending, Receipt, ending
+from .receipt import Ending, Receipt, ending
 
 
 class Action(str, Enum):
@@ -30,14 +30,14 @@ class Recovery:
     ending: Ending | None = None
 
 
-def recover(status: str | None, fence: str, *, live: bool, receipt: Receipt | None
+def recover(status: Status | None, fence: str, *, live: bool, receipt: Receipt | None
             ) -> Recovery:
     """Decide for a callback of stored ``status`` whose claim ``fence`` lost
     its lease. ``live``: the attempt's channel is up in Asterisk. A receipt
     of this attempt that says the dial never ended (Asterisk stopped
     mid-dial) is an attempt all the same: the customer's leg was started,
     so it is recorded as ``failed`` at the receipt's time."""
-    if status != Status.DIALLING.value:
+    if status is not Status.DIALLING:
         return Recovery(Action.LEAVE)
     if live:
         return Recovery(Action.FOLLOW)

@@ -2,8 +2,8 @@
 
 Without a controller the dialplan still records (``desk-fallback`` goes
 through the same ``desk-queue``), but no one hears its UserEvents. The
-leader lists ARI's stored recordings when it starts leading and every 5
-minutes; a recording name the index does not hold is read and indexed with
+leader lists ARI's stored recordings when it takes the lead (``QualityParts.leading``)
+and every 5 minutes; a recording name the index does not hold is read and indexed with
 what the file and its name say: a live call's name is the digits of the
 recorded channel's unique id (``<epoch>.<sequence>``, the epoch ten digits
 until 2286), so the record still names the call it served and when it
@@ -13,7 +13,6 @@ rating were only in the events: they stay empty, and ``source`` says so.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -51,17 +50,11 @@ class RecordingReconcile:
                  leading: Callable[[], bool]) -> None:
         self.ari, self.store, self.files, self.leading = ari, store, files, leading
         self.clock: Callable[[], float] = time.time
-        self.wake = asyncio.Event()
         self.worker = Worker(self._run, "recording reconcile")
         self.indexed = 0
 
     async def _run(self) -> None:
-        await periodic(self._step, EVERY, name="recording reconcile", log=log, wake=self.wake)
-
-    def leadership_changed(self, leading: bool) -> None:
-        """Leading now: reconcile at once (the recordings made while no one led)."""
-        if leading:
-            self.wake.set()
+        await periodic(self._step, EVERY, name="recording reconcile", log=log)
 
     async def _step(self) -> None:
         if self.leading():

@@ -8,7 +8,8 @@ retention sweep.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,9 +50,17 @@ class QualityParts:
                                         leading=leading)
         self.reconcile = RecordingReconcile(ari, self.store, self.files, leading=leading)
 
-    def start(self) -> None:
+    @asynccontextmanager
+    async def leading(self) -> AsyncIterator[None]:
+        """The sweeps while this replica leads: the reconcile (at once, then every
+        5 min) and the retention sweep (at once, then hourly)."""
         self.retention.worker.start()
         self.reconcile.worker.start()
+        try:
+            yield
+        finally:
+            await self.reconcile.worker.stop()
+            await self.retention.worker.stop()
 
     async def stop(self) -> None:
         await self.reconcile.worker.stop()

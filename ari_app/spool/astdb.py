@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
+from ..ports import AmiDisconnected, AmiError, AmiPort
 from .entry import FAMILY, KEY_LENGTH, key_of
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ ACK_CONTEXT = "desk-spool-ack"
 
 
 class AstDbSpool:
-    def __init__(self, ami: AmiClient) -> None:
+    def __init__(self, ami: AmiPort) -> None:
         self.ami = ami
 
     async def entries(self) -> dict[str, str]:

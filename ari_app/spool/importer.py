@@ -2,7 +2,7 @@
 
 Runs when AMI (re)connects and every ``every`` seconds, on the leading
 replica only (two replicas importing the same entry could dial a number
-twice). Per entry: one callback per number (the service updates an open
+twice): ``leading`` is its leader-only part. Per entry: one callback per number (the service updates an open
 one), the deadline counted from the time the caller asked, and the entry is
 removed only after the store acknowledged the request. A store that is away
 leaves every entry where it is, for the next round.
@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from redis.exceptions import RedisError
 
-from ..asterisk.ami import AmiClient, AmiDisconnected, AmiError
+from ..logs import cause
+from ..ports import AmiDisconnected, AmiError, AmiPort
 from ..tasks import Background
 from ..service import Accepted, CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
@@ -49,15 +51,21 @@ def service_submit(service: CallbacksService) -> Submit:
     it), so it is only to be removed, never stored twice: a finished callback
     would otherwise be created anew and the customer called again."""
     async def submit(entry: SpoolEntry) -> Accepted | None:
-        if await service.store.imported(f"spool:{entry.key}"):
-            return None
         found = service.topics.classify(entry.topic_code)
         topic = found.name if found and found.name != "unknown" else ""
-        accepted = await service.request(number=entry.number, topic=topic, source="spool",
-                                         now=entry.asked_at, language=entry.language)
-        await service.store.mark_imported(f"spool:{entry.key}", accepted.id, IMPORTED_TTL)
-        return accepted
+        return await service.request_once(f"spool:{entry.key}", IMPORTED_TTL,
+                                          number=entry.number, topic=topic, source="spool",
+                                          now=entry.asked_at, language=entry.language)
     return submit
+
+
+def _ami_trouble(exc: BaseException) -> str:
+    """What kept a round from AMI, in the words of the AMI link's own state."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "AMI did not answer in time (the link's heartbeat checks it at once)"
+    if isinstance(exc, AmiError):
+        return "AMI refused the read"
+    return "AMI link down"
 
 
 @dataclass
@@ -70,12 +78,11 @@ class Round:
 
 class SpoolImporter(Background):
     def __init__(self, spool: AstDbSpool, submit: Submit, *, clock: Callable[[], datetime],
-                 leading: Callable[[], bool] = lambda: True, every: float = 10.0) -> None:
+                 every: float = 10.0) -> None:
         super().__init__("spool-import")
         self.spool = spool
         self.submit = submit
         self.clock = clock
-        self.leading = leading
         self.every = every
         self._aside: dict[str, str] = {}    # refused entries, key -> value (logged once)
         self._unremoved: set[str] = set()   # stored, removal not confirmed yet
@@ -84,15 +91,23 @@ class SpoolImporter(Background):
     async def on_ami_connected(self, *_: object) -> None:
         self.wake()
 
+    @asynccontextmanager
+    async def leading(self) -> AsyncIterator[None]:
+        """Import while the block runs; an entry kept aside is named once
+        again (its ERROR line) by the replica that takes the lead."""
+        self._aside.clear()
+        async with self.during():
+            yield
+
     async def _loop(self) -> None:
         while True:
             await self.pause(self.every)
-            if not self.leading() or not self.spool.ami.ready.is_set():
+            if not self.spool.ami.ready.is_set():
                 continue
             try:
                 await self.run_once()
             except (AmiDisconnected, AmiError, asyncio.TimeoutError, OSError) as exc:
-                log.info("spool import postponed: AMI unavailable (%s)", exc)
+                log.info("spool import postponed: %s (%s)", _ami_trouble(exc), cause(exc))
             except Exception:  # noqa: BLE001 - the loop must outlive a bug in one round
                 log.exception("spool import round failed; tried again in %.0f s", self.every)
 
@@ -163,10 +178,10 @@ class SpoolImporter(Background):
             done.kept.append(key)
 
 
-def build(ami: AmiClient, service: CallbacksService, *, clock: Callable[[], datetime],
-          leading: Callable[[], bool]) -> SpoolImporter:
-    """The importer of a running controller: imports at every AMI login too."""
-    importer = SpoolImporter(AstDbSpool(ami), service_submit(service), clock=clock,
-                             leading=leading)
+def build(ami: AmiPort, service: CallbacksService, *,
+          clock: Callable[[], datetime]) -> SpoolImporter:
+    """The importer of a running controller (run while leading): imports at
+    every AMI login too."""
+    importer = SpoolImporter(AstDbSpool(ami), service_submit(service), clock=clock)
     ami.on_connected(importer.on_ami_connected)
     return importer

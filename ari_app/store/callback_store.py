@@ -30,10 +30,10 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from ..desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale,
-                             Status)
+from ..desk.callback import (Callback, Cancel, Cancellation, Outcome, Refused, RetryPolicy, Sla,
+                             Stale, Status, Unreadable)
 from .callback_lua import CLAIM, CREATE, END, EXTEND, FINISH, FORGET_LEASE, PROMOTE
-from .records import callback_of
+from .records import callback_of, taken
 from .retry import once_more
 
 P = "datadesk:cb"
@@ -87,15 +87,23 @@ class CallbackStore:
             self.p, number, now, topic, note, agent, source, deadline, due, language]))
         return cb_id, what == "created"
 
-    async def record(self, cb_id: str) -> dict[str, str] | None:
-        """The stored hash as it is, ``id`` field included (the dialer checks
-        it against the key: ``records.disagreement``)."""
-        data = await once_more(lambda: self.r.hgetall(f"{self.p}:{cb_id}"))
-        return data or None
+    async def _hash(self, cb_id: str) -> dict[str, str]:
+        return await once_more(lambda: self.r.hgetall(f"{self.p}:{cb_id}"))
+
+    async def record(self, cb_id: str, status: Status = Status.DIALLING
+                     ) -> Callback | Unreadable | None:
+        """The callback under ``cb_id`` as the dialer takes it back when its
+        lease ran out: None when there is no record or it is not ``status``
+        (nothing to act on); ``Unreadable`` when the record disagrees with
+        its key or cannot be read (``records.taken``)."""
+        data = await self._hash(cb_id)
+        if not data or data.get("status") != status.value:
+            return None
+        return taken(cb_id, data, status)
 
     async def get(self, cb_id: str) -> Callback | None:
         """The callback, or None if there is none (or it cannot be read)."""
-        data = await self.record(cb_id)
+        data = await self._hash(cb_id)
         return callback_of(data, cb_id) if data else None
 
     async def imported(self, source_key: str) -> bool:
@@ -156,9 +164,12 @@ class CallbackStore:
         return int(await self._promote(args=[self.p, now, limit]))
 
     async def claim(self, *, lease: float, owner: str, now: float | None = None,
-                    policy: RetryPolicy = RetryPolicy()) -> dict[str, str] | Refused | None:
+                    policy: RetryPolicy = RetryPolicy()
+                    ) -> Callback | Unreadable | Refused | None:
         """Take the due callback with the earliest deadline, under a lease:
-        its stored fields, ``id`` the id of its key. None: nothing is due.
+        the callback as claimed (its fence and tries counted), named by its
+        key; ``Unreadable`` if a field cannot be read (the dialer ends it
+        under this claim's fence). None: nothing is due.
 
         A due callback whose record the controller cannot have written under
         its key (``records.disagreement``), or whose tries ``policy`` says
@@ -173,21 +184,22 @@ class CallbackStore:
             return None
         if said[0] == "refused":
             return Refused(said[1], said[2], said[3])
-        record = _decode(said[2:]) or {}
-        record["id"] = said[1]
-        return record
+        return taken(said[1], _decode(said[2:]) or {}, Status.DIALLING)
 
     async def forget_lease(self, cb_id: str) -> bool:
         """Drop a lease entry that has no callback being dialled behind it
         (no record, or one that ended); True if it went."""
         return bool(await self._forget_lease(args=[self.p, cb_id]))
 
-    async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
-                     reason: str = "", outcome: str = "", reached: bool = False,
-                     sla: str = "", first_dialled: float | None = None,
+    async def finish(self, cb_id: str, fence: str, *, status: Status, due: float = 0,
+                     reason: str = "", outcome: Outcome | None = None, reached: bool = False,
+                     sla: Sla | None = None, first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
                      now: float | None = None) -> Status | Stale:
-        """Record the end of an attempt (or of a lease) under its fence.
+        """Record the end of an attempt (or of a lease) under its fence:
+        ``status`` (``OPEN`` again, due at ``due``, or a final one),
+        ``outcome`` of the attempt, ``reached`` (it counts as an attempt at
+        the customer), the ``sla`` verdict and the first dial, set once.
 
         Returns the stored status, ``Stale.STALE`` if another claim superseded
         this one, or ``Stale.MISSING``.
@@ -195,8 +207,9 @@ class CallbackStore:
         now = time.time() if now is None else now
         # Safe to say twice: the script records a fence's ending once.
         stored = await once_more(lambda: self._finish(args=[
-            self.p, cb_id, fence, now, status, due, reason, outcome, "1" if reached else "0",
-            sla, "" if first_dialled is None else first_dialled,
+            self.p, cb_id, fence, now, Status(status).value, due, reason,
+            outcome.value if outcome else "", "1" if reached else "0",
+            sla.value if sla else "", "" if first_dialled is None else first_dialled,
             "" if answered_at is None else answered_at, event, self.retention]))
         return Stale(stored) if stored in STALE else Status(stored)
 

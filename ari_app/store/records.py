@@ -1,5 +1,6 @@
-"""Stored callbacks read into the domain's ``Callback``: the one place a
-Redis hash becomes a typed value. Redis is an input: a record that cannot be
+"""Stored callbacks read into the domain's ``Callback`` (or, for the dialer,
+an ``Unreadable`` it can still end): the one place a Redis hash becomes a
+typed value. Redis is an input: a record that cannot be
 read (an unknown status, a time that is not a number) is refused with a
 warning naming the callback and the field, never guessed at.
 
@@ -13,7 +14,8 @@ import logging
 import re
 from collections.abc import Mapping
 
-from ..desk.callback import Callback, Outcome, Progress, Request, Result, Sla, Status, Times
+from ..desk.callback import (Callback, Outcome, Progress, Request, Result, Sla, Status, Times,
+                             Unreadable)
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +83,48 @@ def disagreement(cb_id: str, record: Mapping[str, str] | None,
     return None
 
 
+def read(record: Mapping[str, str], cb_id: str) -> Callback:
+    """The callback a stored hash holds, named ``cb_id`` (its key's id,
+    whatever its ``id`` field says); ``KeyError`` or ``ValueError`` when a
+    field is missing or not of its type."""
+    return Callback(
+        id=cb_id, status=Status(record["status"]),
+        request=Request(record["number"], **{k: record.get(k, "") for k in _TEXT}),
+        times=Times(float(record["deadline"]), float(record["due"]),
+                    _time(record.get("created")), _time(record.get("updated"))),
+        progress=Progress(_count(record.get("attempts")), _count(record.get("tries")),
+                          record.get("fence") or "0", _outcome(record.get("last_outcome")),
+                          record.get("reason", "")),
+        result=Result(_time(record.get("first_dialled")), _time(record.get("answered_at")),
+                      Sla(record["sla"]) if record.get("sla") else None))
+
+
 def callback_of(record: Mapping[str, str], cb_id: str | None = None) -> Callback | None:
     """The callback a stored hash holds, or None (logged) if it cannot be
     read. ``cb_id``: the id of the key it was read under, which names it
     whatever its ``id`` field says (None: that field, for a hash at hand)."""
     cb_id = record.get("id", "?") if cb_id is None else cb_id
     try:
-        return Callback(
-            id=cb_id, status=Status(record["status"]),
-            request=Request(record["number"], **{k: record.get(k, "") for k in _TEXT}),
-            times=Times(float(record["deadline"]), float(record["due"]),
-                        _time(record.get("created")), _time(record.get("updated"))),
-            progress=Progress(_count(record.get("attempts")), _count(record.get("tries")),
-                              record.get("fence") or "0", _outcome(record.get("last_outcome")),
-                              record.get("reason", "")),
-            result=Result(_time(record.get("first_dialled")), _time(record.get("answered_at")),
-                          Sla(record["sla"]) if record.get("sla") else None))
+        return read(record, cb_id)
     except (KeyError, ValueError) as exc:
         log.warning("callback %s: stored record unreadable (%s: %s); left out",
                     shown(cb_id), type(exc).__name__, exc, extra={"callback": cb_id[:64]})
         return None
+
+
+UNREADABLE = "stored record unreadable: "
+
+
+def taken(cb_id: str, record: Mapping[str, str], status: Status) -> Callback | Unreadable:
+    """A record the dialer takes under the key of ``cb_id`` while it should
+    be ``status`` (just claimed, or found under a lapsed lease): the
+    callback, or ``Unreadable`` (with its claim's fence, to end it under)
+    when it disagrees with its key or a field cannot be read."""
+    problem = disagreement(cb_id, record, status)
+    if problem is None:
+        try:
+            return read(record, cb_id)
+        except (KeyError, ValueError) as exc:
+            problem = f"{UNREADABLE}{type(exc).__name__}: {exc}"
+    return Unreadable(cb_id, record.get("fence", ""), "record-mismatch", problem,
+                      record.get("number", ""))

@@ -19,7 +19,7 @@ from ..desk.board import Board
 from ..desk.routing import Route
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
 from ..quality.metrics import quality_lines
-from . import health as health_
+from . import health as health_, stalls
 
 
 def _process(version: str, leader: bool, ready: bool) -> list[str]:
@@ -117,7 +117,7 @@ class MetricsSource(Protocol):
     """What a scrape reads: the controller's parts (``app.Controller``)."""
 
     board: Board
-    callbacks: Any  # .store.count_open(), .store.count_overdue(ts)
+    callbacks: Any  # .count_open(), .count_overdue(ts)
     dialer: Any  # .sla, .not_placed: Counters
     stasis: Any  # .routes: Counter
     ami: Any  # .ready: Event
@@ -133,8 +133,8 @@ CLOCK = web.AppKey("metrics_clock", Callable)
 
 async def _callback_counts(source: MetricsSource, ts: float) -> tuple[int | None, int | None]:
     try:
-        return (await source.callbacks.store.count_open(),
-                await source.callbacks.store.count_overdue(ts))
+        return (await source.callbacks.count_open(),
+                await source.callbacks.count_overdue(ts))
     except Exception:  # Redis away: say nothing rather than a wrong zero
         return None, None
 
@@ -153,7 +153,8 @@ async def scrape(source: MetricsSource, ts: float) -> str:
         routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
         ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=source.dialer.not_placed, risk=_risk_figures(source))
+        not_placed=source.dialer.not_placed, risk=_risk_figures(source)) + \
+        "\n".join(stalls.metric_lines(source)) + "\n"   # what stalls: web/stalls.py
 
 
 def _risk_figures(source: MetricsSource) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``FakeAri``: an ARI application that records REST calls and replays events."""
+"""``FakeAri``: the simulated desk's ARI (``ari_app/simulation/asterisk.py``)
+as one ARI application that records REST calls and replays events."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from ari_app.simulation.asterisk import SimAri
 
-class FakeAri:
-    """Satisfies ``ari_app.asterisk.ports.AriApplication`` (and what the
-    wiring asks of ``AriClient``): ``requests`` lists every REST call as
-    (method, path, params); ``answers`` maps (method, path) to the answer."""
+
+class FakeAri(SimAri):
+    """Satisfies ``ari_app.ports.AriApplication`` (and what the wiring asks
+    of ``AriClient``): ``requests`` lists every REST call as (method, path,
+    params); ``answers`` maps (method, path) to the answer; a channel asked
+    for by ``GET /channels/<id>`` is up if it is in ``up`` (else 404); any
+    other call answers None."""
 
     def __init__(self, app: str = "datadesk", *, connected: bool = True) -> None:
+        super().__init__()
         self.app = app
         self.connected = asyncio.Event()
         if connected:
@@ -24,11 +30,6 @@ class FakeAri:
         self.answers: dict[tuple[str, str], Any] = {}
         self.registrations: dict[str, bool] = {}
         self.started = self.stopped = 0
-
-    @staticmethod
-    def quote(part: str) -> str:
-        from urllib.parse import quote
-        return quote(part, safe="")
 
     def on_event(self, event_type: str, handler: Callable) -> None:
         self.handlers.setdefault(event_type, []).append(handler)
@@ -51,7 +52,11 @@ class FakeAri:
     async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                       body: Any = None) -> Any:
         self.requests.append((method, path, params))
-        return self.answers.get((method, path))
+        if (method, path) in self.answers:
+            return self.answers[(method, path)]
+        if method == "GET" and path.startswith("/channels/") and path.count("/") == 2:
+            return await super().request(method, path, params=params, body=body)
+        return None
 
     async def pjsip_registrations(self) -> dict[str, bool]:
         return dict(self.registrations)

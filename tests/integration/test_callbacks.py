@@ -285,8 +285,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
     clock = [night.timestamp()]
     ami = AmiClient("127.0.0.1", 1, "u", "s")  # never started: nothing can be originated
     dialer = Dialer(DialerPorts(ami, AriClient("http://127.0.0.1:1", "u", "p", "x"), store),
-                    board, DialerRules.of(calendar), leading=lambda: True,
-                    clock=lambda: clock[0])
+                    board, DialerRules.of(calendar), clock=lambda: clock[0])
     for when in (night, datetime(2026, 12, 1, 3, 0, tzinfo=sh),
                  datetime(2026, 12, 1, 8, 59, 59, tzinfo=sh)):
         clock[0] = when.timestamp()
@@ -295,7 +294,7 @@ async def test_a_request_at_2330_is_not_dialled_before_0900_and_is_due_by_1000(s
         assert await store.claim(lease=30, owner="probe", now=when.timestamp()) is None
     opening = datetime(2026, 12, 1, 9, 0, tzinfo=sh).timestamp()
     claimed = await store.claim(lease=30, owner="probe", now=opening)
-    assert claimed is not None and claimed["id"] == accepted.id
+    assert claimed is not None and claimed.id == accepted.id
     await client.aclose()
 
 

@@ -26,8 +26,7 @@ import pytest_asyncio
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from ari_app.leader import Leadership
-from ari_app.lease_clock import LeaseClock
+from ari_app.leadership import LeaseClock, Leadership
 from ari_app.store.callback_store import CallbackStore
 from ari_app.store.leases import LeaderLease
 from ari_app.store.connection import RedisStore
@@ -156,7 +155,7 @@ async def test_claims_in_flight_when_the_master_is_killed_dial_no_number_twice(s
                 continue
             if cb is None:
                 return
-            dials.append((cb["id"], cb["fence"], cb["number"]))
+            dials.append((cb.id, cb.progress.fence, cb.request.number))
             await asyncio.sleep(0.02)
 
     task = asyncio.create_task(dialer())

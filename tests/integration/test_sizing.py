@@ -1,8 +1,8 @@
-"""Sizing from the desk's own records on a real Redis: transfers counted by
-local hour from the event log's stream ids, talk time from the daily
-figures, ``datadesk sizing --json`` printing the per-hour rows, and the
-reports page's sizing section giving the same figures from the daily
-aggregates (or saying that nothing was measured)."""
+"""Sizing from the desk's own records on a real Redis: transfers by local
+hour and talk time from the daily figures (the one measurement of offered
+traffic), ``datadesk sizing --json`` printing the per-hour rows through the
+controller's own Redis connection, and the reports page's sizing section
+giving the same figures (or saying that nothing was measured)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from aiohttp import web
 from ari_app import cli
 from ari_app.settings import Settings
 from ari_app.sizing_report import sizing_rows
-from ari_app.store.events import EVENTS
 from ari_app.store.stats import DeskStats
 from ari_app.web import reports
 from lab.redis_server import RedisServer
@@ -35,19 +34,18 @@ async def server():
     srv = RedisServer(appendonly=False)
     await srv.start()
     client = redis.Redis.from_url(srv.url, decode_responses=True)
+    stats = DeskStats(client, ZONE)
     # Two whole days before NOW: 10h gets 6 transfers a day, 14h 3 (and one
-    # capture event that is not a transfer); today's traffic is not read.
-    entries = []
+    # callback request, which is not a transfer); today's traffic is not read.
     for day in (28, 29):
         for hour, count in ((10, 6), (14, 3)):
-            entries += [(datetime(2026, 11, day, hour, i, tzinfo=ZONE), "route")
-                        for i in range(count)]
-        entries.append((datetime(2026, 11, day, 11, 0, tzinfo=ZONE), "capture"))
+            for i in range(count):
+                await stats.transfer(f"1380000{i:04d}", datetime(2026, 11, day, hour, i,
+                                                                 tzinfo=ZONE))
+        await stats.add("callbacks_requested", 1, datetime(2026, 11, day, 11, tzinfo=ZONE))
         await client.hset(f"datadesk:stats:2026-11-{day}", mapping={"answered": 10,
                                                                   "talk_seconds": 1800})
-    entries.append((NOW, "route"))
-    for when, kind in sorted(entries):
-        await client.xadd(EVENTS, {"kind": kind}, id=f"{int(when.timestamp() * 1000)}-0")
+    await stats.transfer("13800000099", NOW)
     await client.aclose()
     yield srv
     await srv.stop()
@@ -56,7 +54,7 @@ async def server():
 
 async def test_rows_count_transfers_by_local_hour_over_whole_days(server):
     client = redis.Redis.from_url(server.url, decode_responses=True)
-    rows = await sizing_rows(client, Settings(), days=2, now=NOW)
+    rows = await sizing_rows(DeskStats(client, ZONE), Settings(), days=2, now=NOW)
     await client.aclose()
     assert len(rows) == 24
     assert (rows[10]["arrivals"], rows[14]["arrivals"], rows[11]["arrivals"]) == (6, 3, 0)
@@ -72,7 +70,7 @@ async def test_the_command_prints_the_profile_and_rows_as_json(server, capsys, m
     yesterday = datetime.now(ZONE).replace(hour=10, minute=0, second=0, microsecond=0) \
         - timedelta(days=1)
     client = redis.Redis.from_url(url, decode_responses=True)
-    await client.xadd(EVENTS, {"kind": "route"}, id=f"{int(yesterday.timestamp() * 1000)}-0")
+    await DeskStats(client, ZONE).transfer("13800000001", yesterday)
     await client.hset(f"datadesk:stats:{yesterday.date()}", mapping={"answered": 4,
                                                                       "talk_seconds": 400})
     await client.aclose()
@@ -84,9 +82,8 @@ async def test_the_command_prints_the_profile_and_rows_as_json(server, capsys, m
     assert [r["arrivals"] for r in out["rows"]][9:12] == [0, 1, 0] and len(out["rows"]) == 24
 
 
-# The reports page sizes from the daily aggregates; the command from the
-# event log. The controller writes both for every transfer (``record``):
-# seeded the same way here, both must give the same figures.
+# The reports page and the command size from the same daily figures, each
+# over its own window: the page's whole days and the command's --days agree.
 PAGE_DAYS = {2: {10: 6, 14: 3}, 1: {10: 4, 20: 1}}     # days back -> {hour: transfers}
 
 
@@ -97,8 +94,6 @@ async def seed_both(client: redis.Redis, today) -> None:
         for hour, count in hours.items():
             for i in range(count):
                 when = datetime(day.year, day.month, day.day, hour, i, tzinfo=ZONE)
-                await client.xadd(EVENTS, {"kind": "route", "caller": f"1380000{i:04d}"},
-                                  id=f"{int(when.timestamp() * 1000)}-0")
                 await stats.transfer(f"1380000{i:04d}", when)
         noon = datetime(day.year, day.month, day.day, 12, tzinfo=ZONE)
         await stats.add("answered", 5, noon)
@@ -137,7 +132,7 @@ async def test_the_reports_page_sizes_as_the_command_does(server):
     await seed_both(client, now.date())
     settings = Settings()
     settings = replace(settings, desk=replace(settings.desk, wrapup=7))
-    expected = await sizing_rows(client, settings, days=2, now=now)
+    expected = await sizing_rows(DeskStats(client, ZONE), settings, days=2, now=now)
     await client.aclose()
     html = await reports_page(url, 3, 7)     # 3 days: today and the two whole days before
     assert page_rows(html) == {r["hour"]: (r["arrivals"], round(r["erlangs"], 3),

@@ -1,11 +1,12 @@
-"""The SLA benchmark's simulated desk (bench/simdesk.py) drives the real
-dialer and the real board on a virtual clock: a small day must see live
-callers answered and every callback dialled, or the benchmark's figures
-(and `datadesk sizing --simulate`) measure a broken harness, not the desk."""
+"""The SLA simulation's desk (ari_app/simulation) drives the real dialer
+and the real board on a virtual clock: a small day must see live callers
+answered and every callback dialled, or `datadesk sizing --simulate` (and
+the benchmark's figures) measure a broken harness, not the desk."""
 
 from __future__ import annotations
 
-from bench.sla import simulate_run, summarise
+from ari_app.simulation.day import simulate_run
+from bench.sla import summarise
 
 
 def test_a_simulated_day_answers_live_callers_and_dials_every_callback():

@@ -1,6 +1,7 @@
-"""The fake callback store (``tests/fakes/store.py``, which the unit tests and
-the SLA benchmark run on) against the real one in a real Redis: the same
-scenarios, the same answers. A fake that drifts from the Lua fails here."""
+"""The in-memory callback store (``ari_app/store/memory.py``, which the SLA
+simulation and the unit tests run on) against the real one in a real Redis:
+the same scenarios, the same answers. A memory store that drifts from the
+Lua fails here."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import pytest
 import redis.asyncio as redis
 
 from ari_app.desk.callback import (Cancel, Outcome, Progress, Refused, Result, RetryPolicy, Sla,
-                                   Stale, Status)
+                                   Stale, Status, Unreadable)
 from ari_app.store.callback_store import CallbackStore
-from ari_app.store.records import MISMATCH
+from ari_app.store.records import MISMATCH, UNREADABLE
 from lab.redis_server import RedisServer
-from tests.fakes.store import FakeCallbackStore
+from ari_app.store.memory import MemoryCallbackStore
 
 T0 = 1_800_000_000.0
 
@@ -28,10 +29,10 @@ async def server():
     srv.remove()
 
 
-@pytest.fixture(params=["fake", "redis"])
+@pytest.fixture(params=["memory", "redis"])
 async def store(request, server):
-    if request.param == "fake":
-        yield FakeCallbackStore(lambda: T0)
+    if request.param == "memory":
+        yield MemoryCallbackStore(lambda: T0)
         return
     client = redis.Redis.from_url(server.url, decode_responses=True)
     yield CallbackStore(client, prefix=f"contract-{uuid.uuid4().hex[:6]}:cb")
@@ -60,18 +61,18 @@ async def test_claims_go_earliest_deadline_first_and_only_when_due(store):
     later, _ = await make(store, "13800138003", deadline=T0 + 60, due=T0 + 600)
     assert await store.promote(T0) == 0
     first = await store.claim(lease=90, owner="me", now=T0)
-    assert first["id"] == soon and first["fence"] == "1" and first["tries"] == "1"
-    assert first["status"] == "dialling"
-    assert (await store.claim(lease=90, owner="me", now=T0))["id"] == late
+    assert first.id == soon and first.progress.fence == "1" and first.progress.tries == 1
+    assert first.status is Status.DIALLING and first.request.number == "13800138002"
+    assert (await store.claim(lease=90, owner="me", now=T0)).id == late
     assert await store.claim(lease=90, owner="me", now=T0) is None
-    assert (await store.claim(lease=90, owner="me", now=T0 + 600))["id"] == later
+    assert (await store.claim(lease=90, owner="me", now=T0 + 600)).id == later
 
 
 async def test_an_ending_needs_the_current_fence(store):
     cb_id, _ = await make(store, "13800138001")
     await store.claim(lease=90, owner="me", now=T0)
-    assert await store.finish(cb_id, "0", status="done", now=T0) is Stale.STALE
-    assert await store.finish("cb999999", "1", status="done", now=T0) is Stale.MISSING
+    assert await store.finish(cb_id, "0", status=Status.DONE, now=T0) is Stale.STALE
+    assert await store.finish("cb999999", "1", status=Status.DONE, now=T0) is Stale.MISSING
     assert not await store.extend(cb_id, "0", T0 + 500)
     assert await store.extend(cb_id, "1", T0 + 500)
     assert await store.expired_leases(T0 + 499) == []
@@ -83,18 +84,18 @@ async def test_an_ending_said_twice_is_recorded_once(store):
     answers the same and changes nothing; after the next claim it is stale."""
     cb_id, _ = await make(store, "13800138001")
     await store.claim(lease=90, owner="me", now=T0)
-    ending = dict(status="open", due=T0, reason="busy", outcome=Outcome.BUSY.value,
+    ending = dict(status=Status.OPEN, due=T0, reason="busy", outcome=Outcome.BUSY,
                   reached=True, first_dialled=T0 + 5, now=T0 + 10)
     assert await store.finish(cb_id, "1", **ending) is Status.OPEN
     assert await store.finish(cb_id, "1", **ending) is Status.OPEN
     cb = await store.get(cb_id)
     assert (cb.progress.attempts, cb.status) == (1, Status.OPEN)
     assert [h["event"] for h in await store.history(cb_id)] == ["created", "claimed", "attempt"]
-    assert (await store.claim(lease=90, owner="me", now=T0 + 11))["fence"] == "2"
+    assert (await store.claim(lease=90, owner="me", now=T0 + 11)).progress.fence == "2"
     assert await store.finish(cb_id, "1", **ending) is Stale.STALE
-    assert await store.finish(cb_id, "2", status="failed", reason="x", now=T0 + 20) \
+    assert await store.finish(cb_id, "2", status=Status.FAILED, reason="x", now=T0 + 20) \
         is Status.FAILED
-    assert await store.finish(cb_id, "2", status="failed", reason="x", now=T0 + 21) \
+    assert await store.finish(cb_id, "2", status=Status.FAILED, reason="x", now=T0 + 21) \
         is Status.FAILED
     assert [h["event"] for h in await store.history(cb_id)].count("attempt") == 2
 
@@ -102,8 +103,8 @@ async def test_an_ending_said_twice_is_recorded_once(store):
 async def test_a_retry_waits_for_its_due_time_under_a_new_fence(store):
     cb_id, _ = await make(store, "13800138001")
     await store.claim(lease=90, owner="me", now=T0)
-    stored = await store.finish(cb_id, "1", status="open", due=T0 + 120, reason="busy",
-                                outcome=Outcome.BUSY.value, reached=True, sla=Sla.MET.value,
+    stored = await store.finish(cb_id, "1", status=Status.OPEN, due=T0 + 120, reason="busy",
+                                outcome=Outcome.BUSY, reached=True, sla=Sla.MET,
                                 first_dialled=T0 + 5, now=T0 + 10)
     assert stored is Status.OPEN
     cb = await store.get(cb_id)
@@ -112,8 +113,8 @@ async def test_a_retry_waits_for_its_due_time_under_a_new_fence(store):
     assert await store.expired_leases(T0 + 1000) == []
     assert await store.claim(lease=90, owner="me", now=T0 + 119) is None
     again = await store.claim(lease=90, owner="me", now=T0 + 120)
-    assert again["fence"] == "2" and again["tries"] == "2"
-    assert await store.finish(cb_id, "2", status="done", reached=True, first_dialled=T0 + 200,
+    assert again.progress.fence == "2" and again.progress.tries == 2
+    assert await store.finish(cb_id, "2", status=Status.DONE, reached=True, first_dialled=T0 + 200,
                               answered_at=T0 + 210, now=T0 + 300) is Status.DONE
     cb = await store.get(cb_id)
     assert (cb.status, cb.progress.attempts) == (Status.DONE, 2)
@@ -134,7 +135,7 @@ async def test_an_attempt_ending_after_a_cancel_keeps_the_cancel(store):
     cb_id, _ = await make(store, "13800138001")
     await store.claim(lease=90, owner="me", now=T0)
     await store.cancel(cb_id, now=T0 + 1)
-    assert await store.finish(cb_id, "1", status="open", due=T0 + 60, now=T0 + 2) \
+    assert await store.finish(cb_id, "1", status=Status.OPEN, due=T0 + 60, now=T0 + 2) \
         is Status.CANCELLED
 
 
@@ -142,7 +143,7 @@ async def test_a_live_caller_serves_an_open_callback_not_one_being_dialled(store
     open_id, _ = await make(store, "13800138001")
     busy_id, _ = await make(store, "13800138002", deadline=T0 + 10)
     claimed = await store.claim(lease=90, owner="me", now=T0)
-    assert claimed["id"] == busy_id
+    assert claimed.id == busy_id
     assert await store.serve_number("13800138002", "live", now=T0) is None
     assert await store.serve_number("13800138001", "live", now=T0) == open_id
     assert (await store.get(open_id)).status is Status.SERVED
@@ -161,9 +162,16 @@ async def test_the_next_claim_and_the_deadline_index_are_read_earliest_first(sto
     assert (await store.earliest_ready()).id == late
 
 
+async def raw(store, cb_id: str) -> dict[str, str]:
+    """The stored hash as it is (empty: none), read past the store."""
+    if isinstance(store, MemoryCallbackStore):
+        return dict(store.hashes.get(cb_id, {}))
+    return await store.r.hgetall(f"{store.p}:{cb_id}")
+
+
 # What anyone holding the store's login can write: the same on both stores.
 async def tamper(store, cb_id: str, **fields: str) -> None:
-    if isinstance(store, FakeCallbackStore):
+    if isinstance(store, MemoryCallbackStore):
         store.hashes[cb_id].update(fields)
     else:
         await store.r.hset(f"{store.p}:{cb_id}", mapping=fields)
@@ -171,14 +179,14 @@ async def tamper(store, cb_id: str, **fields: str) -> None:
 
 async def plant(store, cb_id: str, record: dict[str, str] | None, **scores: float) -> None:
     """A record (None: none) and its id in the named sorted sets."""
-    fake = isinstance(store, FakeCallbackStore)
+    memory = isinstance(store, MemoryCallbackStore)
     if record is not None:
-        if fake:
+        if memory:
             store.hashes[cb_id] = dict(record)
         else:
             await store.r.hset(f"{store.p}:{cb_id}", mapping=record)
     for zset, score in scores.items():
-        if fake:
+        if memory:
             getattr(store, zset)[cb_id] = score
         else:
             await store.r.zadd(f"{store.p}:{zset}", {cb_id: score})
@@ -209,11 +217,11 @@ async def test_a_record_that_disagrees_with_its_key_is_refused_and_ended_failed(
     await tamper(store, cb_id, **fields)
     assert await store.claim(lease=90, owner="me", now=T0) == \
         Refused(cb_id, "record-mismatch", MISMATCH + why)
-    record = await store.record(cb_id)
+    record = await raw(store, cb_id)
     assert (record["status"], record["reason"], record["last_outcome"]) == \
         ("failed", MISMATCH + why, "not-placed")
     assert [h["event"] for h in await store.history(cb_id)][-1] == "not-placed"
-    assert (await store.claim(lease=90, owner="me", now=T0))["id"] == other
+    assert (await store.claim(lease=90, owner="me", now=T0)).id == other
     assert await store.claim(lease=90, owner="me", now=T0) is None
     assert await store.count_open() == 1            # the other one, being dialled
     assert (await make(store, "13800138001"))[1] is True    # the number is free again
@@ -231,7 +239,7 @@ async def test_a_ready_id_that_is_no_callback_of_the_store_is_refused(store, cb_
     assert await store.claim(lease=90, owner="me", now=T0) == \
         Refused(cb_id, "record-mismatch", MISMATCH + why)
     assert await store.claim(lease=90, owner="me", now=T0) is None
-    assert (await store.record(cb_id) or {}).get("status") in (None, "failed")
+    assert (await raw(store, cb_id)).get("status") in (None, "failed")
 
 
 async def test_a_waiting_id_whose_deadline_is_not_a_number_stops_no_promotion(store):
@@ -241,7 +249,7 @@ async def test_a_waiting_id_whose_deadline_is_not_a_number_stops_no_promotion(st
     assert await store.promote(T0) == 0
     assert await store.claim(lease=90, owner="me", now=T0) == \
         Refused("cb88", "record-mismatch", MISMATCH + "its deadline is not a time")
-    assert (await store.claim(lease=90, owner="me", now=T0))["id"] == cb_id
+    assert (await store.claim(lease=90, owner="me", now=T0)).id == cb_id
 
 
 @pytest.mark.parametrize("fields, reason", [
@@ -252,7 +260,7 @@ async def test_a_record_whose_tries_are_used_up_is_refused(store, fields, reason
     cb_id, _ = await make(store, "13800138001")
     await tamper(store, cb_id, **fields)
     assert await store.claim(lease=90, owner="me", now=T0) == Refused(cb_id, "used-up", reason)
-    assert (await store.record(cb_id))["status"] == "failed"
+    assert (await raw(store, cb_id))["status"] == "failed"
 
 
 async def test_every_way_back_to_the_queue_counts_so_the_claims_are_bounded(store):
@@ -262,8 +270,8 @@ async def test_every_way_back_to_the_queue_counts_so_the_claims_are_bounded(stor
     cb_id, _ = await make(store, "13800138001")
     for n in range(1, policy.max_tries + 1):
         claimed = await store.claim(lease=90, owner="me", now=T0 + n, policy=policy)
-        assert claimed["fence"] == str(n)
-        assert await store.finish(cb_id, str(n), status="open", due=T0 + n, reason="back",
+        assert claimed.progress.fence == str(n)
+        assert await store.finish(cb_id, str(n), status=Status.OPEN, due=T0 + n, reason="back",
                                   event="requeued", now=T0 + n) is Status.OPEN
     assert await store.claim(lease=90, owner="me", now=T0 + 9, policy=policy) == \
         Refused(cb_id, "used-up", "claimed 3 times already (at most 3)")
@@ -277,3 +285,31 @@ async def test_a_lease_entry_with_no_callback_being_dialled_behind_it_is_forgott
     assert await store.forget_lease(cb_id) is False          # being dialled: kept
     assert await store.forget_lease("cb77") is True
     assert await store.expired_leases(T0 + 999) == [cb_id]
+
+
+async def test_a_record_under_a_lapsed_lease_is_read_typed_or_unreadable(store):
+    """What recovery takes back: nothing when the callback is not being
+    dialled, the typed callback, or an unreadable record it can still end."""
+    cb_id, _ = await make(store, "13800138001")
+    assert await store.record(cb_id) is None                 # open: nothing to take back
+    await store.claim(lease=90, owner="me", now=T0)
+    got = await store.record(cb_id)
+    assert (got.id, got.status, got.progress.fence) == (cb_id, Status.DIALLING, "1")
+    await tamper(store, cb_id, id="cb1x")
+    assert await store.record(cb_id) == Unreadable(
+        cb_id, "1", "record-mismatch", MISMATCH + "its id field differs from its key",
+        "13800138001")
+    assert await store.record("cb999999") is None
+
+
+async def test_a_claimed_record_whose_field_cannot_be_read_comes_back_unreadable(store):
+    cb_id, _ = await make(store, "13800138001")
+    await tamper(store, cb_id, last_outcome="bogus")
+    got = await store.claim(lease=90, owner="me", now=T0)
+    assert isinstance(got, Unreadable) and (got.id, got.fence) == (cb_id, "1")
+    assert got.reason.startswith(UNREADABLE + "ValueError")
+    assert await store.finish(cb_id, got.fence, status=Status.FAILED, reason=got.reason,
+                              outcome=Outcome.NOT_PLACED, event="not-placed", now=T0) \
+        is Status.FAILED
+    assert (await raw(store, cb_id))["last_outcome"] == "not-placed"
+    assert await store.count_open() == 0

@@ -33,14 +33,14 @@ async def test_an_overnight_backlog_is_claimed_earliest_deadline_first(stack):
             calls += 1
         assert calls == 2  # 250 + 250, then the last 100 with nothing left over
         taken = [await store.claim(lease=30, owner="t", now=opening) for _ in range(20)]
-        got = [float(cb["deadline"]) for cb in taken]
+        got = [cb.times.deadline for cb in taken]
         assert got == sorted(deadlines.values())[:20]
         # A callback that falls due while open is claimable without a promote.
         cb_id, _ = await store.create(number="13900000001", topic="", note="", agent="",
                                       source="api", deadline=opening, due=opening,
                                       now=opening)
         first = await store.claim(lease=30, owner="t", now=opening)
-        assert first["id"] == cb_id
+        assert first.id == cb_id
     finally:
         keys = [k async for k in client.scan_iter(match=f"{store.p}*")]
         if keys:

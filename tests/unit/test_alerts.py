@@ -14,7 +14,7 @@ from aiohttp import web
 from ari_app.alerts.watch import RiskRule, RiskWatch
 from ari_app.alerts.webhook import Delivery, Webhook, masked, payload
 from ari_app.desk.callback import Callback, Request, Status, Times
-from tests.fakes.store import FakeCallbackStore
+from ari_app.store.memory import MemoryCallbackStore
 
 NOW = 1_796_000_000.0   # 2026-11-30T00:53:20Z
 
@@ -115,7 +115,7 @@ async def test_delivered_alerts_are_counted_by_the_worker(serve):
 
 async def _watch(leading: bool):
     clock = [NOW]
-    store = FakeCallbackStore(lambda: clock[0])
+    store = MemoryCallbackStore(lambda: clock[0])
     for number, deadline_in in (("13800138001", 10 * 60), ("13800138002", 40 * 60)):
         await store.create(number=number, topic="wlan", note="", agent="", source="api",
                            deadline=NOW + deadline_in, due=NOW, now=NOW)
@@ -124,7 +124,8 @@ async def _watch(leading: bool):
     async def record(kind, fields):
         events.append((kind, fields))
     watch = RiskWatch(store, RiskRule(15), record=record, alert=alerts.append,
-                      leading=lambda: leading, clock=lambda: clock[0])
+                      clock=lambda: clock[0])
+    watch.raising = leading
     return watch, clock, events, alerts
 
 
@@ -144,3 +145,15 @@ async def test_a_standby_counts_but_never_alerts():
     watch, _clock, events, alerts = await _watch(leading=False)
     assert await watch.check() == [] and watch.count == 1
     assert events == [] and alerts == []
+
+
+async def test_a_replica_that_takes_the_lead_alerts_again_what_is_still_at_risk():
+    """An alert may repeat, never be missed: the lead's change starts the
+    alerts afresh, and their end stops them."""
+    watch, _clock, _events, alerts = await _watch(leading=False)
+    async with watch.leading():
+        assert [cb.id for cb in await watch.check()] == ["cb1"]
+    assert await watch.check() == [] and not watch.raising
+    async with watch.leading():
+        assert [cb.id for cb in await watch.check()] == ["cb1"]
+    assert [a["callback_id"] for a in alerts] == ["cb1", "cb1"]

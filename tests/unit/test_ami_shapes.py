@@ -6,6 +6,7 @@ before anything is sent."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -13,13 +14,14 @@ from hypothesis import strategies as st
 
 from ari_app.asterisk.ami import AmiClient
 from ari_app.asterisk.ami_shapes import HeaderRefused, check_originate
-from ari_app.dialer.attempt import originate
+from ari_app.desk.callback import Callback, Progress, Request, Status, Times
+from ari_app.dialer.originate import originate
 from ari_app.dialer.config import DialerSettings
 
 TIMING = DialerSettings(seat_wait=30, customer_ring=30, lease=90.0, per_number_day=10,
                         per_minute=60)
-ATTEMPT = {"id": "cb12", "fence": "3", "number": "13800138001", "topic": "wlan",
-           "language": "zh"}
+ATTEMPT = Callback("cb12", Status.DIALLING, Request("13800138001", "wlan", language="zh"),
+                   Times(1800000000.0, 1800000000.0), Progress(1, 3, "3"))
 HEADERS = ("Channel", "ChannelId", "OtherChannelId", "Exten", "Context", "CallerID")
 
 
@@ -66,7 +68,7 @@ def test_lengths_are_bounded_and_header_names_match_in_any_case():
 
 def test_a_hostile_stored_id_never_becomes_an_originate():
     with pytest.raises(HeaderRefused):
-        originate({**ATTEMPT, "id": "cb12x,SECCHECK=from-redis,DESK_OUT_TRUNK=1001"}, TIMING)
+        originate(replace(ATTEMPT, id="cb12x,SECCHECK=from-redis,DESK_OUT_TRUNK=1001"), TIMING)
 
 
 async def test_the_ami_client_refuses_such_an_originate_before_anything_is_sent():

@@ -19,7 +19,7 @@ from ari_app.web import callbacks_api
 from tests.fakes.ami import FakeAmi
 from tests.fakes.ari import FakeAri
 from tests.fakes.redis_link import FakeRedisLink
-from tests.fakes.store import FakeCallbackStore
+from ari_app.store.memory import MemoryCallbackStore
 
 TOKEN = "unit-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -143,10 +143,10 @@ async def test_the_callback_list_with_redis_away_is_a_503(client):
 @pytest.fixture
 async def served(aiohttp_client, clients):
     """The app with the real callbacks service on the in-memory store fake
-    (tests/fakes/store.py, held to the real store by test_store_contract.py)."""
+    (ari_app/store/memory.py, held to the real store by test_store_contract.py)."""
     app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), clients)
     real = app[callbacks_api.SERVICE]
-    store = FakeCallbackStore(clock=time.time)
+    store = MemoryCallbackStore(clock=time.time)
     app[callbacks_api.SERVICE] = CallbacksService(store, real.calendar, real.numbers,
                                                   real.topics, real.sla)
     return await aiohttp_client(app), store
@@ -257,3 +257,25 @@ async def test_an_unknown_path_and_a_wrong_method_answer_json(client):
     body = await wrong.json()
     assert wrong.status == 405 and "GET" in wrong.headers["Allow"]
     assert body["error"].startswith("PUT is not allowed here")
+
+
+async def test_the_lease_taken_starts_every_leader_only_part_and_lost_stops_them(clients):
+    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), clients)
+    controller = app[CONTROLLER]
+    held = [True]
+
+    async def take(key, owner, ttl):
+        return held[0]
+
+    controller.leadership._take = take
+    await controller.leadership.renew()
+
+    def running() -> list[bool]:
+        return [clients.ari.holding.is_set(), controller.dialer._task is not None,
+                controller.spool._worker.running, controller.risk.raising,
+                controller.sampler._worker.running, controller.seat_calls.counting]
+
+    assert running() == [True] * 6
+    held[0] = False
+    await controller.leadership.renew()
+    assert running() == [False] * 6

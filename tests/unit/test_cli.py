@@ -162,3 +162,23 @@ def test_a_refused_or_broken_answer_is_one_line_and_its_exit_status(tmp_path, st
     assert done.stdout == "" and "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
     assert done.stderr.startswith(f"datadesk: the controller answered {status}: ")
+
+
+@pytest.mark.parametrize("given, counts", [("6", (6,)), ("4,6,8", (4, 6, 8))])
+def test_sizing_simulates_the_seat_counts_asked_for(given, counts):
+    args = build_parser().parse_args(["sizing", "--simulate", "--seats", given])
+    assert args.seats == counts
+    assert build_parser().parse_args(["sizing"]).seats == tuple(range(4, 11))
+
+
+@pytest.mark.parametrize("given", ["0", "six", "4,,6", "51"])
+def test_a_seat_count_that_is_none_is_a_usage_error(given):
+    done = datadesk("sizing", "--seats", given)
+    assert done.returncode == 2 and "is not a list of seat counts" in done.stderr
+
+
+def test_a_saved_profile_that_is_not_one_is_refused_in_one_line(tmp_path):
+    (tmp_path / "p.json").write_text('{"profile": {"days": 1}}')
+    done = datadesk("sizing", "--profile", str(tmp_path / "p.json"))
+    assert done.returncode == 1 and done.stdout.startswith("datadesk: not a traffic profile: ")
+    assert "Traceback" not in done.stderr

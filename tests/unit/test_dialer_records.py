@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ari_app.asterisk.ami_shapes import check_originate
 from ari_app.desk.callback import Refused, RetryPolicy
-from ari_app.store.records import MISMATCH
+from ari_app.store.records import MISMATCH, UNREADABLE
 from tests.unit.test_dialer_steps import OPEN, Desk
 
 LEASE = 90  # the default [callbacks] lease the fakes' dialer runs with
@@ -45,6 +45,27 @@ async def test_a_record_whose_id_field_differs_from_its_key_is_never_dialled(cap
     (line,) = errors(caplog, "cb1")
     assert "NOT dialled (record-mismatch)" in line.getMessage()
     assert "13800138001" not in desk.store.numbers   # a new request makes a new callback
+
+
+@pytest.mark.parametrize("field, value", [("last_outcome", "bogus"), ("due", "soon"),
+                                          ("sla", "maybe")])
+async def test_a_claimed_record_that_cannot_be_read_ends_failed_under_its_fence(caplog, field,
+                                                                              value):
+    """It passes the claim's checks, then a field is not of its type: the
+    dialer gets an unreadable record (never a guess) and ends it."""
+    desk = Desk(ready=1)
+    await desk.request("13800138001")
+    desk.store.hashes["cb1"][field] = value
+    await desk.dialer._step()
+    await desk.settle()
+    cb = desk.store.hashes["cb1"]
+    assert not desk.placed and not desk.dialer.active
+    assert (cb["status"], cb["fence"], cb["ended_fence"]) == ("failed", "1", "1")
+    assert cb["reason"].startswith(UNREADABLE) and cb["last_outcome"] == "not-placed"
+    assert desk.dialer.not_placed == {"record-mismatch": 1}
+    (line,) = errors(caplog, "cb1")
+    assert "NOT dialled (record-mismatch)" in line.getMessage() and "13800138001" in \
+        line.getMessage()
 
 
 async def test_a_valid_callback_beside_a_refused_one_is_still_dialled():
@@ -109,9 +130,9 @@ async def lapse_repeatedly(desk: Desk, receipt: str | None, rounds: int = 60) ->
                                      policy=desk.dialer.rules.retry)
         if got is None or isinstance(got, Refused):
             break
-        claimed.append(got["fence"])
+        claimed.append(got.progress.fence)
         if receipt is not None:
-            desk.ami.receipts["cb1"] = f"{got['fence']},{receipt},{int(desk.clock[0])}"
+            desk.ami.receipts["cb1"] = f"{got.progress.fence},{receipt},{int(desk.clock[0])}"
         desk.clock[0] += LEASE + 1
         await desk.dialer._step()
     return claimed

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ari_app.desk.callback import Outcome
-from ari_app.dialer.attempt import Receipt, dialstatus, ending
+from ari_app.desk.callback import Outcome, Status
+from ari_app.dialer.receipt import Receipt, dialstatus, ending
 from ari_app.dialer.recovery import Action, recover
 
 
@@ -62,14 +62,14 @@ def test_a_dialend_is_read_as_is_at_the_time_it_came(status, outcome):
     assert got.outcome is outcome and got.at == 42.0
 
 
-@pytest.mark.parametrize("status", ["open", "done", "failed", "cancelled", "served", None])
+@pytest.mark.parametrize("status", [*(s for s in Status if s is not Status.DIALLING), None])
 def test_a_callback_no_longer_dialling_is_left_alone(status):
     assert recover(status, "2", live=True, receipt=None).action is Action.LEAVE
 
 
 def test_an_attempt_still_up_in_asterisk_is_followed_whatever_its_receipt():
     for receipt in (None, Receipt.parse("2,ANSWER,1800000000")):
-        assert recover("dialling", "2", live=True, receipt=receipt).action is Action.FOLLOW
+        assert recover(Status.DIALLING, "2", live=True, receipt=receipt).action is Action.FOLLOW
 
 
 @pytest.mark.parametrize("status, outcome, at", [
@@ -79,13 +79,13 @@ def test_an_attempt_still_up_in_asterisk_is_followed_whatever_its_receipt():
     ("AGENTGONE", Outcome.SEAT_HUNG_UP, 1800000000.0),
 ])
 def test_an_attempt_that_ended_unattended_is_recorded_from_its_receipt(status, outcome, at):
-    got = recover("dialling", "2", live=False, receipt=Receipt.parse(f"2,{status},1800000000"))
+    got = recover(Status.DIALLING, "2", live=False, receipt=Receipt.parse(f"2,{status},1800000000"))
     assert got.action is Action.RECORD and got.ending.outcome is outcome and got.ending.at == at
 
 
 @pytest.mark.parametrize("receipt", [None, "1,ANSWER,1800000000", "1,DIALLING,1800000000"])
 def test_an_attempt_gone_without_a_receipt_of_its_own_is_requeued(receipt):
-    got = recover("dialling", "2", live=False, receipt=Receipt.parse(receipt))
+    got = recover(Status.DIALLING, "2", live=False, receipt=Receipt.parse(receipt))
     assert got.action is Action.REQUEUE and got.ending is None
 
 
@@ -93,7 +93,7 @@ def test_an_attempt_gone_mid_dial_counts_as_an_attempt_at_the_customer():
     """Its receipt says the customer's leg started and never ended (Asterisk
     stopped mid-dial): recorded as failed at the receipt's time, so it costs
     an attempt, never a free requeue."""
-    got = recover("dialling", "2", live=False, receipt=Receipt.parse("2,DIALLING,1800000000"))
+    got = recover(Status.DIALLING, "2", live=False, receipt=Receipt.parse("2,DIALLING,1800000000"))
     assert got.action is Action.RECORD
     assert got.ending.outcome is Outcome.FAILED and got.ending.outcome.reached_customer
     assert got.ending.at == 1800000000.0

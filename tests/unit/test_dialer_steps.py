@@ -14,17 +14,19 @@ from panoramisk.message import Message
 from ari_app.desk.board import Board, DeviceState, Seat
 from ari_app.desk.calendar import ServiceCalendar
 from ari_app.dialer import Dialer, DialerPorts, DialerRules
-from tests.fakes.asterisk import FakeAmi, FakeAri
-from tests.fakes.store import FakeCallbackStore
+from ari_app.leadership import Leadership
+from ari_app.store.memory import MemoryCallbackStore
+from tests.fakes.ami import FakeAmi
+from tests.fakes.ari import FakeAri
 
 OPEN = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 SEATS = ["8601", "8602", "8603"]
 
 
 class Desk:
-    def __init__(self, *, ready: int = 3, leading: bool = True, seat_answers: bool = True):
+    def __init__(self, *, ready: int = 3, seat_answers: bool = True):
         self.clock = [OPEN]
-        self.store = FakeCallbackStore(lambda: self.clock[0])
+        self.store = MemoryCallbackStore(lambda: self.clock[0])
         self.answers = seat_answers
         self.ami = FakeAmi(self._originate)
         self.ari = FakeAri()
@@ -34,10 +36,8 @@ class Desk:
                                    in_queue=True, state=DeviceState.NOT_INUSE if i < ready
                                    else DeviceState.INUSE))
         self.board.synced = True
-        self.leading = leading
         self.dialer = Dialer(DialerPorts(self.ami, self.ari, self.store), self.board,
-                             DialerRules.of(ServiceCalendar.build()),
-                             leading=lambda: self.leading, clock=lambda: self.clock[0])
+                             DialerRules.of(ServiceCalendar.build()), clock=lambda: self.clock[0])
         self.placed: list[dict] = []
 
     async def _originate(self, action):
@@ -56,12 +56,43 @@ class Desk:
         for _ in range(5):
             await asyncio.sleep(0)
 
+    async def claimed(self, cb_id: str) -> None:
+        while self.store.hashes[cb_id]["status"] != "dialling":
+            await asyncio.sleep(0.01)
 
-async def test_a_standby_replica_claims_nothing():
-    desk = Desk(leading=False)
+
+class Lease:
+    """The leader lease as Redis would answer: held or not, as the test says."""
+
+    def __init__(self) -> None:
+        self.held = False
+
+    async def take(self, key: str, owner: str, ttl: float) -> bool:
+        return self.held
+
+    async def resign(self, key: str, owner: str) -> None:
+        self.held = False
+
+
+async def test_only_the_leader_claims_and_the_role_lost_stops_the_claims():
+    desk = Desk()
     await desk.request("13800138001")
-    await desk.dialer._step()
+    lease = Lease()
+    leadership = Leadership(lease.take, lease.resign)
+    leadership.while_leading("dialer", desk.dialer.leading)
+    await leadership.renew()                      # standing by
+    await desk.settle()
     assert not desk.dialer.active and desk.store.hashes["cb1"]["status"] == "open"
+    lease.held = True
+    await leadership.renew()                      # the lease taken: the claims start
+    await asyncio.wait_for(desk.claimed("cb1"), 10)
+    lease.held = False
+    await leadership.renew()                      # the lease lost: they stop
+    await desk.request("13800138002")
+    desk.dialer.wake()
+    await desk.settle()
+    assert desk.store.hashes["cb2"]["status"] == "open" and "cb1" in desk.dialer.active
+    await desk.dialer.stop()
 
 
 async def test_one_claim_per_ready_seat_and_the_rest_wait():
@@ -116,7 +147,7 @@ async def test_an_attempts_end_is_recorded_from_the_event_or_the_receipt(event, 
         desk.ami.receipts["cb1"] = receipt
     await desk.dialer._step()
     await desk.settle()
-    assert desk.dialer.attempts.seated == {"cb1"}
+    assert desk.dialer.attempts.seated == 1 and desk.dialer.attempts.of("cb1").seated
     desk.ami.emit({**event, "Uniqueid": "cb1-1"})
     await asyncio.gather(*desk.dialer.active.values())
     cb = desk.store.hashes["cb1"]
@@ -180,9 +211,43 @@ async def test_a_lapsed_lease_whose_call_is_up_is_followed_to_its_end():
 
 
 async def test_a_live_caller_reaching_a_seat_serves_their_open_callback():
-    desk = Desk(leading=False)
+    desk = Desk()          # not claiming (a standby's dialer serves it too)
     await desk.request("13800138001")
     desk.ami.emit({"Event": "AgentConnect", "Queue": "desk", "Channel": "PJSIP/carrier-1",
                    "CallerIDNum": "13800138001"})
     await desk.settle()
     assert desk.store.hashes["cb1"]["status"] == "served"
+
+
+async def test_an_attempt_takes_only_its_own_channels_end():
+    desk = Desk(ready=1)
+    await desk.request("13800138001")
+    await desk.dialer._step()
+    await desk.settle()
+    desk.ami.emit({"Event": "DialEnd", "Uniqueid": "cb1-2", "DialStatus": "BUSY"})  # a later fence
+    desk.ami.emit({"Event": "Hangup", "Uniqueid": "cb9-1"})
+    await desk.settle()
+    assert "cb1" in desk.dialer.active and desk.store.hashes["cb1"]["status"] == "dialling"
+    desk.ami.emit({"Event": "DialEnd", "Uniqueid": "cb1-1", "DialStatus": "ANSWER"})
+    await asyncio.gather(*desk.dialer.active.values())
+    assert desk.store.hashes["cb1"]["last_outcome"] == "answered"
+
+
+@pytest.mark.parametrize("up, status", [(False, "done"), (True, "dialling")])
+async def test_after_an_ami_reconnect_an_attempt_whose_channel_is_gone_ends_from_its_receipt(
+        up, status):
+    """Events are lost while AMI is away: its channel gone from Asterisk, the
+    attempt ends now, as its receipt says; still up, it waits on."""
+    desk = Desk(ready=1)
+    await desk.request("13800138001")
+    desk.ami.receipts["cb1"] = "1,ANSWER,1800000000"
+    await desk.dialer._step()
+    await desk.settle()
+    if up:
+        desk.ari.up.add("cb1-1")
+    for hook in desk.ami.hooks:          # AMI is back; no DialEnd or Hangup was seen
+        await hook(desk.ami)
+    await desk.settle()
+    assert desk.store.hashes["cb1"]["status"] == status
+    assert ("cb1" in desk.dialer.active) is up
+    await desk.dialer.stop()

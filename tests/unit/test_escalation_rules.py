@@ -173,7 +173,7 @@ async def test_the_dialer_keeps_a_reserved_seat_until_a_callback_is_at_risk():
     await desk.dialer._step()
     assert len(desk.dialer.active) == 1          # one of the two ready seats is kept
     desk.clock[0] += 40 * 60                     # the second callback is now at risk
-    desk.dialer.attempts.seated.add("cb1")       # its seat answered: off the ready list
+    desk.dialer.attempts.of("cb1").seated = True  # its seat answered: off the ready list
     desk.board.change("8601", desk.clock[0], state=DeviceState.INUSE)
     await desk.dialer._step()
     assert len(desk.dialer.active) == 2

@@ -9,7 +9,7 @@ import time
 import pytest
 from redis.exceptions import ConnectionError
 
-from ari_app.lease_clock import LeaseClock
+from ari_app.leadership import LeaseClock
 
 
 class Clock:

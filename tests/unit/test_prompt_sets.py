@@ -106,12 +106,14 @@ def test_digits_0_to_9_are_in_the_set():
 
 
 def test_the_originate_carries_the_callbacks_language_and_nothing_else():
-    from ari_app.dialer.attempt import originate
+    from ari_app.desk.callback import Callback, Progress, Request, Status, Times
+    from ari_app.dialer.originate import originate
     from ari_app.dialer.config import DialerSettings
     timing = DialerSettings.of()
-    base = {"id": "cb1", "fence": "1", "number": "13912345678"}
     for stored, sent in (("zh", "zh"), ("en", "en"), ("", ""), ("x\r\nAction: Logoff", "")):
-        action = originate({**base, "language": stored}, timing)
+        cb = Callback("cb1", Status.DIALLING, Request("13912345678", language=stored),
+                      Times(1800000000.0, 1800000000.0), Progress(fence="1"))
+        action = originate(cb, timing)
         assert f"CB_LANGUAGE={sent}" in action["Variable"], action
 
 

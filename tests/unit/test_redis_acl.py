@@ -12,18 +12,27 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ari_app.desk.callback import (REFUSED_BY_DIALPLAN, Outcome, RetryPolicy, Status,
-                                    after_attempt)
+from ari_app.desk.callback import (REFUSED_BY_DIALPLAN, Callback, Outcome, Progress, Request,
+                                    RetryPolicy, Status, Times, Unreadable, after_attempt)
 from ari_app.desk.numbers import InvalidNumber, NumberPolicy
 from ari_app.dialer import caller_label, dial_refusal
+from ari_app.store.records import MISMATCH, UNREADABLE, taken
 from ari_app.settings import SettingsError, load_settings
 from ari_app.store import acl
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def stored(number, deadline="1800000000") -> dict:
-    return {"id": "cb1", "fence": "1", "number": number, "deadline": deadline}
+def stored(number) -> Callback:
+    return Callback("cb1", Status.DIALLING, Request(number), Times(1800000000.0, 1800000000.0),
+                    Progress(fence="1"))
+
+
+def claimed(**fields: str) -> dict[str, str]:
+    """A record as CLAIM leaves it, with ``fields`` changed."""
+    return {"id": "cb1", "status": "dialling", "number": "13800138000", "fence": "1",
+            "tries": "1", "attempts": "0", "deadline": "1800000000", "due": "1800000000",
+            **fields}
 
 
 @pytest.mark.parametrize("number", ["13800138000", "02012345678", "0755123456789"[:12]])
@@ -51,16 +60,25 @@ def test_a_stored_number_must_pass_the_policy_unchanged():
         NumberPolicy().check_stored("138 0013 8000")
 
 
-@pytest.mark.parametrize("deadline", ["", "soon", "1e400x"])
-def test_a_stored_deadline_that_is_not_a_number_is_not_dialled(deadline):
-    assert dial_refusal(stored("13800138000", deadline), NumberPolicy()) == \
-        "the stored deadline is not a number"
+@pytest.mark.parametrize("deadline", ["", "soon", "1e400x", None])
+def test_a_stored_deadline_that_is_not_a_number_never_reaches_the_dialer(deadline):
+    record = claimed(deadline=deadline)
+    if deadline is None:
+        del record["deadline"]
+    got = taken("cb1", record, Status.DIALLING)
+    assert isinstance(got, Unreadable) and got.fence == "1"
+    assert got.reason == MISMATCH + "its deadline is not a time"
 
 
-def test_no_deadline_at_all_is_not_dialled():
-    cb = stored("13800138000")
-    del cb["deadline"]
-    assert dial_refusal(cb, NumberPolicy()) is not None
+@pytest.mark.parametrize("fields, why", [
+    ({"due": "soon"}, "ValueError"), ({"last_outcome": "bogus"}, "ValueError"),
+    ({"sla": "maybe"}, "ValueError"), ({"number": None}, "KeyError"),
+])
+def test_a_claimed_record_whose_field_cannot_be_read_is_unreadable_not_dialled(fields, why):
+    record = {k: v for k, v in claimed(**fields).items() if v is not None}
+    got = taken("cb1", record, Status.DIALLING)
+    assert isinstance(got, Unreadable) and got.why == "record-mismatch"
+    assert got.reason.startswith(UNREADABLE + why) and got.fence == "1"
 
 
 @pytest.mark.parametrize("topic, label", [

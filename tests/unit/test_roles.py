@@ -149,7 +149,7 @@ def test_the_deprecated_forms_are_named_with_their_replacement():
 
 
 def test_the_command_line_uses_a_token_whose_role_may(monkeypatch):
-    from ari_app.cli import _token
+    from ari_app.cli_api import token_for as _token
     monkeypatch.delenv("DATADESK_API_TOKEN", raising=False)
     settings = _settings(tokens=(f"wallboard:{TOKENS['wallboard']}",
                                  f"supervisor:{TOKENS['supervisor']}"))

@@ -1,5 +1,6 @@
 """Sizing rows from a measured profile (pure): offered load and Erlang C
-seats per hour, the profile's checks and its JSON round trip."""
+seats per hour, the profile's checks and its JSON round trip; and the SLA
+simulation run on a profile, in this process."""
 
 from __future__ import annotations
 
@@ -41,3 +42,19 @@ def test_the_profile_round_trips_through_json_and_gives_shares():
     assert sum(p.shares) == pytest.approx(100) and p.per_day == sum(HOURLY)
     with pytest.raises(ValueError, match="not a traffic profile"):
         Profile.from_json({"days": 1})
+
+
+def test_the_simulation_sizes_a_measured_profile_with_the_real_dialer():
+    """The simulation ``datadesk sizing --simulate`` runs, in this process:
+    requests made at night are all called back after the opening, within the
+    SLA; the table gains a column per seat count simulated."""
+    from ari_app.sizing_report import render, simulated
+
+    hourly = [0.0] * 24
+    hourly[2], hourly[10] = 6.0, 3.0
+    profile = Profile(1, tuple(hourly), 120.0, 15.0, 3)
+    met = simulated(profile, seats=[2])
+    assert list(met) == [2] and met[2][2] == 100.0
+    table = render(profile, with_simulation(hourly_rows(profile), met)).splitlines()
+    assert table[1].split()[-1] == "met@2"
+    assert table[2 + 2].split()[-1] == "100.0"         # the 02h row

@@ -133,9 +133,9 @@ async def test_an_entry_a_dead_controller_stored_is_removed_not_stored_again():
     from ari_app.service import CallbacksService
     from ari_app.settings import Settings, build_calendar, build_numbers, build_topics
     from ari_app.spool.importer import service_submit
-    from tests.fakes.store import FakeCallbackStore
+    from ari_app.store.memory import MemoryCallbackStore
 
-    store = FakeCallbackStore(clock=time.time)
+    store = MemoryCallbackStore(clock=time.time)
     settings = Settings()
     service = CallbacksService(store, build_calendar(settings.calendar),
                                build_numbers(settings.callbacks), build_topics(settings.topics),
@@ -170,6 +170,19 @@ async def test_an_entry_the_import_cannot_read_is_kept_aside_and_the_round_goes_
     assert "OverflowError" in told[0].getMessage()
 
 
+async def test_a_replica_that_takes_the_lead_names_an_entry_kept_aside_once_again(caplog):
+    spool = Spool({"1": "13800138401,soon,"})
+    submit, _ = submitter()
+    importer = SpoolImporter(spool, submit, clock=lambda: NOW)
+    await importer.run_once()
+    await importer.run_once()
+    async with importer.leading():        # the lead taken (AMI not ready: no round of its own)
+        assert (await importer.run_once()).refused == ["1"]
+    told = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(told) == 2 and all("spool entry 1=" in r.getMessage() for r in told)
+    assert not importer._worker.running   # the lead's end stops the import
+
+
 async def test_an_entry_set_aside_is_read_again_once_its_value_changes():
     spool = Spool({"1": "13800138401,soon,"})
     submit, _ = submitter()
@@ -180,13 +193,13 @@ async def test_an_entry_set_aside_is_read_again_once_its_value_changes():
 
 
 def service_and_store():
-    """The real callback service on the store fake (the number policy, the
+    """The real callback service on the in-memory store (the number policy, the
     topics and the calendar as a controller runs them)."""
     from ari_app.service import CallbacksService
     from ari_app.settings import Settings, build_calendar, build_numbers, build_topics
-    from tests.fakes.store import FakeCallbackStore
+    from ari_app.store.memory import MemoryCallbackStore
 
-    store = FakeCallbackStore(clock=time.time)
+    store = MemoryCallbackStore(clock=time.time)
     settings = Settings()
     return CallbacksService(store, build_calendar(settings.calendar),
                             build_numbers(settings.callbacks), build_topics(settings.topics),

@@ -1,6 +1,7 @@
 """The wheel an operator installs: the controller's code and metadata, nothing else."""
 
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -90,3 +91,53 @@ def test_the_metadata_says_what_it_is_and_how_to_run_it(wheel):
     assert "Private :: Do Not Upload" in classifiers
     entry = next(n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt"))
     assert "datadesk = ari_app.cli:main" in wheel.read(entry).decode()
+
+
+def installed(wheel: zipfile.ZipFile, venv: Path) -> Path:
+    """A fresh virtualenv holding the wheel, its dependencies taken from this
+    run's environment (no index here); returns its ``bin`` directory."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
+    bin_dir = venv / "bin"
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"),
+                           "install", "-q", "--no-deps", "--no-index", wheel.filename],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    # Only directories of installed packages: the checkout (on sys.path for
+    # the tests) must not be reachable from the installed command.
+    (site / "dependencies.pth").write_text(
+        "\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
+    return bin_dir
+
+
+def test_the_installed_command_prints_a_simulated_sla(wheel, tmp_path):
+    """``datadesk sizing --simulate`` from the wheel alone, in a directory
+    with no checkout: callbacks asked for at night, dialled after opening."""
+    bin_dir = installed(wheel, tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "DATADESK_CONFIG") and not k.startswith("COV")}
+    where = subprocess.run([bin_dir / "python", "-c", "import ari_app; print(ari_app.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert where.stdout.startswith(str(tmp_path / "venv")), where
+    hourly = [0.0] * 24
+    hourly[2], hourly[10] = 8.0, 4.0            # 02h: the desk is closed
+    (tmp_path / "profile.json").write_text(json.dumps({"profile": {
+        "days": 1, "hourly": hourly, "talk_mean": 120.0, "wrapup": 15.0, "answered": 4}}))
+    done = subprocess.run([bin_dir / "datadesk", "sizing", "--simulate", "--seats", "6",
+                           "--profile", "profile.json"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    head, *rows = done.stdout.splitlines()[1:]
+    assert head.split()[-1] == "met@6", done.stdout
+    night = next(r for r in rows if r.startswith("02h")).split()
+    assert night[1] == "8.0" and float(night[-1]) == 100.0, done.stdout
+
+
+def test_the_operations_guide_says_how_to_build_the_wheel_it_installs():
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    assert "make wheel" in guide and "pip wheel . --no-deps -w dist" in guide
+    assert "pip install dist/datadesk-*.whl" in guide
+    make = (ROOT / "Makefile").read_text()
+    target = make[make.index("\nwheel:"):].split("\n\n", 1)[0]
+    assert "pip wheel . --no-deps" in target and "-w dist" in target, target

@@ -1,15 +1,13 @@
-"""The desk's surroundings, simulated: Asterisk (the store is the tests' fake).
+"""The desk's surroundings, simulated: Asterisk.
 
-For ``bench/sla.py``: the real ``Dialer`` runs against these on a
-virtual-clock loop (``bench/simclock.py``). Nothing here touches a network.
+For the simulated day (``day.py``): the real ``Dialer`` runs against these
+on a virtual-clock loop (``clock.py``), with the in-memory store
+(``store/memory.py``). Nothing here touches a network.
 
-- the store is ``tests/fakes/store.py``'s ``FakeCallbackStore``, the unit
-  tests' fake, held to the real store by ``tests/integration/test_store_contract.py``.
-- ``SimDesk`` plays Asterisk: the desk queue (leastrecent, wrap-up), the
-  seats' phones (updating the real ``Board``), live callers' queue calls,
-  and callback attempts (seat first, then the customer). ``desk.ami`` and
-  ``desk.ari`` (the tests' fakes, ``tests/fakes/asterisk.py``) are what the
-  dialer sees of AMI and ARI.
+``SimDesk`` plays Asterisk: the desk queue (leastrecent, wrap-up), the
+seats' phones (updating the real ``Board``), live callers' queue calls, and
+callback attempts (seat first, then the customer). ``desk.ami`` and
+``desk.ari`` (``asterisk.py``) are what the dialer sees of AMI and ARI.
 """
 
 from __future__ import annotations
@@ -23,8 +21,8 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from ari_app.desk.board import Board, DeviceState
-from tests.fakes.asterisk import FakeAmi, FakeAri
+from ..desk.board import Board, DeviceState
+from .asterisk import SimAmi, SimAri
 
 # Assumed call mechanics (not in the seed): the seat phone rings this long
 # before the specialist answers; the seat hears the customer's number before
@@ -68,8 +66,8 @@ class SimDesk:
         self._since: dict[str, float] = {}
         self._tasks: set[asyncio.Future] = set()
         self.on_change: Callable[[], None] = lambda: None
-        self.ami = FakeAmi(self.originate, self.receipts, keep=self.keep)
-        self.ari = FakeAri(self.up)
+        self.ami = SimAmi(self.originate, self.receipts, keep=self.keep)
+        self.ari = SimAri(self.up)
 
     def keep(self, task: asyncio.Future) -> None:
         self._tasks.add(task)

@@ -1,14 +1,19 @@
-"""Fakes of the ports (``ari_app/dialer/ports.py``) for unit tests and the
-SLA benchmark's simulated desk: the callback store, in memory."""
+"""The callback store in memory: the store of the SLA simulation
+(``simulation/``: ``datadesk sizing --simulate``, ``bench/sla.py``) and of
+the unit tests.
+
+It keeps the semantics of the Lua scripts (``callback_lua.py``) method by
+method; ``tests/integration/test_store_contract.py`` runs the same scenarios
+against it and a real Redis, so it cannot drift from them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ari_app.desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale,
-                                   Status, claim_refusal)
-from ari_app.store.records import callback_of, disagreement
+from ..desk.callback import (Callback, Cancel, Cancellation, Outcome, Refused, RetryPolicy, Sla,
+                             Stale, Status, Unreadable, claim_refusal)
+from .records import callback_of, disagreement, taken
 
 
 OPEN = ("open", "dialling")
@@ -33,11 +38,10 @@ def _score(value: Any) -> float:
     return 0.0 if number != number else number
 
 
-class FakeCallbackStore:
+class MemoryCallbackStore:
     """In-memory ``CallbackStore``: the same async methods the dialer and
     ``CallbacksService`` use, with the semantics of its Lua scripts (each
-    method says which); ``tests/integration/test_store_contract.py`` runs
-    the same scenarios against this and the real store.
+    method says which).
 
     Hashes hold strings as Redis does; sorted sets are dicts id -> score,
     ranged in (score, id) order as Redis orders equal scores.
@@ -102,9 +106,13 @@ class FakeCallbackStore:
         self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
         return cb_id, True
 
-    async def record(self, cb_id: str) -> dict[str, str] | None:
+    async def record(self, cb_id: str, status: Status = Status.DIALLING
+                     ) -> Callback | Unreadable | None:
+        """As ``CallbackStore.record``."""
         key = self.hashes.get(cb_id)
-        return dict(key) if key else None
+        if not key or key.get("status") != status.value:
+            return None
+        return taken(cb_id, key, status)
 
     async def get(self, cb_id: str) -> Callback | None:
         key = self.hashes.get(cb_id)
@@ -156,7 +164,8 @@ class FakeCallbackStore:
         return len(self._range(self.waiting, now, len(self.waiting) + 1))
 
     async def claim(self, *, lease: float, owner: str, now: float | None = None,
-                    policy: RetryPolicy = RetryPolicy()) -> dict[str, str] | Refused | None:
+                    policy: RetryPolicy = RetryPolicy()
+                    ) -> Callback | Unreadable | Refused | None:
         """``CLAIM`` (store/callback_lua.py): up to 100 due callbacks move to ready; the earliest
         deadline is taken under a lease, its fence and tries incremented; one whose record
         disagrees with its key, or whose tries are used up, ends failed instead (``Refused``)."""
@@ -179,7 +188,7 @@ class FakeCallbackStore:
                    updated=_num(now))
         self.leases[cb_id] = now + lease
         self._xadd(cb_id, event="claimed", at=now, fence=key["fence"], owner=owner)
-        return {**key, "id": cb_id}
+        return taken(cb_id, key, Status.DIALLING)
 
     def _refuse(self, cb_id: str, why: str, reason: str, now: float) -> Refused:
         """CLAIM's refusal: the record (if any) ends failed, out of every queue."""
@@ -201,9 +210,9 @@ class FakeCallbackStore:
             return False
         return self.leases.pop(cb_id, None) is not None
 
-    async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
-                     reason: str = "", outcome: str = "", reached: bool = False,
-                     sla: str = "", first_dialled: float | None = None,
+    async def finish(self, cb_id: str, fence: str, *, status: Status, due: float = 0,
+                     reason: str = "", outcome: Outcome | None = None, reached: bool = False,
+                     sla: Sla | None = None, first_dialled: float | None = None,
                      answered_at: float | None = None, event: str = "attempt",
                      now: float | None = None) -> Status | Stale:
         """``FINISH`` (store/callback_lua.py): a repeat of the fence's ending is
@@ -211,6 +220,9 @@ class FakeCallbackStore:
         ``sla`` and ``first_dialled`` once; keeps a cancel or serve that came
         meanwhile; requeues (``open``) or retires."""
         now = self.clock() if now is None else now
+        status = Status(status).value
+        outcome = outcome.value if outcome else ""
+        sla = sla.value if sla else ""
         key = self.hashes.get(cb_id)
         if key is None:
             return Stale.MISSING
