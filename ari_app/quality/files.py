@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 
-from ..asterisk.ari_ import AriClient, AriError
+from ..ports import AriError, quote
 from .names import checked
 
 # A desk call of two hours in 8 kHz 16-bit WAV is 115 MB: nothing the desk
@@ -62,11 +62,11 @@ def sha256(data: bytes) -> str:
 
 
 class RecordingFiles:
-    def __init__(self, ari: AriClient) -> None:
+    def __init__(self, ari) -> None:
         self.ari = ari
 
     def _path(self, name: str) -> str:
-        return f"/recordings/stored/{AriClient.quote(checked(name))}"
+        return f"/recordings/stored/{quote(checked(name))}"
 
     async def read(self, name: str) -> bytes:
         """The file's bytes; ``FileMissing`` or ``FileUnavailable``."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
-from ..asterisk.ari_ import AriError
+from ..ports import AriError
 from ..store.recordings import RecordingStore
 from ..tasks import Worker, periodic
 from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts

@@ -208,3 +208,39 @@ def test_the_reports_page_section_names_each_figure_in_both_languages():
         assert '<td data-col="average_score">90.0</td>' in html
         assert 'data-day=' not in html           # the page's day rows are the desk's own
     assert section(texts("en"), None) == ""
+
+
+async def test_files_go_to_ari_only_under_a_checked_name():
+    from ari_app.ports import AriError
+    from ari_app.quality.files import FileMissing, FileUnavailable, RecordingFiles
+
+    class Ari:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str]] = []
+
+        async def download(self, path: str, *, limit: int) -> bytes:
+            self.asked.append(("GET", path))
+            if "desk-222222" in path:
+                raise AriError(404, "GET", path, "Recording not found")
+            if "desk-333333" in path:
+                raise AriError(500, "GET", path, "boom")
+            return b"RIFF"
+
+        async def request(self, method: str, path: str, **_kw):
+            self.asked.append((method, path))
+            raise AriError(404, method, path, "Recording not found")
+    ari = Ari()
+    files = RecordingFiles(ari)
+    assert await files.read("desk-111111") == b"RIFF"
+    with pytest.raises(FileMissing):
+        await files.read("desk-222222")
+    with pytest.raises(FileUnavailable):
+        await files.read("desk-333333")
+    assert await files.delete("desk-cb1-2") is False          # already gone
+    for hostile in ("../etc/passwd", "desk-1/../x", "desk-111111\x00", "desk-1,2"):
+        with pytest.raises(BadName):
+            await files.read(hostile)
+    assert ari.asked == [("GET", "/recordings/stored/desk-111111/file"),
+                         ("GET", "/recordings/stored/desk-222222/file"),
+                         ("GET", "/recordings/stored/desk-333333/file"),
+                         ("DELETE", "/recordings/stored/desk-cb1-2")]   # nothing hostile sent
