@@ -73,7 +73,7 @@ async function load(ev){
   const body = await r.json(); rows = body.recordings || [];
   $("rows").innerHTML = rows.length ? rows.map((x,i) => `<tr data-name="${esc(x.name)}">`+
     `<td class="num">${when(x.answered||x.started)}</td><td>${esc(T[x.kind]||x.kind)}</td><td>${esc(x.seat)}</td>`+
-    `<td>${esc(x.topic)}</td><td class="num">${esc(x.number)}</td><td class="num">${x.seconds.toFixed(0)} s</td>`+
+    `<td>${esc((x.topic_names||{})[document.documentElement.lang] || x.topic)}</td><td class="num">${esc(x.number)}</td><td class="num">${x.seconds.toFixed(0)} s</td>`+
     `<td>${esc(T[x.rating||"none"])}</td><td class="num">${x.score??""}`+
     `${x.under_review?` <span class="tag">${esc(T.appealed)}</span>`:""}${x.pauses.length?` <span class="tag">${esc(T.paused)}</span>`:""}</td>`+
     `<td><button data-play="${i}">${esc(T.play)}</button></td></tr>`).join("")

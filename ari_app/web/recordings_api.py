@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..desk.topics import display_name
 from ..quality import review as rules
 from ..quality.files import FileMissing, FileUnavailable
 from ..quality.names import CONTENT_TYPE, BadName, checked
@@ -45,6 +46,8 @@ def present(rec: Recording, *, full_number: bool) -> dict:
         "name": rec.name, "kind": rec.kind, "call": rec.call, "callback": rec.callback or None,
         "attempt": rec.attempt or None, "number": number, "seat": rec.seat,
         "topic": rec.topic, "language": rec.language, "state": rec.state,
+        "topic_names": {lang: display_name(rec.topic, lang) for lang in ("zh", "en")}
+        if rec.topic else {},
         "started": rec.started or None, "answered": rec.answered or None,
         "ended": rec.ended or None, "seconds": round(rec.seconds, 2), "bytes": int(rec.size),
         "sha256": rec.sha256, "rating": rec.rating or None,
