@@ -25,6 +25,7 @@ class Transfer:
     route: str = ""                 # DESK_ROUTE as set on the customer's channel
     events: list[Message] = field(default_factory=list)
     mark: int = 0                   # the probe log's length before the customer called
+    phones_mark: int = 0            # the same for the phone simulator's log
 
 
 def _is(event: str, **headers: str):
@@ -44,6 +45,7 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     result = Transfer(customer, target)
     log = lab.probe.log
     mark = result.mark = log.mark()
+    result.phones_mark = lab.phones.log.mark()
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
     say(f"customer {customer} calls the service number 10086")
@@ -64,6 +66,17 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     say(f"desk route for the customer: {result.route}")
     result.events = log.since(mark)
     return result
+
+
+async def phone_told(lab: Stack, transfer: Transfer, timeout: float = 30) -> str:
+    """What the transferring phone (an Asterisk of the simulator) was told by
+    the final NOTIFY of its REFER: the status code, "0" for any 2xx
+    (``Transfer()``'s TRANSFERSTATUSPROTOCOL)."""
+    assert lab.phones is not None
+    told = await lab.phones.log.wait_for(
+        lambda m: m.get("Event") == "VarSet" and m.get("Variable") == "TRANSFERSTATUSPROTOCOL",
+        since=transfer.phones_mark, timeout=timeout)
+    return told.get("Value", "")
 
 
 async def seat_ready(lab: Stack, agent_id: str, timeout: float = 10) -> None:

@@ -3,14 +3,17 @@
 The phone simulator's phones are Asterisk, which always waits for a
 transfer's outcome; real phones often do not. ``SippPhone`` registers a
 phone's account from its own UDP port (digest auth, as a phone does) and
-then lets SIPp answer on that port. SIPp is our child process, stopped by
-its pid.
+then lets SIPp answer on that port; ``frontline_sipp`` makes it the only
+frontline phone customers reach, and gives the phone back to the simulator
+after. SIPp is our child process, stopped by its pid. ``notifies`` reads
+what the phone was told about its transfer from SIPp's message log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import os
 import secrets
 import shutil
@@ -18,9 +21,14 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from .configs import ASTERISK_CONF, phone_passwords
 from .paths import SIPP_SCENARIOS
+from .ports import free_port
 
 SCENARIOS = SIPP_SCENARIOS
 
@@ -128,3 +136,52 @@ class SippPhone:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_RECEIVED = re.compile(r"message received \[\d+\] bytes :\s*\n(.*?)(?=\n-{20,}|\Z)", re.S)
+
+
+def notifies(log: str) -> list[tuple[str, str]]:
+    """(Subscription-State, sipfrag status line) of every NOTIFY the phone
+    received, in order, e.g. ``("terminated;reason=noresource", "SIP/2.0 486
+    Busy Here")``: what the PBX told the phone about its REFER."""
+    out = []
+    for message in _RECEIVED.findall(log):
+        if not message.startswith("NOTIFY "):
+            continue
+        head, _, body = message.replace("\r\n", "\n").partition("\n\n")
+        state = next((line.split(":", 1)[1].strip() for line in head.split("\n")
+                      if line.lower().startswith("subscription-state:")), "")
+        out.append((state, body.strip().split("\n", 1)[0]))
+    return out
+
+
+@asynccontextmanager
+async def frontline_sipp(lab: Any, scenario: str, keys: dict[str, str], *,
+                         user: str = "1002") -> AsyncIterator[SippPhone]:
+    """SIPp as frontline phone ``user`` (registered from a port of its own),
+    the other frontline phones paused in the frontline queue so customers
+    reach this one; afterwards the simulator's phone registers again and the
+    others are unpaused, also when the body fails. ``lab`` is a ``Stack``."""
+    port = free_port()
+    password = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())[user]
+    phone = SippPhone(scenario, user, port, keys)
+    others = [p for p in ("1001", "1002") if p != user]
+    await lab.probe.pause(others, queue="frontline")
+    try:
+        await lab.sim.rx(f"pjsip send unregister phone-{user}")
+        await asyncio.to_thread(register, user, password, lab.ports.pbx_sip, port)
+        await phone.start()
+        yield phone
+    finally:
+        await phone.stop()
+        await lab.probe.pause([user, *others], paused=False, queue="frontline", check=False)
+        await lab.sim.rx(f"pjsip send register phone-{user}")
+        deadline = asyncio.get_running_loop().time() + 20
+        while any(c.get("Endpoint") == user and f":{port}" in c.get("Uri", "")
+                  for c in await lab.probe.contacts()):
+            if asyncio.get_running_loop().time() > deadline:
+                raise SippError(f"phone {user} did not register again from the simulator")
+            await asyncio.sleep(0.2)
+        await lab.register_phones()
+        phone.remove()

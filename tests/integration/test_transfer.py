@@ -11,10 +11,8 @@ import asyncio
 
 import pytest
 
-from lab.configs import ASTERISK_CONF, phone_passwords
-from lab.ports import free_port
 from lab.scenarios import customer_transferred, seat_ready, specialist_answers
-from lab.sipp import SippPhone, register
+from lab.sipp import frontline_sipp
 from lab.stack import FRONTLINE, SEATS
 
 
@@ -66,13 +64,6 @@ async def test_all_seats_paused_caller_is_not_queued(lab):
     assert joined == []
 
 
-@pytest.fixture
-async def controller_stopped(lab):
-    await lab.controller.stop()
-    yield lab
-    await lab.start_controller()
-
-
 async def test_without_the_controller_the_dialplan_still_reaches_the_desk(controller_stopped):
     lab = controller_stopped
     transfer = await customer_transferred(lab, customer="13800138005")
@@ -120,27 +111,9 @@ async def sipp_frontline(lab):
     """Frontline phone 1002 is SIPp (not an Asterisk), which blind-transfers to
     5555 and hangs up on the 202; 1001 is paused in the frontline queue, so
     customers ring 1002."""
-    port = free_port()
-    password = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())["1002"]
-    phone = SippPhone("frontline-refer-hangup.xml", "1002", port,
-                      {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"})
-    await lab.probe.pause(["1001"], queue="frontline")
-    try:
-        await lab.sim.rx("pjsip send unregister phone-1002")
-        await asyncio.to_thread(register, "1002", password, lab.ports.pbx_sip, port)
-        await phone.start()
+    keys = {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"}
+    async with frontline_sipp(lab, "frontline-refer-hangup.xml", keys) as phone:
         yield phone
-    finally:
-        await phone.stop()
-        await lab.probe.pause(["1001"], paused=False, queue="frontline", check=False)
-        await lab.sim.rx("pjsip send register phone-1002")
-        deadline = asyncio.get_running_loop().time() + 20
-        while any(c.get("Endpoint") == "1002" and f":{port}" in c.get("Uri", "")
-                  for c in await lab.probe.contacts()):
-            assert asyncio.get_running_loop().time() < deadline, "phone 1002 did not re-register"
-            await asyncio.sleep(0.2)
-        await lab.register_phones()
-        phone.remove()
 
 
 async def test_a_phone_that_hangs_up_on_202_to_an_unknown_number_leaves_the_customer_queued(
