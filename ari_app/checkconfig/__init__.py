@@ -19,7 +19,8 @@ from .desk import _dialplan, _extensions, dialplan_problems, queue_problems, sea
 from .live import check_live
 from .nodes import node_problems
 from .numbers import number_shape_problems
-from .security import ami_problems, check_secrets, http_problems, tls_problems
+from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
+                       tls_problems)
 
 __all__ = ["check", "check_live", "tls_problems"]
 
@@ -46,6 +47,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
         return problems  # every further check would only repeat these
 
     problems += tls_problems(pjsip)
+    problems += sip_acl_problems(pjsip)
     problems += node_problems(pjsip, _extensions(extensions), settings.desk.lamp_device)
 
     problems += seat_problems(pjsip, extensions, settings)

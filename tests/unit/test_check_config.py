@@ -138,6 +138,15 @@ SEEDED = {
         lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
                           "endpoint_identifier_order = username,ip"),
         "", "endpoint_identifier_order puts username before ip"),
+    "no SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "[sip-acl]\ntype = acl\n", "[sip-acl]\n"),
+        "", "no SIP ACL (type = acl): a REFER from any address"),
+    "SIP ACL that lets everyone in": (
+        lambda c, p: edit(c / "pjsip.conf", "deny = 0.0.0.0/0.0.0.0\n", ""),
+        "", "SIP ACL sip-acl lets in any address"),
+    "carrier outside the SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "match = 127.0.0.3", "match = 127.0.0.9"),
+        "", "carrier at 127.0.0.9/32 is refused by SIP ACL sip-acl"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
         "extensions.conf:15: the dialplan lets through numbers of the shapes"),
