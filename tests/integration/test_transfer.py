@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from lab.scenarios import customer_transferred, seat_ready, specialist_answers
+from lab.scenarios import customer_transferred, phone_told, seat_ready, specialist_answers
 from lab.sipp import frontline_sipp
 from lab.stack import FRONTLINE, SEATS
 
@@ -28,6 +28,8 @@ async def test_transfer_reaches_a_specialist_through_the_controller(lab):
     customer, seat = await specialist_answers(lab, transfer)
     assert customer == transfer.customer_channel
     assert seat.split("/")[1].split("-")[0] in SEATS
+    # The phone was told the transfer succeeded (a 2xx sipfrag).
+    assert await phone_told(lab, transfer) == "0"
     # The desk queue connected that seat to this customer.
     connect = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "AgentConnect" and m.get("Queue") == "desk"
@@ -41,6 +43,7 @@ async def test_named_specialist_gets_the_call_when_ready(lab):
     assert transfer.route == "seat"
     customer, seat = await specialist_answers(lab, transfer)
     assert seat.startswith("PJSIP/8603-")
+    assert await phone_told(lab, transfer) == "0"
 
 
 async def test_named_specialist_paused_falls_back_to_the_group(lab):
@@ -62,6 +65,8 @@ async def test_all_seats_paused_caller_is_not_queued(lab):
     joined = [e for e in lab.probe.log.since(transfer.mark) if e.get("Event") == "QueueCallerJoin"
               and e.get("Queue") == "desk" and e.get("Channel") == transfer.customer_channel]
     assert joined == []
+    # The phone was told the desk is busy: its caller leaves a number instead.
+    assert await phone_told(lab, transfer) == "486"
 
 
 async def test_without_the_controller_the_dialplan_still_reaches_the_desk(controller_stopped):
@@ -82,6 +87,7 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
         and m.get("Context") == "desk-callback", since=transfer.mark, timeout=10)
+    assert await phone_told(lab, transfer) == "486"
 
 
 async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):

@@ -1,9 +1,10 @@
-"""Transfers that go wrong, over real SIP: the customer is never dropped, and
-a REFER from anyone but the phone is refused.
+"""Transfers that go wrong, over real SIP: the customer is never dropped,
+the transferring phone is told what became of its caller, and a REFER from
+anyone but the phone is refused.
 
 The frontline phone is SIPp where the test needs to read what the phone was
-told (the sipfrag of each NOTIFY) or to send a REFER no Asterisk phone sends,
-and the phone simulator (an Asterisk) for an attended transfer done right.
+told (the sipfrag of each NOTIFY) or to send a REFER no Asterisk phone sends;
+it is the phone simulator (an Asterisk) for an attended transfer done right.
 Every assertion reads what Asterisk did (AMI events, bridges, channels) or
 what the phone received, never the controller's account.
 """
@@ -180,6 +181,73 @@ async def test_a_seat_whose_transfer_fails_during_a_callback_leaves_the_customer
     assert failed.get("Result") == "Fail", failed
     await lab.probe.wait_connected(customer, "PJSIP/8602-", timeout=30)
     assert not _hung_up(lab, customer, mark)
+
+
+# ---------------------------------------------- what the phone is told
+
+
+# target, seats paused, the final sipfrag the phone gets, where Asterisk puts
+# the customer (a bridge with a seat, the frontline queue, or a context)
+OUTCOMES = {
+    "live": ("8600", False, "SIP/2.0 200 OK", "seat"),
+    "callback": ("8600", True, "SIP/2.0 486 Busy Here", "desk-callback"),
+    "not-served": ("5555", False, "SIP/2.0 503 Service Unavailable", "frontline"),
+    "out-of-scope": ("860041", False, "SIP/2.0 503 Service Unavailable", "frontline"),
+}
+# Without the controller: the dialplan's fallback, into the queue or its spool.
+FALLBACK = {
+    "live": OUTCOMES["live"],
+    "spool": ("8600", True, "SIP/2.0 486 Busy Here", "desk-spool"),
+}
+
+
+async def _where(lab: Stack, customer: str, place: str, mark: int) -> None:
+    if place == "seat":
+        await lab.probe.wait_bridged(customer, "PJSIP/86", timeout=30)
+    elif place == "frontline":
+        await lab.probe.log.wait_for(
+            _is("QueueCallerJoin", Queue="frontline", Channel=customer), since=mark, timeout=20)
+    else:
+        await lab.probe.log.wait_for(_is("Newexten", Channel=customer, Context=place),
+                                     since=mark, timeout=20)
+
+
+async def _transfer_and_listen(lab: Stack, outcome: tuple[str, bool, str, str],
+                               number: str) -> None:
+    """A customer reaches the SIPp phone, which blind-transfers to the target;
+    the phone's final sipfrag and the customer's whereabouts are checked."""
+    target, paused, sipfrag, place = outcome
+    if paused:
+        await lab.probe.pause(SEATS)
+    keys = {"refer_to": _uri(lab, target), "own_dialog": "no"}
+    async with frontline_sipp(lab, "frontline-refer-notify.xml", keys) as phone:
+        mark = lab.probe.log.mark()
+        await lab.phones.customer_call(number)
+        customer = await _answered_by(lab, number, mark)
+        await lab.probe.pause(FRONTLINE, queue="frontline")   # no second offer to the phone
+        await lab.probe.log.wait_for(_is("BlindTransfer", TransfereeChannel=customer),
+                                     since=mark, timeout=20)
+        told = await _told(phone)
+        assert told[1] == sipfrag, notifies(phone.log())
+        await _where(lab, customer, place, mark)
+    assert customer in [c["Channel"] for c in await lab.probe.channels()]
+    assert not _hung_up(lab, customer, mark)
+
+
+@pytest.mark.parametrize("case", list(OUTCOMES))
+async def test_the_transferring_phone_is_told_what_became_of_its_caller(lab, case):
+    """Live at the desk: 200 OK; the desk's callback capture: 486 Busy Here; back
+    to the frontline queue: 503 Service Unavailable. The caller stays in every case."""
+    await _transfer_and_listen(lab, OUTCOMES[case], f"1380013831{list(OUTCOMES).index(case)}")
+
+
+@pytest.mark.parametrize("case", list(FALLBACK))
+async def test_without_the_controller_the_dialplan_tells_the_phone_the_same(
+        controller_stopped, case):
+    """The dialplan's own fallback (the queue if a seat is ready, else its spool)
+    tells the phone as the controller's routes do."""
+    await _transfer_and_listen(controller_stopped, FALLBACK[case],
+                               f"1380013832{list(FALLBACK).index(case)}")
 
 
 # ------------------------------------------- a REFER from another address

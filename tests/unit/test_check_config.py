@@ -147,6 +147,10 @@ SEEDED = {
     "carrier outside the SIP ACL": (
         lambda c, p: edit(c / "pjsip.conf", "match = 127.0.0.3", "match = 127.0.0.9"),
         "", "carrier at 127.0.0.9/32 is refused by SIP ACL sip-acl"),
+    "phones told 200 OK at once after a transfer": (
+        lambda c, p: edit(c / "pjsip.conf", "refer_blind_progress = yes",
+                          "refer_blind_progress = no"),
+        "", "endpoint 1001 has refer_blind_progress = no"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
         "extensions.conf:15: the dialplan lets through numbers of the shapes"),
