@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk espeak-ng sox
 
-.PHONY: demo demo-sentinel test test-failover unit soak bench deps system venv tree sounds clean check-config
+.PHONY: demo demo-sentinel test test-failover test-compose unit soak bench deps system venv tree sounds clean check-config
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
@@ -15,8 +15,15 @@ demo: deps tree
 demo-sentinel: deps tree
 	$(BIN)/python -m lab.demo --sentinel
 
+# The unit tests, then the integration tests on STACKS lab stacks at once
+# (pytest-xdist: each worker its own Redis, PBX, phones and controller, on
+# ports of its own; the tests that share one expensive fixture stay on one
+# worker). Both parts run; the exit status says whether either failed.
+STACKS ?= 3
 test: deps tree
-	$(BIN)/pytest
+	s=0; $(BIN)/pytest tests/unit -n 2 || s=1; \
+	$(BIN)/pytest tests/integration -n $(STACKS) --dist loadgroup --durations=10 || s=1; \
+	exit $$s
 
 # The unit tests alone (no stack), with line coverage of the package.
 unit: venv
@@ -25,7 +32,7 @@ unit: venv
 # The checkout's configs against the example settings, with the shipped demo
 # credentials (an installed controller's check reads /etc: see docs/operations.md).
 DEMO_SECRETS := DATADESK_AMI_SECRET=demo-ami-secret-change-me \
-  DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=demo-api-token-change-me
+  DATADESK_ARI_PASSWORD=demo-ari-secret-change-me DATADESK_API_TOKENS=admin:demo-api-token-change-me
 check-config: venv
 	$(DEMO_SECRETS) $(BIN)/datadesk --config datadesk.example.toml check-config \
 	  --asterisk-conf asterisk-conf --dialplan dialplan --allow-demo-secrets
@@ -34,6 +41,16 @@ check-config: venv
 # The Redis failover tests with five failovers each (make test runs one).
 test-failover: deps
 	DATADESK_FAILOVERS=5 $(BIN)/pytest -s tests/integration/test_sentinel.py
+
+# docker/compose.yaml (and with compose.sentinel.yaml) built and run with
+# podman from local Debian bases, with real calls from the lab's phones
+# (tests/compose). Its files stay in artifacts/compose and podman's storage;
+# what a killed run left of its compose project is removed on the way out.
+PODMAN_PACKAGES := podman runc catatonit containernetworking-plugins
+test-compose: deps tree
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(PODMAN_PACKAGES)"
+	@s=0; $(BIN)/pytest -p no:cacheprovider -s tests/compose || s=$$?; \
+	$(BIN)/python -m lab.compose clean; exit $$s
 
 soak: deps tree
 	DATADESK_SOAK_SECONDS=300 $(BIN)/pytest -s tests/integration/test_soak.py
@@ -72,7 +89,8 @@ deps: system venv
 # Debian packages the lab needs on the host (the Asterisk tree installs its own).
 system:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "[deps] installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -35,7 +35,7 @@ from .spool import importer as spool
 from .leader import Leadership
 from .lease_clock import LeaseClock
 from .store.leases import LeaderLease
-from .settings import (Settings, build_calendar, build_numbers, build_policy,
+from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
                        build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
@@ -47,7 +47,7 @@ from .tasks import TaskSet
 from .web import callbacks_api, openapi, reports, seats, wallboard
 from .web import health as health_
 from .web import metrics as metrics_
-from .web.auth import SUPERVISORS, TOKENS, require_token
+from .web.auth import GRANTS, require_token
 from .web.errors import json_errors
 
 log = logging.getLogger(__name__)
@@ -235,10 +235,8 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     """The application for ``settings``, talking through ``clients`` (built
     from the settings when not given; a malformed URL raises ValueError)."""
     app = web.Application(client_max_size=callbacks_api.MAX_BODY,
-                          middlewares=[json_errors, require_token,
-                                       callbacks_api.store_unavailable])
-    app[TOKENS] = tuple(settings.http.tokens)
-    app[SUPERVISORS] = tuple(settings.http.supervisor_tokens)
+                          middlewares=[json_errors, require_token])
+    app[GRANTS] = tuple(build_grants(settings.http))
     controller = app[CONTROLLER] = Controller(settings, clients)
     for part in controller.lifetimes():
         app.cleanup_ctx.append(lifetime(*part))

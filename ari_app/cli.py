@@ -14,7 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import logs
-from .settings import Settings, SettingsError, load_settings
+from .roles import Permission, bare_token, may
+from .settings import Settings, SettingsError, build_grants, load_settings
 from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
 from .tables import phrase, table
 
@@ -23,7 +24,9 @@ The data desk controller and its operator commands.
 
 Settings come from a TOML file (--config, else $DATADESK_CONFIG); secrets are
 better given by DATADESK_AMI_SECRET, DATADESK_ARI_PASSWORD, DATADESK_REDIS_URL
-and DATADESK_API_TOKENS. Times are shown in the desk's time zone, ISO 8601."""
+and DATADESK_API_TOKENS (ROLE:TOKEN, comma-separated). The commands that ask
+the running controller use DATADESK_API_TOKEN, else the first configured
+token whose role may. Times are shown in the desk's time zone, ISO 8601."""
 
 EPILOG = """\
 exit status:
@@ -31,9 +34,11 @@ exit status:
   1  check-config found problems, the controller refused the request, or
      wait-ready timed out
   2  bad usage or bad settings
-  3  the controller is not reachable"""
+  3  the controller is not reachable
+  4  the controller cannot serve the request now (503: its store, Redis, is
+     unavailable); try again shortly"""
 
-# Where an installed controller's files live (the image, the systemd unit).
+EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_UNAVAILABLE = 1, 3, 4
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -50,29 +55,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .serve import run
 
     settings = _settings(args)
-    logs.setup(args.log_level, json_lines=not args.plain_logs)
+    logs.setup(args.log_level, json_lines=not args.plain_logs,
+               full_numbers=settings.logs.full_numbers)
     return run(settings, args.config or os.environ.get("DATADESK_CONFIG"))
 
 
-def _api(settings: Settings, method: str, path: str) -> tuple[int, dict]:
+def _token(settings: Settings, permission: Permission) -> str:
+    """``DATADESK_API_TOKEN``, else the first configured token whose role
+    holds ``permission`` (else the first one: the answer says what is missing)."""
+    chosen = os.environ.get("DATADESK_API_TOKEN")
+    if chosen:
+        return bare_token(chosen)
+    held = build_grants(settings.http)
+    fitting = [g for g in held if may(g.role, permission)]
+    return (fitting or held)[0].token if held else ""
+
+
+def _api(settings: Settings, method: str, path: str,
+         permission: Permission) -> tuple[int, dict]:
     """One call to the running controller's API (URL and token from settings)."""
-    import json
     import urllib.error
     import urllib.request
 
-    token = os.environ.get("DATADESK_API_TOKEN") or next(iter(settings.http.tokens), "")
+    token = _token(settings, permission)
     host = "127.0.0.1" if settings.http.host in ("0.0.0.0", "") else settings.http.host
     request = urllib.request.Request(f"http://{host}:{settings.http.port}{path}", method=method,
                                      headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
+            return resp.status, _body(resp.status, resp.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        return exc.code, _body(exc.code, exc.read())
     except OSError as exc:
         print(f"datadesk: controller not reachable at {host}:{settings.http.port}: {exc}",
               file=sys.stderr)
-        raise SystemExit(3) from exc
+        raise SystemExit(EXIT_UNREACHABLE) from exc
+
+
+def _body(status: int, raw: bytes) -> dict:
+    """An answer's JSON object; one that is not (a proxy's page, a truncated
+    body) is read as an error naming the status, never a traceback."""
+    import json
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    first = raw.decode("utf-8", "replace").strip().splitlines()[:1]
+    return {"error": f"HTTP {status}, not a JSON object: {first[0][:80] if first else 'empty'}",
+            "_not_json": True}
 
 
 def _table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "en") -> str:
@@ -85,19 +117,25 @@ def _lang(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _print(args: argparse.Namespace, status: int, body: dict, render) -> int:
+    """Print an answer (``--json``: as is); a refusal is one line on stderr
+    (``--json``: its body on stdout too) with its exit status."""
     import json
-    if args.json or status >= 400:
+    not_json = body.pop("_not_json", False)
+    if status < 400 and not not_json:
+        print(json.dumps(body, ensure_ascii=False, indent=2) if args.json else render(body))
+        return 0
+    if args.json:
         print(json.dumps(body, ensure_ascii=False, indent=2))
-    else:
-        print(render(body))
-    return 0 if status < 400 else 1
+    print(f"datadesk: the controller answered {status}: {body.get('error', 'no reason given')}",
+          file=sys.stderr)
+    return EXIT_UNAVAILABLE if status == 503 else EXIT_REFUSED
 
 
 def cmd_seats(args: argparse.Namespace) -> int:
     settings = _settings(args)
     zone = ZoneInfo(settings.calendar.timezone)
     lang = _lang(args, settings)
-    status, body = _api(settings, "GET", "/api/seats")
+    status, body = _api(settings, "GET", "/api/seats", Permission.SEATS)
     return _print(args, status, body, lambda b: (
         f"{phrase('desk', lang)} {phrase(b['desk'], lang)} "
         f"({phrase('open' if b['open'] else 'closed', lang)}); {phrase('board', lang)} "
@@ -110,7 +148,7 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     settings = _settings(args)
     zone, lang = ZoneInfo(settings.calendar.timezone), _lang(args, settings)
     if args.action == "list":
-        status, body = _api(settings, "GET", "/api/callbacks?limit=1000")
+        status, body = _api(settings, "GET", "/api/callbacks?limit=1000", Permission.CALLBACKS)
         return _print(args, status, body, lambda b: (
             f"{b['open']} {phrase('open callbacks', lang)}\n" + _table(
                 b["callbacks"], ["id", "number", "topic", "status", "deadline", "attempts",
@@ -119,18 +157,19 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
         print("datadesk: callbacks show/cancel need an id", file=sys.stderr)
         return 2
     if args.action == "show":
-        status, body = _api(settings, "GET", f"/api/callbacks/{args.id}")
+        status, body = _api(settings, "GET", f"/api/callbacks/{args.id}", Permission.CALLBACKS)
         return _print(args, status, body, lambda b: _table([b["callback"]], [
             "id", "number", "topic", "status", "reason", "deadline", "attempts", "sla"], zone,
             lang) + "\n\n" + _table(b["history"], ["event", "at", "outcome", "status",
                                                      "reason"], zone, lang))
-    status, body = _api(settings, "DELETE", f"/api/callbacks/{args.id}")
+    status, body = _api(settings, "DELETE", f"/api/callbacks/{args.id}", Permission.CALLBACKS)
     return _print(args, status, body, lambda b: f"{b['callback']['id']} cancelled")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .web.reports_data import to_csv, to_text
-    status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}")
+    status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}",
+                        Permission.REPORTS)
     return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run

@@ -1,43 +1,91 @@
-"""Structured logs: one JSON object a line, easy to grep and to ship."""
+"""Structured logs: one JSON object a line, easy to grep and to ship.
+
+Customers' numbers are personal data: every line (message and traceback)
+goes through ``hide_numbers``, which masks them to their last four digits as
+the wallboard does, unless the operator turned full numbers on (``[logs]
+full_numbers``; ``numbers_line`` says which at every start). It works on the
+written line, so no call site has to remember it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
 
+from .desk.numbers import mask
 from .timefmt import for_machines
 
+# A phone number as it can reach a log line: an optional +, then 7 or more
+# digits standing alone. Left whole: digits inside a word, an id or a
+# channel name (``cb12``, ``-00000012;1``), decimals such as Asterisk's
+# unique ids (``1764468000.12``), and the desk's own AstDB spool keys (the
+# caller's unique id digits), which an operator needs whole to remove one.
+_NUMBER = re.compile(r"(?<![0-9A-Za-z_.\-])(?<!spool entry )(?<!desk-spool )(?<!desk-spool/)"
+                     r"\+?[0-9]{7,}(?![0-9A-Za-z_])(?!\.[0-9])")
 
-class PlainFormatter(logging.Formatter):
+
+def hide_numbers(text: str) -> str:
+    """``text`` with every phone number in it masked to its last four digits."""
+    return _NUMBER.sub(lambda m: mask(m.group()), text)
+
+
+def numbers_line(full_numbers: bool) -> str:
+    """What the start says about customers' numbers in the log."""
+    if full_numbers:
+        return ("customers' numbers are logged in full ([logs] full_numbers = true): this "
+                "log holds personal data")
+    return ("customers' numbers are logged masked to their last four digits ([logs] "
+            "full_numbers = false)")
+
+
+class _Masking(logging.Formatter):
+    """A formatter that hides numbers in what it writes unless told not to."""
+
+    def __init__(self, fmt: str | None = None, *, full_numbers: bool = False) -> None:
+        super().__init__(fmt)
+        self.full_numbers = full_numbers
+
+    def shown(self, text: str) -> str:
+        return text if self.full_numbers else hide_numbers(text)
+
+
+class PlainFormatter(_Masking):
     """Human-readable lines, stamped like the JSON ones (UTC, ``Z``)."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return for_machines(record.created, milliseconds=True) or ""
 
+    def format(self, record: logging.LogRecord) -> str:
+        return self.shown(super().format(record))
 
-class JsonFormatter(logging.Formatter):
+
+class JsonFormatter(_Masking):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "ts": for_machines(record.created, milliseconds=True),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": self.shown(record.getMessage()),
         }
         for key in ("call", "callback", "seat"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = self.shown(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup(level: str = "INFO", json_lines: bool = True) -> None:
+def setup(level: str = "INFO", json_lines: bool = True, *, full_numbers: bool = False) -> None:
+    """Log to stderr at ``level``, JSON lines or plain; numbers masked unless
+    ``full_numbers``."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_lines else
-                         PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(full_numbers=full_numbers) if json_lines else
+                         PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                        full_numbers=full_numbers))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from . import __version__
+from .logs import numbers_line
+from .roles import deprecations
 from .settings import Settings
 
 log = logging.getLogger("ari_app")
@@ -89,6 +91,9 @@ def run(settings: Settings, config: str | None) -> int:
               "[http] host and port, or stop what already listens there", file=sys.stderr)
         return EXIT_UNUSABLE
     log.info("%s", banner(settings, config, sock))
+    log.info("%s", numbers_line(settings.logs.full_numbers))
+    for old in deprecations(settings.http.tokens, settings.http.supervisor_tokens):
+        log.warning("settings: %s", old)
     web.run_app(app, sock=sock, print=None, access_log=None, shutdown_timeout=5)
     log.info("datadesk stopped")
     return 0

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ari_app.roles import ROLES
+
 from .confedit import set_option
 
 from .paths import ASTERISK_CONF, DIALPLAN, PHONESIM, REPO  # noqa: F401 (REPO: for importers)
@@ -40,7 +42,10 @@ class Secrets:
     ari: str = field(default_factory=lambda: secrets.token_hex(12))
     harness_ami: str = field(default_factory=lambda: secrets.token_hex(12))
     sim_ami: str = field(default_factory=lambda: secrets.token_hex(12))
-    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))   # role admin
+    # A token for every other role (ari_app/roles.py), e.g. the wallboard's link.
+    role_tokens: dict[str, str] = field(default_factory=lambda: {
+        role: secrets.token_urlsafe(24) for role in ROLES if role != "admin"})
     tls_phone: str = field(default_factory=lambda: secrets.token_hex(12))
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import aiohttp
 
+from ari_app.roles import bare_token
+
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
@@ -43,16 +45,20 @@ def to_toml(sections: dict[str, dict[str, object]]) -> str:
 def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password: str,
                  redis_url: str, wrapup: int, api_token: str,
                  redis_user: str = "", redis_password: str = "",
+                 role_tokens: dict[str, str] | None = None,
                  overrides: dict[str, dict[str, object]] | None = None) -> dict:
     """Controller settings for the lab, as sections. The desk is open round
-    the clock (tests run at any hour); ``overrides`` replace single keys."""
+    the clock (tests run at any hour); ``api_token`` is the admin's (the
+    first: the lab's own requests use it), ``role_tokens`` one per other
+    role; ``overrides`` replace single keys."""
     sections: dict[str, dict[str, object]] = {
         "ami": {"host": "127.0.0.1", "port": ami_port, "username": "datadesk",
                 "secret": ami_secret},
         "ari": {"url": f"http://127.0.0.1:{ari_port}", "username": "datadesk",
                 "password": ari_password, "app": "datadesk"},
         "redis": {"url": redis_url, "username": redis_user, "password": redis_password},
-        "http": {"host": "127.0.0.1", "port": 0, "tokens": [api_token]},
+        "http": {"host": "127.0.0.1", "port": 0, "tokens": [f"admin:{api_token}"] + [
+            f"{role}:{token}" for role, token in (role_tokens or {}).items()]},
         "desk": {"wrapup": wrapup, "queue_wait": 30},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run.
@@ -64,38 +70,11 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
     return sections
 
 
-class ControllerProcess(OwnProcess):
-    def __init__(self, sections: dict[str, dict[str, object]],
-                 http_port: int | None = None) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
-        self.http_port = http_port or free_port()
-        self.config = self.dir / "datadesk.toml"
-        self.configure(sections)
-        self.log = self.dir / "controller.log"
-        self.process: asyncio.subprocess.Process | None = None
+class ControllerHttp:
+    """A running controller's HTTP API at ``url``, with the lab's token."""
 
-    def configure(self, sections: dict[str, dict[str, object]]) -> None:
-        """Write the settings the next start uses (the HTTP port is ours)."""
-        sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
-        tokens = sections["http"].get("tokens") or [""]
-        self.headers = {"Authorization": f"Bearer {tokens[0]}"}
-        write_private(self.config, to_toml(sections))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-    async def start(self, *, wait_healthy: bool = True, timeout: float = 30,
-                    role: str = "leader") -> None:
-        with step("starting the controller"):
-            out = self.log.open("ab")
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "ari_app", "--config", str(self.config), "run",
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=str(REPO))
-            out.close()
-            if wait_healthy:
-                await asyncio.wait_for(self.wait_healthy(role), timeout)
+    url: str
+    headers: dict[str, str]
 
     async def health(self) -> tuple[int, dict]:
         """``/readyz``: 200 when ready in its role (the body says which)."""
@@ -120,6 +99,40 @@ class ControllerProcess(OwnProcess):
             async with http.request(method, self.url + path, json=body if raw is None else None,
                                     data=raw) as resp:
                 return resp.status, await resp.json(content_type=None)
+
+
+class ControllerProcess(OwnProcess, ControllerHttp):
+    def __init__(self, sections: dict[str, dict[str, object]],
+                 http_port: int | None = None) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="datadesk-controller-"))
+        self.http_port = http_port or free_port()
+        self.config = self.dir / "datadesk.toml"
+        self.configure(sections)
+        self.log = self.dir / "controller.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    def configure(self, sections: dict[str, dict[str, object]]) -> None:
+        """Write the settings the next start uses (the HTTP port is ours)."""
+        sections = {**sections, "http": {**sections.get("http", {}), "port": self.http_port}}
+        tokens = sections["http"].get("tokens") or [""]
+        self.headers = {"Authorization": f"Bearer {bare_token(tokens[0])}"}
+        write_private(self.config, to_toml(sections))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    async def start(self, *, wait_healthy: bool = True, timeout: float = 30,
+                    role: str = "leader") -> None:
+        with step("starting the controller"):
+            out = self.log.open("ab")
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ari_app", "--config", str(self.config), "run",
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True, cwd=str(REPO))
+            out.close()
+            if wait_healthy:
+                await asyncio.wait_for(self.wait_healthy(role), timeout)
 
     async def wait_healthy(self, role: str = "leader") -> dict:
         """Wait until ready in ``role``: a leader holds the ARI application, a

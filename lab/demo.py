@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .scenarios import customer_transferred, specialist_answers
+from .configs import LAB_WRAPUP
+from .scenarios import customer_transferred, in_capture, specialist_answers
 from .stack import SEATS, Stack
 
 _T0 = time.monotonic()
@@ -75,11 +76,21 @@ async def lamp(lab: Stack) -> str:
 
 
 async def settle(lab: Stack) -> None:
+    """No call left, and no seat still in its wrap-up after the last one."""
     await lab.phones.hangup_all()
     await lab.probe.hangup_all()
     while await lab.probe.channels() or await lab.phones.channels():
         await asyncio.sleep(0.1)
-    await asyncio.sleep(2.5)  # the lab's wrap-up
+    controller = lab.controller
+    if controller is None or controller.process is None or controller.process.returncode is not None:
+        await asyncio.sleep(LAB_WRAPUP + 0.5)  # no board to ask: the lab's wrap-up, waited out
+        return
+    deadline = time.monotonic() + LAB_WRAPUP + 10
+    while any(seat["activity"] in ("wrap-up", "in-call", "ringing")
+              for seat in (await controller.get("/api/seats"))["seats"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError("a seat is still busy after the calls ended")
+        await asyncio.sleep(0.1)
 
 
 async def run(lab: Stack) -> None:
@@ -113,13 +124,13 @@ async def run(lab: Stack) -> None:
     transfer = await customer_transferred(lab, customer="13700137000", say=say)
     say(f"route '{transfer.route}': the caller hears that the desk is busy and is "
         "offered a callback")
-    await asyncio.sleep(1)
+    await in_capture(lab, transfer)
     await lab.phones.dtmf(transfer.phone_channel, "2")
     say("the caller presses 2: another number")
-    await asyncio.sleep(1)
+    await in_capture(lab, transfer, prompt="vm-enter-num-to-call")
     await lab.phones.dtmf(transfer.phone_channel, "13912345678#")
     say("... keys in 13912345678# ...")
-    await asyncio.sleep(1)
+    await in_capture(lab, transfer, prompt="you-entered")
     await lab.phones.dtmf(transfer.phone_channel, "1")
     say("... and confirms with 1")
     cb = await wait_callback(lab, "13912345678")
@@ -221,16 +232,18 @@ class StopOnSignal:
             self.task.cancel()
 
 
-async def main(*, keep: bool = False, sentinel: bool = False) -> int:
+async def main(*, keep: bool = False, sentinel: bool = False, scenario: bool = True) -> int:
     """Run the demo; 0 when it ran through, 128 + the signal's number when a
-    signal stopped it (everything started is stopped either way)."""
+    signal stopped it (everything started is stopped either way).
+    ``scenario=False``: the stack only, its log checked, no calls played."""
     stop = StopOnSignal(asyncio.current_task())
     stop.install()
     clean = True
     try:
         async with Stack(sentinel=sentinel) as lab:
             try:
-                await run(lab)
+                if scenario:
+                    await run(lab)
                 clean = check_logs(lab)
                 if keep:
                     await keep_up(lab)
@@ -249,16 +262,18 @@ async def main(*, keep: bool = False, sentinel: bool = False) -> int:
 async def keep_up(lab: Stack) -> None:
     """Leave the stack up until a signal (Ctrl-C, SIGTERM, SIGHUP) arrives."""
     title("Stack kept up; Ctrl-C (or SIGTERM) to stop it")
-    token = lab.keys.api_token
-    print(f"  wallboard: {lab.controller.url}/wallboard?access_token={token}")
-    print(f"  API:       curl -H 'Authorization: Bearer {token}' "
+    tokens = lab.keys.role_tokens
+    print(f"  wallboard: {lab.controller.url}/wallboard?access_token={tokens['wallboard']}")
+    print(f"  reports:   {lab.controller.url}/reports?access_token={tokens['supervisor']}")
+    print(f"  API:       curl -H 'Authorization: Bearer {tokens['relay']}' "
           f"{lab.controller.url}/api/seats")
     print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
     await asyncio.Event().wait()
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m lab.demo [--keep] [--sentinel]`` (what ``make demo`` runs)."""
+    """``python -m lab.demo [--keep] [--sentinel] [--no-scenario]`` (what ``make demo``
+    runs)."""
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -269,8 +284,11 @@ def cli(argv: list[str] | None = None) -> int:
                         help="keep the stack up at the end, until Ctrl-C or SIGTERM")
     parser.add_argument("--sentinel", action="store_true",
                         help="Redis as a master, a replica and three sentinels")
+    parser.add_argument("--no-scenario", dest="scenario", action="store_false",
+                        help="bring the stack up without playing the scenario (with --keep: "
+                             "a stack to try things on at once)")
     args = parser.parse_args(argv)
-    return asyncio.run(main(keep=args.keep, sentinel=args.sentinel))
+    return asyncio.run(main(keep=args.keep, sentinel=args.sentinel, scenario=args.scenario))
 
 
 if __name__ == "__main__":

@@ -87,20 +87,24 @@ class MixedLoad:
             await asyncio.sleep(tick)
         return figures
 
-    async def wind_down(self, *, drain: float = 90) -> None:
+    async def wind_down(self, *, drain: float = 90) -> int:
         """Live callers hang up (the dialer gives them way, by design), every
-        seat comes back, and the dialer finishes what it has (up to ``drain`` s)."""
+        seat comes back, and the dialer finishes what it has (up to ``drain``
+        s). Returns how many callbacks are still open then (0: all ended)."""
         lab = self.lab
         for channel in await lab.phones.channels():
             if channel.get("Context") == "customer":
                 await lab.phones.hangup(channel["Channel"])
         await lab.probe.pause(SEATS, paused=False, check=False)
         deadline = time.monotonic() + drain
-        while lab.controller is not None and time.monotonic() < deadline:
+        left = -1
+        while lab.controller is not None:
             _, listing = await lab.controller.request("GET", "/api/callbacks?limit=1000")
-            if listing["open"] == 0:
+            left = listing["open"]
+            if left == 0 or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(1)
         await lab.phones.hangup_all()
         await lab.probe.hangup_all()
         await asyncio.sleep(2)
+        return left

@@ -7,8 +7,10 @@ from CoreShowChannels), never what the controller says about itself.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from panoramisk.message import Message
 
@@ -20,11 +22,13 @@ class Transfer:
     customer: str
     target: str
     customer_channel: str = ""      # on the PBX
+    customer_uniqueid: str = ""     # its Uniqueid (the controller's ARI channel id)
     phone_channel: str = ""         # the customer's own handset, on the phone simulator
     transferer_channel: str = ""
     route: str = ""                 # DESK_ROUTE as set on the customer's channel
     events: list[Message] = field(default_factory=list)
     mark: int = 0                   # the probe log's length before the customer called
+    log_offset: int = 0             # the PBX log's size then (see ``played``)
     phones_mark: int = 0            # the same for the phone simulator's log
 
 
@@ -45,6 +49,8 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     result = Transfer(customer, target)
     log = lab.probe.log
     mark = result.mark = log.mark()
+    if lab.pbx is not None and lab.pbx.log_file.exists():
+        result.log_offset = lab.pbx.log_file.stat().st_size
     result.phones_mark = lab.phones.log.mark()
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
@@ -56,6 +62,7 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
         f"question and presses transfer to {target}")
     blind = await log.wait_for(_is("BlindTransfer"), since=mark, timeout=timeout)
     result.customer_channel = blind.get("TransfereeChannel", "")
+    result.customer_uniqueid = blind.get("TransfereeUniqueid", "")
     result.transferer_channel = blind.get("TransfererChannel", "")
     say(f"the PBX takes the REFER: {result.customer_channel} is blind-transferred to "
         f"{blind.get('Extension')}@{blind.get('Context')} ({blind.get('Result')})")
@@ -66,6 +73,42 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     say(f"desk route for the customer: {result.route}")
     result.events = log.since(mark)
     return result
+
+
+# The line the PBX logs for each sound it plays (messages.log has verbose(3):
+# asterisk-conf/logger.conf), naming the channel, the file with the format
+# Asterisk chose and the language it looked in.
+PLAYING = re.compile(r"<(?P<chan>[^>]+)> Playing '(?P<file>[^']+)' \(language '(?P<lang>[^']*)'\)")
+
+
+def played(log: Path, since: int, channel: str) -> list[tuple[str, str]]:
+    """(file with extension, language) Asterisk played on ``channel``, read
+    from its log ``log`` from byte ``since`` on."""
+    with log.open("rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    return [(m["file"], m["lang"]) for m in PLAYING.finditer(text) if m["chan"] == channel]
+
+
+async def wait_played(log: Path, since: int, channel: str, name: str,
+                      timeout: float = 30) -> None:
+    """Until Asterisk has started playing the sound ``name`` (no extension)
+    on ``channel``: the caller hears it now."""
+    deadline = time.monotonic() + timeout
+    while not any(f.rsplit(".", 1)[0] == name for f, _ in played(log, since, channel)):
+        assert time.monotonic() < deadline, played(log, since, channel)
+        await asyncio.sleep(0.05)
+
+
+async def in_capture(lab: Stack, transfer: Transfer, *, prompt: str = "tt-allbusy",
+                     since: int | None = None, timeout: float = 30) -> None:
+    """Until the caller of ``transfer`` hears ``prompt`` (the capture's busy
+    message unless told): from then on the capture takes every key pressed.
+    ``since``: the PBX log offset to look from (for a capture started again
+    after a restart); the transfer's start unless told."""
+    assert lab.pbx is not None
+    await wait_played(lab.pbx.log_file, transfer.log_offset if since is None else since,
+                      transfer.customer_channel, prompt, timeout)
 
 
 async def phone_told(lab: Stack, transfer: Transfer, timeout: float = 30) -> str:

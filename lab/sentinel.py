@@ -146,6 +146,70 @@ class SentinelRedis:
         finally:
             await client.aclose()
 
+    async def roles(self) -> tuple[RedisServer, RedisServer]:
+        """(master, replica) as they are now, the master as a majority of the
+        sentinels names it (after a failover the two have swapped)."""
+        port = await self.master_port()
+        master = next((s for s in self.servers() if s.port == port), None)
+        if master is None:
+            raise RuntimeError(f"no majority of sentinels names a master (port {port})")
+        return master, next(s for s in self.servers() if s is not master)
+
+    async def steady(self, timeout: float = 60) -> None:
+        """Until the set is as a test may expect it: one master a majority
+        names, both data servers up and the replica in sync with it, every
+        sentinel seeing the other two and that replica (a failover left
+        behind is over); then the data emptied, on both servers."""
+        async def settled() -> None:
+            while not await self._steady():
+                await asyncio.sleep(0.2)
+        await asyncio.wait_for(settled(), timeout)
+        master, _ = await self.roles()
+        client = redis.Redis.from_url(master.url, decode_responses=True)
+        try:
+            await client.flushall()
+            if await client.wait(1, 5000) < 1:
+                raise RuntimeError("the replica did not confirm the flush")
+        finally:
+            await client.aclose()
+
+    async def _steady(self) -> bool:
+        try:
+            master, replica = await self.roles()
+        except RuntimeError:
+            return False
+        if any(s.process is None or s.process.returncode is not None for s in self.servers()):
+            return False
+        client = redis.Redis.from_url(replica.url, decode_responses=True)
+        try:
+            info = await client.info("replication")
+        except Exception:
+            return False
+        finally:
+            await client.aclose()
+        if info.get("master_link_status") != "up" or info.get("master_port") != master.port:
+            return False
+        for sentinel in self.admin_sentinel().sentinels:
+            try:
+                state = (await sentinel.sentinel_masters()).get(MASTER_NAME) or {}
+                replicas = await sentinel.sentinel_slaves(MASTER_NAME)
+            except Exception:
+                return False
+            finally:
+                await sentinel.aclose()
+            if state.get("port") != master.port or state.get("num-other-sentinels") != 2:
+                return False
+            flags = set(str(state.get("flags", "")).split(","))
+            if flags & {"s_down", "o_down", "failover_in_progress"}:
+                return False
+            good = [r for r in replicas if r.get("port") == replica.port
+                    and r.get("master-port") == master.port
+                    and r.get("master-link-status") == "ok"
+                    and not (r.get("is_sdown") or r.get("is_disconnected"))]
+            if not good:
+                return False
+        return True
+
     async def kill_master(self) -> tuple[RedisServer, float]:
         """SIGKILL whichever data server is master now; returns it and when."""
         port = await self.master_port()

@@ -52,6 +52,8 @@ class Stack(Started):
         self.pbx: AsteriskInstance | None = None
         self.sim: AsteriskInstance | None = None
         self.controller: ControllerProcess | None = None
+        # The overrides of the lab settings the controller was last started with.
+        self.controller_overrides: dict = {}
         self.ami_relay: TcpRelay | None = None
         self.ari_relay: TcpRelay | None = None
         self.probe: PbxProbe | None = None
@@ -82,8 +84,18 @@ class Stack(Started):
         await self._install_certificates()
         await asyncio.gather(self.pbx.start(), self.sim.start())
 
+        await self.open_probes()
+        await self.register_phones()
+        await self.log_in_seats()
+
+        if self.with_controller:
+            await self.start_controller()
+        print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
+
+    async def open_probes(self, name: str = "lab-pbx-ami") -> None:
+        """The lab's AMI views: the PBX's truth (``probe``) and the phones."""
         pbx_ami = AmiClient("127.0.0.1", self.ports.pbx_ami, HARNESS_AMI_USER,
-                            self.keys.harness_ami, name="lab-pbx-ami")
+                            self.keys.harness_ami, name=name)
         sim_ami = AmiClient("127.0.0.1", self.ports.sim_ami, "harness", self.keys.sim_ami,
                             name="lab-phones-ami")
         self.probe, self.phones = PbxProbe(pbx_ami), Phones(sim_ami)
@@ -91,12 +103,6 @@ class Stack(Started):
             self._exit.push_async_callback(ami.stop)
             ami.start()
         await asyncio.gather(pbx_ami.wait_ready(20), sim_ami.wait_ready(20))
-        await self.register_phones()
-        await self.log_in_seats()
-
-        if self.with_controller:
-            await self.start_controller()
-        print(f"[lab] stack up in {time.monotonic() - started:.1f} s", flush=True)
 
     def prepare_pbx(self, pbx: AsteriskInstance) -> None:
         """Last changes to the PBX's files before it starts: none for the
@@ -167,7 +173,7 @@ class Stack(Started):
         return lab_settings(ami_port=ami_port, ami_secret=self.keys.ami,
                             ari_port=ari_port, ari_password=self.keys.ari,
                             redis_url=self.redis.address, wrapup=LAB_WRAPUP,
-                            api_token=self.keys.api_token,
+                            api_token=self.keys.api_token, role_tokens=self.keys.role_tokens,
                             redis_user=self.redis.controller_user,
                             redis_password=self.redis.controller_password,
                             overrides=self._with_sentinels(overrides))
@@ -180,7 +186,8 @@ class Stack(Started):
         return {**(overrides or {}), "redis": {**redis, **(overrides or {}).get("redis", {})}}
 
     async def start_controller(self, overrides: dict | None = None) -> ControllerProcess:
-        """Start the controller (again), with ``overrides`` of the lab settings."""
+        """Start the controller (again), with ``overrides`` of the lab settings:
+        always a fresh process (``use_controller`` keeps a running one)."""
         if self.ami_relay is None and self.with_relays:
             self.ami_relay = TcpRelay(self.ports.pbx_ami)
             await self.ami_relay.start()
@@ -194,8 +201,21 @@ class Stack(Started):
         else:
             await self.controller.stop()
             self.controller.configure(self.controller_settings(overrides))
+        self.controller_overrides = overrides or {}
         await self.controller.start()
         return self.controller
+
+    async def use_controller(self, overrides: dict | None = None) -> ControllerProcess:
+        """The controller running with ``overrides`` of the lab settings (none:
+        the lab's own): the running one when it was started with the same
+        overrides, else started again with them. Tests that want the same
+        settings one after the other share one process this way."""
+        controller = self.controller
+        if (controller is not None and controller.process is not None
+                and controller.process.returncode is None
+                and self.controller_overrides == (overrides or {})):
+            return controller
+        return await self.start_controller(overrides)
 
     async def second_controller(self) -> ControllerProcess:
         """Another replica with the same settings (its own HTTP port), standing by."""

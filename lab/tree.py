@@ -108,7 +108,11 @@ def _name_this_host(root: Path) -> None:
     wanted = f"127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost\n"
     try:
         if not hosts.is_file() or hosts.read_text() != wanted:
-            hosts.write_text(wanted)
+            # Whole or not at all: an Asterisk of another lab starting now
+            # must never read a half-written file.
+            partial = hosts.with_name(f"hosts.{os.getpid()}")
+            partial.write_text(wanted)
+            partial.replace(hosts)
     except OSError:  # a read-only tree: lookups just take the slow way
         pass
 

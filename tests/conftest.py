@@ -1,28 +1,54 @@
 """Shared fixtures. Tests under tests/integration run against the real stack
 (Redis, the PBX from our configs, the phone simulator, the controller) that
-the lab starts once per session and stops at the end, also on failure."""
+the lab starts once per session and stops at the end, also on failure. With
+pytest-xdist (``make test``) that is once per worker: each worker has a
+stack of its own, on ports of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections import defaultdict
 
 import pytest
 import pytest_asyncio
 
+from lab.ports import SLOT_VARIABLE
 from lab.stack import SEATS, FRONTLINE, Stack
 
-
+# Figures and time per file, gathered from the reports: with pytest-xdist
+# the tests run in worker processes and only their reports reach the
+# process that prints the summary.
+FIGURE = "figure"
 FIGURES: list[str] = []
+FILE_SECONDS: dict[str, float] = defaultdict(float)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker runs its own lab stack: its ports come
+    from a band of its own (``lab/ports.py``), also for the demos and
+    clusters its tests start, which inherit the variable."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and count and SLOT_VARIABLE not in os.environ:
+        os.environ[SLOT_VARIABLE] = f"{int(worker[2:]) % int(count)}/{count}"
 
 
 @pytest.fixture
 def report(request):
-    """``report("...")``: a measured figure, shown at the end of the run."""
+    """``report("...")``: a measured figure, shown at the end of the run
+    under "figures measured in this run" (also from xdist workers)."""
     def add(text: str) -> None:
-        FIGURES.append(f"{request.node.name}: {text}")
+        request.node.user_properties.append((FIGURE, f"{request.node.name}: {text}"))
         print(text)
     return add
+
+
+def pytest_runtest_logreport(report):
+    FILE_SECONDS[report.nodeid.split("::", 1)[0]] += report.duration
+    if report.when == "teardown":   # the last report of a test carries all it added
+        FIGURES.extend(text for key, text in report.user_properties if key == FIGURE)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -30,12 +56,33 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures measured in this run")
         for line in FIGURES:
             terminalreporter.write_line(line)
+    integration = {path: s for path, s in FILE_SECONDS.items() if "/integration/" in path}
+    if integration:
+        terminalreporter.section("integration test files by time (setup, call, teardown)")
+        for path, seconds in sorted(integration.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{seconds:8.1f} s  {path}")
+
+
+# Integration files whose tests take tens of seconds each (real audio, a
+# stack or a Sentinel set of their own, a soak): they start first, so that
+# with several workers the short tests fill in around them instead of one
+# worker running a long test alone at the end.
+SLOW_FIRST = ("test_soak.py", "test_language_sip.py", "test_spool.py", "test_callbacks.py",
+              "test_faults.py", "test_demo_signals.py", "test_demo.py")
+
+
+def _rank(item: pytest.Item) -> int:
+    name = item.path.name
+    return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
 
 def pytest_collection_modifyitems(items):
+    """Stable within each rank, and the same on every xdist worker."""
     for item in items:
         if "/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.stack)
+    items.sort(key=lambda item: _rank(item) if "/integration/" in str(item.fspath)
+               else -1)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -104,10 +151,16 @@ def pytest_runtest_makereport(item, call):
 
 @pytest_asyncio.fixture
 async def lab(stack: Stack, request):
-    """The stack, settled, with the controller running. When the test fails,
+    """The stack, settled, with the controller running: with the lab's
+    settings, or with the overrides a ``controller`` mark on the test (or
+    its module) names, e.g. ``@pytest.mark.controller({"desk": {"queue_wait":
+    3}})``. The controller is started again only when the settings differ
+    from those it runs with, so tests marked alike that run one after the
+    other share one process, and a test that changed the settings without
+    putting them back leaves the next test its own. When the test fails,
     the end of the controller's log is printed with the failure."""
-    if stack.controller is None or stack.controller.process.returncode is not None:
-        await stack.start_controller()
+    marked = request.node.get_closest_marker("controller")
+    await stack.use_controller(marked.args[0] if marked else None)
     await _settle(stack)
     await stack.controller.wait_healthy()
     yield stack

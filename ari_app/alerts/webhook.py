@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from ..desk.callback import Callback
+from ..desk.numbers import mask
 from ..tasks import Worker
 from ..timefmt import for_machines
 
@@ -29,9 +30,10 @@ RETRYABLE = frozenset({408, 429})
 
 
 def masked(number: str) -> str:
-    """All but the last four digits hidden: enough for a supervisor to
-    recognise a call, not enough to dial it from a chat channel."""
-    return "*" * max(len(number) - 4, 0) + number[-4:]
+    """All but the last four digits hidden (``*``, plain ASCII for any
+    receiver): enough for a supervisor to recognise a call, not enough to
+    dial it from a chat channel."""
+    return mask(number, "*")
 
 
 def payload(cb: Callback, now: float) -> dict[str, object]:

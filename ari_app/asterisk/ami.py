@@ -26,6 +26,7 @@ from panoramisk.message import Message
 from ..logs import Repeats
 from ..tasks import Worker
 from .ami_framing import _Action, _Session, check_header_value
+from .ami_shapes import check_originate
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +120,16 @@ class AmiClient:
         Raises ``AmiDisconnected`` when the link is down or drops before the
         answer, ``asyncio.TimeoutError`` after ``timeout`` seconds (default
         ``action_timeout``), ``ValueError`` for a value that would break AMI
-        framing. An ``Originate`` must say ``Async`` explicitly.
+        framing, and ``HeaderRefused`` (a ``ValueError``) for an Originate
+        value not of its shape (``ami_shapes``). An ``Originate`` must say
+        ``Async`` explicitly.
         """
         clean = {k: ([check_header_value(k, i) for i in v] if isinstance(v, (list, tuple))
                      else check_header_value(k, v)) for k, v in action.items()}
-        if clean.get("Action", "").lower() == "originate" and "Async" not in clean:
-            raise ValueError("Originate needs an explicit Async header")
+        if clean.get("Action", "").lower() == "originate":
+            check_originate(clean)
+            if "Async" not in clean:
+                raise ValueError("Originate needs an explicit Async header")
         session = self._session
         if session is None or not self._linked or session.protocol is None:
             raise AmiDisconnected(f"{self.name}: not connected")

@@ -30,7 +30,7 @@ class Ref:
     args: tuple[str, ...]
 
 
-def _arguments(text: str, start: int) -> str:
+def arguments(text: str, start: int) -> str:
     """The text inside the parenthesis opened just before ``start``."""
     depth = 1
     for i in range(start, len(text)):
@@ -43,7 +43,7 @@ def _arguments(text: str, start: int) -> str:
     return text[start:]
 
 
-def _split(args: str, sep: str) -> list[str]:
+def split_outside(args: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses, brackets and braces."""
     out, depth, current = [], 0, ""
     for ch in args:
@@ -67,19 +67,20 @@ def references(plan: ConfigFile) -> Iterator[Ref]:
                 continue
             for match in _CALL.finditer(value):
                 app = match.group(1).lower()
-                args = _arguments(value, match.end())
+                args = arguments(value, match.end())
                 where = f"{section.file}:{line}"
                 if app in QUEUE_APPS:
-                    yield Ref("queue", where, section.name, (_split(args, ",")[0].strip(),))
+                    yield Ref("queue", where, section.name,
+                              (split_outside(args, ",")[0].strip(),))
                     continue
                 if app.endswith("if"):
                     _cond, _, labels = args.rpartition("?")
-                    targets = _split(labels, ":")
+                    targets = split_outside(labels, ":")
                 else:
                     targets = [args]
                 for target in targets:
                     # Gosub's own arguments follow the priority in parentheses.
-                    parts = [p.strip() for p in _split(target.split("(")[0], ",")]
+                    parts = [p.strip() for p in split_outside(target.split("(")[0], ",")]
                     if parts != [""]:
                         yield Ref("jump", where, section.name, tuple(parts))
 

@@ -2,7 +2,7 @@
 
 Each phrase is an Asterisk sound name; Asterisk plays it from
 ``<sounds>/<language>/<name>``: Asterisk's core sounds for English, the
-generated (or recorded) Mandarin set for ``zh`` (lab/prompts.py lists the
+generated (or recorded) Mandarin set for ``zh`` (``prompt_sets.py`` lists the
 phrases and their wording). The language of a call is the desk's default
 (``[callbacks] language``) unless the IVR set ``DESK_LANGUAGE`` on the
 channel.

@@ -3,8 +3,9 @@
 One line per problem, ``where: what``; exit status 1 if there is any. It
 checks the files an installed controller runs with (``/etc/asterisk``,
 ``/etc/datadesk/datadesk.toml`` unless told otherwise), every queue, context
-and extension the dialplan refers to, and that no secret is empty or a
-shipped demo value. With ``--live`` it also asks a running Asterisk to
+and extension the dialplan refers to, that the dialplan reads its globals
+with ``GLOBAL()``, that every sound it plays is in every language's prompt
+set, and that no secret is empty or a shipped demo value. With ``--live`` it also asks a running Asterisk to
 reload the configuration and reads it back over AMI, so syntax errors are
 Asterisk's own.
 """
@@ -19,8 +20,10 @@ from .desk import _dialplan, _extensions, dialplan_problems, queue_problems, sea
 from .live import check_live
 from .nodes import node_problems
 from .numbers import number_shape_problems
+from .prompts import prompt_problems
 from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
                        tls_problems)
+from .shadowing import shadowed_globals
 
 __all__ = ["check", "check_live", "tls_problems"]
 
@@ -54,6 +57,8 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += queue_problems(queues, settings)
     problems += dialplan_problems(extensions, queues, settings)
     problems += number_shape_problems(extensions, settings)
+    problems += shadowed_globals(extensions)
+    problems += prompt_problems(extensions, queues)
     problems += ami_problems(manager, settings, allow_public=allow_public)
     problems += http_problems(http, ari, settings, allow_public=allow_public)
     problems += check_secrets(settings, manager, ari, allow_demo=allow_demo_secrets)

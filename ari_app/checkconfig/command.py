@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..roles import deprecations
 from ..settings import SettingsError, load_settings
 from . import check
 from .live import check_live
@@ -37,6 +38,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                                args.ami_user, secret, settings)
     for problem in problems:
         print(problem)
+    for old in deprecations(settings.http.tokens, settings.http.supervisor_tokens):
+        print(f"warning: settings {old}")
     if not problems:
         print(f"ok: {conf} + {dialplan} agree with {path}"
               + (" (and Asterisk reloaded them)" if args.live else ""))

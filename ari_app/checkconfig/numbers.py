@@ -19,7 +19,8 @@ from ..settings import Settings
 
 # Set(X_SHAPE=${REGEX("<pattern>" ${X_NUMBER})}): the dialplan's number checks.
 SHAPE_CHECK = re.compile(r'Set\(\w*SHAPE=\$\{REGEX\("([^"]*)"')
-VARIABLE = re.compile(r"^\$\{(\w+)\}$")
+# ${NAME} or ${GLOBAL(NAME)}: the pattern is a global's value.
+VARIABLE = re.compile(r"^\$\{(?:GLOBAL\((\w+)\)|(\w+))\}$")
 
 
 def alternatives(pattern: str) -> frozenset[str]:
@@ -61,11 +62,12 @@ def number_shape_problems(extensions: ConfigFile, settings: Settings) -> list[st
             pattern, where = found.group(1), f"{section.file}:{line}"
             ref = VARIABLE.match(pattern)
             if ref:
-                if ref.group(1) not in names:
-                    problems.append(f"{where}: the number check uses ${{{ref.group(1)}}}, "
+                name = ref.group(1) or ref.group(2)
+                if name not in names:
+                    problems.append(f"{where}: the number check uses {pattern}, "
                                     "which [globals] in extensions.conf does not set")
                     continue
-                pattern, where = names[ref.group(1)]
+                pattern, where = names[name]
             if where in told or alternatives(pattern) == allowed:
                 continue
             told.add(where)

@@ -6,7 +6,7 @@ import ipaddress
 import re
 
 from ..asterisk.conffile import ConfigFile, Section
-from ..settings import Settings
+from ..settings import Settings, build_grants
 
 # What the controller's AMI user must be able to do, and no more.
 AMI_READ = {"system", "call", "agent"}
@@ -148,11 +148,13 @@ def check_secrets(settings: Settings, manager: ConfigFile, ari: ConfigFile, *,
                        allow_demo)
     problems += _secret("settings [ari] password (DATADESK_ARI_PASSWORD)",
                         settings.ari.password, allow_demo)
-    if not settings.http.tokens:
+    held = build_grants(settings.http)
+    if not held:
         problems.append("settings [http] tokens (DATADESK_API_TOKENS): no API token, so "
                         "nobody can use the API")
-    for token in settings.http.tokens:
-        problems += _secret("settings [http] tokens: a token", token, allow_demo)
+    for grant in held:
+        problems += _secret(f"settings [http] tokens: a token (role {grant.role})", grant.token,
+                            allow_demo)
     sides: list[tuple[Section | None, str, str]] = [
         ((manager.named(settings.ami.username) or [None])[-1], "secret", "AMI user"),
         ((ari.named(settings.ari.username) or [None])[-1], "password", "ARI user")]

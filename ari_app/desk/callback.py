@@ -138,6 +138,18 @@ class Cancellation:
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A due callback the store would not hand to the dialer, ended
+    ``failed`` instead: its record cannot be one the controller wrote under
+    its key (``why`` = ``record-mismatch``), or ``claim_refusal`` says its
+    tries are used up (``used-up``); ``reason`` says which, in words. ``id``
+    is its key's."""
+    id: str
+    why: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Attempts at the customer, and the pauses between them."""
     max_attempts: int = 3
@@ -150,6 +162,32 @@ class RetryPolicy:
 
     def pause_after(self, attempts: int) -> int:
         return self.backoff[min(attempts, len(self.backoff)) - 1] if self.backoff else 0
+
+    @property
+    def max_tries(self) -> int:
+        """Claims a callback may have in all: each is an attempt at the
+        customer or a time it came back without one (no seat took it, its
+        lease ran out, the call rate limit deferred it)."""
+        return self.max_attempts + self.seat_tries
+
+
+def claim_refusal(attempts: int, tries: int, policy: RetryPolicy) -> str | None:
+    """Why a callback may not be claimed again (in words), or None if it may.
+
+    Every way back to the queue (a retry, a requeue after a lapsed lease or
+    a restart, a deferral) ends in a claim, and the claim counts itself
+    (``tries``) whatever brought the callback back: so no record can have
+    its customer called more than ``max_attempts`` times, nor be offered
+    more than ``max_tries`` times in all. The store applies this rule in
+    the step that claims (``store/callback_lua.py`` CLAIM), so a record that
+    has used them up ends ``failed`` rather than reaching the dialer.
+    """
+    if attempts >= policy.max_attempts:
+        return (f"its {attempts} attempt(s) at the customer are used up "
+                f"(at most {policy.max_attempts})")
+    if tries >= policy.max_tries:
+        return f"claimed {tries} times already (at most {policy.max_tries})"
+    return None
 
 
 REFUSED_BY_DIALPLAN = ("refused by the dialplan: the number is not of an allowed shape "

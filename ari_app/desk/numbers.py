@@ -20,6 +20,14 @@ DEFAULT_DENY = {
 MAX_LENGTH = 20
 
 
+def mask(number: str, hidden: str = "•") -> str:
+    """All but the last four characters hidden (``13800138501`` ->
+    ``•••••••8501``): enough to recognise a call, not to dial it. The
+    wallboard, the logs and the SLA-risk alert show numbers so."""
+    number = number or ""
+    return hidden * max(0, len(number) - 4) + number[-4:]
+
+
 class InvalidNumber(ValueError):
     """A number the desk must not dial; the message says why."""
 

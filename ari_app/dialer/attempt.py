@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..asterisk.ami_shapes import check_originate
 from ..desk.callback import LANGUAGES, Outcome
 from ..desk.numbers import InvalidNumber, NumberPolicy
 from .config import DialerSettings
@@ -69,11 +70,13 @@ def call_language(stored: str) -> str:
 def originate(cb: Mapping[str, str], timing: DialerSettings, *,
               escalated: bool = False) -> dict[str, object]:
     """The AMI ``Originate`` that places the attempt (the number checked);
-    an escalated one waits in the desk queue ahead of live callers."""
+    an escalated one waits in the desk queue ahead of live callers. Raises
+    ``HeaderRefused`` (a ``ValueError``) when a value is not of its shape
+    (``asterisk.ami_shapes``): such an action is never sent."""
     cb_id, fence, number = cb["id"], cb["fence"], cb.get("number", "")
     attempt = attempt_id(cb_id, fence)
     prio = [f"QUEUE_PRIO={ESCALATED_PRIORITY}"] if escalated else []
-    return {
+    action: dict[str, object] = {
         "Action": "Originate", "Channel": f"Local/s@{SEAT_CONTEXT}/n",
         "Context": CUSTOMER_CONTEXT, "Exten": number, "Priority": "1",
         "Timeout": str(timing.seat_wait * 1000),
@@ -84,6 +87,8 @@ def originate(cb: Mapping[str, str], timing: DialerSettings, *,
                      # a stored value outside the desk's languages never reaches AMI.
                      f"CB_LANGUAGE={call_language(cb.get('language', ''))}", *prio],
         "ChannelId": attempt, "OtherChannelId": f"{attempt}-seat", "Async": "true"}
+    check_originate(action)
+    return action
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ back callbacks whose lease ran out after asking Asterisk what became of
 their attempt (``recovery``), then claims as many due callbacks as the
 ``planner`` allows, earliest deadline first, and runs one attempt each.
 
-Redis is an input like any other: a claimed callback's number passes the
+Redis is an input like any other: a callback's id is its key's, never a
+field's; a record that disagrees with its key, or whose tries are used up,
+is refused by the claim itself; a claimed callback's number passes the
 number policy again before the Originate (and the dialplan checks its shape
-once more). An attempt that cannot be placed (number refused, Originate
-refused, a malformed record) ends the callback ``failed`` with the reason,
-an ERROR log line and ``datadesk_callbacks_not_placed_total``: it never
-goes back to the queue to fail again.
+once more); every Originate value is checked for its shape. An attempt that
+cannot be placed (record refused, number refused, Originate refused) ends
+the callback ``failed`` with the reason, an ERROR log line and
+``datadesk_callbacks_not_placed_total``: it never goes back to the queue to
+fail again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from panoramisk.message import Message
 
 from ..asterisk.ari_ import AriClient, AriError
 from ..desk.board import Board
-from ..desk.callback import at_risk
+from ..desk.callback import Refused, Status, at_risk
+from ..store.records import disagreement
 from ..tasks import periodic
 from .attempt import attempt_id
 from .config import DialerPorts, DialerRules
@@ -36,6 +40,10 @@ from .recovery import Action, recover
 from .runner import Attempts
 
 log = logging.getLogger("ari_app.dialer")
+
+# Refused records a step clears at most (each refusal takes one off the
+# ready set, so the next step goes on where this one stopped).
+REFUSALS_PER_STEP = 100
 
 
 class Dialer:
@@ -123,11 +131,18 @@ class Dialer:
                 await self._recover(cb_id)
         now = self.clock()
         chosen = await self._plan(now)
-        for _ in range(chosen.claims):
+        placed = refused = 0
+        while placed < chosen.claims and refused < REFUSALS_PER_STEP:
             claimed = await self.store.claim(lease=self.rules.timing.lease,
-                                             owner=self.attempts.owner, now=now)
+                                             owner=self.attempts.owner, now=now,
+                                             policy=self.rules.retry)
             if claimed is None:
                 return
+            if isinstance(claimed, Refused):   # ended failed by the store: never dialled
+                refused += 1
+                self.recorder.refused(claimed)
+                continue
+            placed += 1
             if chosen.escalated:
                 self.escalations += 1
                 log.info("callback %s: at risk of its SLA; placed ahead of %d live caller(s)",
@@ -157,9 +172,17 @@ class Dialer:
 
     # -- recovery --------------------------------------------------------------
     async def _recover(self, cb_id: str) -> None:
-        """A lease ran out: find out from Asterisk what became of the attempt."""
-        cb = await self.store.record(cb_id)
-        if cb is None or cb.get("status") != "dialling":
+        """A lease ran out: find out from Asterisk what became of the attempt.
+        A lease entry with no callback being dialled behind it is dropped; a
+        record that disagrees with its key ends failed, never requeued."""
+        stored = await self.store.record(cb_id)
+        if stored is None or stored.get("status") != Status.DIALLING.value:
+            await self.store.forget_lease(cb_id)
+            return
+        cb = {**stored, "id": cb_id}
+        problem = disagreement(cb_id, stored, Status.DIALLING)
+        if problem is not None:
+            await self.recorder.not_placed_(cb, "record-mismatch", problem)
             return
         attempt = attempt_id(cb_id, cb["fence"])
         decision = recover(cb.get("status"), cb["fence"], live=await self._live(attempt),
@@ -177,10 +200,9 @@ class Dialer:
                 cb, end.outcome, dialled_at=end.at if end.outcome.reached_customer else None,
                 answered_at=end.answered_at, event="recovered")
         elif decision.action is Action.REQUEUE:
-            log.info("callback %s: attempt %s never reached a seat; back in the queue", cb_id,
+            log.info("callback %s: attempt %s never reached a seat; counted as a seat try", cb_id,
                      attempt, extra={"callback": cb_id})
-            await self.recorder.requeue(cb_id, cb["fence"],
-                                        "lease ran out before a seat answered")
+            await self.recorder.requeue(cb, "lease ran out before a seat answered")
 
     async def _live(self, attempt: str) -> bool:
         """Is the attempt's channel up in Asterisk? (ARI errors other than

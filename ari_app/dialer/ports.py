@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from panoramisk.message import Message
 
-from ..desk.callback import Callback, Stale, Status
+from ..desk.callback import Callback, Refused, RetryPolicy, Stale, Status
 
 
 class AmiPort(Protocol):
@@ -40,8 +40,10 @@ class CallbackStorePort(Protocol):
 
     async def promote(self, now: float | None = None, limit: int = 250) -> int: ...
 
-    async def claim(self, *, lease: float, owner: str, now: float | None = None
-                    ) -> dict[str, str] | None: ...
+    async def claim(self, *, lease: float, owner: str, now: float | None = None,
+                    policy: RetryPolicy = RetryPolicy()) -> dict[str, str] | Refused | None: ...
+
+    async def forget_lease(self, cb_id: str) -> bool: ...
 
     async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
                      reason: str = "", outcome: str = "", reached: bool = False,

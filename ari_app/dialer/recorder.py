@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
-from ..desk.callback import Outcome, Sla, Stale, Status, after_attempt
+from ..desk.callback import Outcome, Refused, Sla, Stale, Status, after_attempt
+from ..store.records import shown
 from .config import DialerPorts, DialerRules
 
 log = logging.getLogger("ari_app.dialer")
@@ -31,16 +32,28 @@ class Recorder:
         """End a claimed callback ``failed``: this attempt cannot be placed."""
         self.not_placed[why] += 1
         log.error("callback %s: NOT dialled (%s): %s; number %r; the callback is failed",
-                  cb["id"], why, reason, cb.get("number"), extra={"callback": cb["id"]})
+                  shown(cb["id"]), why, reason, cb.get("number"), extra={"callback": cb["id"]})
         await self.store.finish(cb["id"], cb["fence"], status=Status.FAILED.value,
                                 reason=reason, outcome=Outcome.NOT_PLACED.value, event="not-placed",
                                 now=self.clock())
         self.wake()
 
-    async def requeue(self, cb_id: str, fence: str, reason: str) -> None:
-        now = self.clock()
-        await self.store.finish(cb_id, fence, status=Status.OPEN.value, due=now, reason=reason,
-                                event="requeued", now=now)
+    def refused(self, refusal: Refused) -> None:
+        """A due callback the store ended ``failed`` instead of handing it
+        out (its record disagrees with its key, or its tries are used up):
+        one ERROR line naming it, and the metric."""
+        self.not_placed[refusal.why] += 1
+        log.error("callback %s: NOT dialled (%s): %s; the callback is failed",
+                  shown(refusal.id), refusal.why, refusal.reason,
+                  extra={"callback": refusal.id[:64]})
+        self.wake()
+
+    async def requeue(self, cb: Mapping[str, str], cause: str) -> Status | Stale:
+        """An attempt that never reached a seat (its lease ran out): a time no
+        seat took it, under the retry rule like any other, so a callback
+        that keeps coming back this way runs out of seat tries."""
+        return await self.finish(cb, Outcome.SEAT_NO_ANSWER, dialled_at=None,
+                                 event="requeued", cause=cause)
 
     async def may_originate(self, cb: Mapping[str, str]) -> bool:
         """The toll-fraud guard: too many calls to one number, or in all, wait."""
@@ -64,8 +77,9 @@ class Recorder:
 
     async def finish(self, cb: Mapping[str, str], outcome: Outcome, *,
                      dialled_at: float | None, answered_at: float | None = None,
-                     event: str = "attempt") -> Status | Stale:
-        """Record an attempt's outcome; returns the stored status (or a ``Stale``)."""
+                     event: str = "attempt", cause: str = "") -> Status | Stale:
+        """Record an attempt's outcome; returns the stored status (or a
+        ``Stale``). ``cause``, if given, heads the stored reason."""
         now = self.clock()
         deadline = float(cb["deadline"])
         reached = outcome.reached_customer
@@ -74,20 +88,21 @@ class Recorder:
         seat_failures = max(int(cb.get("tries") or 0) - attempts, 0)
         nxt = after_attempt(outcome, attempts, utc(now), utc(deadline), self.rules.retry,
                             seat_failures=seat_failures)
+        reason = f"{cause}; {nxt.reason}" if cause else nxt.reason
         first = cb.get("first_dialled") or (dialled_at if reached else None)
         sla = Sla.of(float(first), deadline) if reached and not cb.get("sla") and \
             first is not None else None
         stored = await self.store.finish(
             cb["id"], cb["fence"], status=nxt.status.value,
-            due=nxt.due.timestamp() if nxt.due else 0, reason=nxt.reason,
+            due=nxt.due.timestamp() if nxt.due else 0, reason=reason,
             outcome=outcome.value, reached=reached, sla=sla.value if sla else "",
             first_dialled=dialled_at if reached else None,
             answered_at=answered_at, event=event, now=now)
         if not isinstance(stored, Stale):
-            await self._count(cb, outcome, sla, nxt.reason,
+            await self._count(cb, outcome, sla, reason,
                               nxt_failed=nxt.status.value == "failed")
         log.info("callback %s: attempt %s %s -> %s (%s)", cb["id"], cb["fence"], outcome.value,
-                 stored.value, nxt.reason, extra={"callback": cb["id"]})
+                 stored.value, reason, extra={"callback": cb["id"]})
         self.wake()
         return stored
 

@@ -10,9 +10,10 @@ from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
+from ..roles import Grant, TokenError, grants
 from ..store.durable import Replication, parse_sentinels
-from .schema import (CalendarSettings, CallbackSettings, RedisSettings, Settings,
-                     SettingsError, TopicSettings)
+from .schema import (CalendarSettings, CallbackSettings, HttpSettings, RedisSettings,
+                     Settings, SettingsError, TopicSettings)
 
 
 def build_calendar(s: CalendarSettings) -> ServiceCalendar:
@@ -108,11 +109,18 @@ def validate(settings: Settings) -> Settings:
                        ("[desk] queue_wait", settings.desk.queue_wait)):
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
-    if any(len(t) < 16 for t in settings.http.tokens + settings.http.supervisor_tokens):
-        raise SettingsError("[http] tokens: each token needs at least 16 characters")
+    build_grants(settings.http)
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings
+
+
+def build_grants(s: HttpSettings) -> list[Grant]:
+    """Every API token with its role (``ari_app/roles.py``)."""
+    try:
+        return grants(s.tokens, s.supervisor_tokens)
+    except TokenError as exc:
+        raise SettingsError(f"[http] tokens: {exc}") from exc
 
 
 def _check_alerts(cb: CallbackSettings) -> None:

@@ -2,9 +2,10 @@
 
 From a TOML file (``--config`` or ``DATADESK_CONFIG``) with secrets allowed
 from the environment (``DATADESK_AMI_SECRET``, ``DATADESK_ARI_PASSWORD``,
-``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, which win over the file). Unknown keys and wrong
-types are errors that name the key: a typo must not silently fall back to a
-default.
+``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, and the API tokens
+``DATADESK_API_TOKENS``, ``ROLE:TOKEN`` entries, comma-separated; they win
+over the file). Unknown keys and wrong types are errors that name the key: a
+typo must not silently fall back to a default.
 """
 
 from __future__ import annotations

@@ -63,11 +63,20 @@ class HttpSettings:
 
     host: str = "127.0.0.1"
     port: int = 8680
-    # Bearer tokens accepted by the API (better: DATADESK_API_TOKENS, comma-separated).
+    # Bearer tokens accepted by the API, each "ROLE:TOKEN" (better:
+    # DATADESK_API_TOKENS, comma-separated); roles in ari_app/roles.py.
     tokens: tuple[str, ...] = ()
-    # Tokens that also see customers' full numbers on the wallboard (better:
-    # DATADESK_SUPERVISOR_TOKENS); any other token sees the last four digits.
+    # Deprecated (each acts as admin): write "supervisor:TOKEN" in tokens.
     supervisor_tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """[logs]: what the controller's log may hold."""
+
+    # Customers' numbers in full (personal data) instead of their last four
+    # digits, as the wallboard shows them; said at every start.
+    full_numbers: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,7 @@ class Settings:
     ari: AriSettings = field(default_factory=AriSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
+    logs: LogSettings = field(default_factory=LogSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)

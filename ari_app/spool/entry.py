@@ -51,9 +51,10 @@ def parse(key: str, value: str, now: datetime) -> SpoolEntry:
         raise BadEntry(f"request time {epoch!r} is not a Unix time")
     if topic and not (topic.isascii() and topic.isdigit() and len(topic) <= 8):
         raise BadEntry(f"topic code {topic!r} is not up to 8 digits")
-    asked_at = datetime.fromtimestamp(int(epoch), timezone.utc)
-    if asked_at > now + FUTURE_SLACK:
+    # Compared as a number first: a time past the year 9999 is no datetime.
+    if int(epoch) > (now + FUTURE_SLACK).timestamp():
         raise BadEntry(f"request time {epoch} lies in the future")
+    asked_at = datetime.fromtimestamp(int(epoch), timezone.utc)
     return SpoolEntry(key, number, asked_at, topic, language)
 
 

@@ -7,10 +7,14 @@ one), the deadline counted from the time the caller asked, and the entry is
 removed only after the store acknowledged the request. A store that is away
 leaves every entry where it is, for the next round.
 
-Refused entries (a number the policy refuses, a malformed value) stay in the
-spool: the number policy may be misconfigured, and deleting would lose a
-customer's request. They are logged once per key with the command that
-removes them.
+Refused entries (a number the policy refuses, a malformed value, any value
+the import cannot read) are kept aside, each on its own: the rest of the
+round goes on. Kept aside means left in AstDB where the dialplan wrote them
+(the number policy may be misconfigured, and deleting would lose a
+customer's request; the controller's AMI user cannot write AstDB) and not
+tried again by this controller while the value stays the same: one ERROR
+line per entry names it with the command that removes it (a controller
+that starts, or takes the lead, names it once again).
 """
 
 from __future__ import annotations
@@ -73,7 +77,7 @@ class SpoolImporter(Background):
         self.clock = clock
         self.leading = leading
         self.every = every
-        self._told: set[str] = set()        # refused keys already logged
+        self._aside: dict[str, str] = {}    # refused entries, key -> value (logged once)
         self._unremoved: set[str] = set()   # stored, removal not confirmed yet
         self._lock = asyncio.Lock()
 
@@ -97,6 +101,8 @@ class SpoolImporter(Background):
         async with self._lock:
             done = Round()
             entries = await self.spool.entries()
+            # An entry gone from AstDB is forgotten: written again, it is read again.
+            self._aside = {k: v for k, v in self._aside.items() if entries.get(k) == v}
             for key, value in sorted(entries.items()):
                 if not await self._one(key, value, done):
                     break  # the store is away: the rest waits for the next round
@@ -107,6 +113,9 @@ class SpoolImporter(Background):
         if key in self._unremoved:
             await self._remove(key, done)
             return True
+        if key in self._aside:      # refused already, unchanged: not tried again
+            done.refused.append(key)
+            return True
         try:
             entry = parse(key, value, self.clock())
             accepted = await self.submit(entry)
@@ -115,16 +124,15 @@ class SpoolImporter(Background):
             done.kept.append(key)
             return True
         except (BadEntry, RequestError) as exc:
-            done.refused.append(key)
-            if key not in self._told:
-                self._told.add(key)
-                log.error("spool entry %s=%r refused (%s); it stays in AstDB: remove it with "
-                          "'asterisk -rx \"database del %s %s\"'", key, value, exc, FAMILY, key)
+            self._set_aside(key, value, str(exc), done)
             return True
         except (RedisError, OSError) as exc:
             log.warning("spool import waits for the store (%s); %s kept", exc, key)
             done.kept.append(key)
             return False
+        except Exception as exc:  # noqa: BLE001 - one entry must never stop the others
+            self._set_aside(key, value, f"unreadable: {type(exc).__name__}: {exc}", done)
+            return True
         if accepted is None:
             log.info("spool entry %s was stored by an earlier import: removing it", key)
             self._unremoved.add(key)
@@ -137,6 +145,15 @@ class SpoolImporter(Background):
         self._unremoved.add(key)
         await self._remove(key, done)
         return True
+
+    def _set_aside(self, key: str, value: str, why: str, done: Round) -> None:
+        """Keep a refused entry aside: named once, left in AstDB, skipped while unchanged."""
+        done.refused.append(key)
+        self._aside[key] = value
+        shown = key if key.isascii() and key.isdigit() else repr(key)
+        log.error("spool entry %s=%r refused (%s); kept aside in AstDB and not tried again "
+                  "while it is unchanged: remove it with 'asterisk -rx \"database del %s %s\"'",
+                  shown, value, why, FAMILY, shown)
 
     async def _remove(self, key: str, done: Round) -> None:
         if await self.spool.remove(key):

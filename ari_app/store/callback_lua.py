@@ -40,18 +40,29 @@ redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'numb
 return {id, 'created'}
 """
 
+# A callback's place in the ready set: its deadline, or 0 when what is stored
+# is not a number (then the next claim takes it first and refuses it, rather
+# than one bad record stopping every promotion and claim).
+SCORE_FN = """
+local function score(value)
+  local n = tonumber(value)
+  if not n or n ~= n then return 0 end
+  return n
+end
+"""
+
 # Moves up to ``limit`` callbacks that have fallen due from waiting to ready
 # (scored by deadline), in four commands whatever the batch: a claim then
 # takes the earliest deadline among everything due once waiting holds no
 # due callback (the dialer promotes until then before it claims).
-PROMOTE_FN = """
+PROMOTE_FN = SCORE_FN + """
 local function promote(P, now, limit)
   local due = redis.call('ZRANGEBYSCORE', P .. ':waiting', '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
   local deadlines = redis.call('ZMSCORE', P .. ':open', unpack(due))
   local args = {}
   for i, id in ipairs(due) do
-    args[2 * i - 1] = deadlines[i] or redis.call('HGET', P .. ':' .. id, 'deadline')
+    args[2 * i - 1] = score(deadlines[i] or redis.call('HGET', P .. ':' .. id, 'deadline'))
     args[2 * i] = id
   end
   redis.call('ZADD', P .. ':ready', unpack(args))
@@ -65,23 +76,6 @@ PROMOTE = PROMOTE_FN + """
 local P, now = ARGV[1], tonumber(ARGV[2])
 promote(P, now, tonumber(ARGV[3]))
 return redis.call('ZCOUNT', P .. ':waiting', '-inf', now)
-"""
-
-CLAIM = PROMOTE_FN + """
-local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-promote(P, now, 100)
-local first = redis.call('ZPOPMIN', P .. ':ready')
-if #first == 0 then return false end
-local id = first[1]
-local key = P .. ':' .. id
-local fence = redis.call('HINCRBY', key, 'fence', 1)
-redis.call('HINCRBY', key, 'tries', 1)
-redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
-           'updated', now)
-redis.call('ZADD', P .. ':leases', now + lease, id)
-redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fence', fence,
-           'owner', owner)
-return redis.call('HGETALL', key)
 """
 
 # Shared by the scripts that end a callback: out of every queue, and the
@@ -98,13 +92,107 @@ local function retire(P, key, id)
   redis.call('ZREM', P .. ':open', id)
   redis.call('ZREM', P .. ':leases', id)
   local number = redis.call('HGET', key, 'number')
-  if redis.call('GET', P .. ':number:' .. number) == id then
+  if number and redis.call('GET', P .. ':number:' .. number) == id then
     redis.call('DEL', P .. ':number:' .. number)
   end
 end
 """
 
-FINISH = RETIRE + """
+# Why a due callback's record cannot be one the controller wrote under its
+# key (nil: it can), and its fields. The same checks, order and words as
+# ``records.disagreement``.
+CHECK_FN = """
+local function disagreement(key, id)
+  local flat = redis.call('HGETALL', key)
+  local why = 'stored record disagrees with its key: '
+  if #flat == 0 then return why .. 'no record under its key' end
+  if #id > 20 or not string.match(id, '^cb[1-9]%d*$') then
+    return why .. 'its key is not a callback id (cb and digits)'
+  end
+  local r = {}
+  for i = 1, #flat, 2 do r[flat[i]] = flat[i + 1] end
+  if r['id'] ~= id then return why .. 'its id field differs from its key' end
+  if r['status'] ~= 'open' then return why .. 'its status is not open' end
+  for _, name in ipairs({'fence', 'tries', 'attempts'}) do
+    local v = r[name]
+    if not v or #v > 9 or not string.match(v, '^%d+$') then
+      return why .. 'its ' .. name .. ' is not a count'
+    end
+  end
+  local d = r['deadline'] or ''
+  if #d > 40 or not (string.match(d, '^%d+$') or string.match(d, '^%d+%.%d+$')) then
+    return why .. 'its deadline is not a time'
+  end
+  return nil, r
+end
+-- desk.callback.claim_refusal, word for word.
+local function used_up(attempts, tries, max_attempts, max_tries)
+  if attempts >= max_attempts then
+    return string.format('its %d attempt(s) at the customer are used up (at most %d)',
+                         attempts, max_attempts)
+  end
+  if tries >= max_tries then
+    return string.format('claimed %d times already (at most %d)', tries, max_tries)
+  end
+  return nil
+end
+"""
+
+# ARGV: P, now, lease, owner, max_attempts, max_tries, retention. Returns
+# false (nothing due), {'claimed', id, field, value, ...} (the id is the
+# key's), or {'refused', id, why, reason}: a record the controller cannot
+# have written, or whose tries are used up, ends failed here and is never
+# handed out (not-placed, as the dialer's own refusals).
+CLAIM = PROMOTE_FN + RETIRE + CHECK_FN + """
+local P, now, lease, owner = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+promote(P, now, 100)
+local first = redis.call('ZPOPMIN', P .. ':ready')
+if #first == 0 then return false end
+local id = first[1]
+local key = P .. ':' .. id
+local why, reason = 'record-mismatch', nil
+local problem, r = disagreement(key, id)
+if problem then
+  reason = problem
+else
+  why = 'used-up'
+  reason = used_up(tonumber(r['attempts']), tonumber(r['tries']), tonumber(ARGV[5]),
+                   tonumber(ARGV[6]))
+end
+if reason then
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'status', 'failed', 'reason', reason, 'last_outcome', 'not-placed',
+               'updated', now, 'owner', '', 'lease_until', '')
+    retire(P, key, id)
+    redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'not-placed', 'at', now,
+               'outcome', 'not-placed', 'status', 'failed', 'reason', reason)
+    keep(P, key, id, tonumber(ARGV[7]))
+  else
+    retire(P, key, id)
+  end
+  return {'refused', id, why, reason}
+end
+local fence = redis.call('HINCRBY', key, 'fence', 1)
+redis.call('HINCRBY', key, 'tries', 1)
+redis.call('HSET', key, 'status', 'dialling', 'lease_until', now + lease, 'owner', owner,
+           'updated', now)
+redis.call('ZADD', P .. ':leases', now + lease, id)
+redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'claimed', 'at', now, 'fence', fence,
+           'owner', owner)
+local out = {'claimed', id}
+for _, v in ipairs(redis.call('HGETALL', key)) do out[#out + 1] = v end
+return out
+"""
+
+# A lease entry with nothing to recover behind it (no record, or one no longer
+# being dialled): only the entry goes, so that it is not looked at again.
+FORGET_LEASE = """
+local P, id = ARGV[1], ARGV[2]
+if redis.call('HGET', P .. ':' .. id, 'status') == 'dialling' then return 0 end
+return redis.call('ZREM', P .. ':leases', id)
+"""
+
+FINISH = SCORE_FN + RETIRE + """
 -- ARGV: P, id, fence, now, status, due, reason, outcome, reached(0/1), sla,
 --       first_dialled, answered_at, event, retention
 local P, id, fence, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -134,7 +222,7 @@ redis.call('HSET', key, 'status', status, 'reason', reason, 'updated', now, 'own
 if status == 'open' then
   redis.call('HSET', key, 'due', due)
   if due <= now then
-    redis.call('ZADD', P .. ':ready', redis.call('HGET', key, 'deadline'), id)
+    redis.call('ZADD', P .. ':ready', score(redis.call('HGET', key, 'deadline')), id)
   else
     redis.call('ZADD', P .. ':waiting', due, id)
   end

@@ -30,8 +30,9 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from ..desk.callback import Callback, Cancel, Cancellation, Stale, Status
-from .callback_lua import CLAIM, CREATE, END, EXTEND, FINISH, PROMOTE
+from ..desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale,
+                             Status)
+from .callback_lua import CLAIM, CREATE, END, EXTEND, FINISH, FORGET_LEASE, PROMOTE
 from .records import callback_of
 from .retry import once_more
 
@@ -46,6 +47,12 @@ def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
         return None
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def _readable(ids: list[str], rows: list[dict[str, str]]) -> list[Callback]:
+    """The callbacks of hashes read under ``ids``, unreadable ones left out."""
+    found = (callback_of(row, cb_id) for cb_id, row in zip(ids, rows) if row)
+    return [cb for cb in found if cb is not None]
 
 
 STALE = {s.value for s in Stale}
@@ -67,6 +74,7 @@ class CallbackStore:
         self._finish = client.register_script(FINISH)
         self._end = client.register_script(END)
         self._extend = client.register_script(EXTEND)
+        self._forget_lease = client.register_script(FORGET_LEASE)
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None,
@@ -80,14 +88,15 @@ class CallbackStore:
         return cb_id, what == "created"
 
     async def record(self, cb_id: str) -> dict[str, str] | None:
-        """The stored hash as it is (the dialer checks it as an input)."""
+        """The stored hash as it is, ``id`` field included (the dialer checks
+        it against the key: ``records.disagreement``)."""
         data = await once_more(lambda: self.r.hgetall(f"{self.p}:{cb_id}"))
         return data or None
 
     async def get(self, cb_id: str) -> Callback | None:
         """The callback, or None if there is none (or it cannot be read)."""
         data = await self.record(cb_id)
-        return callback_of(data) if data else None
+        return callback_of(data, cb_id) if data else None
 
     async def imported(self, source_key: str) -> bool:
         """Whether a request from outside the store (an AstDB spool entry) was
@@ -112,7 +121,7 @@ class CallbackStore:
             for cb_id in ids:
                 pipe.hgetall(f"{self.p}:{cb_id}")
             rows = await pipe.execute()
-        return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
+        return _readable(ids, rows)
 
     async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
         """Unfinished callbacks whose deadline (Unix s) is at most ``deadline``,
@@ -123,7 +132,7 @@ class CallbackStore:
             for cb_id in ids:
                 pipe.hgetall(f"{self.p}:{cb_id}")
             rows = await pipe.execute()
-        return [cb for cb in (callback_of(r) for r in rows if r) if cb is not None]
+        return _readable(ids, rows)
 
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
@@ -146,14 +155,32 @@ class CallbackStore:
         now = time.time() if now is None else now
         return int(await self._promote(args=[self.p, now, limit]))
 
-    async def claim(self, *, lease: float, owner: str, now: float | None = None
-                    ) -> dict[str, str] | None:
-        """Take the due callback with the earliest deadline, under a lease.
+    async def claim(self, *, lease: float, owner: str, now: float | None = None,
+                    policy: RetryPolicy = RetryPolicy()) -> dict[str, str] | Refused | None:
+        """Take the due callback with the earliest deadline, under a lease:
+        its stored fields, ``id`` the id of its key. None: nothing is due.
 
+        A due callback whose record the controller cannot have written under
+        its key (``records.disagreement``), or whose tries ``policy`` says
+        are used up (``claim_refusal``), is ended ``failed`` in the same
+        step and comes back as ``Refused``: never dialled, never requeued.
         Exact once ``promote`` has returned 0 for this ``now``; on its own a
         claim promotes at most 100 due callbacks first."""
         now = time.time() if now is None else now
-        return _decode(await self._claim(args=[self.p, now, lease, owner]))
+        said = await self._claim(args=[self.p, now, lease, owner, policy.max_attempts,
+                                       policy.max_tries, self.retention])
+        if not said:
+            return None
+        if said[0] == "refused":
+            return Refused(said[1], said[2], said[3])
+        record = _decode(said[2:]) or {}
+        record["id"] = said[1]
+        return record
+
+    async def forget_lease(self, cb_id: str) -> bool:
+        """Drop a lease entry that has no callback being dialled behind it
+        (no record, or one that ended); True if it went."""
+        return bool(await self._forget_lease(args=[self.p, cb_id]))
 
     async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
                      reason: str = "", outcome: str = "", reached: bool = False,

@@ -1,11 +1,16 @@
 """Stored callbacks read into the domain's ``Callback``: the one place a
 Redis hash becomes a typed value. Redis is an input: a record that cannot be
 read (an unknown status, a time that is not a number) is refused with a
-warning naming the callback and the field, never guessed at."""
+warning naming the callback and the field, never guessed at.
+
+A callback's id is the one in its key, never a field of its hash: a record
+whose fields disagree with its key, or have shapes no script of the store
+writes, is one the controller did not write (``disagreement``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from ..desk.callback import Callback, Outcome, Progress, Request, Result, Sla, Status, Times
@@ -31,11 +36,59 @@ def _outcome(value: str | None) -> Outcome | None:
     return _FORMER.get(value) or Outcome(value)
 
 
-def callback_of(record: Mapping[str, str]) -> Callback | None:
-    """The callback a stored hash holds, or None (logged) if it cannot be read."""
+# The ids the store gives ('cb' and its sequence, store/callback_lua.py
+# CREATE): the only names of a callback in Redis, an AMI header and AstDB.
+CALLBACK_ID = re.compile(r"cb[1-9][0-9]{0,17}")
+_COUNTS = ("fence", "tries", "attempts")
+_TIME = re.compile(r"[0-9]+(\.[0-9]+)?")
+MISMATCH = "stored record disagrees with its key: "
+
+
+def shown(cb_id: str) -> str:
+    """A callback id fit for a log line: as is, or quoted and cut when it is
+    not one the store would give (a key anyone with the store's login could
+    write)."""
+    return cb_id if cb_id.isprintable() and len(cb_id) <= 40 else repr(cb_id[:40])
+
+
+def _count_shaped(value: str | None) -> bool:
+    return value is not None and value.isascii() and value.isdigit() and len(value) <= 9
+
+
+def disagreement(cb_id: str, record: Mapping[str, str] | None,
+                 status: Status = Status.OPEN) -> str | None:
+    """Why ``record``, read under the key of ``cb_id`` while it should be
+    ``status``, cannot be one the controller wrote there (the reason, in
+    words), or None. The id must be of the store's shape and the ``id``
+    field the same; the counts plain digits; the deadline a plain number.
+    CLAIM (``callback_lua.py``) checks the same, in the same order and the
+    same words: ``tests/integration/test_store_contract.py`` holds them
+    together."""
+    if not record:
+        return MISMATCH + "no record under its key"
+    if not CALLBACK_ID.fullmatch(cb_id):
+        return MISMATCH + "its key is not a callback id (cb and digits)"
+    if record.get("id") != cb_id:
+        return MISMATCH + "its id field differs from its key"
+    if record.get("status") != status.value:
+        return MISMATCH + f"its status is not {status.value}"
+    for name in _COUNTS:
+        if not _count_shaped(record.get(name)):
+            return MISMATCH + f"its {name} is not a count"
+    deadline = record.get("deadline") or ""
+    if len(deadline) > 40 or not _TIME.fullmatch(deadline):
+        return MISMATCH + "its deadline is not a time"
+    return None
+
+
+def callback_of(record: Mapping[str, str], cb_id: str | None = None) -> Callback | None:
+    """The callback a stored hash holds, or None (logged) if it cannot be
+    read. ``cb_id``: the id of the key it was read under, which names it
+    whatever its ``id`` field says (None: that field, for a hash at hand)."""
+    cb_id = record.get("id", "?") if cb_id is None else cb_id
     try:
         return Callback(
-            id=record["id"], status=Status(record["status"]),
+            id=cb_id, status=Status(record["status"]),
             request=Request(record["number"], **{k: record.get(k, "") for k in _TEXT}),
             times=Times(float(record["deadline"]), float(record["due"]),
                         _time(record.get("created")), _time(record.get("updated"))),
@@ -46,6 +99,5 @@ def callback_of(record: Mapping[str, str]) -> Callback | None:
                           Sla(record["sla"]) if record.get("sla") else None))
     except (KeyError, ValueError) as exc:
         log.warning("callback %s: stored record unreadable (%s: %s); left out",
-                    record.get("id", "?"), type(exc).__name__, exc,
-                    extra={"callback": record.get("id", "?")})
+                    shown(cb_id), type(exc).__name__, exc, extra={"callback": cb_id[:64]})
         return None

@@ -10,11 +10,18 @@ sampled once a minute by the leader (``sample_seats``): ``seat_ready@HH``,
 ``seat_busy@HH`` (ringing, talking, on hold or in wrap-up). Reading 28 days
 is one pipeline of 28 ``HGETALL``. Keys expire after the retention
 (``[callbacks] retention``, 90 days), so the history is bounded.
+
+Redis is an input (its admin, or anyone with the controller's login, can
+write any value): ``counters`` is the one reader of a day's hash, and a value
+that is not a whole count (``1.5``, ``-3``, ``٣``, 30 digits) counts as
+nothing, with one WARNING naming the key.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +33,37 @@ PREFIX = "datadesk:stats:"
 FIELDS = ("transfers", "repeat", "answered", "talk_seconds", "callbacks_requested",
           "callbacks_made", "callbacks_failed", "sla_met", "sla_breached")
 BUSY = frozenset({"ringing", "in-call", "on-hold", "wrap-up"})
+# A count as HINCRBY writes it: ASCII digits, at most 18 (far past any desk,
+# within Redis's 64-bit integers). Python's int() would also take "²", "٣",
+# " 5", "1_000" or a number thousands of digits long.
+_COUNT = re.compile(r"[0-9]{1,18}")
+# (key, field, value) already told about, so a wallboard asking every second
+# does not repeat the warning; bounded, forgotten when full.
+_TOLD: set[tuple[str, str, str]] = set()
+_TOLD_MAX = 1024
+
+
+def counters(key: str, raw: Mapping[str, str]) -> dict[str, int]:
+    """The counts of the day hash ``key`` read as ``raw`` (decoded replies).
+    A value that is not a whole count counts as nothing (left out), with one
+    WARNING naming the key and the fields, once per value per process."""
+    good: dict[str, int] = {}
+    bad: dict[str, str] = {}
+    for field, value in raw.items():
+        if isinstance(value, str) and _COUNT.fullmatch(value):
+            good[field] = int(value)
+        else:
+            bad[str(field)] = str(value)
+    new = {(key, f, v) for f, v in bad.items()} - _TOLD
+    if new:
+        if len(_TOLD) + len(new) > _TOLD_MAX:
+            _TOLD.clear()
+        _TOLD.update(new)
+        shown = ", ".join(f"{f[:40]!r}={v[:40]!r}" for f, v in list(bad.items())[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        log.warning("stats: %s holds values that are not whole counts (%s%s): each counts "
+                    "as nothing; correct them or delete the fields (HDEL)", key, shown, more)
+    return good
 
 
 def day_key(day: date) -> str:
@@ -90,11 +128,12 @@ class DeskStats:
             for day in wanted:
                 pipe.hgetall(day_key(day))
             raws = await pipe.execute()
-        return {day: {k: int(v) for k, v in raw.items()} for day, raw in zip(wanted, raws)}
+        return {day: counters(day_key(day), raw) for day, raw in zip(wanted, raws)}
 
     async def today(self) -> dict[str, float]:
-        raw = await self.r.hgetall(self._key())
-        return summary({k: int(v) for k, v in raw.items()})
+        """Today's figures (``summary``); malformed counts count as nothing."""
+        key = self._key()
+        return summary(counters(key, await self.r.hgetall(key)))
 
 
 def summary(raw: dict[str, int]) -> dict[str, float | int | None]:

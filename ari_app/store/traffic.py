@@ -18,6 +18,7 @@ import redis.asyncio as redis
 
 from ..desk.sizing import Profile
 from .events import EVENTS
+from .stats import counters, day_key
 
 log = logging.getLogger(__name__)
 PAGE = 2000
@@ -56,9 +57,10 @@ async def measured_profile(client: redis.Redis, zone: ZoneInfo, *, days: int, no
         hourly[datetime.fromtimestamp(ts, zone).hour] += 1
     answered = talk = 0
     for d in range(days):
-        raw = await client.hgetall(f"datadesk:stats:{(start + timedelta(days=d)).date()}")
-        answered += int(raw.get("answered", 0) or 0)
-        talk += int(raw.get("talk_seconds", 0) or 0)
+        key = day_key((start + timedelta(days=d)).date())
+        raw = counters(key, await client.hgetall(key))
+        answered += raw.get("answered", 0)
+        talk += raw.get("talk_seconds", 0)
     if not answered:
         log.warning("sizing: no answered desk call in the last %d day(s); talk time taken "
                     "as %.0f s", days, FALLBACK_TALK)

@@ -1,37 +1,73 @@
-"""Bearer-token authentication for the HTTP API.
+"""Bearer tokens and their roles for the HTTP API.
 
 Every route but the health probes (``/livez``, ``/readyz``, ``/healthz``)
 needs ``Authorization: Bearer <token>`` with one of the configured tokens
-(``[http] tokens`` or ``DATADESK_API_TOKENS``, comma-separated). Tokens are
-compared in constant time and never logged. With no token configured every
-protected route answers 401: an API left open by mistake is worse than one
-that must be configured.
+(``[http] tokens`` or ``DATADESK_API_TOKENS``: ``ROLE:TOKEN`` entries,
+``ari_app/roles.py``). Tokens are compared in constant time and never
+logged. No token, or a wrong one: 401. A token whose role lacks what the
+route needs (``ROUTES``): 403 naming the role and the roles that may. With
+no token configured every protected route answers 401: an API left open by
+mistake is worse than one that must be configured. A route missing from
+``ROUTES`` is the admin's only (a unit test keeps the table complete).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from ..roles import Grant, Permission, admitting, may
+from .errors import ApiError, Handler
 
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # A browser's EventSource cannot send headers: these take ?access_token= too.
 QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events", "/reports",
                                "/reports.csv"})
-TOKENS = web.AppKey("api_tokens", tuple)
-# Tokens that also see customers' full numbers (they are valid tokens too).
-SUPERVISORS = web.AppKey("supervisor_tokens", tuple)
-SUPERVISOR = web.RequestKey("supervisor", bool)
+GRANTS = web.AppKey("api_grants", tuple)
+ROLE = web.RequestKey("role", str)
+_EVERYTHING = frozenset(Permission)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# (method, route) -> the permissions it needs (empty: any valid token).
+ROUTES: dict[tuple[str, str], frozenset[Permission]] = {
+    ("GET", "/api/seats"): frozenset({Permission.SEATS}),
+    ("POST", "/api/callbacks"): frozenset({Permission.REGISTER}),
+    ("GET", "/api/callbacks"): frozenset({Permission.CALLBACKS}),
+    ("GET", "/api/callbacks/{id}"): frozenset({Permission.CALLBACKS}),
+    ("DELETE", "/api/callbacks/{id}"): frozenset({Permission.CALLBACKS}),
+    ("GET", "/metrics"): frozenset({Permission.METRICS}),
+    ("GET", "/wallboard"): frozenset({Permission.BOARD}),
+    ("GET", "/api/wallboard"): frozenset({Permission.BOARD}),
+    ("GET", "/api/wallboard/events"): frozenset({Permission.BOARD}),
+    ("GET", "/reports"): frozenset({Permission.REPORTS}),
+    ("GET", "/reports.csv"): frozenset({Permission.REPORTS}),
+    ("GET", "/api/reports"): frozenset({Permission.REPORTS}),
+    ("GET", "/api/openapi.json"): frozenset(),
+}
 
 
-def _valid(presented: str, tokens: tuple[str, ...]) -> bool:
-    ok = False
-    for token in tokens:  # no early exit: the time taken says nothing
-        ok |= hmac.compare_digest(presented.encode(), token.encode())
-    return ok
+def _match(presented: str, grants: tuple[Grant, ...]) -> Grant | None:
+    found = None
+    for grant in grants:  # no early exit: the time taken says nothing
+        if hmac.compare_digest(presented.encode(), grant.token.encode()):
+            found = grant
+    return found
+
+
+def needed(request: web.Request) -> frozenset[Permission]:
+    """What the request's route needs; an unknown route (404) or method
+    (405) needs nothing more than a valid token, an unlisted route everything."""
+    route = request.match_info.route
+    resource = route.resource
+    if request.match_info.http_exception is not None or resource is None:
+        return frozenset()
+    method = "GET" if request.method == "HEAD" else request.method
+    return ROUTES.get((method, resource.canonical), _EVERYTHING)
+
+
+def _refusal(request: web.Request, role: str, wanted: frozenset[Permission]) -> ApiError:
+    return ApiError(403, f"the token's role ({role}) may not {request.method} "
+                         f"{request.path}; roles that may: {', '.join(admitting(wanted))}")
 
 
 @web.middleware
@@ -42,15 +78,19 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     scheme, _, presented = header.partition(" ")
     if not header and request.path in QUERY_TOKEN_PATHS:
         scheme, presented = "bearer", request.query.get("access_token", "")
-    supervisors = request.app.get(SUPERVISORS, ())
-    if scheme.lower() != "bearer" or not presented or \
-            not _valid(presented.strip(), request.app[TOKENS] + supervisors):
-        return web.json_response({"error": "a valid bearer token is required"}, status=401,
-                                 headers={"WWW-Authenticate": 'Bearer realm="datadesk"'})
-    request[SUPERVISOR] = bool(supervisors) and _valid(presented.strip(), supervisors)
+    grant = None
+    if scheme.lower() == "bearer" and presented.strip():
+        grant = _match(presented.strip(), request.app[GRANTS])
+    if grant is None:
+        raise ApiError(401, "a valid bearer token is required",
+                       headers={"WWW-Authenticate": 'Bearer realm="datadesk"'})
+    wanted = needed(request)
+    if not all(may(grant.role, p) for p in wanted):
+        raise _refusal(request, grant.role, wanted)
+    request[ROLE] = grant.role
     return await handler(request)
 
 
-def is_supervisor(request: web.Request) -> bool:
-    """Did the request carry a supervisor's token (checked by ``require_token``)?"""
-    return bool(request.get(SUPERVISOR, False))
+def sees_numbers(request: web.Request) -> bool:
+    """May this request's token see customers' full numbers on the board?"""
+    return may(request.get(ROLE, ""), Permission.NUMBERS)

@@ -9,19 +9,15 @@ callback per number: a repeat request updates it and says so),
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from ..desk.callback import Callback, Cancel
 from ..service import CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
-from .errors import error_response as _error
+from .errors import ApiError
 from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit
-
-log = logging.getLogger(__name__)
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
 # Past this an offset only makes Redis work (or refuse): the list is far shorter.
@@ -65,25 +61,24 @@ async def create(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     body = await json_body(request)
     if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object")
+        raise ApiError(400, "the body must be a JSON object")
     unknown = set(body) - {"number", "topic", "note", "agent"}
     if unknown:
-        return _error(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+        raise ApiError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
     if "number" not in body:
-        return _error(422, "number: required", "number")
+        raise ApiError(422, "number: required", "number")
     try:
         accepted = await service.request(
             number=body["number"], topic=body.get("topic", ""), note=body.get("note", ""),
             agent=body.get("agent", ""), source="api", now=datetime.now(timezone.utc))
     except RateLimited as exc:
-        response = _error(429, str(exc), exc.field)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        raise ApiError(429, str(exc), exc.field,
+                       {"Retry-After": str(exc.retry_after)}) from None
     except RequestError as exc:
-        return _error(422, str(exc), exc.field)
+        raise ApiError(422, str(exc), exc.field) from None
     stored = await service.get(accepted.id)
     if stored is None:
-        return _error(503, "the callback was stored but cannot be read back; try GET shortly")
+        raise ApiError(503, "the callback was stored but cannot be read back; try GET shortly")
     return web.json_response(
         {"created": accepted.created,
          "message": "callback registered" if accepted.created else
@@ -106,7 +101,7 @@ async def show(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     cb = await service.get(cb_id)
     if cb is None:
-        return _error(404, "no such callback")
+        raise ApiError(404, "no such callback")
     history = [present_history(h) for h in await service.history(cb_id)]
     attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
     return web.json_response({"callback": present(cb), "attempts": attempts,
@@ -118,28 +113,14 @@ async def cancel(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     done = await service.cancel(cb_id)
     if done.result is Cancel.MISSING:
-        return _error(404, "no such callback")
+        raise ApiError(404, "no such callback")
     if done.result is Cancel.ENDED:
         ended = done.ended.value if done.ended else "?"
-        return _error(409, f"the callback has already ended ({ended})")
+        raise ApiError(409, f"the callback has already ended ({ended})")
     cb = await service.get(cb_id)
     if cb is None:
-        return _error(404, "no such callback")
+        raise ApiError(404, "no such callback")
     return web.json_response({"callback": present(cb)})
-
-
-@web.middleware
-async def store_unavailable(request: web.Request, handler) -> web.StreamResponse:
-    """Redis away: say so (503) rather than fail obscurely; nothing half-written."""
-    try:
-        return await handler(request)
-    except (RedisError, OSError) as exc:
-        if not request.path.startswith("/api/callbacks"):
-            raise
-        log.warning("%s %s answered 503: the callback store is unavailable: %s: %s",
-                    request.method, request.path, type(exc).__name__, exc)
-        return _error(503, f"the callback store is unavailable ({type(exc).__name__}); "
-                           "nothing was recorded, try again shortly")
 
 
 def add_routes(app: web.Application) -> None:

@@ -9,7 +9,10 @@ the problem, so that no body, header or parameter can reach a 5xx:
   convert, nesting deeper than ``MAX_DEPTH``: 400 (the nesting is measured
   by a linear scan *before* ``json.loads``, whose parser recurses);
 * a query parameter that is not a plain integer within its bounds: 400
-  naming the parameter.
+  naming the parameter. ``int_param`` is the one parser of every numeric
+  query parameter: ASCII digits only (``str.isdigit`` and ``int`` take any
+  Unicode digit: ``²``, Arabic-Indic ``٣٦٦``), at most 12 of them, so no
+  value is slow to convert or read as another number.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 from itertools import accumulate
 
 from aiohttp import web
+
+from .errors import ApiError
 
 # A callback request is a few hundred bytes.
 MAX_BODY = 64 * 1024
@@ -38,13 +43,8 @@ for _c in b"]}":
 _INTEGER = re.compile(r"[0-9]{1,12}")
 
 
-class BadRequest(Exception):
+class BadRequest(ApiError):
     """A request refused before it reaches the service."""
-
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.field = field
 
 
 def nesting(raw: bytes) -> int:
@@ -91,7 +91,9 @@ async def json_body(request: web.Request) -> object:
 
 
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    """Query parameter ``name`` as an integer in [low, high]; 400 naming it otherwise."""
+    """Query parameter ``name`` as an integer in [low, high] (``default`` when
+    absent); ``BadRequest`` (400) naming it for anything but 1-12 ASCII digits
+    in range."""
     raw = request.query.get(name)
     if raw is None:
         return default

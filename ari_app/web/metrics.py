@@ -35,7 +35,8 @@ def _process(version: str, leader: bool, ready: bool) -> list[str]:
     ]
 
 
-NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused", "error")
+NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused", "record-mismatch",
+                      "used-up", "error")
 
 
 def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,

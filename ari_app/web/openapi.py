@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..roles import admitting
+from .auth import ROUTES
+
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
 _PLAIN = ("visible text: Unicode controls (Cc), format characters (Cf), line and "
@@ -60,6 +63,11 @@ _READY = {
 }
 
 
+# Days of history, today included (the one numeric parser: 1-12 ASCII digits).
+_DAYS = {"name": "days", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 28}}
+
+
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -68,14 +76,19 @@ def _errors(*codes: int) -> dict:
     text = {400: "malformed request: the body (not UTF-8, not JSON, nested too deep) or a "
                  "query parameter (the body names it)",
             401: "missing or wrong bearer token",
+            403: "the token's role may not use this route (the body names the role and the "
+                 "roles that may)",
             404: "no such callback", 409: "the callback has already ended",
             413: "the body is larger than 64 KiB",
             415: "the body's charset is not UTF-8 (the body names it)",
             422: "a field was refused (the body says which and why), e.g. a number the desk "
                  "may not call or text with control, format or line-separator characters",
             429: "too many callback requests; retry after Retry-After seconds",
-            503: "the callback store is unavailable; nothing was recorded, try again"}
-    return {str(c): _json(_ERROR, text[c]) for c in codes}
+            503: "the callback store (Redis) is unavailable; nothing was recorded, try again "
+                 "shortly"}
+    # Every route that needs a token refuses one whose role may not (403).
+    codes = (*codes, 403) if 401 in codes else codes
+    return {str(c): _json(_ERROR, text[c]) for c in sorted(codes)}
 
 
 DOCUMENT = {
@@ -83,7 +96,9 @@ DOCUMENT = {
     "info": {"title": "Data desk controller", "version": "0.1.0",
              "description": "Seat presence of the data desk and callbacks within the SLA. "
                             "Every error is JSON {error, field?}; an unknown path answers 404 "
-                            "and a method a path does not take 405 (with Allow)."},
+                            "and a method a path does not take 405 (with Allow). Tokens carry "
+                            "a role (wallboard, relay, metrics, supervisor, admin); each "
+                            "route says which roles may use it."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                    "schemas": {"Callback": _CALLBACK, "Seat": _SEAT, "Error": _ERROR}},
     "security": [{"bearer": []}],
@@ -170,20 +185,36 @@ DOCUMENT = {
                           **_errors(401)}}},
         "/api/reports": {"get": {
             "summary": "The history per day and per hour over ?days= (1-366, default 28)",
-            "responses": {"200": _json({"type": "object"}, "the report"), **_errors(400, 401)}}},
+            "parameters": [_DAYS],
+            "responses": {"200": _json({"type": "object"}, "the report"),
+                          **_errors(400, 401, 503)}}},
         "/reports": {"get": {
             "summary": "The reports page (HTML, SVG plots); also takes ?access_token=",
+            "parameters": [_DAYS],
             "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
-                          **_errors(400, 401)}}},
+                          **_errors(400, 401, 503)}}},
         "/reports.csv": {"get": {
             "summary": "The report as CSV (scope day, total, hour); also takes ?access_token=",
+            "parameters": [_DAYS],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}},
-                          **_errors(400, 401)}}},
+                          **_errors(400, 401, 503)}}},
         "/api/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": _json({"type": "object"}, "OpenAPI"),
                                                     **_errors(401)}}},
     },
 }
+
+
+def _with_roles(document: dict) -> dict:
+    """Each protected operation says the roles that may use it
+    (``x-roles``), read from the one table of ``auth.ROUTES``."""
+    for (method, path), wanted in ROUTES.items():
+        operation = document["paths"][path][method.lower()]
+        operation["x-roles"] = admitting(wanted)
+    return document
+
+
+_with_roles(DOCUMENT)
 
 
 async def openapi(_request: web.Request) -> web.Response:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ..settings import DeskSettings
 from ..store.stats import DeskStats
-from .errors import error_response
+from .intake import int_param
 from .reports_data import DAY_COLUMNS, HOUR_COLUMNS, MAX_DAYS, report, to_csv
 from .reports_sizing import section, sizing
 from .reports_svg import READY, LOAD, load_per_hour, sla_per_day
@@ -41,10 +41,8 @@ LABELS = {"callbacks_dialled": "callbacks_dialled", "sla_met_percent": "sla_perc
 
 
 def days_asked(request: web.Request) -> int:
-    raw = request.query.get("days", "28")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
-        raise web.HTTPBadRequest(reason=f"days: a whole number from 1 to {MAX_DAYS}")
-    return int(raw)
+    """``?days=``: 1 to ``MAX_DAYS`` (default 28); ``BadRequest`` (400) otherwise."""
+    return int_param(request, "days", 28, 1, MAX_DAYS)
 
 
 async def _raw(source: ReportSource, days: int, today=None) -> dict:
@@ -65,29 +63,12 @@ async def gather_page(source: ReportSource, days: int, today=None) -> dict:
     return report(raw) | {"sizing": sizing(raw, last, source.wrapup)}
 
 
-def _days_or_error(request: web.Request) -> int | web.Response:
-    try:
-        return days_asked(request)
-    except web.HTTPBadRequest as exc:
-        return error_response(400, exc.reason, "days")
-
-
-async def _data(request: web.Request) -> dict | web.Response:
-    days = _days_or_error(request)
-    if isinstance(days, web.Response):
-        return days
-    return await gather(request.app[SOURCE], days)
-
-
 async def report_json(request: web.Request) -> web.Response:
-    data = await _data(request)
-    return data if isinstance(data, web.Response) else web.json_response(data)
+    return web.json_response(await gather(request.app[SOURCE], days_asked(request)))
 
 
 async def report_csv(request: web.Request) -> web.Response:
-    data = await _data(request)
-    if isinstance(data, web.Response):
-        return data
+    data = await gather(request.app[SOURCE], days_asked(request))
     name = f"datadesk-{data['first']}-{data['last']}.csv"
     return web.Response(text=to_csv(data), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -138,9 +119,7 @@ def render(data: dict, language: str, token: str, seats: int = 6) -> str:
 
 
 async def page(request: web.Request) -> web.Response:
-    days = _days_or_error(request)
-    if isinstance(days, web.Response):
-        return days
+    days = days_asked(request)
     source = request.app[SOURCE]
     data = await gather_page(source, days)
     language = page_language(request)

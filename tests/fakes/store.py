@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ari_app.desk.callback import Callback, Cancel, Cancellation, Stale, Status
-from ari_app.store.records import callback_of
+from ari_app.desk.callback import (Callback, Cancel, Cancellation, Refused, RetryPolicy, Stale,
+                                   Status, claim_refusal)
+from ari_app.store.records import callback_of, disagreement
 
 
 OPEN = ("open", "dialling")
@@ -21,6 +22,15 @@ def _num(x: float) -> str:
 def _arg(x: Any) -> str:
     """An argument as redis-py sends it (floats by repr)."""
     return repr(x) if isinstance(x, float) else str(x)
+
+
+def _score(value: Any) -> float:
+    """``SCORE_FN`` (store/callback_lua.py): a deadline, or 0 when it is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if number != number else number
 
 
 class FakeCallbackStore:
@@ -56,7 +66,7 @@ class FakeCallbackStore:
         """``RETIRE`` (store/callback_lua.py): out of every queue; the number free for a new request."""
         for zset in (self.waiting, self.ready, self.open, self.leases):
             zset.pop(cb_id, None)
-        if self.numbers.get(key["number"]) == cb_id:
+        if key.get("number") is not None and self.numbers.get(key["number"]) == cb_id:
             del self.numbers[key["number"]]
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
@@ -98,7 +108,7 @@ class FakeCallbackStore:
 
     async def get(self, cb_id: str) -> Callback | None:
         key = self.hashes.get(cb_id)
-        return callback_of(key) if key else None
+        return callback_of(key, cb_id) if key else None
 
     async def imported(self, source_key: str) -> bool:
         return source_key in self.marks
@@ -113,7 +123,7 @@ class FakeCallbackStore:
     async def open_callbacks(self, limit: int = 100, offset: int = 0) -> list[Callback]:
         """Unfinished callbacks, earliest deadline first (the ``open`` sorted set)."""
         ids = [i for _, i in sorted((s, i) for i, s in self.open.items())]
-        rows = [callback_of(self.hashes[i]) for i in ids[offset:offset + limit]]
+        rows = [callback_of(self.hashes[i], i) for i in ids[offset:offset + limit]]
         return [cb for cb in rows if cb is not None]
 
     async def open_due_by(self, deadline: float, limit: int = 500) -> list[Callback]:
@@ -129,7 +139,8 @@ class FakeCallbackStore:
     def _promote(self, now: float, limit: int) -> None:
         for cb_id in self._range(self.waiting, now, limit):
             del self.waiting[cb_id]
-            self.ready[cb_id] = float(self.hashes[cb_id]["deadline"])
+            self.ready[cb_id] = self.open[cb_id] if cb_id in self.open else \
+                _score(self.hashes.get(cb_id, {}).get("deadline"))
 
     async def earliest_ready(self) -> Callback | None:
         """As ``CallbackStore.earliest_ready``: the ready callback a claim takes next."""
@@ -144,24 +155,51 @@ class FakeCallbackStore:
         self._promote(now, limit)
         return len(self._range(self.waiting, now, len(self.waiting) + 1))
 
-    async def claim(self, *, lease: float, owner: str, now: float | None = None
-                    ) -> dict[str, str] | None:
+    async def claim(self, *, lease: float, owner: str, now: float | None = None,
+                    policy: RetryPolicy = RetryPolicy()) -> dict[str, str] | Refused | None:
         """``CLAIM`` (store/callback_lua.py): up to 100 due callbacks move to ready; the earliest
-        deadline is taken under a lease, its fence and tries incremented."""
+        deadline is taken under a lease, its fence and tries incremented; one whose record
+        disagrees with its key, or whose tries are used up, ends failed instead (``Refused``)."""
         now = self.clock() if now is None else now
         self._promote(now, 100)
         if not self.ready:
             return None
-        _score, cb_id = min((s, i) for i, s in self.ready.items())
+        _deadline, cb_id = min((s, i) for i, s in self.ready.items())
         del self.ready[cb_id]
-        key = self.hashes[cb_id]
+        key = self.hashes.get(cb_id)
+        why, reason = "record-mismatch", disagreement(cb_id, key)
+        if reason is None:
+            why, reason = "used-up", claim_refusal(int(key["attempts"]), int(key["tries"]),
+                                                   policy)
+        if reason is not None:
+            return self._refuse(cb_id, why, reason, now)
         key["fence"] = str(int(key["fence"]) + 1)
         key["tries"] = str(int(key["tries"]) + 1)
         key.update(status="dialling", lease_until=_num(now + lease), owner=owner,
                    updated=_num(now))
         self.leases[cb_id] = now + lease
         self._xadd(cb_id, event="claimed", at=now, fence=key["fence"], owner=owner)
-        return dict(key)
+        return {**key, "id": cb_id}
+
+    def _refuse(self, cb_id: str, why: str, reason: str, now: float) -> Refused:
+        """CLAIM's refusal: the record (if any) ends failed, out of every queue."""
+        key = self.hashes.get(cb_id)
+        if key is None:
+            for zset in (self.waiting, self.ready, self.open, self.leases):
+                zset.pop(cb_id, None)
+            return Refused(cb_id, why, reason)
+        key.update(status="failed", reason=reason, last_outcome="not-placed", updated=_num(now),
+                   owner="", lease_until="")
+        self._retire(key, cb_id)
+        self._xadd(cb_id, event="not-placed", at=now, outcome="not-placed", status="failed",
+                   reason=reason)
+        return Refused(cb_id, why, reason)
+
+    async def forget_lease(self, cb_id: str) -> bool:
+        """``FORGET_LEASE``: the entry goes unless its callback is being dialled."""
+        if self.hashes.get(cb_id, {}).get("status") == "dialling":
+            return False
+        return self.leases.pop(cb_id, None) is not None
 
     async def finish(self, cb_id: str, fence: str, *, status: str, due: float = 0,
                      reason: str = "", outcome: str = "", reached: bool = False,
@@ -198,7 +236,7 @@ class FakeCallbackStore:
         if status == "open":
             key["due"] = _num(due)
             if due <= now:
-                self.ready[cb_id] = float(key["deadline"])
+                self.ready[cb_id] = _score(key.get("deadline"))
             else:
                 self.waiting[cb_id] = float(due)
         else:

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.expected_roles import ROUTE_ROLES
+
 
 @pytest.mark.parametrize("path", ["/api/seats", "/api/callbacks", "/api/callbacks/cb1",
                                   "/metrics", "/api/openapi.json"])
@@ -13,6 +15,34 @@ import pytest
 async def test_everything_but_healthz_needs_the_token(lab, path, token):
     status, body = await lab.controller.request("GET", path, token=token)
     assert status == 401 and "bearer" in body["error"]
+
+
+async def test_each_role_is_refused_outside_its_role_with_a_403(lab):
+    import aiohttp
+    tokens = {"admin": lab.keys.api_token, **lab.keys.role_tokens}
+    _, doc = await lab.controller.request("GET", "/api/openapi.json")
+    documented = {(m.upper(), path): set(op["x-roles"]) for path, ops in doc["paths"].items()
+                  for m, op in ops.items() if isinstance(op, dict) and "x-roles" in op}
+    assert documented == ROUTE_ROLES
+    seen = 0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        for (method, path), may in ROUTE_ROLES.items():
+            for role, token in tokens.items():
+                url = lab.controller.url + path.replace("{id}", "cb-none")
+                body = {"number": "13800138499"} if method == "POST" else None
+                async with http.request(method, url, json=body,
+                                        headers={"Authorization": f"Bearer {token}"}) as resp:
+                    if role in may:
+                        assert resp.status not in (401, 403), (role, method, path)
+                        continue
+                    assert resp.status == 403, (role, method, path, resp.status)
+                    answer = await resp.json()
+                    assert f"({role})" in answer["error"] and token not in answer["error"]
+                    seen += 1
+    assert seen == sum(len(tokens) - len(may) for may in ROUTE_ROLES.values())
+    # The refused POSTs stored nothing; the permitted ones (relay, admin) one callback.
+    _, listing = await lab.controller.request("GET", "/api/callbacks")
+    assert [cb["number"] for cb in listing["callbacks"]].count("13800138499") == 1
 
 
 @pytest.mark.parametrize("path", ["/livez", "/readyz", "/healthz"])

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lab.scenarios import customer_transferred
+from lab.scenarios import customer_transferred, in_capture
 from lab.stack import SEATS
 
 
@@ -50,12 +50,13 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
     mark = lab.probe.log.mark()
     transfer = await customer_transferred(lab, customer="13800138201")
     assert transfer.route == "callback"
-    # The caller presses 2 (another number), keys it in, confirms with 1.
-    await asyncio.sleep(1.0)
+    # The caller presses 2 (another number), keys it in, confirms with 1,
+    # each key while the prompt that asks for it plays.
+    await in_capture(lab, transfer)
     await lab.phones.dtmf(transfer.phone_channel, "2")
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer, prompt="vm-enter-num-to-call")
     await lab.phones.dtmf(transfer.phone_channel, "13912345678#")
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer, prompt="you-entered")
     await lab.phones.dtmf(transfer.phone_channel, "1")
     cb = await open_callback(lab, "13912345678")
     assert cb["status"] == "open" and cb["source"] == "ivr" and cb["attempts"] == 0
@@ -79,29 +80,51 @@ async def test_all_paused_caller_keys_a_number_and_is_called_back_seat_first(lab
     await lab.probe.wait_connected("PJSIP/8605-", "PJSIP/carrier-", timeout=10)
 
 
+async def capture_ended(lab, transfer, since: int, timeout: float = 10) -> dict:
+    """The controller's log line that ends the capture of ``transfer``'s
+    caller who hung up (logged once the capture has let go of the call)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ended = [e for e in log_entries(lab.controller.log, since)
+                 if "hung up during capture" in e.get("msg", "")
+                 and e.get("call") == transfer.customer_uniqueid]
+        if ended:
+            return ended[0]
+        assert time.monotonic() < deadline, log_entries(lab.controller.log, since)
+        await asyncio.sleep(0.1)
+
+
 async def test_caller_confirms_the_caller_id_then_hangs_up_and_keeps_the_callback(lab):
+    since = lab.controller.log.stat().st_size
     await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138211")
     assert transfer.route == "callback"
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer)
     await lab.phones.dtmf(transfer.phone_channel, "1")   # "your number is ... press 1"
     cb = await open_callback(lab, "13800138211")
     await lab.phones.hangup(transfer.phone_channel)       # gone before the thank-you
-    assert cb["source"] == "ivr" and cb["status"] == "open"
+    ended = await capture_ended(lab, transfer, since)
+    assert f"callback {cb['id']} kept" in ended["msg"]
+    # Read again once the capture is over: still there, open, as stored.
+    status, body = await lab.controller.request("GET", f"/api/callbacks/{cb['id']}")
+    assert status == 200, body
+    kept = body["callback"]
+    assert kept["status"] == "open" and kept["source"] == "ivr", kept
+    assert kept["number"] == "13800138211" and kept["attempts"] == 0, kept
+    assert [h["event"] for h in body["history"]] == ["created"], body["history"]
 
 
 async def test_caller_hangs_up_while_keying_in_and_nothing_is_stored(lab):
+    since = lab.controller.log.stat().st_size
     await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138212")
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer)
     await lab.phones.dtmf(transfer.phone_channel, "2")
-    await asyncio.sleep(1.0)
+    await in_capture(lab, transfer, prompt="vm-enter-num-to-call")
     await lab.phones.dtmf(transfer.phone_channel, "139123")   # half a number, no #
     await lab.phones.hangup(transfer.phone_channel)
-    await lab.probe.log.wait_for(
-        lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,
-        since=transfer.mark, timeout=10)
-    await asyncio.sleep(1.0)
+    ended = await capture_ended(lab, transfer, since)
+    assert "nothing stored" in ended["msg"], ended
     _, body = await lab.controller.request("GET", "/api/callbacks")
     assert not [cb for cb in body["callbacks"]
                 if cb["number"] in ("13800138212", "139123")]
@@ -164,8 +187,21 @@ async def test_no_answer_then_answered_on_the_retry(one_seat):
     assert len(customer_dials(lab, number, mark)) == 2
 
 
+# A short lease for the recovery test: the lease is what recovery waits out,
+# not what the test checks, and the lab's 20 s would be waited out in full.
+SHORT_LEASE = {"callbacks": {"lease": 5}}
+
+
 async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(report, one_seat):
     lab = one_seat
+    await lab.start_controller(SHORT_LEASE)
+    try:
+        await killed_mid_dial(lab, report)
+    finally:
+        await lab.start_controller()
+
+
+async def killed_mid_dial(lab, report) -> None:
     number = "13800138303"
     await lab.phones.on_ring(number, "answer:3")  # rings 3 s: the kill lands while it rings
     mark = lab.probe.log.mark()
@@ -176,18 +212,25 @@ async def test_controller_killed_mid_dial_the_callback_completes_exactly_once(re
     lab.controller.kill()          # SIGKILL while the customer's phone rings
     await lab.controller.process.wait()
     killed_at = time.monotonic()
-    await lab.start_controller()
+    since = lab.controller.log.stat().st_size
+    await lab.start_controller(SHORT_LEASE)
     # Asterisk carries on without the controller: the customer answers.
     await lab.probe.wait_connected("PJSIP/8601-", "PJSIP/carrier-", timeout=15)
-    # The new controller finds the attempt still up (after the lease runs
+    # The new controller finds the attempt still up (once the lease has run
     # out) and follows it; it must not dial again.
-    await asyncio.sleep(25)
+    deadline = time.monotonic() + 30
+    while not [e for e in log_entries(lab.controller.log, since)
+               if e.get("callback") == cb["id"] and "following it" in e.get("msg", "")]:
+        assert time.monotonic() < deadline, log_entries(lab.controller.log, since)
+        await asyncio.sleep(0.2)
+    assert await lab.probe.connected("PJSIP/8601-", "PJSIP/carrier-")  # followed while up
     assert len(customer_dials(lab, number, mark)) == 1
     await lab.probe.hangup_all()
     body = await wait_status(lab, cb["id"], {"done", "failed"}, timeout=40)
     report(f"callback recovered {time.monotonic() - killed_at:.1f} s after the kill")
     assert body["callback"]["status"] == "done" and body["callback"]["attempts"] == 1
     assert body["callback"]["last_outcome"] == "answered"
+    assert [h["event"] for h in body["history"]][-1] == "recovered", body["history"]
     assert len(customer_dials(lab, number, mark)) == 1
 
 
@@ -317,7 +360,7 @@ async def test_a_caller_hanging_up_mid_capture_is_an_info_line_not_an_error(lab)
     await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer="13800138214")
     assert transfer.route == "callback"
-    await asyncio.sleep(1.0)                      # the busy prompt is playing
+    await in_capture(lab, transfer)               # the busy prompt is playing
     await lab.phones.hangup(transfer.phone_channel)
     hangup = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Hangup" and m.get("Channel") == transfer.customer_channel,

@@ -17,6 +17,9 @@ import redis
 from ari_app.store import acl
 from tests.unit.test_compose_sentinel import SCRIPT, SECRETS, Rendered, mode, override
 
+# Its tests share one expensive fixture: they run on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("compose-sentinel")
+
 
 # --- the set the script starts, failing over -------------------------------
 

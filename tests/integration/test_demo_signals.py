@@ -1,6 +1,10 @@
 """``python -m lab.demo --keep`` (``make demo``) stopped by a signal stops every process it started:
 Redis, both Asterisks and the controller, which run in sessions of their own
-and so get no signal from the terminal or from ``kill`` of the demo."""
+and so get no signal from the terminal or from ``kill`` of the demo.
+
+The demo runs with ``--no-scenario``: what is stopped is the stack it keeps
+up, the same with or without the scenario played first (test_demo.py plays
+the scenario once)."""
 
 from __future__ import annotations
 
@@ -52,13 +56,31 @@ async def read_until(stream: asyncio.StreamReader, marker: str, out: list[str],
         out.append(line.decode(errors="replace"))
 
 
+async def the_wallboard_link_carries_a_wallboard_token(out: list[str]) -> None:
+    """The wallboard's address the demo prints opens the board, and its token
+    can do nothing else: neither register a callback nor read the reports."""
+    import aiohttp
+    from urllib.parse import parse_qs, urlsplit
+    link = next(line.split("wallboard:", 1)[1].strip() for line in out if "wallboard:" in line)
+    parts = urlsplit(link)
+    token = parse_qs(parts.query)["access_token"][0]
+    base = f"{parts.scheme}://{parts.netloc}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        async with http.get(link) as resp:
+            assert resp.status == 200, link
+        for method, path in (("POST", "/api/callbacks"), ("GET", "/api/reports")):
+            async with http.request(method, base + path, json={"number": "13800138000"},
+                                    headers={"Authorization": f"Bearer {token}"}) as resp:
+                assert resp.status == 403 and "(wallboard)" in (await resp.json())["error"]
+
+
 @pytest.mark.parametrize("sig, how", [
     (signal.SIGTERM, "exec"), (signal.SIGHUP, "exec"),
     # A shell's "&" starts a job with SIGINT ignored; "trap '' INT" does the same.
     (signal.SIGINT, "trap '' INT; exec"),
 ], ids=["SIGTERM", "SIGHUP", "SIGINT-in-background"])
 async def test_demo_keep_stopped_by_a_signal_stops_everything_it_started(report, sig, how):
-    command = f"{how} {sys.executable} -m lab.demo --keep"
+    command = f"{how} {sys.executable} -m lab.demo --keep --no-scenario"
     proc = await asyncio.create_subprocess_exec(
         "sh", "-c", command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         start_new_session=True)
@@ -66,6 +88,8 @@ async def test_demo_keep_stopped_by_a_signal_stops_everything_it_started(report,
     started: dict[int, tuple[str, str]] = {}
     try:
         await read_until(proc.stdout, KEPT_UP, out, timeout=600)
+        await read_until(proc.stdout, "CLI:", out, timeout=30)
+        await the_wallboard_link_carries_a_wallboard_token(out)
         started = children(proc.pid)
         kinds = sorted("redis" if "redis-server" in c else "asterisk" if "asterisk" in c
                        else "controller" if "ari_app" in c else c for c, _ in started.values())

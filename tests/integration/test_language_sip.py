@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab.prompts import within
-from lab.scenarios import customer_transferred
+from lab.scenarios import PLAYING, customer_transferred, played, wait_played
 from lab.stack import SEATS
 from tests.integration.test_callbacks import wait_status
 
@@ -33,23 +33,8 @@ async def open_callback(lab, number: str, timeout: float = 20) -> dict:
         assert time.monotonic() < deadline, body
         await asyncio.sleep(0.2)
 
-PLAYING = re.compile(r"<(?P<chan>[^>]+)> Playing '(?P<file>[^']+)' \(language '(?P<lang>[^']*)'\)")
 FLOW = ["tt-allbusy", "your", "telephone-number", "is"]
 CONFIRM = ["if-correct-press", "digits/1", "vm-press", "digits/2", "vm-toenternumber"]
-
-
-def played(log: Path, since: int, channel: str) -> list[tuple[str, str]]:
-    """(file with extension, language) Asterisk played on ``channel``."""
-    text = log.read_bytes()[since:].decode(errors="replace")
-    return [(m["file"], m["lang"]) for m in PLAYING.finditer(text) if m["chan"] == channel]
-
-
-async def wait_played(log: Path, since: int, channel: str, name: str,
-                      timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(f.rsplit(".", 1)[0] == name for f, _ in played(log, since, channel)):
-        assert time.monotonic() < deadline, played(log, since, channel)
-        await asyncio.sleep(0.2)
 
 
 def sox_stat(path: Path) -> dict[str, float]:
@@ -315,3 +300,54 @@ async def test_a_topic_set_to_english_is_captured_and_kept_in_english(lab):
     files, cb = played(capture.log, capture.since, capture.channel), capture.callback
     assert cb["language"] == "en" and cb["topic"] == "phone-bill-micropayment", cb
     assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("gsm", "en")}, files
+
+
+def test_every_name_of_every_prompt_set_is_a_file_in_the_lab_tree(lab):
+    """The sets' table is what the PBX has: each name a file in its
+    language's directory (generated Mandarin, English core sounds)."""
+    from ari_app.asterisk.prompt_sets import SETS
+    sounds = lab.pbx.tree / "usr" / "share" / "asterisk" / "sounds"
+    for language, names in SETS.items():
+        where = within(lab.pbx.tree, sounds / language)
+        lacking = [n for n in sorted(names) if not list((where / n).parent.glob(
+            (where / n).name + ".*"))]
+        assert lacking == [], (language, lacking)
+
+
+async def test_a_customer_returned_from_a_mistyped_target_hears_mandarin(lab):
+    """A frontline agent's REFER to 5555, a number the desk does not serve:
+    the customer (whose carrier channel arrives in Asterisk's default
+    English) hears "one moment please" from the Mandarin set, the desk's
+    language, on the way back to the frontline queue."""
+    from lab.stack import FRONTLINE
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    mark = lab.probe.log.mark()
+    for phone in FRONTLINE:
+        await lab.phones.on_ring(phone, "transfer:5555")
+    await lab.phones.customer_call("13800138421")
+    blind = await lab.probe.log.wait_for(
+        lambda e: e.get("Event") == "BlindTransfer" and e.get("Extension") == "5555",
+        since=mark, timeout=30)
+    await lab.phones.reset(*FRONTLINE)     # the returned customer is answered, not sent again
+    customer = blind["TransfereeChannel"]
+    await wait_played(log, since, customer, "one-moment-please")
+    heard = played(log, since, customer)
+    assert heard[0] == ("one-moment-please.slin", "zh"), heard   # slin: the generated zh file
+    text = log.read_bytes()[since:].decode(errors="replace")
+    assert "does not exist" not in text and "Unable to open" not in text
+
+
+async def test_a_mandarin_seat_hears_its_feature_code_in_mandarin(lab):
+    """Seat 8605 (endpoint language zh) dials *861 while logged in: "already
+    logged in" comes from the Mandarin set, not the English core sound."""
+    log = lab.pbx.log_file
+    since = log.stat().st_size
+    await lab.phones.dial("8605", "*861", hold=3)
+    deadline = time.monotonic() + 15
+    while not (heard := [(m["file"], m["lang"]) for m in PLAYING.finditer(
+            log.read_bytes()[since:].decode(errors="replace"))
+            if m["chan"].startswith("PJSIP/8605-")]):
+        assert time.monotonic() < deadline, "the seat heard nothing"
+        await asyncio.sleep(0.2)
+    assert heard == [("agent-alreadyon.slin", "zh")], heard

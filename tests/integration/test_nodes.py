@@ -21,6 +21,9 @@ import pytest_asyncio
 from lab.cluster import DESK_ADDRESS, Cluster, FrontlineNode, node_transfer
 from lab.stack import FRONTLINE, SEATS
 
+# Its tests share one expensive fixture: they run on one pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("nodes")
+
 
 @pytest_asyncio.fixture(scope="session")
 async def cluster():

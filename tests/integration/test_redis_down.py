@@ -53,3 +53,30 @@ async def test_the_first_request_after_a_quick_redis_restart_is_accepted(report,
     status, body = await lab.controller.request("GET", "/api/callbacks?limit=10")
     assert status == 200 and {c["number"] for c in body["callbacks"]} >= {
         "13800138611", "13800138612"}
+
+
+async def test_reports_with_redis_down_are_a_503_and_the_cli_one_line(lab):
+    import sys
+    from lab.paths import REPO
+    mark = lab.controller.log.stat().st_size
+    await lab.redis.stop()
+    try:
+        for route in ("/api/reports?days=3", "/reports?days=3", "/reports.csv?days=3"):
+            status, body = await lab.controller.request("GET", route)
+            assert status == 503, (route, body)
+            assert set(body) == {"error"} and body["error"].startswith(
+                "the callback store is unavailable") and "try again shortly" in body["error"]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), "report",
+            "--days", "3", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=str(REPO))
+        out, err = await proc.communicate()
+    finally:
+        await lab.redis.start()
+    assert proc.returncode == 4 and out == b"", (proc.returncode, out, err)
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("datadesk: the controller answered 503: "), err
+    log = lab.controller.log.read_bytes()[mark:].decode(errors="replace")
+    assert "Traceback" not in log and '"exc"' not in log, log
+    answered = [line for line in log.splitlines() if "answered 503" in line]
+    assert len(answered) == 4 and all('"warning"' in line for line in answered), answered

@@ -10,6 +10,7 @@ import io
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -152,10 +153,49 @@ async def test_a_callback_request_is_counted_in_todays_aggregate(lab):
     await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
 
 
-async def test_days_out_of_range_are_refused(lab):
-    for bad in ("0", "367", "x"):
-        status, body = await lab.controller.request("GET", f"/api/reports?days={bad}")
-        assert status == 400 and body["field"] == "days", body
+async def test_days_out_of_range_or_not_ascii_digits_are_refused_on_every_route(lab):
+    # "²" and "٣٦٦" pass str.isdigit(); 5,000 digits made int() refuse: each a 500 once.
+    for bad in ("0", "367", "x", "²", "٣٦٦", "3" * 5000, "1.5", "+7"):
+        for route in ("/api/reports", "/reports", "/reports.csv"):
+            status, body = await lab.controller.request("GET", f"{route}?days={quote(bad)}")
+            assert status == 400 and body["field"] == "days", (route, bad, body)
+
+
+def controller_redis(lab) -> redis.Redis:
+    """Redis with the controller's own login (its ACL user), as a holder of
+    that login would write."""
+    return redis.from_url(lab.redis.address, username=lab.redis.controller_user,
+                          password=lab.redis.controller_password, decode_responses=True)
+
+
+async def test_a_malformed_counter_written_with_the_controllers_login_counts_as_nothing(lab):
+    key = day_key(datetime.now(ZONE).date())
+    client, admin = controller_redis(lab), redis.from_url(lab.redis.url, decode_responses=True)
+    before = await admin.hget(key, "transfers")
+    try:
+        answered = (await lab.controller.get("/api/reports?days=1"))["total"]["answered"]
+        mark = lab.controller.log.stat().st_size
+        await client.hset(key, "transfers", "1.5")
+        for route in ("/api/reports?days=1", "/reports?days=1", "/reports.csv?days=1",
+                      "/api/reports?days=2"):
+            text = await fetch(lab, route)       # 200, not a 500
+            assert text
+        total = (await lab.controller.get("/api/reports?days=1"))["total"]
+        assert total["transfers"] == 0 and total["answered"] == answered
+        board = await lab.controller.get("/api/wallboard")
+        assert board["today"] is not None and board["today"]["transfers"] == 0
+        assert board["open_callbacks"] is not None           # the store is not "down"
+        lines = lab.controller.log.read_bytes()[mark:].decode(errors="replace").splitlines()
+        warned = [line for line in lines if key in line and '"warning"' in line]
+        assert len(warned) == 1 and "transfers" in warned[0], lines
+        assert not [line for line in lines if '"error"' in line or "Traceback" in line], lines
+    finally:
+        if before is None:
+            await admin.hdel(key, "transfers")
+        else:
+            await admin.hset(key, "transfers", before)
+        await client.aclose()
+        await admin.aclose()
 
 
 async def test_a_call_answered_at_a_named_seat_counts_as_answered_live(report, lab):

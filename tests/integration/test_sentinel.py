@@ -2,11 +2,15 @@
 code (its client, its callback store, its leader lease) on a real master, a
 real replica and three real sentinels (lab/sentinel.py).
 
-Each test starts its own five processes: a failover leaves them changed.
+The five processes are started once for the file (their start takes
+seconds) and shared by its tests, which run on one pytest-xdist worker.
 After the sentinels have promoted the replica, the killed server is started
 again as the new master's replica, because with the one replica promoted no
 write can be confirmed by a replica and none is acknowledged (the master
-refuses them: ``min-replicas-to-write 1``).
+refuses them: ``min-replicas-to-write 1``). Each test starts on a set that
+is steady again (a master, its replica in sync, every sentinel agreeing)
+and empty, and asks which server is master now rather than assume the
+first.
 """
 
 from __future__ import annotations
@@ -32,20 +36,29 @@ from lab.controller import ControllerProcess
 from lab.sentinel import MASTER_NAME, SentinelRedis
 from lab.stack import SEATS
 
+pytestmark = pytest.mark.xdist_group("sentinel")
+
 # Failures during the failover are expected and counted; nothing else is.
 IN_DOUBT = (RedisError, OSError, asyncio.TimeoutError)
 # Failovers per test: 1 in `make test`, more in `make test-failover`.
 ROUNDS = int(os.environ.get("DATADESK_FAILOVERS", "1"))
 
 
-@pytest_asyncio.fixture
-async def sentinels():
+@pytest_asyncio.fixture(scope="module")
+async def sentinel_set():
     lab = SentinelRedis()
     try:
         await lab.start()
         yield lab
     finally:
         await lab.stop()
+
+
+@pytest_asyncio.fixture
+async def sentinels(sentinel_set):
+    """The set, steady and empty, whatever the test before left."""
+    await sentinel_set.steady()
+    yield sentinel_set
 
 
 def controller_store(lab: SentinelRedis) -> RedisStore:
@@ -312,14 +325,15 @@ async def test_a_write_no_replica_confirms_is_not_acknowledged(sentinels, report
     store = controller_store(sentinels)
     callbacks = CallbackStore(store.client)
     await new_request(callbacks, "13700137000")           # the replica confirms
-    sentinels.replica.kill(signal.SIGSTOP)
+    _, replica = await sentinels.roles()
+    replica.kill(signal.SIGSTOP)
     try:
         started = time.monotonic()
         with pytest.raises(NotDurable, match="0 of 1 replica"):
             await new_request(callbacks, "13700137001")
         refused_in = time.monotonic() - started
     finally:
-        sentinels.replica.kill(signal.SIGCONT)
+        replica.kill(signal.SIGCONT)
     await new_request(callbacks, "13700137002")           # confirmed again
     await store.stop()
     report(f"a create no replica confirmed was refused after {refused_in * 1000:.0f} ms "

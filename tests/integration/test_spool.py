@@ -1,6 +1,6 @@
 """Capture without the controller or without Redis: the dialplan spools the
 request in AstDB (dialplan/35-spool.conf) and the controller imports it
-later. The spool is read from Asterisk (DBGetTree as the lab's admin), the
+later; an entry it cannot import is kept aside without stopping the others. The spool is read from Asterisk (DBGetTree as the lab's admin), the
 calls from AMI events, the callbacks from the API."""
 
 from __future__ import annotations
@@ -163,6 +163,52 @@ async def test_a_spool_entry_with_a_hostile_number_is_refused_at_import(report, 
         assert len(errors) == len(hostile)   # once each, not every round
     finally:
         for key in hostile:
+            await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": key})
+
+
+async def put(lab, entries: dict[str, str]) -> None:
+    """Spool entries written as an Asterisk admin would (the lab's AMI user)."""
+    for key, value in entries.items():
+        reply = await lab.probe.ami.send({"Action": "DBPut", "Family": "desk-spool",
+                                          "Key": key, "Val": value})
+        assert reply.get("Response") == "Success", reply
+
+
+async def test_a_spool_entry_the_import_cannot_read_is_kept_aside_and_the_others_go_on(
+        report, lab):
+    """desk-spool/900006 asks for a call in the year 33658, beside a valid
+    900007: the valid one is imported in the same round and dialled; the bad
+    one stays in AstDB, named by one ERROR line, and no round fails. A later
+    round (it imports 900008) names it no more."""
+    since = lab.controller.log.stat().st_size
+    await lab.probe.pause(SEATS)
+    now = int(time.time())
+    bad = {"900006": "13800138314,999999999999,,"}
+    await put(lab, {**bad, "900007": f"13800138315,{now},"})
+    try:
+        cb = await open_callback(lab, "13800138315", timeout=30)
+        await spool_emptied_of(lab, "900007")
+        await put(lab, {"900008": f"13800138316,{now},"})
+        await open_callback(lab, "13800138316", timeout=30)      # a later round
+        await spool_emptied_of(lab, "900008")
+        assert (await spool(lab)).get("900006") == bad["900006"]  # kept for the operator
+        entries = log_entries(lab.controller.log, since)
+        named = [e for e in entries if "spool entry 900006=" in e.get("msg", "")]
+        assert len(named) == 1 and named[0]["level"] == "error", named
+        assert "lies in the future" in named[0]["msg"]
+        assert "database del desk-spool 900006" in named[0]["msg"]
+        assert not [e for e in entries if "spool import round failed" in e.get("msg", "")]
+        _, body = await lab.controller.request("GET", "/api/callbacks?limit=1000")
+        assert "13800138314" not in {c["number"] for c in body["callbacks"]}
+        mark = lab.probe.log.mark()
+        await lab.probe.pause(["8605"], paused=False)
+        done = await wait_status(lab, cb["id"], {"done", "failed"})
+        assert done["callback"]["status"] == "done"
+        assert len(dials_to(lab, "13800138315", mark)) == 1
+        report("a spool entry dated 33658 kept aside with one ERROR line; the entries "
+               "beside it imported and dialled")
+    finally:
+        for key in ("900006", "900007", "900008"):
             await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-spool", "Key": key})
 
 

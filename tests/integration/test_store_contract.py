@@ -9,8 +9,10 @@ import uuid
 import pytest
 import redis.asyncio as redis
 
-from ari_app.desk.callback import Cancel, Outcome, Progress, Result, Sla, Stale, Status
+from ari_app.desk.callback import (Cancel, Outcome, Progress, Refused, Result, RetryPolicy, Sla,
+                                   Stale, Status)
 from ari_app.store.callback_store import CallbackStore
+from ari_app.store.records import MISMATCH
 from lab.redis_server import RedisServer
 from tests.fakes.store import FakeCallbackStore
 
@@ -157,3 +159,121 @@ async def test_the_next_claim_and_the_deadline_index_are_read_earliest_first(sto
     assert [cb.id for cb in await store.open_due_by(T0 + 9999, limit=2)] == [waiting, soon]
     await store.claim(lease=90, owner="me", now=T0)
     assert (await store.earliest_ready()).id == late
+
+
+# What anyone holding the store's login can write: the same on both stores.
+async def tamper(store, cb_id: str, **fields: str) -> None:
+    if isinstance(store, FakeCallbackStore):
+        store.hashes[cb_id].update(fields)
+    else:
+        await store.r.hset(f"{store.p}:{cb_id}", mapping=fields)
+
+
+async def plant(store, cb_id: str, record: dict[str, str] | None, **scores: float) -> None:
+    """A record (None: none) and its id in the named sorted sets."""
+    fake = isinstance(store, FakeCallbackStore)
+    if record is not None:
+        if fake:
+            store.hashes[cb_id] = dict(record)
+        else:
+            await store.r.hset(f"{store.p}:{cb_id}", mapping=record)
+    for zset, score in scores.items():
+        if fake:
+            getattr(store, zset)[cb_id] = score
+        else:
+            await store.r.zadd(f"{store.p}:{zset}", {cb_id: score})
+
+
+def written(cb_id: str, **fields: str) -> dict[str, str]:
+    """A due record as CREATE writes it, with ``fields`` changed."""
+    return {"id": cb_id, "number": "13800138009", "topic": "", "note": "", "agent": "",
+            "source": "api", "status": "open", "created": "1800000000",
+            "updated": "1800000000", "deadline": "1800003600", "due": "1800000000",
+            "attempts": "0", "tries": "0", "fence": "0", "reason": "waiting", **fields}
+
+
+@pytest.mark.parametrize("fields, why", [
+    ({"id": "cb1x,SECCHECK=from-redis,DESK_OUT_TRUNK=1001"}, "its id field differs from its key"),
+    ({"id": "cb1x"}, "its id field differs from its key"),
+    ({"status": "dialling"}, "its status is not open"),
+    ({"fence": "0,X=1"}, "its fence is not a count"),
+    ({"tries": "-1"}, "its tries is not a count"),
+    ({"attempts": "\u0663"}, "its attempts is not a count"),     # an Arabic-Indic three
+    ({"deadline": "soon"}, "its deadline is not a time"),
+    ({"deadline": "inf"}, "its deadline is not a time"),
+])
+async def test_a_record_that_disagrees_with_its_key_is_refused_and_ended_failed(
+        store, fields, why):
+    cb_id, _ = await make(store, "13800138001")
+    other, _ = await make(store, "13800138002", deadline=T0 + 7200)
+    await tamper(store, cb_id, **fields)
+    assert await store.claim(lease=90, owner="me", now=T0) == \
+        Refused(cb_id, "record-mismatch", MISMATCH + why)
+    record = await store.record(cb_id)
+    assert (record["status"], record["reason"], record["last_outcome"]) == \
+        ("failed", MISMATCH + why, "not-placed")
+    assert [h["event"] for h in await store.history(cb_id)][-1] == "not-placed"
+    assert (await store.claim(lease=90, owner="me", now=T0))["id"] == other
+    assert await store.claim(lease=90, owner="me", now=T0) is None
+    assert await store.count_open() == 1            # the other one, being dialled
+    assert (await make(store, "13800138001"))[1] is True    # the number is free again
+
+
+@pytest.mark.parametrize("cb_id, record, why", [
+    ("cb77", None, "no record under its key"),
+    ("x1", written("x1"), "its key is not a callback id (cb and digits)"),
+    ("cb1,X=1", written("cb1,X=1"), "its key is not a callback id (cb and digits)"),
+    ("cb0", written("cb0"), "its key is not a callback id (cb and digits)"),
+])
+async def test_a_ready_id_that_is_no_callback_of_the_store_is_refused(store, cb_id, record,
+                                                                      why):
+    await plant(store, cb_id, record, ready=T0)
+    assert await store.claim(lease=90, owner="me", now=T0) == \
+        Refused(cb_id, "record-mismatch", MISMATCH + why)
+    assert await store.claim(lease=90, owner="me", now=T0) is None
+    assert (await store.record(cb_id) or {}).get("status") in (None, "failed")
+
+
+async def test_a_waiting_id_whose_deadline_is_not_a_number_stops_no_promotion(store):
+    await plant(store, "cb88", written("cb88", deadline="soon", due=str(T0 - 5)), waiting=T0 - 5)
+    cb_id, _ = await make(store, "13800138001", due=T0 - 1)
+    await store.promote(T0, limit=1)     # cb88 first, alone
+    assert await store.promote(T0) == 0
+    assert await store.claim(lease=90, owner="me", now=T0) == \
+        Refused("cb88", "record-mismatch", MISMATCH + "its deadline is not a time")
+    assert (await store.claim(lease=90, owner="me", now=T0))["id"] == cb_id
+
+
+@pytest.mark.parametrize("fields, reason", [
+    ({"attempts": "3"}, "its 3 attempt(s) at the customer are used up (at most 3)"),
+    ({"tries": "13"}, "claimed 13 times already (at most 13)"),
+])
+async def test_a_record_whose_tries_are_used_up_is_refused(store, fields, reason):
+    cb_id, _ = await make(store, "13800138001")
+    await tamper(store, cb_id, **fields)
+    assert await store.claim(lease=90, owner="me", now=T0) == Refused(cb_id, "used-up", reason)
+    assert (await store.record(cb_id))["status"] == "failed"
+
+
+async def test_every_way_back_to_the_queue_counts_so_the_claims_are_bounded(store):
+    """Requeued after a lapsed lease, deferred, or retried: each return ends
+    in a claim, and each claim counts against the same limits."""
+    policy = RetryPolicy(max_attempts=1, seat_tries=2)
+    cb_id, _ = await make(store, "13800138001")
+    for n in range(1, policy.max_tries + 1):
+        claimed = await store.claim(lease=90, owner="me", now=T0 + n, policy=policy)
+        assert claimed["fence"] == str(n)
+        assert await store.finish(cb_id, str(n), status="open", due=T0 + n, reason="back",
+                                  event="requeued", now=T0 + n) is Status.OPEN
+    assert await store.claim(lease=90, owner="me", now=T0 + 9, policy=policy) == \
+        Refused(cb_id, "used-up", "claimed 3 times already (at most 3)")
+    assert await store.count_open() == 0
+
+
+async def test_a_lease_entry_with_no_callback_being_dialled_behind_it_is_forgotten(store):
+    cb_id, _ = await make(store, "13800138001")
+    await store.claim(lease=90, owner="me", now=T0)
+    await plant(store, "cb77", None, leases=T0)
+    assert await store.forget_lease(cb_id) is False          # being dialled: kept
+    assert await store.forget_lease("cb77") is True
+    assert await store.expired_leases(T0 + 999) == [cb_id]

@@ -3,10 +3,13 @@
 Against the lab's real Redis (with its ACL), the real PBX and the
 controller: a callback written straight into the store with a number the
 policy refuses is never dialled (no DialBegin on the PBX) and ends failed
-with its reason, an ERROR log line and a metric; the dialplan refuses a
-number the controller was misconfigured to allow; the controller's Redis
-user can do only what the controller does; a finished callback expires
-after the retention, an open one never.
+with its reason, an ERROR log line and a metric; a callback whose ``id``
+field (written with the controller's own login) differs from its key steers
+no Originate, sets no channel variable and is never dialled, while a valid
+one beside it is; the dialplan refuses a number the controller was
+misconfigured to allow; the controller's Redis user can do only what the
+controller does; a finished callback expires after the retention, an open
+one never.
 """
 
 from __future__ import annotations
@@ -84,6 +87,16 @@ async def admin(stack):
     await client.aclose()
 
 
+@pytest.fixture
+async def as_controller(stack):
+    """The controller's own Redis login: what anyone holding it can write."""
+    client = redis.Redis.from_url(stack.redis.address, username=stack.redis.controller_user,
+                                  password=stack.redis.controller_password,
+                                  decode_responses=True, **NO_SETINFO)
+    yield client
+    await client.aclose()
+
+
 @pytest.mark.parametrize("cb_id, number, reason", [
     ("cb900001", "0044201234567", "international"),
     ("cb900002", "13800138000\r\nAction: Originate", "digits only"),
@@ -125,6 +138,115 @@ async def test_a_topic_with_a_line_break_written_into_redis_does_not_reach_the_a
     dials = [e for e in lab.probe.log.since(mark) if e.get("Event") == "DialBegin"
              and e.get("DialString") == f"{number}@carrier"]
     assert len(dials) == 1
+
+
+# A lease short enough that a callback going back to the queue after each
+# lapsed lease would be dialled again within the watch below, and one attempt
+# only: a second dial of the same customer breaks the promise.
+SHORT_LEASE = 5
+ONE_ATTEMPT = {"callbacks": {"lease": SHORT_LEASE, "max_attempts": 1}}
+
+
+MISMATCHES = 'datadesk_callbacks_not_placed_total{reason="record-mismatch"}'
+
+
+async def ended_or_none(lab, cb_id: str, timeout: float) -> dict | None:
+    """The callback once final, or None if it is not within ``timeout``."""
+    try:
+        return await wait_final(lab, cb_id, timeout=timeout)
+    except AssertionError:
+        return None
+
+
+@pytest.mark.parametrize("tail", [",SECCHECK=from-redis,DESK_OUT_TRUNK=1001", ""],
+                         ids=["with-variables", "plain"])
+async def test_a_callback_whose_id_field_differs_from_its_key_is_failed_and_never_dialled(
+        lab, as_controller, tail):
+    """HSET datadesk:cb:<id> id "<id>x,SECCHECK=...,DESK_OUT_TRUNK=1001" (or
+    just "<id>x") with the controller's own login, then a seat is freed: the
+    PBX sets neither variable on any channel, nothing is dialled to 1001 or
+    to that customer (not once over three lapsed leases, with one attempt
+    allowed), the callback ends failed with the reason, one ERROR line and
+    the metric; the valid callback beside it is dialled once."""
+    hostile, valid = "13800138325", "13800138326"
+    await lab.start_controller(ONE_ATTEMPT)
+    try:
+        await lab.probe.pause(SEATS)
+        await lab.phones.on_ring(hostile, "busy")    # a dial ends at once: a loop would show
+        before = await metrics(lab)
+        ids = []
+        for number in (hostile, valid):              # the hostile one's deadline is first
+            status, body = await lab.controller.request("POST", "/api/callbacks",
+                                                        {"number": number})
+            assert status == 201, body
+            ids.append(body["callback"]["id"])
+        cb_id, other = ids
+        await as_controller.hset(f"datadesk:cb:{cb_id}", "id", f"{cb_id}x{tail}")
+        mark = lab.probe.log.mark()
+        await lab.probe.pause(["8601"], paused=False)
+        valid_end = await ended_or_none(lab, other, timeout=60)
+        await asyncio.sleep(3 * SHORT_LEASE)         # a requeue loop would dial again by now
+        events = lab.probe.log.since(mark)
+        _, body = await lab.controller.request("GET", f"/api/callbacks/{cb_id}")
+        after = await metrics(lab)
+    finally:
+        await lab.phones.reset(hostile)
+        await lab.start_controller()
+    assert not [e for e in events if e.get("Event") == "VarSet"
+                and e.get("Variable") in ("SECCHECK", "DESK_OUT_TRUNK")]
+    assert not [e for e in events if e.get("Event") == "Newchannel"
+                and e.get("Uniqueid", "").startswith((f"{cb_id}-", f"{cb_id}x"))]
+    dials = [e.get("DialString", "") for e in events if e.get("Event") == "DialBegin"]
+    assert not [d for d in dials if d.endswith("@1001") or hostile in d], dials
+    assert valid_end is not None and valid_end["callback"]["status"] == "done"
+    assert dials.count(f"{valid}@carrier") == 1, dials
+    record = body["callback"]
+    assert record["id"] == cb_id and record["status"] == "failed"
+    assert record["reason"] == ("stored record disagrees with its key: "
+                                "its id field differs from its key")
+    history = [h["event"] for h in body["history"]]
+    assert "claimed" not in history and history[-1] == "not-placed", history
+    (line,) = error_lines(lab, cb_id)
+    assert "NOT dialled (record-mismatch)" in line["msg"] and cb_id in line["msg"]
+    assert int(after[MISMATCHES]) == int(before.get(MISMATCHES, "0")) + 1
+
+
+async def test_a_channel_variable_named_like_a_dialplan_global_steers_nothing(lab):
+    """Attempts placed as the dialer places them (here by the lab's AMI user),
+    carrying DESK_OUT_TRUNK=1001 and DESK_NUMBER_SHAPES that would allow
+    0044...: the dialplan reads both globals with GLOBAL(), so the customer
+    leg leaves by the carrier, never by the frontline phone 1001, and a
+    number outside the configured shapes is refused (cause 21)."""
+    number, foreign = "13800138327", "0044201234567"
+    await lab.probe.pause([s for s in SEATS if s != "8601"])
+    await lab.phones.on_ring(number, "busy")
+    mark = lab.probe.log.mark()
+    try:
+        for cb_id, to in (("cb990001", number), ("cb990002", foreign)):
+            await lab.probe.ami.command({
+                "Action": "Originate", "Channel": "Local/s@desk-callback-seat/n",
+                "Context": "desk-callback-customer", "Exten": to, "Priority": "1",
+                "Timeout": "20000", "Async": "true", "ChannelId": f"{cb_id}-1",
+                "Variable": [f"CB_ID={cb_id}", "CB_FENCE=1", "CB_RING=8", "CB_SEAT_WAIT=15",
+                             "DESK_OUT_TRUNK=1001", "DESK_NUMBER_SHAPES=^(0044[0-9]+)$"]},
+                timeout=25)
+            # Its customer leg dials the number (by whatever trunk), or it is refused.
+            await lab.probe.log.wait_for(
+                lambda e, i=cb_id, n=to: (e.get("Event") == "DialBegin"
+                                          and e.get("DialString", "").startswith(f"{n}@"))
+                or (e.get("Event") == "Hangup" and e.get("Uniqueid") == f"{i}-1"),
+                since=mark, timeout=40)
+            await lab.probe.hangup_all()
+    finally:
+        await lab.phones.reset(number)
+        for cb_id in ("cb990001", "cb990002"):
+            await lab.probe.ami.send({"Action": "DBDel", "Family": "desk-cb", "Key": cb_id})
+    events = lab.probe.log.since(mark)
+    dials = [e.get("DialString", "") for e in events if e.get("Event") == "DialBegin"]
+    assert not [d for d in dials if d.endswith("@1001") or foreign in d], dials
+    assert f"{number}@carrier" in dials, dials
+    refused = [e for e in events if e.get("Event") == "Hangup" and e.get("Uniqueid") == "cb990002-1"]
+    assert refused and refused[0].get("Cause") == "21", refused
 
 
 async def test_the_dialplan_refuses_a_number_the_controller_was_misconfigured_to_allow(lab):

@@ -4,7 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ari_app.desk.callback import Outcome, RetryPolicy, Status, after_attempt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ari_app.desk.callback import Outcome, RetryPolicy, Status, after_attempt, claim_refusal
 from ari_app.desk.numbers import InvalidNumber, NumberPolicy
 
 POLICY = NumberPolicy()
@@ -98,3 +101,39 @@ def test_seat_failures_are_bounded():
 ])
 def test_dialstatus_mapping(status, outcome):
     assert Outcome.from_dialstatus(status) is outcome
+
+
+def test_a_claim_is_refused_once_the_attempts_or_the_tries_are_used_up():
+    assert claim_refusal(2, 11, RETRY) is None
+    assert claim_refusal(3, 3, RETRY) == "its 3 attempt(s) at the customer are used up (at most 3)"
+    assert RETRY.max_tries == 13
+    assert claim_refusal(0, 13, RETRY) == "claimed 13 times already (at most 13)"
+
+
+# What can bring a callback back to the queue: an attempt's outcome, or a
+# deferral (the call rate limit) that is no outcome at all.
+WAYS_BACK = st.one_of(st.sampled_from(list(Outcome)), st.just("deferred"))
+
+
+@settings(max_examples=500)
+@given(st.lists(WAYS_BACK, max_size=60), st.integers(1, 5), st.integers(1, 12))
+def test_whatever_brings_a_callback_back_the_customer_is_called_at_most_max_attempts(
+        ways, max_attempts, seat_tries):
+    """The rule as the store and the dialer apply it: each claim counts a
+    try; an outcome that reached the customer counts an attempt; the retry
+    rule decides what follows, the claim rule whether it may be claimed."""
+    policy = RetryPolicy(max_attempts=max_attempts, backoff=(1,), seat_retry=1,
+                         seat_tries=seat_tries)
+    far = NOW + timedelta(days=365)                     # time is not the limit here
+    attempts = tries = 0
+    for way in ways:
+        if claim_refusal(attempts, tries, policy) is not None:
+            break
+        tries += 1
+        if way == "deferred":
+            continue
+        attempts += 1 if way.reached_customer else 0
+        if after_attempt(way, attempts, NOW, far, policy,
+                         seat_failures=tries - attempts).status is not Status.OPEN:
+            break
+    assert attempts <= max_attempts and tries <= policy.max_tries

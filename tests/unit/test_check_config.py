@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The shipped configs' demo credentials, as a lab runs them.
 DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
             "DATADESK_ARI_PASSWORD": "demo-ari-secret-change-me",
-            "DATADESK_API_TOKENS": "lab-token-0123456789abcdef"}
+            "DATADESK_API_TOKENS": "admin:lab-token-0123456789abcdef"}
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -153,14 +153,32 @@ SEEDED = {
         "", "endpoint 1001 has refer_blind_progress = no"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
-        "extensions.conf:15: the dialplan lets through numbers of the shapes"),
+        "extensions.conf:20: the dialplan lets through numbers of the shapes"),
     "number shapes widened in the dialplan only": (
         lambda c, p: edit(c / "extensions.conf", "|0[1-9][0-9]{8,10})$",
                           "|0[1-9][0-9]{8,10}|00[0-9]+)$"),
         "", "numbers allowed on one side only are refused on the other"),
     "number check on a variable [globals] does not set": (
-        lambda c, p: edit(p / "35-spool.conf", "${DESK_NUMBER_SHAPES}", "${DESK_NUMBER_SHAPE}"),
-        "", "35-spool.conf:24: the number check uses ${DESK_NUMBER_SHAPE}, which [globals]"),
+        lambda c, p: edit(p / "35-spool.conf", "GLOBAL(DESK_NUMBER_SHAPES)",
+                          "GLOBAL(DESK_NUMBER_SHAPE)"),
+        "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
+    "the callback trunk read as a channel variable": (
+        lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
+        "", "30-desk.conf:127: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
+            "variable"),
+    "the number shapes read as a channel variable": (
+        lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
+                          "${DESK_NUMBER_SHAPES}"),
+        "", "read it as ${GLOBAL(DESK_NUMBER_SHAPES)}"),
+    "a sound the Mandarin set lacks": (
+        lambda c, p: edit(p / "20-frontline.conf", "Playback(one-moment-please)",
+                          "Playback(one-moment-please&press-1)"),
+        "", "20-frontline.conf:31: plays 'press-1', which the zh prompt set lacks"),
+    "a queue announcement the sets lack": (
+        lambda c, p: edit(c / "queues.conf", "autopause = no\n",
+                          "autopause = no\nperiodic-announce-frequency = 60\n"
+                          "periodic-announce = desk-wait-please\n"),
+        "", "plays 'desk-wait-please', which the en prompt set lacks"),
 }
 
 
@@ -208,7 +226,7 @@ def test_own_secrets_pass_without_the_lab_flag(tmp_path):
         edit(conf / "ari.conf", "demo-ari-secret-change-me", "s3cret-ari-from-the-vault")
     env = {"DATADESK_AMI_SECRET": "s3cret-ami-from-the-vault",
            "DATADESK_ARI_PASSWORD": "s3cret-ari-from-the-vault",
-           "DATADESK_API_TOKENS": "a-real-token-0123456789"}
+           "DATADESK_API_TOKENS": "admin:a-real-token-0123456789"}
     code, out = run(tmp_path, own, env=env, flags=())
     assert code == 0 and out.startswith("ok:"), out
 
@@ -260,3 +278,17 @@ def test_a_missing_config_directory_or_file_is_one_clear_line_not_a_cascade(tmp_
     code, out = run(tmp_path, lambda c, p: (c / "queues.conf").unlink())
     assert code == 1 and out.splitlines() == [f"{tmp_path / 'asterisk-conf' / 'queues.conf'}: "
                                               "missing"], out
+
+
+def test_the_deprecated_token_forms_are_warned_about_but_pass(tmp_path):
+    env = {**DEMO_ENV, "DATADESK_API_TOKENS": "lab-token-0123456789abcdef",
+           "DATADESK_SUPERVISOR_TOKENS": "lab-supervisor-0123456789"}
+    code, out = run(tmp_path, env=env)
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert code == 0 and len(warnings) == 2, out
+    assert "without a role" in warnings[0] and "supervisor_tokens" in warnings[1]
+    assert "0123456789" not in out                       # the tokens themselves never shown
+    (tmp_path / "typo").mkdir()
+    code, out = run(tmp_path / "typo",
+                    env={**DEMO_ENV, "DATADESK_API_TOKENS": "wallbord:lab-0123456789abc"})
+    assert code == 1 and "unknown role 'wallbord'" in out, out

@@ -138,7 +138,7 @@ def test_check_config_runs_the_node_checks_on_a_desk_node(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATADESK_")}
     env.update({"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
                 "DATADESK_ARI_PASSWORD": "demo-ari-secret-change-me",
-                "DATADESK_API_TOKENS": "lab-token-0123456789abcdef"})
+                "DATADESK_API_TOKENS": "admin:lab-token-0123456789abcdef"})
     cfg = tmp_path / "datadesk.toml"
     cfg.write_text("")
     done = subprocess.run([sys.executable, "-m", "ari_app", "--config", str(cfg), "check-config",

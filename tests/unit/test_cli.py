@@ -1,10 +1,13 @@
 """The command line follows the usual conventions an operator expects."""
 
 import argparse
+import json
+import re
 import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -65,8 +68,12 @@ def test_help_is_plain_text_and_documents_the_exit_statuses():
     assert "``" not in done.stdout and ":func:" not in done.stdout
     epilog = done.stdout.split("exit status:")[1]
     codes = [line.split()[0] for line in epilog.splitlines() if line[2:3].isdigit()]
-    assert codes == ["0", "1", "2", "3"]
+    assert codes == ["0", "1", "2", "3", "4"]
     assert "exit status:" in datadesk("check-config", "--help").stdout
+    # The operators' table says the same statuses.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    documented = re.findall(r"^\| (\d) \|", doc.split("| exit status |")[1], re.M)
+    assert documented == codes
 
 
 def test_bad_settings_exit_2_with_the_reason():
@@ -116,3 +123,42 @@ def test_wait_ready_gives_up_with_the_last_answer(tmp_path):
         server.shutdown()
     assert done.returncode == 1 and "not ready after 1 s" in done.stderr
     assert done.stderr.rstrip().endswith("HTTP 503"), done.stderr
+
+
+class _Answer(BaseHTTPRequestHandler):
+    """Every request answered with ``status`` and the bytes ``body``."""
+    status, body = 200, b"{}"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status, body, code, said", [
+    (503, json.dumps({"error": "the callback store is unavailable (ConnectionError); try "
+                               "again shortly"}).encode(), 4, "store is unavailable"),
+    (500, b"500 Internal Server Error\n\nServer got itself in trouble", 1,
+     "not a JSON object: 500 Internal Server Error"),
+    (200, b'{"a": 1}{"b": 2}', 1, "not a JSON object"),      # JSONDecodeError: Extra data
+    (403, json.dumps({"error": "role wallboard may not"}).encode(), 1, "role wallboard"),
+])
+def test_a_refused_or_broken_answer_is_one_line_and_its_exit_status(tmp_path, status, body,
+                                                                    code, said):
+    handler = type("Answer", (_Answer,), {"status": status, "body": body})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text(f'[http]\nhost = "127.0.0.1"\nport = {server.server_address[1]}\n')
+    try:
+        done = datadesk("report", "--config", str(cfg), "--days", "4")
+    finally:
+        server.shutdown()
+    assert done.returncode == code, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and said in done.stderr, done.stderr
+    assert done.stderr.startswith(f"datadesk: the controller answered {status}: ")

@@ -83,7 +83,17 @@ def test_an_attempt_that_ended_unattended_is_recorded_from_its_receipt(status, o
     assert got.action is Action.RECORD and got.ending.outcome is outcome and got.ending.at == at
 
 
-@pytest.mark.parametrize("receipt", [None, "1,ANSWER,1800000000", "2,DIALLING,1800000000"])
-def test_an_attempt_gone_without_its_own_ended_receipt_is_requeued(receipt):
+@pytest.mark.parametrize("receipt", [None, "1,ANSWER,1800000000", "1,DIALLING,1800000000"])
+def test_an_attempt_gone_without_a_receipt_of_its_own_is_requeued(receipt):
     got = recover("dialling", "2", live=False, receipt=Receipt.parse(receipt))
     assert got.action is Action.REQUEUE and got.ending is None
+
+
+def test_an_attempt_gone_mid_dial_counts_as_an_attempt_at_the_customer():
+    """Its receipt says the customer's leg started and never ended (Asterisk
+    stopped mid-dial): recorded as failed at the receipt's time, so it costs
+    an attempt, never a free requeue."""
+    got = recover("dialling", "2", live=False, receipt=Receipt.parse("2,DIALLING,1800000000"))
+    assert got.action is Action.RECORD
+    assert got.ending.outcome is Outcome.FAILED and got.ending.outcome.reached_customer
+    assert got.ending.at == 1800000000.0

@@ -142,12 +142,14 @@ async def lapsed(desk: Desk) -> None:
     desk.board.synced = False   # nothing new is claimed: only recovery acts
 
 
-async def test_a_lapsed_lease_without_a_receipt_goes_back_to_the_queue():
+async def test_a_lapsed_lease_without_a_receipt_goes_back_to_the_queue_as_a_seat_try():
     desk = Desk()
     await lapsed(desk)
     await desk.dialer._step()
     cb = desk.store.hashes["cb1"]
-    assert cb["status"] == "open" and cb["reason"] == "lease ran out before a seat answered"
+    assert cb["status"] == "open" and cb["last_outcome"] == "seat-no-answer"
+    assert cb["reason"].startswith("lease ran out before a seat answered; seat-no-answer")
+    assert float(cb["due"]) == OPEN + 30 and cb["attempts"] == "0"   # the seat retry
     assert desk.store.log["cb1"][-1]["event"] == "requeued"
 
 

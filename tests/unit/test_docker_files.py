@@ -67,7 +67,7 @@ def test_compose_mounts_the_sites_own_settings_and_asterisk_files_not_the_demo_o
     services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
     wanted = {"controller": ["/etc/datadesk/datadesk.toml"],
               "asterisk": ["/etc/asterisk/pjsip.conf", "/etc/asterisk/manager.conf",
-                           "/etc/asterisk/ari.conf"]}
+                           "/etc/asterisk/ari.conf", "/var/lib/asterisk/keys"]}
     for name, targets in wanted.items():
         binds = _binds(services[name])
         for target in targets:
@@ -139,3 +139,24 @@ def test_the_build_context_holds_what_the_images_copy_and_nothing_heavy():
         assert demo not in context
     size = sum((ROOT / c).stat().st_size for c in context)
     assert size < 2_000_000, f"build context {size} bytes"
+
+
+def test_the_controller_waits_for_healthy_redis_and_asterisk_and_runs_under_an_init():
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())["services"]
+    controller = services["controller"]
+    assert controller["depends_on"] == {"redis": {"condition": "service_healthy"},
+                                        "asterisk": {"condition": "service_healthy"}}
+    # A Python PID 1 ignores SIGTERM until its handler is in place: an init.
+    assert controller["init"] is True
+    for name in ("redis", "asterisk", "controller"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_the_images_users_have_the_ids_the_operations_guide_gives():
+    # The operator's mounted files are made readable by these ids.
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    for name, user, uid in (("Dockerfile.asterisk", "asterisk", 5060),
+                            ("Dockerfile.controller", "datadesk", 8680)):
+        runs = " ".join(rest for word, rest in instructions(DOCKER / name) if word == "RUN")
+        assert f"--uid {uid} " in runs and f"--gid {uid} {user}" in runs, name
+        assert f"`{user}` ({uid})" in guide, user

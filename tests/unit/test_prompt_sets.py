@@ -1,14 +1,17 @@
-"""The language of a call and the prompt set: every phrase the capture, the
-spool and the whisper play has a Mandarin wording to generate."""
+"""The language of a call and the prompt sets: every sound the shipped
+dialplan, queues and controller play (read from the files and the code) is
+in every language's set, and every phrase has its wording."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
+from ari_app.asterisk.conffile import ConfigFile
+from ari_app.asterisk.prompt_sets import PHRASES, SETS, TONES, names
 from ari_app.asterisk.prompts import Prompts, call_language
-from lab.prompts import PHRASES, names
+from ari_app.asterisk.sounds_played import (Played, code_sounds, dialplan_sounds, missing,
+                                            number_files, queue_sounds)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,13 +33,72 @@ def test_every_capture_phrase_has_a_generated_mandarin_wording():
     assert all(zh.strip() and en.strip() for _, zh, en in PHRASES)
 
 
-def test_every_sound_the_dialplan_plays_has_a_generated_mandarin_wording():
-    played = set()
-    for conf in ("30-desk.conf", "35-spool.conf"):
-        text = (ROOT / "dialplan" / conf).read_text()
-        for args in re.findall(r"(?:Playback\(|Read\([A-Z_]+,)([^,)]+)", text):
-            played.update(args.split("&"))
-    assert played and not played - set(names()), played - set(names())
+def shipped_dialplan() -> list[Played]:
+    """Every sound every shipped dialplan file names (the nodes' too)."""
+    files = sorted((ROOT / "dialplan").glob("*.conf")) + sorted(
+        (ROOT / "dialplan" / "nodes").glob("*.conf"))
+    return [p for f in files for p in dialplan_sounds(ConfigFile(f, ROOT))]
+
+
+def test_the_dialplan_is_read_for_every_way_it_plays_a_sound():
+    """The enumeration itself: Playback, an IF's both branches, Read's
+    prompts, SayDigits, on every path (the frontline return, the seats'
+    feature codes, the spool, a frontline node's fallback)."""
+    by_name = {}
+    for p in shipped_dialplan():
+        by_name.setdefault(p.name, []).append(p.where)
+    assert "dialplan/20-frontline.conf" in by_name["one-moment-please"][0]
+    assert {"agent-loginok", "agent-alreadyon", "agent-loggedoff", "beep", "beeperr"} <= \
+        set(by_name)
+    assert {"vm-enter-num-to-call", "vm-toenternumber", "calling", "desk-greeting"} <= \
+        set(by_name)
+    assert {f"digits/{d}" for d in range(10)} <= set(by_name)
+    assert any("nodes/frontline-node.conf" in w for w in by_name["tt-allbusy"])
+    assert not [p for p in shipped_dialplan() if p.unknown]      # every name knowable
+
+
+def test_every_sound_the_shipped_dialplan_queues_and_code_play_is_in_every_set():
+    queues = ConfigFile(ROOT / "asterisk-conf" / "queues.conf", ROOT / "asterisk-conf")
+    played = shipped_dialplan() + queue_sounds(queues) + code_sounds()
+    assert len({p.name for p in played}) > 60
+    lacking = [(p.name, p.where, language) for p, language in missing(played)]
+    assert lacking == [], lacking
+
+
+def test_a_set_that_lacks_a_played_name_is_named_with_where_and_which_language():
+    played = shipped_dialplan()
+    without = {**SETS, "zh": SETS["zh"] - {"one-moment-please"}}
+    lacking = [(p.name, p.where.split("/")[-1].split(":")[0], lang)
+               for p, lang in missing(played, without)]
+    assert lacking == [("one-moment-please", "20-frontline.conf", "zh")]
+
+
+def test_queue_announcements_turned_on_are_played_sounds(tmp_path):
+    conf = tmp_path / "queues.conf"
+    conf.write_text("[general]\n[q](!)\nannounce-frequency = 30\n[desk](q)\n"
+                    "periodic-announce-frequency = 60\nperiodic-announce = desk-a,desk-b\n"
+                    "announce = desk-whisper\n[quiet]\nannounce-position = yes\n")
+    names = [p.name for p in queue_sounds(ConfigFile(conf, tmp_path))]
+    assert {"queue-youarenext", "queue-thankyou", "desk-a", "desk-b", "desk-whisper"} <= \
+        set(names)
+    assert "queue-periodic-announce" not in names                 # overridden
+    shipped = ConfigFile(ROOT / "asterisk-conf" / "queues.conf", ROOT / "asterisk-conf")
+    assert queue_sounds(shipped) == []       # the shipped queues announce nothing
+
+
+def test_numbers_are_spelt_as_asterisk_says_them_per_language():
+    """main/say.c: English says 11-19 by name and tens then units; Mandarin
+    always tens then units."""
+    assert number_files(15, "en") == ["digits/15"]
+    assert number_files(15, "zh") == ["digits/10", "digits/5"]
+    assert number_files(45, "en") == number_files(45, "zh") == ["digits/40", "digits/5"]
+    assert number_files(60, "zh") == ["digits/60"] and number_files(0, "zh") == ["digits/0"]
+
+
+def test_the_english_set_lacks_only_the_mandarin_word_order_and_has_the_core_times():
+    assert SETS["zh"] - SETS["en"] == {"desk-before"}
+    assert SETS["en"] - SETS["zh"] == {"digits/a-m", "digits/p-m"}
+    assert set(TONES) <= SETS["zh"] & SETS["en"]
 
 
 def test_digits_0_to_9_are_in_the_set():
@@ -98,10 +160,10 @@ def test_every_sound_a_promise_names_has_a_mandarin_wording():
                 or media in ("digits/a-m", "digits/p-m"), media
 
 
-def test_the_prompt_document_lists_every_phrase():
+def test_the_prompt_document_lists_every_phrase_and_tone():
     doc = (ROOT / "docs" / "prompts.md").read_text()
-    missing = [name for name, _, _ in PHRASES if f"| `{name}` |" not in doc]
-    assert not missing, f"docs/prompts.md lacks {missing}"
+    lacking = [name for name in [*names(), *TONES] if f"| `{name}` |" not in doc]
+    assert not lacking, f"docs/prompts.md lacks {lacking}"
 
 
 def test_a_recorded_file_replaces_the_generated_one_and_is_never_overwritten(tmp_path,
@@ -111,7 +173,8 @@ def test_a_recorded_file_replaces_the_generated_one_and_is_never_overwritten(tmp
     monkeypatch.setattr(gen.shutil, "which", lambda tool: f"/usr/bin/{tool}")
     monkeypatch.setattr(gen, "_synthesise",
                         lambda text, voice, out: (made.append(out.name), out.write_bytes(b"gen")))
-    assert len(gen.build(tmp_path)) == len(PHRASES)              # first build: everything
+    monkeypatch.setattr(gen, "_tone", lambda effects, out: out.write_bytes(b"tone"))
+    assert len(gen.build(tmp_path)) == len(PHRASES) + len(TONES)  # first build: everything
     assert gen.build(tmp_path) == []                             # again: nothing to do
     zh = tmp_path / "zh"
     (zh / "tt-allbusy.sln16").write_bytes(b"studio")             # an operator's recording

@@ -5,9 +5,13 @@ Asterisk and Redis are in tests/integration/test_spool.py)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ari_app.service import Accepted, RateLimited, RequestError
@@ -41,6 +45,7 @@ def test_the_callers_language_comes_with_the_entry_and_older_entries_have_none()
     ("1", "13800138402,-5,", "Unix time"),
     ("1", f"13800138402,{EPOCH},1\n2", "topic"),
     ("1", f"13800138402,{EPOCH + 3600},", "future"),
+    ("1", "13800138314,999999999999,,", "future"),          # the year 33658
 ])
 def test_a_malformed_entry_is_refused_naming_the_part(key, value, why):
     with pytest.raises(BadEntry, match=why):
@@ -145,3 +150,86 @@ async def test_an_entry_a_dead_controller_stored_is_removed_not_stored_again():
     done = await again.run_once()
     assert done.imported == ["7"] and not spool.entries_
     assert len(store.hashes) == 1 and await store.count_open() == 0   # never stored twice
+
+
+async def test_an_entry_the_import_cannot_read_is_kept_aside_and_the_round_goes_on(caplog):
+    """Whatever breaks on one entry (here a bug's exception) sets that entry
+    aside, named once in an ERROR line: it stays in AstDB, is not tried again
+    while unchanged, and every other entry is imported in the same round."""
+    spool = Spool({"1": f"13800138401,{EPOCH},", "2": f"13800138402,{EPOCH},",
+                   "3": f"13800138403,{EPOCH},"})
+    submit, seen = submitter({"13800138402": OverflowError("date value out of range")})
+    importer = SpoolImporter(spool, submit, clock=lambda: NOW)
+    first = await importer.run_once()
+    second = await importer.run_once()
+    assert first.imported == ["1", "3"] and first.refused == ["2"] and second.refused == ["2"]
+    assert list(spool.entries_) == ["2"]
+    assert [e.number for e in seen].count("13800138402") == 1      # not tried again
+    told = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(told) == 1 and "spool entry 2=" in told[0].getMessage()
+    assert "OverflowError" in told[0].getMessage()
+
+
+async def test_an_entry_set_aside_is_read_again_once_its_value_changes():
+    spool = Spool({"1": "13800138401,soon,"})
+    submit, _ = submitter()
+    importer = SpoolImporter(spool, submit, clock=lambda: NOW)
+    assert (await importer.run_once()).refused == ["1"]
+    spool.entries_["1"] = f"13800138401,{EPOCH},"      # the operator mended it in place
+    assert (await importer.run_once()).imported == ["1"]
+
+
+def service_and_store():
+    """The real callback service on the store fake (the number policy, the
+    topics and the calendar as a controller runs them)."""
+    from ari_app.service import CallbacksService
+    from ari_app.settings import Settings, build_calendar, build_numbers, build_topics
+    from tests.fakes.store import FakeCallbackStore
+
+    store = FakeCallbackStore(clock=time.time)
+    settings = Settings()
+    return CallbacksService(store, build_calendar(settings.calendar),
+                            build_numbers(settings.callbacks), build_topics(settings.topics),
+                            timedelta(minutes=60)), store
+
+
+# An entry's fields as AstDB can hold them: each one any text, or one of the
+# shapes the import reads closely (times past the year 9999 or before 1970,
+# Unicode digits, service numbers, unknown languages).
+astdb_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+def part(*likely: str):
+    """Mostly a shape the import reads closely, else any text."""
+    return st.one_of(st.sampled_from(likely), st.sampled_from(likely), astdb_text)
+
+
+entry_fields = st.tuples(
+    part("13800138402", "95555", "0044123456789", "1380013840\u0662", ""),
+    part(str(EPOCH), "0", "999999999999", "253402300800", "99999999999", "\u0663", "-1", ""),
+    part("", "12", "99999999", "123456789"),
+    st.one_of(st.none(), part("zh", "en", "", "fr")))
+fields_joined = entry_fields.map(lambda f: ",".join(x for x in f if x is not None))
+entry_value = st.one_of(fields_joined, fields_joined, astdb_text)
+entry_key = st.one_of(st.from_regex(r"[0-9]{1,12}", fullmatch=True),
+                      st.from_regex(r"[0-9]{1,40}", fullmatch=True), astdb_text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(key=entry_key, value=entry_value)
+def test_no_entry_ever_fails_a_round_and_the_others_are_imported(key, value):
+    assume(key != "5")
+    from ari_app.spool.importer import service_submit
+
+    async def one_round():
+        service, store = service_and_store()
+        spool = Spool({key: value, "5": f"13800138405,{EPOCH},"})
+        done = await SpoolImporter(spool, service_submit(service), clock=lambda: NOW).run_once()
+        return done, spool, store
+
+    done, spool, store = asyncio.run(one_round())
+    assert "5" in done.imported and "5" not in spool.entries_
+    assert "13800138405" in store.numbers
+    # The other entry was imported, or kept in AstDB for the operator: never lost.
+    assert (key in done.imported) != (key in spool.entries_)
+    assert key in done.imported + done.refused + done.kept

@@ -2,7 +2,7 @@
 
 Instants are ISO 8601 in UTC with ``Z`` (``ari_app.timefmt``); the page
 writes them in the desk's time zone (``zone``). Customer numbers leave the
-server whole only for a supervisor's token (``for_viewer``).
+server whole only for a token whose role may see them (``for_viewer``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ...desk.callback import at_risk
+from ...desk.numbers import mask
 from ...desk.routing import desk_status
 from ...desk.topics import display_name
 from ...timefmt import for_machines
@@ -64,16 +65,10 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
             "today": stats}
 
 
-def mask(number: str) -> str:
-    """All but the last four digits hidden: ``13800138501`` -> ``•••••••8501``."""
-    number = number or ""
-    return "•" * max(0, len(number) - 4) + number[-4:]
-
-
-def for_viewer(snapshot: dict, supervisor: bool) -> dict:
-    """The snapshot as one viewer may see it: numbers masked unless a
-    supervisor's. A copy; the snapshot itself is left whole."""
-    if supervisor or not snapshot.get("callbacks"):
+def for_viewer(snapshot: dict, full_numbers: bool) -> dict:
+    """The snapshot as one viewer may see it: numbers masked unless
+    ``full_numbers``. A copy; the snapshot itself is left whole."""
+    if full_numbers or not snapshot.get("callbacks"):
         return snapshot
     masked = [{**c, "number": mask(c.get("number", ""))} for c in snapshot["callbacks"]]
     return {**snapshot, "callbacks": masked}

@@ -1,0 +1,101 @@
+"""The desk's prompt sets: every sound name each language's set holds.
+
+Asterisk plays ``<sounds>/<language>/<name>.<format>`` and, when a language
+lacks a name, quietly plays the English file instead: a Mandarin caller then
+hears English. So every name the dialplan or the controller plays must be in
+every set (``sounds_played`` lists what is played; ``check-config`` and a
+unit test compare).
+
+* ``zh`` (Mandarin, the desk's default): generated at build time
+  (``lab/prompts.py``: espeak-ng and sox) from ``PHRASES``' Mandarin wording,
+  the ``TONES`` synthesised; recordings of the same names win.
+* ``en``: Asterisk's core sounds (``asterisk-core-sounds-en``) under the same
+  names, but for what they lack (``EN_GENERATED``, generated alike), and for
+  ``ZH_ONLY`` phrases, which only Mandarin word order says.
+
+Plain data, standard library only: the PBX image's build runs the
+generator with this file and nothing else of the package.
+"""
+
+from __future__ import annotations
+
+# name (Asterisk's sound name), Mandarin wording, English wording (the core
+# sound's, or the generated one's).
+PHRASES: tuple[tuple[str, str, str], ...] = (
+    # The capture (ari_app/asterisk/capture.py) and the spool (dialplan/35-spool.conf).
+    ("tt-allbusy", "您好，数据专席的坐席现在全忙。", "All representatives are busy"),
+    ("im-sorry", "很抱歉，", "I'm sorry"),
+    ("vm-nobodyavail", "数据专席现在不在服务时间。", "Nobody is available to take your call"),
+    ("your", "您的", "your"),
+    ("telephone-number", "电话号码", "telephone number"),
+    ("is", "是", "is"),
+    ("you-entered", "您输入的号码是", "you entered"),
+    ("if-correct-press", "如果正确，请按", "if this is correct, press"),
+    ("vm-press", "，按", "press"),
+    ("vm-toenternumber", "重新输入号码。", "to enter a number"),
+    ("vm-enter-num-to-call", "请输入回电号码，以井号键结束。",
+     "please enter the number you wish to call"),
+    ("invalid", "号码无效，", "that is not valid"),
+    ("please-try-again", "请重新输入。", "please try again"),
+    ("num-was-successfully", "您的回电号码已经", "number was successfully"),
+    ("added", "登记成功。", "added"),
+    ("queue-less-than", "我们将在", "less than"),
+    ("queue-minutes", "分钟内给您回电。", "minutes"),
+    ("please-try-call-later", "很抱歉，请稍后再拨。", "please try your call later"),
+    ("goodbye", "再见。", "goodbye"),
+    # The seat's whisper before a callback (dialplan/30-desk.conf).
+    ("calling", "正在回拨", "calling"),
+    # What a customer called back hears on answering; no core sound says it,
+    # so English is generated too (EN_GENERATED).
+    ("desk-greeting", "您好，这里是数据业务专席，为您回电。",
+     "Hello, this is the data service desk returning your call."),
+    # A customer the desk does not serve, on the way back to the frontline
+    # queue (dialplan/20-frontline.conf [frontline-return]).
+    ("one-moment-please", "请稍候。", "One moment please."),
+    # A seat's own feature codes (dialplan/40-seat-phones.conf), in the seat
+    # phone's language.
+    ("agent-loginok", "签入成功。", "Agent logged in."),
+    ("agent-alreadyon", "您已经签入。", "That agent is already logged on."),
+    ("agent-loggedoff", "签出成功。", "Agent logged off."),
+    # When the call comes (ari_app/asterisk/prompts.py promise): "tomorrow
+    # 9 o'clock 30 minutes before" in Mandarin word order; English says
+    # "tomorrow, nine thirty a.m." with the core sounds (no desk-before).
+    ("digits/today", "今天", "today"), ("digits/tomorrow", "明天", "tomorrow"),
+    ("digits/oclock", "点", "o'clock"), ("minutes", "分", "minutes"),
+    ("desk-before", "之前给您回电。", "(zh only)"),
+    *((f"digits/day-{n}", "星期" + "日一二三四五六"[n], "Sunday Monday Tuesday Wednesday "
+       "Thursday Friday Saturday".split()[n]) for n in range(7)),
+    ("digits/0", "零", "zero"), ("digits/1", "一", "one"), ("digits/2", "二", "two"),
+    ("digits/3", "三", "three"), ("digits/4", "四", "four"), ("digits/5", "五", "five"),
+    ("digits/6", "六", "six"), ("digits/7", "七", "seven"), ("digits/8", "八", "eight"),
+    ("digits/9", "九", "nine"), ("digits/10", "十", "ten"),
+    # Numbers Asterisk says (SayNumber, ARI "number:"): 11-19, the tens,
+    # hundred, thousand. Without them a zh call falls back to English files
+    # silently (checked on the lab PBX: digits/60 came from en).
+    *((f"digits/{n}", "十" + "一二三四五六七八九"[n - 11], str(n)) for n in range(11, 20)),
+    *((f"digits/{n}", "二三四五六七八九"[n // 10 - 2] + "十", str(n)) for n in range(20, 100, 10)),
+    ("digits/hundred", "百", "hundred"), ("digits/thousand", "千", "thousand"),
+)
+# Tones the seat phones hear (feature codes): no words, so the Mandarin set
+# synthesises them (sox ``synth`` arguments); English has core sounds.
+TONES: dict[str, tuple[str, ...]] = {
+    "beep": ("synth", "0.25", "sine", "1000", "vol", "0.3"),
+    "beeperr": ("synth", "0.15", "sine", "480", "vol", "0.3", "pad", "0", "0.1", "repeat", "1"),
+}
+# English phrases no core sound says: generated like the Mandarin set.
+EN_GENERATED = frozenset({"desk-greeting"})
+# Phrases only Mandarin word order needs: English has none of the name.
+ZH_ONLY = frozenset({"desk-before"})
+# Core sounds only English plays ("nine thirty a.m.": ari_app/asterisk/prompts.py).
+EN_ONLY = frozenset({"digits/a-m", "digits/p-m"})
+
+_NAMES = frozenset(name for name, _, _ in PHRASES) | frozenset(TONES)
+SETS: dict[str, frozenset[str]] = {
+    "zh": _NAMES,
+    "en": (_NAMES - ZH_ONLY) | EN_ONLY,
+}
+
+
+def names() -> list[str]:
+    """Every phrase name of the table, in its order (tones aside)."""
+    return [name for name, _, _ in PHRASES]

@@ -1,0 +1,22 @@
+"""The roles each protected route admits, written out by hand as the API
+documents them (docs/api.md): the unit and the real-stack tests hold the
+controller's own table (``ari_app/web/auth.py``) to this one."""
+
+ALL = {"wallboard", "relay", "metrics", "supervisor", "admin"}
+
+# (method, route) -> the roles that may.
+ROUTE_ROLES = {
+    ("GET", "/api/seats"): {"wallboard", "relay", "supervisor", "admin"},
+    ("POST", "/api/callbacks"): {"relay", "admin"},
+    ("GET", "/api/callbacks"): {"supervisor", "admin"},
+    ("GET", "/api/callbacks/{id}"): {"supervisor", "admin"},
+    ("DELETE", "/api/callbacks/{id}"): {"supervisor", "admin"},
+    ("GET", "/metrics"): {"metrics", "admin"},
+    ("GET", "/wallboard"): {"wallboard", "supervisor", "admin"},
+    ("GET", "/api/wallboard"): {"wallboard", "supervisor", "admin"},
+    ("GET", "/api/wallboard/events"): {"wallboard", "supervisor", "admin"},
+    ("GET", "/reports"): {"supervisor", "admin"},
+    ("GET", "/reports.csv"): {"supervisor", "admin"},
+    ("GET", "/api/reports"): {"supervisor", "admin"},
+    ("GET", "/api/openapi.json"): ALL,
+}
