@@ -4,8 +4,8 @@ The phone simulator's phones are Asterisk, which always waits for a
 transfer's outcome; real phones often do not. ``SippPhone`` registers a
 phone's account from its own UDP port (digest auth, as a phone does) and
 then lets SIPp answer on that port; ``frontline_sipp`` makes it the only
-frontline phone customers reach, and gives the phone back to the simulator
-after. SIPp is our child process, stopped by its pid. ``notifies`` reads
+frontline phone customers reach, as the lab's SIPp phone (one the simulator
+never registers, so none of its registrations can take SIPp's place). SIPp is our child process, stopped by its pid. ``notifies`` reads
 what the phone was told about its transfer from SIPp's message log.
 """
 
@@ -26,9 +26,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from .configs import ASTERISK_CONF, phone_passwords
+from .configs import SIPP_PHONE
 from .paths import SIPP_SCENARIOS
 from .ports import free_port
+from .stack import FRONTLINE
 
 SCENARIOS = SIPP_SCENARIOS
 
@@ -157,31 +158,28 @@ def notifies(log: str) -> list[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def frontline_sipp(lab: Any, scenario: str, keys: dict[str, str], *,
-                         user: str = "1002") -> AsyncIterator[SippPhone]:
-    """SIPp as frontline phone ``user`` (registered from a port of its own),
-    the other frontline phones paused in the frontline queue so customers
-    reach this one; afterwards the simulator's phone registers again and the
+async def frontline_sipp(lab: Any, scenario: str,
+                         keys: dict[str, str]) -> AsyncIterator[SippPhone]:
+    """SIPp as the lab's SIPp phone (``SIPP_PHONE``, which the simulator never
+    registers) from a port of its own, put in the frontline queue with the
+    simulator's frontline phones paused there, so customers reach SIPp;
+    afterwards it leaves the queue, its registration is withdrawn and the
     others are unpaused, also when the body fails. ``lab`` is a ``Stack``."""
+    user, password = SIPP_PHONE, lab.keys.sipp_phone
     port = free_port()
-    password = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())[user]
     phone = SippPhone(scenario, user, port, keys)
-    others = [p for p in ("1001", "1002") if p != user]
-    await lab.probe.pause(others, queue="frontline")
+    await lab.probe.pause(FRONTLINE, queue="frontline")
     try:
-        await lab.sim.rx(f"pjsip send unregister phone-{user}")
         await asyncio.to_thread(register, user, password, lab.ports.pbx_sip, port)
+        await lab.probe.ami.command({"Action": "QueueAdd", "Queue": "frontline",
+                                     "Interface": f"PJSIP/{user}", "MemberName": user},
+                                    as_list=False)
         await phone.start()
         yield phone
     finally:
         await phone.stop()
-        await lab.probe.pause([user, *others], paused=False, queue="frontline", check=False)
-        await lab.sim.rx(f"pjsip send register phone-{user}")
-        deadline = asyncio.get_running_loop().time() + 20
-        while any(c.get("Endpoint") == user and f":{port}" in c.get("Uri", "")
-                  for c in await lab.probe.contacts()):
-            if asyncio.get_running_loop().time() > deadline:
-                raise SippError(f"phone {user} did not register again from the simulator")
-            await asyncio.sleep(0.2)
-        await lab.register_phones()
+        await lab.probe.ami.send({"Action": "QueueRemove", "Queue": "frontline",
+                                  "Interface": f"PJSIP/{user}"})
+        await lab.probe.pause(FRONTLINE, paused=False, queue="frontline", check=False)
+        await asyncio.to_thread(register, user, password, lab.ports.pbx_sip, port, 0)
         phone.remove()

@@ -114,9 +114,8 @@ def _after(lab, event) -> int:
 
 @pytest.fixture
 async def sipp_frontline(lab):
-    """Frontline phone 1002 is SIPp (not an Asterisk), which blind-transfers to
-    5555 and hangs up on the 202; 1001 is paused in the frontline queue, so
-    customers ring 1002."""
+    """The frontline phone customers reach is SIPp (not an Asterisk), which
+    blind-transfers to 5555 and hangs up on the 202."""
     keys = {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"}
     async with frontline_sipp(lab, "frontline-refer-hangup.xml", keys) as phone:
         yield phone
@@ -129,7 +128,8 @@ async def test_a_phone_that_hangs_up_on_202_to_an_unknown_number_leaves_the_cust
     await lab.phones.customer_call("13800138020")
     refer = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "BlindTransfer"
-        and m.get("TransfererChannel", "").startswith("PJSIP/1002-"), since=mark, timeout=30)
+        and m.get("TransfererChannel", "").startswith(f"PJSIP/{phone.user}-"), since=mark,
+        timeout=30)
     customer = refer.get("TransfereeChannel", "")
     assert customer.startswith("PJSIP/carrier-")
     assert (refer.get("Context"), refer.get("Extension")) == ("phone-transfer", "5555")
