@@ -188,6 +188,10 @@ class DeskStasis:
             out["DESK_TOPIC_NAME"] = decision.topic.name
         return out
 
+    def _topic_language(self, decision: Decision) -> str:
+        """The language [topics] languages gives the decision's topic ("" for none)."""
+        return self.rules.topic_languages.get(decision.topic.name, "") if decision.topic else ""
+
     async def _continue(self, channel_id: str, decision: Decision) -> None:
         context, exten = DIALPLAN[decision.route]
         exten = exten or decision.seat or "s"
@@ -197,6 +201,9 @@ class DeskStasis:
         try:
             if not live:
                 await self._set_variables(path, variables)
+            elif language := self._topic_language(decision):
+                # Before the dialplan goes on: the recording's notice is its first word.
+                await self._set_variables(path, {"DESK_TOPIC_LANGUAGE": language}, quiet=True)
             await self.ari.request("POST", path + "/continue",
                                    params={"context": context, "extension": exten, "priority": "1"})
             if live and variables:

@@ -140,6 +140,86 @@ async def test_live_transfer_is_recorded_after_the_notice_and_rated_from_the_pho
 
 
 
+
+@pytest.mark.parametrize("key", ["7", ""], ids=["invalid-key", "no-key"])
+async def test_a_key_that_is_no_rating_or_none_at_all_is_stored_not_rated(lab, key):
+    """After the seat hangs up first: a key other than 1-3, or no key within
+    the survey's wait (4 s here), is "not-rated", never a rating."""
+    number = "1380013820" + ("3" if key else "4")
+    transfer = await customer_transferred(lab, customer=number, speaking=True)
+    customer, seat = await specialist_answers(lab, transfer)
+    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
+                                           since=transfer.mark, timeout=10)
+    name = started["Name"]
+    await asyncio.sleep(2)
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": seat})
+    await wait_played(lab.pbx.log_file, transfer.log_offset, customer, "desk-survey")
+    if key:
+        await lab.phones.dtmf(transfer.phone_channel, key)
+    rated = await lab.probe.log.wait_for(_user_event("DeskSurvey", Name=name),
+                                         since=transfer.mark, timeout=20)
+    assert rated["Rating"] == "not-rated", rated
+    record = await stored_record(lab, name)
+    deadline = time.monotonic() + 20
+    while record["rating"] is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        record = await stored_record(lab, name)
+    assert record["rating"] == "not-rated", record
+    # No thanks for a rating that was not given.
+    sounds = [f.rsplit(".", 1)[0] for f, _ in played(lab.pbx.log_file, transfer.log_offset,
+                                                     customer)]
+    assert "desk-survey-thanks" not in sounds, sounds
+
+
+async def test_a_customer_who_hangs_up_first_is_neither_surveyed_nor_called_back(lab):
+    """The customer ends the call: the recording is stored, unrated; nothing is
+    asked, and no callback is made for the survey (none is open for the number
+    and no call is placed to it)."""
+    number = "13800138205"
+    transfer = await customer_transferred(lab, customer=number, speaking=True)
+    customer, _seat = await specialist_answers(lab, transfer)
+    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
+                                           since=transfer.mark, timeout=10)
+    name = started["Name"]
+    await asyncio.sleep(2)
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": customer})
+    await wait_file_closed(recording_dir(lab) / f"{name}.wav")
+    record = await stored_record(lab, name)
+    assert record["rating"] is None, record
+    events = lab.probe.log.since(transfer.mark)
+    assert not [e for e in events if _user_event("DeskSurvey")(e)]
+    assert not [e for e in events if e.get("Event") == "DialBegin"
+                and number in e.get("DestChannel", "") + e.get("DialString", "")]
+    sounds = [f.rsplit(".", 1)[0] for f, _ in played(lab.pbx.log_file, transfer.log_offset,
+                                                     customer)]
+    assert "desk-survey" not in sounds, sounds
+    _, body = await lab.controller.request("GET", "/api/callbacks")
+    assert [cb for cb in body["callbacks"] if cb["number"] == number] == []
+
+
+
+async def test_a_live_call_on_a_topic_of_another_language_hears_the_notice_in_it(lab):
+    """[topics] languages: WLAN callers hear English; a live transfer on that
+    topic hears the notice in English, and its record says so."""
+    await lab.start_controller({**(lab.controller_overrides or {}),
+                                "topics": {"languages": {"wlan": "en"}}})
+    try:
+        transfer = await customer_transferred(lab, customer="13800138206", target="860007",
+                                              speaking=True)
+        customer, _seat = await specialist_answers(lab, transfer)
+        started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
+                                               since=transfer.mark, timeout=10)
+        notices = [lang for f, lang in played(lab.pbx.log_file, transfer.log_offset, customer)
+                   if f.rsplit(".", 1)[0] == "desk-recording-notice"]
+        assert notices == ["en"], notices
+        assert started["CallLanguage"] == "en" and started["Topic"] == "07", started
+        await lab.probe.ami.send({"Action": "Hangup", "Channel": customer})
+        record = await stored_record(lab, started["Name"])
+        assert record["language"] == "en" and record["topic"] == "wlan", record
+    finally:
+        await lab.start_controller(lab.controller_overrides or None)
+
+
 async def callback_customer_answers(lab: Stack, number: str, seat: str) -> tuple[str, str, int]:
     """A callback registered for ``number`` with only ``seat`` ready; the
     customer's phone speaks when it answers. Returns (the customer's channel
