@@ -75,3 +75,32 @@ def csv_rows(data: dict) -> list[list[object]]:
         add("satisfaction-topic", row["topic"], row)
     add("satisfaction-total", "", data["total"])
     return rows
+
+
+def csv_table(writer, data: dict | None) -> None:
+    """The reports' CSV second table (after a blank line, its own columns);
+    nothing without figures."""
+    if not data:
+        return
+    writer.writerow([])
+    writer.writerow(["scope", "period", *COLUMNS])
+    writer.writerows(csv_rows(data))
+
+
+def _pct(value: object) -> str:
+    return "–" if value is None else f"{value} %"
+
+
+def text_lines(data: dict | None) -> list[str]:
+    """The satisfaction lines under ``datadesk report``'s table; none without figures."""
+    if not data:
+        return []
+    lines = ["", "SATISFACTION (satisfied ÷ rated; rated ÷ surveyed)"]
+    for row in data["per_day"] + [{"day": "total", **data["total"]}]:
+        lines.append(f"{row['day']:<10}  satisfied {_pct(row['satisfaction_percent']):>8}"
+                     f"  rated {_pct(row['rated_percent']):>8}  of {row['surveyed']} surveyed")
+    for row in data["per_seat"]:
+        score = "–" if row["average_score"] is None else row["average_score"]
+        lines.append(f"seat {row['seat']:<5}  satisfied {_pct(row['satisfaction_percent']):>8}"
+                     f"  average QA score {score}")
+    return lines

@@ -7,8 +7,8 @@ import csv
 import io
 from datetime import date
 
-from ..quality.figures import COLUMNS as QUALITY_COLUMNS
-from ..quality.figures import csv_rows as quality_rows
+from ..quality.figures import csv_table as quality_csv
+from ..quality.figures import text_lines as quality_text
 from ..store.stats import summary
 
 # Columns of both tables, API names (English); the page labels them.
@@ -85,10 +85,7 @@ def to_csv(data: dict) -> str:
     writer.writerow(["total", f"{data['first']}..{data['last']}", *cells(data["total"])])
     for row in data["per_hour"]:
         writer.writerow(["hour", f"{row['hour']:02d}", *cells(row)])
-    if data.get("quality"):   # a second table, after a blank line: its own columns
-        writer.writerow([])
-        writer.writerow(["scope", "period", *QUALITY_COLUMNS])
-        writer.writerows(quality_rows(data["quality"]))
+    quality_csv(writer, data.get("quality"))
     return out.getvalue()
 
 
@@ -102,16 +99,5 @@ def to_text(data: dict) -> str:
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in
                         enumerate(zip(row, widths))) for row in cell]
-    quality = data.get("quality")
-    if quality:
-        def pct(v: object) -> str:
-            return "–" if v is None else f"{v} %"
-        lines.append("")
-        lines.append("SATISFACTION (satisfied ÷ rated; rated ÷ surveyed)")
-        for row in quality["per_day"] + [{"day": "total", **quality["total"]}]:
-            lines.append(f"{row['day']:<10}  satisfied {pct(row['satisfaction_percent']):>8}"
-                         f"  rated {pct(row['rated_percent']):>8}  of {row['surveyed']} surveyed")
-        for row in quality["per_seat"]:
-            lines.append(f"seat {row['seat']:<5}  satisfied {pct(row['satisfaction_percent']):>8}"
-                         f"  average QA score {'–' if row['average_score'] is None else row['average_score']}")
+    lines += quality_text(data.get("quality"))
     return "\n".join(lines)

@@ -156,6 +156,29 @@ def test_satisfaction_is_satisfied_over_rated_and_not_rated_is_never_a_rating():
                       "satisfaction-topic", "satisfaction-total"}
 
 
+
+def test_the_cli_and_csv_carry_the_satisfaction_after_the_desk_table_and_nothing_without():
+    import csv
+    import io
+    from datetime import date
+    from ari_app.quality.figures import csv_table, figures, text_lines
+    day = {"surveyed": 4, "rated": 2, "satisfied": 1, "surveyed#8601": 4, "rated#8601": 2,
+           "satisfied#8601": 1, "score_sum#8601": 90, "scored#8601": 1}
+    data = figures({date(2026, 12, 7): day})
+    lines = text_lines(data)
+    assert lines[0] == "" and lines[1].startswith("SATISFACTION")
+    assert "satisfied   50.0 %" in lines[2] and "rated   50.0 %" in lines[2]
+    assert lines[-1].startswith("seat 8601") and lines[-1].endswith("average QA score 90.0")
+    out = io.StringIO()
+    csv_table(csv.writer(out, lineterminator="\n"), data)
+    rows = out.getvalue().split("\n")
+    assert rows[0] == "" and rows[1].startswith("scope,period,surveyed")
+    assert text_lines(None) == [] and text_lines({}) == []
+    empty = io.StringIO()
+    csv_table(csv.writer(empty), None)
+    assert empty.getvalue() == ""
+
+
 def test_the_quality_settings_reach_the_dialplan_as_globals():
     from ari_app.quality import quality_globals
     from ari_app.settings import QualitySettings
