@@ -21,9 +21,10 @@ At each step:
 The capacity printed is the highest level with no failure and the board in
 step with Asterisk.
 
-Recording on against off, in the same run: after the ramp, ``--compare``
-calls are held for ``--step`` seconds with recording off (the dialplan
-global ``DESK_RECORD = no``), then on, then off again; the PBX's CPU per
+Recording on against off, in the same run: before the ramp (whose backlog
+of callbacks would keep the seats from live calls), ``--compare`` calls are
+held for ``--step`` seconds with recording off (the dialplan global
+``DESK_RECORD = no``), then on, then off again; the PBX's CPU per
 call with recording on is given as a ratio to the mean of the two "off"
 holds (before and after, so a drift of the machine shows), with the disk
 the recordings took per hour of recorded call (the files' bytes over their
@@ -185,6 +186,9 @@ async def compare_recording(lab: Stack, calls: Calls, args: argparse.Namespace,
     if seconds > 0:
         results.add("disk per hour of recorded call (8 kHz 16-bit WAV)",
                     size / seconds * 3600 / 1e6, "MB")
+    else:
+        results.note("no recording was closed during the comparison (no seat answered?): "
+                     "disk per hour not measured")
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -200,6 +204,12 @@ async def run(args: argparse.Namespace) -> int:
                 "phones": lab.sim.pid}
         results.note(f"{os.cpu_count()} CPUs; seats talk {args.talk} s; calls last at most "
                      f"{args.hold} s; each level held {args.step} s")
+        if args.compare:
+            # First, on a quiet desk: after the ramp the seats are taken by its
+            # backlog of callbacks, and hardly a live call would be recorded.
+            await compare_recording(lab, calls, args, results)
+            for channel in list(calls.up):
+                await lab.phones.hangup(channel)
         for level in levels:
             before = await routes_counted(lab)
             refused = calls.refused
@@ -242,8 +252,6 @@ async def run(args: argparse.Namespace) -> int:
                              "reached is a floor of the controller's capacity, not its limit")
                 break
         try:
-            if args.compare:
-                await compare_recording(lab, calls, args, results)
             for channel in list(calls.up):
                 await lab.phones.hangup(channel)
         except asyncio.TimeoutError:
