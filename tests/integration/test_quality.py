@@ -139,19 +139,24 @@ async def test_live_transfer_is_recorded_after_the_notice_and_rated_from_the_pho
     assert board["today"]["satisfaction_percent"] is not None
 
 
+async def a_live_call(lab: Stack, number: str, **kw):
+    """A live transfer from ``number`` answered by a seat, recorded and talked
+    for 2 s: (the transfer, the customer's and the seat's channels, the
+    recording's name)."""
+    transfer = await customer_transferred(lab, customer=number, speaking=True, **kw)
+    customer, seat = await specialist_answers(lab, transfer)
+    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
+                                           since=transfer.mark, timeout=10)
+    await asyncio.sleep(2)
+    return transfer, customer, seat, started["Name"]
 
 
 @pytest.mark.parametrize("key", ["7", ""], ids=["invalid-key", "no-key"])
 async def test_a_key_that_is_no_rating_or_none_at_all_is_stored_not_rated(lab, key):
     """After the seat hangs up first: a key other than 1-3, or no key within
     the survey's wait (4 s here), is "not-rated", never a rating."""
-    number = "1380013820" + ("3" if key else "4")
-    transfer = await customer_transferred(lab, customer=number, speaking=True)
-    customer, seat = await specialist_answers(lab, transfer)
-    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
-                                           since=transfer.mark, timeout=10)
-    name = started["Name"]
-    await asyncio.sleep(2)
+    transfer, customer, seat, name = await a_live_call(
+        lab, "1380013820" + ("3" if key else "4"))
     await lab.probe.ami.send({"Action": "Hangup", "Channel": seat})
     await wait_played(lab.pbx.log_file, transfer.log_offset, customer, "desk-survey")
     if key:
@@ -176,12 +181,7 @@ async def test_a_customer_who_hangs_up_first_is_neither_surveyed_nor_called_back
     asked, and no callback is made for the survey (none is open for the number
     and no call is placed to it)."""
     number = "13800138205"
-    transfer = await customer_transferred(lab, customer=number, speaking=True)
-    customer, _seat = await specialist_answers(lab, transfer)
-    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
-                                           since=transfer.mark, timeout=10)
-    name = started["Name"]
-    await asyncio.sleep(2)
+    transfer, customer, _seat, name = await a_live_call(lab, number)
     await lab.probe.ami.send({"Action": "Hangup", "Channel": customer})
     await wait_file_closed(recording_dir(lab) / f"{name}.wav")
     record = await stored_record(lab, name)
@@ -195,7 +195,6 @@ async def test_a_customer_who_hangs_up_first_is_neither_surveyed_nor_called_back
     assert "desk-survey" not in sounds, sounds
     _, body = await lab.controller.request("GET", "/api/callbacks")
     assert [cb for cb in body["callbacks"] if cb["number"] == number] == []
-
 
 
 async def test_a_live_call_on_a_topic_of_another_language_hears_the_notice_in_it(lab):
@@ -321,16 +320,12 @@ async def test_a_paused_span_is_silent_in_the_file_and_listed_in_the_record(lab)
 
 async def a_stored_recording(lab: Stack, customer: str, **kw) -> tuple[str, Path]:
     """A live transfer talked for 2 s and ended by the customer: its name and file."""
-    transfer = await customer_transferred(lab, customer=customer, speaking=True, **kw)
-    customer_channel, _seat = await specialist_answers(lab, transfer)
-    started = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="started"),
-                                           since=transfer.mark, timeout=10)
-    await asyncio.sleep(2)
+    _transfer, customer_channel, _seat, name = await a_live_call(lab, customer, **kw)
     await lab.probe.ami.send({"Action": "Hangup", "Channel": customer_channel})
-    path = recording_dir(lab) / f"{started['Name']}.wav"
+    path = recording_dir(lab) / f"{name}.wav"
     await wait_file_closed(path)
-    await stored_record(lab, started["Name"])
-    return started["Name"], path
+    await stored_record(lab, name)
+    return name, path
 
 
 async def test_a_hostile_caller_id_changes_no_file_name(lab):
@@ -433,6 +428,27 @@ async def test_score_appeal_once_and_decision_keep_who_and_when(lab):
     assert review["scored_by"].startswith("qa#") and review["appealed_by"] == "specialist/8601"
     assert review["decided_by"].startswith("supervisor#")
     assert review["scored_at"] <= review["appealed_at"] <= review["decided_at"]
+
+
+async def test_another_seats_specialist_may_neither_appeal_nor_pause_a_call(lab):
+    """The lab's specialist token is seat 8601's: a call seat 8602 took, scored,
+    is not its to appeal nor to pause (403), and nothing of the review changes."""
+    from lab.scenarios import seat_ready
+    await seat_ready(lab, "8602")
+    name, _path = await a_stored_recording(lab, "13800138252", target="8602")
+    tokens, post = lab.keys.role_tokens, lab.controller.request
+    status, _ = await post("POST", f"/api/recordings/{name}/score", {"score": 50},
+                           token=tokens["qa"])
+    assert status == 200
+    status, body = await post("POST", f"/api/recordings/{name}/appeal", {"reason": "not mine"},
+                              token=tokens["specialist"])
+    assert status == 403, body
+    status, body = await post("POST", f"/api/recordings/{name}/pause", {"paused": True},
+                              token=tokens["specialist"])
+    assert status == 403, body
+    _, body = await post("GET", f"/api/recordings/{name}", token=tokens["qa"])
+    assert body["recording"]["seat"] == "8602" and not body["recording"]["under_review"]
+    assert "appealed_by" not in body["recording"]["review"], body["recording"]["review"]
 
 
 async def test_retention_deletes_old_recordings_but_never_one_under_review(lab):
