@@ -151,6 +151,23 @@ async def a_live_call(lab: Stack, number: str, **kw):
     return transfer, customer, seat, started["Name"]
 
 
+async def test_a_named_seat_that_hangs_up_first_leaves_the_customer_to_the_survey(lab):
+    """A transfer to one named seat (8602): recorded from its answer; when it
+    hangs up the customer hears the survey and keys 2, stored as acceptable."""
+    from lab.scenarios import seat_ready
+    await seat_ready(lab, "8602")
+    transfer, customer, seat, name = await a_live_call(lab, "13800138207", target="8602")
+    assert seat.startswith("PJSIP/8602-"), seat
+    await lab.probe.ami.send({"Action": "Hangup", "Channel": seat})
+    await wait_played(lab.pbx.log_file, transfer.log_offset, customer, "desk-survey")
+    await lab.phones.dtmf(transfer.phone_channel, "2")
+    rated = await lab.probe.log.wait_for(_user_event("DeskSurvey", Name=name),
+                                         since=transfer.mark, timeout=15)
+    assert rated["Rating"] == "acceptable", rated
+    record = await stored_record(lab, name)
+    assert record["seat"] == "8602" and record["call"] == transfer.customer_uniqueid, record
+
+
 @pytest.mark.parametrize("key", ["7", ""], ids=["invalid-key", "no-key"])
 async def test_a_key_that_is_no_rating_or_none_at_all_is_stored_not_rated(lab, key):
     """After the seat hangs up first: a key other than 1-3, or no key within
