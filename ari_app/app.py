@@ -23,6 +23,7 @@ from .alerts.webhook import Delivery, Webhook
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture
+from .asterisk.foreign_replaces import ForeignReplaces
 from .asterisk.prompts import Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
@@ -99,6 +100,8 @@ class Controller:
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
         self.ami.on_event("AgentComplete", self._on_agent_complete)
+        self.foreign_replaces = ForeignReplaces(
+            self.ami, settings.desk.seats + settings.desk.frontline_phones)
         self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered)
         self.sampler = SeatSampler(self.stats, self.board)
         self.callbacks.on_created = self.stats.requested

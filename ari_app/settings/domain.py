@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from ..asterisk.foreign_replaces import endpoint_of
 from ..desk.calendar import CalendarError, ServiceCalendar
 from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
@@ -110,6 +111,10 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
     build_grants(settings.http)
+    for phone in settings.desk.seats + settings.desk.frontline_phones:
+        if endpoint_of(f"PJSIP/{phone}-00000000") != phone:
+            raise SettingsError(f"[desk] seats/frontline_phones: {phone!r} is not a PJSIP "
+                                "endpoint name (letters, digits, '_', '.', '-'; at most 64)")
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings

@@ -85,6 +85,10 @@ class DeskSettings:
 
     queue: str = "desk"
     seats: tuple[str, ...] = ("8601", "8602", "8603", "8604", "8605", "8606")
+    # The frontline phones' PJSIP endpoints: with the seats, the endpoint names
+    # /metrics may carry (an attended transfer taking over another endpoint's
+    # call, counted by phone; any other endpoint is counted as "other").
+    frontline_phones: tuple[str, ...] = ("1001", "1002")
     # The desk queue's wrapuptime (queues.conf); AMI does not report it.
     wrapup: int = 15
     # Seconds a transferred caller may wait in the desk queue before the

@@ -122,6 +122,7 @@ class MetricsSource(Protocol):
     ami: Any  # .ready: Event
     ari: Any  # .connected: Event
     store: Any  # .up: bool | None
+    foreign_replaces: Any  # .metric_lines()
 
     def health(self) -> dict: ...
 
@@ -153,7 +154,8 @@ async def scrape(source: MetricsSource, ts: float) -> str:
         version=__version__, leader=health["role"] == "leader",
         ready=not health_.problems(health), overdue_callbacks=overdue,
         not_placed=source.dialer.not_placed, risk=_risk_figures(source)) + \
-        "\n".join(stalls.metric_lines(source)) + "\n"   # what stalls: web/stalls.py
+        "\n".join(stalls.metric_lines(source)) + "\n" + \
+        "\n".join(source.foreign_replaces.metric_lines()) + "\n"   # stalls: web/stalls.py
 
 
 def _risk_figures(source: MetricsSource) -> dict[str, Any]:

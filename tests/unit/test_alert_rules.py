@@ -29,19 +29,27 @@ def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent():
     cases = [c for t in yaml.safe_load((RULES / "datadesk.rules.test.yml").read_text())["tests"]
              for c in t["alert_rule_test"]]
     assert alerts == {"DatadeskNotReadyAnywhere", "DatadeskNoLeader", "DatadeskAmiOutOfSync",
-                      "DatadeskRedisDown", "DatadeskCallbackPastDeadline"}
+                      "DatadeskRedisDown", "DatadeskCallbackPastDeadline",
+                      "DatadeskCallTakenOver"}
     for alert in alerts:
         assert any(c["alertname"] == alert and c["exp_alerts"] for c in cases), alert
         assert any(c["alertname"] == alert and not c["exp_alerts"] for c in cases), alert
 
 
+class _NoAmi:
+    def on_event(self, pattern, handler) -> None:
+        pass
+
+
 def test_rules_name_only_metrics_the_controller_exports():
     from collections import Counter
 
+    from ari_app.asterisk.foreign_replaces import ForeignReplaces
     from ari_app.web import metrics
     text = metrics.render(seats_by_activity=Counter(), waiting=0, open_callbacks=0, sla=Counter(),
                           connections={"ami": True, "redis": True}, routes=Counter(),
                           overdue_callbacks=0)
+    text += "\n".join(ForeignReplaces(_NoAmi(), ["1001"]).metric_lines())
     exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
                 if not line.startswith("#")}
     rules = (RULES / "datadesk.rules.yml").read_text()
