@@ -14,6 +14,7 @@ from ...desk.callback import at_risk
 from ...desk.numbers import mask
 from ...desk.routing import desk_status
 from ...desk.topics import display_name
+from ...store.away import STORE_ERRORS
 from ...timefmt import for_machines
 from ..callbacks_api import present
 
@@ -55,7 +56,7 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
                      for c in await controller.callbacks.open_callbacks(50)]
         open_count = await controller.callbacks.count_open()
         stats = await controller.stats.today()
-    except Exception:  # Redis away: show the board, say the rest is unknown
+    except STORE_ERRORS:  # Redis away: show the board, say the rest is unknown
         callbacks, open_count, stats = None, None, None
     return {"now": for_machines(now, milliseconds=True), "zone": config.zone,
             "desk": desk_status(board, controller.calendar, now).value,
