@@ -122,10 +122,14 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .web.reports_data import to_csv, to_text
-    status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}",
-                        Permission.REPORTS)
-    return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
+    from .tables import terminal_width
+    from .web.reports_data import text_heads, to_csv, to_text
+    settings = _settings(args)
+    lang = _lang(args, settings)
+    status, body = _api(settings, "GET", f"/api/reports?days={args.days}", Permission.REPORTS)
+    return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else (
+        lambda b: to_text(b, text_heads(b, lang, settings.desk.pause_reasons),
+                          terminal_width)))
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run
     return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json,
@@ -235,7 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     cbs.set_defaults(func=cmd_callbacks)
     rep = command("report", "the desk's figures per day over the last days, and the total")
     rep.add_argument("--days", type=int, default=28, help="days back, today included; 28")
-    rep.add_argument("--csv", action="store_true", help="CSV, per day, total and per hour")
+    rep.add_argument("--csv", action="store_true",
+                     help="CSV, per day, total, per hour and per seat")
+    rep.add_argument("--lang", choices=["zh", "en"],
+                     help="the tables' language (default: [desk] screen_language)")
     rep.set_defaults(func=cmd_report, json=False)
     add_check_config(command)
     size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")

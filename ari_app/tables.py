@@ -84,6 +84,11 @@ def _cell(column: str, value: object, zone: ZoneInfo, lang: str) -> str:
     return WORDS_ZH.get(text, text) if lang == "zh" else text
 
 
+def terminal_width(text: str) -> int:
+    """Terminal columns of ``text``: a Chinese character takes two."""
+    return _width(text)
+
+
 def _width(text: str) -> int:
     """Terminal columns: a Chinese character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -20,6 +20,7 @@ from ari_app.desk.sizing import Profile, hourly_rows
 from ari_app.store.stats import DeskStats, day_key
 from lab.browser import Browser
 from lab.configs import LAB_WRAPUP
+from lab.stack import SEATS
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -115,7 +116,7 @@ async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, 
                 ".map(c => [c.dataset.col, c.textContent]))]))")
             check_rows(page, today)
             plots = await browser.evaluate("document.querySelectorAll('svg').length")
-            assert plots == 3
+            assert plots == 5   # the overview's four and the sizing
             assert await browser.evaluate(SIZING_ROWS) == expected_sizing()
             await browser.screenshot(ARTIFACTS / f"reports-{lang}.png")
     report(f"reports page and CSV checked against {len(HISTORY)} seeded days")
@@ -133,10 +134,12 @@ async def test_datadesk_report_prints_the_same_csv(lab):
     assert out.decode().strip() == served.strip()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), "report",
-        "--days", "4", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
+        "--days", "4", "--lang", "en", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
     out, _ = await proc.communicate()
     lines = out.decode().splitlines()
-    assert proc.returncode == 0 and len(lines) == 6 and lines[-1].startswith("total")
+    # The days and their total, then a line a seat.
+    assert proc.returncode == 0 and lines[5].startswith("TOTAL") and lines[6] == ""
+    assert [line.split()[0] for line in lines[8:]] == list(SEATS)
     assert lines[1].split()[:2] == [str(today - timedelta(days=3)), "50"]
 
 

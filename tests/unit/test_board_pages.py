@@ -100,7 +100,7 @@ def test_the_plots_are_svg_with_a_bar_per_day_and_per_hour():
 def test_the_command_lines_table_has_every_day_and_the_total():
     from ari_app.web.reports_data import to_text
     lines = to_text(report(DAYS)).splitlines()
-    assert lines[0].split()[:3] == ["DAY", "TRANSFERS", "ANSWERED"]
+    assert lines[0].split()[:3] == ["DAY", "IN", "ANSWERED"]
     assert [line.split()[0] for line in lines[1:]] == ["2026-11-01", "2026-11-02",
-                                                       "2026-11-03", "total"]
+                                                       "2026-11-03", "TOTAL"]
     assert lines[-1].split()[1] == "12"
