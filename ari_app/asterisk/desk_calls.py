@@ -1,9 +1,9 @@
 """The live calls' figures, counted from Asterisk's own events.
 
-* A desk queue call that ends (``AgentComplete``): answered, within the
+* A desk queue call answered (``AgentConnect``): answered, within the
   service level or not (its ``HoldTime``, plus the ring of a named seat that
-  did not answer it first), its wait, talk and the seat's wrap-up; the seat's
-  own count and talk. A callback attempt's seat leg (a ``Local/`` channel in
+  did not answer it first), its wait; when it ends (``AgentComplete``): its
+  talk and the seat's wrap-up, the seat's own count and talk. A callback attempt's seat leg (a ``Local/`` channel in
   the same queue) counts for the seat as a callback, not as a live call.
 * A call to a named seat (``desk-seat``: dialled, not queued, so Asterisk
   sends no ``AgentComplete``): ``DialBegin``/``DialEnd`` time its ring, the
@@ -73,9 +73,10 @@ class DeskCalls:
         self.abandoned: _Recent = _Recent()    # left the queue: uniqueid -> HoldTime
         self.ringing: _Recent = _Recent()      # named seat dialled: uniqueid -> started
         self.rang: _Recent = _Recent()         # a named seat did not answer: seconds
-        self.talking: _Recent = _Recent()      # named seat answered: uid -> (seat, at, wait)
+        self.talking: _Recent = _Recent()      # named seat answered: uid -> (seat, at)
         self.pauses = PauseLedger(frozenset())
-        for name, handler in (("AgentComplete", self.on_agent_complete),
+        for name, handler in (("AgentConnect", self.on_agent_connect),
+                              ("AgentComplete", self.on_agent_complete),
                               ("QueueCallerAbandon", self.on_queue_abandon),
                               ("DialBegin", self.on_dial_begin), ("DialEnd", self.on_dial_end),
                               ("Hangup", self.on_hangup)):
@@ -88,9 +89,15 @@ class DeskCalls:
         if self.counting and amounts:
             self.tasks.spawn(self.stats.count(amounts, when, hourly=hourly))
 
-    def _answered(self, agent_id: str, wait: int, talk: int, wrapup: int) -> None:
+    def _answered(self, wait: int) -> None:
+        """A seat answered a live caller who had waited ``wait`` seconds: the
+        service level counts now, while the call goes on."""
         self._count({"answered": 1, "answered_in_sl": int(wait <= self.service_level),
-                     "wait_seconds": wait, "talk_seconds": talk, "wrapup_seconds": wrapup})
+                     "wait_seconds": wait})
+
+    def _completed(self, agent_id: str, talk: int, wrapup: int) -> None:
+        """An answered live call ended: its talk and the seat's wrap-up."""
+        self._count({"completed": 1, "talk_seconds": talk, "wrapup_seconds": wrapup})
         if agent_id:
             self._count({seat_field(agent_id, "live"): 1,
                          seat_field(agent_id, "talk_seconds"): talk}, hourly=False)
@@ -109,6 +116,11 @@ class DeskCalls:
         if args and args[0] == "route":
             self.entered[event.get("channel", {}).get("id", "")] = self.clock()
 
+    def on_agent_connect(self, msg: Message) -> None:
+        if desk_caller(msg, self.board.queue):
+            uid = msg.get("Uniqueid", "")
+            self._answered(seconds(msg.get("HoldTime")) + round(self.rang.pop(uid, 0)))
+
     def on_agent_complete(self, msg: Message) -> None:
         if msg.get("Queue") != self.board.queue:
             return
@@ -121,8 +133,7 @@ class DeskCalls:
                              seat_field(agent_id, "talk_seconds"): talk}, hourly=False)
             return
         seat = self.board.get(agent_id) if agent_id else None
-        wait = seconds(msg.get("HoldTime")) + round(self.rang.pop(msg.get("Uniqueid", ""), 0))
-        self._answered(agent_id, wait, talk, seat.wrapup if seat else 0)
+        self._completed(agent_id, talk, seat.wrapup if seat else 0)
 
     def on_queue_abandon(self, msg: Message) -> None:
         if desk_caller(msg, self.board.queue):
@@ -139,8 +150,8 @@ class DeskCalls:
             return
         dest = msg.get("DestChannel", "").rsplit("-", 1)[0]
         if msg.get("DialStatus") == "ANSWER" and self.board.is_seat(dest):
-            wait = round(self._waited(uid, self.clock() - started))
-            self.talking[uid] = (dest.split("/", 1)[-1], self.clock(), wait)
+            self._answered(round(self._waited(uid, self.clock() - started)))
+            self.talking[uid] = (dest.split("/", 1)[-1], self.clock())
         elif msg.get("DialStatus") != "CANCEL":  # not answered: the queue takes over
             self.rang[uid] = self.clock() - started
         else:
@@ -153,8 +164,8 @@ class DeskCalls:
         self.rang.pop(uid, None)
         entered = self.entered.get(uid)  # kept: a capture may still tell its end
         if talking is not None:
-            agent_id, answered_at, wait = talking
-            self._answered(agent_id, wait, max(0, round(now - answered_at)), 0)
+            agent_id, answered_at = talking
+            self._completed(agent_id, max(0, round(now - answered_at)), 0)
         elif context == "desk-queue" and held is not None:
             self._abandoned("queue", now - entered if entered is not None else held)
         elif context == "desk-seat" and rang_at is not None:

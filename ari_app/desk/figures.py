@@ -7,9 +7,11 @@ counted from Asterisk's own events (``ari_app/asterisk/desk_calls.py``):
   queue or a named seat); ``answered``: those a seat answered, with
   ``answered_in_sl`` answered within ``[desk] service_level`` seconds of
   waiting (the queue's ``HoldTime``, plus the ring of a named seat that did
-  not answer first) and ``wait_seconds`` the waits of the answered;
-  ``talk_seconds`` and ``wrapup_seconds`` (the seat's wrap-up after each
-  queue call) make the handle time.
+  not answer first) and ``wait_seconds`` the waits of the answered, counted
+  when a seat answers; ``completed``, ``talk_seconds`` and
+  ``wrapup_seconds`` (the seat's wrap-up after each queue call), counted
+  when the call ends, make the talk and handle times (a day kept before
+  ``completed`` was counted divides by ``answered``, then counted at the end).
 * ``abandoned_<where>`` and ``abandoned_<where>_seconds``: callers who
   hung up before a seat answered, by where they left (``ABANDON_PLACES``)
   and the time they had waited since the transfer reached the desk.
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 # Where a caller left before a seat answered.
 ABANDON_PLACES = ("queue", "capture", "routing")
 COUNTERS = ("transfers", "repeat", "offered", "answered", "answered_in_sl", "wait_seconds",
-            "talk_seconds", "wrapup_seconds", "callbacks_requested", "callbacks_made",
+            "completed", "talk_seconds", "wrapup_seconds", "callbacks_requested", "callbacks_made",
             "callbacks_failed", "sla_met", "sla_breached",
             *(f"abandoned_{p}" for p in ABANDON_PLACES),
             *(f"abandoned_{p}_seconds" for p in ABANDON_PLACES))
@@ -52,6 +54,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("offered", on_board=False),
     Figure("answered"),
     Figure("answered_in_sl", on_board=False),
+    Figure("completed", on_board=False),
     Figure("service_level_percent", "percent"),
     Figure("abandoned"),
     Figure("abandoned_percent", "percent"),
@@ -86,6 +89,7 @@ def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
     nothing was there to measure (no call answered: no average talk time)."""
     c = {f: int(raw.get(f, 0)) for f in COUNTERS}
     answered, transfers = c["answered"], c["transfers"]
+    ended = c["completed"] or answered
     abandoned = sum(c[f"abandoned_{p}"] for p in ABANDON_PLACES)
     abandoned_wait = sum(c[f"abandoned_{p}_seconds"] for p in ABANDON_PLACES)
     judged = c["sla_met"] + c["sla_breached"]
@@ -99,8 +103,8 @@ def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
         **{f"abandoned_{p}_wait_seconds": _mean(c[f"abandoned_{p}_seconds"],
                                                 c[f"abandoned_{p}"]) for p in ABANDON_PLACES},
         "average_speed_of_answer_seconds": _mean(c["wait_seconds"], answered),
-        "average_talk_seconds": _mean(c["talk_seconds"], answered),
-        "average_handle_seconds": _mean(c["talk_seconds"] + c["wrapup_seconds"], answered),
+        "average_talk_seconds": _mean(c["talk_seconds"], ended),
+        "average_handle_seconds": _mean(c["talk_seconds"] + c["wrapup_seconds"], ended),
         "target_talk_seconds": TARGET_HANDLE_SECONDS,
         "target_handle_seconds": TARGET_HANDLE_SECONDS,
         "sla_met_percent": _share(c["sla_met"], judged),

@@ -26,7 +26,7 @@ STYLE = """*{box-sizing:border-box} body{margin:0;padding:18px 28px;font:17px/1.
  grid-template-columns:repeat(auto-fit,minmax(180px,1fr))} .card{background:#fff;
  border:1px solid #e3e6ea;border-radius:8px;padding:8px 14px} .card .label{font-size:16px;
  color:#5f6368} .card b{display:block;font-size:34px;font-variant-numeric:tabular-nums}
- .card.green b{color:#1e8e3e} .card.amber b{color:#b06000} .card.red b{color:#d93025}
+ .card small{color:#5f6368;font-size:15px} .card.green b{color:#1e8e3e} .card.amber b{color:#b06000} .card.red b{color:#d93025}
  .plots{display:grid;grid-template-columns:1fr 1fr;gap:10px 24px}
  @media (max-width:1500px){.plots{grid-template-columns:1fr}}
  .plot svg{width:100%;height:auto;background:#fff;border:1px solid #e3e6ea;display:block}
@@ -38,8 +38,10 @@ STYLE = """*{box-sizing:border-box} body{margin:0;padding:18px 28px;font:17px/1.
  height:.7em;margin:0 .3em 0 1em} #tables{margin-top:24px}"""
 
 
-def _label(t: dict, key: str, n: int) -> str:
-    return t.get(f"fig.{key}", key).format(n=n)
+def _label(t: dict, key: str, n: int, unit: bool = False) -> str:
+    """The figure's name; ``unit``: with "(s)" after a figure in seconds."""
+    seconds = unit and next((f.unit for f in FIGURES if f.key == key), "") == "seconds"
+    return t.get(f"fig.{key}", key).format(n=n) + (t["unit.seconds"] if seconds else "")
 
 
 def _cell(value) -> str:
@@ -56,7 +58,7 @@ def _value(t: dict, key: str, value, lang: str) -> str:
 
 def _table(t: dict, n: int, first: str, columns: tuple[str, ...], rows: list[dict],
            key: str) -> str:
-    head = "".join(f"<th>{escape(_label(t, c, n))}</th>" for c in columns)
+    head = "".join(f"<th>{escape(_label(t, c, n, unit=True))}</th>" for c in columns)
     body = "".join(f'<tr data-{key}="{escape(str(r[key]))}"><td>{escape(str(r[key]))}</td>'
                    + "".join(f'<td data-col="{c}">{_cell(r.get(c))}</td>' for c in columns)
                    + "</tr>" for r in rows)
@@ -83,9 +85,11 @@ def _cards(t: dict, data: dict, lang: str, colour: str) -> str:
     cards = []
     for key in CARDS:
         extra = f" {colour}" if key == "service_level_percent" else ""
+        target = (f'<small>{escape(t["target"])} {data["total"].get("target_handle_seconds", 148)}'
+                  f'{escape(t["unit.seconds"])}</small>' if key == "average_handle_seconds" else "")
         cards.append(f'<div class="card{extra}" data-figure="{key}"><span class="label">'
                      f'{escape(_label(t, key, n))}</span>'
-                     f'<b>{escape(_value(t, key, data["total"].get(key), lang))}</b></div>')
+                     f'<b>{escape(_value(t, key, data["total"].get(key), lang))}</b>{target}</div>')
     return f'<div class="cards">{"".join(cards)}</div>'
 
 

@@ -25,8 +25,8 @@ from lab.stack import SEATS
 
 REPO = Path(__file__).resolve().parents[2]
 OTHERS = tuple(s for s in SEATS if s != "8601")
-COUNTERS = ("transfers", "offered", "answered", "answered_in_sl", "abandoned_queue",
-            "abandoned_capture", "abandoned_routing")
+COUNTERS = ("transfers", "offered", "answered", "answered_in_sl", "completed",
+            "abandoned_queue", "abandoned_capture", "abandoned_routing")
 
 
 async def today(lab) -> dict:
@@ -109,13 +109,14 @@ async def test_the_figures_of_real_calls_agree_on_every_face_and_with_asterisk(r
     async def counted() -> dict | None:
         now = await today(lab)
         done = now["abandoned_capture"] > before["abandoned_capture"] \
-            and now["answered"] >= before["answered"] + 2 \
+            and now["completed"] >= before["completed"] + 2 \
             and now["abandoned_queue"] > before["abandoned_queue"]
         return now if done else None
     after = await until(counted, "every call counted")
     change = {k: after[k] - before[k] for k in COUNTERS}
     assert change == {"transfers": 4, "offered": 3, "answered": 2, "answered_in_sl": 1,
-                      "abandoned_queue": 1, "abandoned_capture": 1, "abandoned_routing": 0}
+                      "completed": 2, "abandoned_queue": 1, "abandoned_capture": 1,
+                      "abandoned_routing": 0}
     seat_after = await seat_day(lab, "8601")
     assert seat_after["live"] - seat_before["live"] == 2
     assert seat_after["talk_seconds"] - seat_before["talk_seconds"] >= 3

@@ -64,7 +64,7 @@ async def settle(calls: DeskCalls) -> None:
 
 def test_the_figures_of_a_day_from_its_counters():
     day = summary({"transfers": 10, "offered": 8, "answered": 6, "answered_in_sl": 4,
-                   "wait_seconds": 90, "talk_seconds": 600, "wrapup_seconds": 90,
+                   "wait_seconds": 90, "completed": 6, "talk_seconds": 600, "wrapup_seconds": 90,
                    "abandoned_queue": 1, "abandoned_queue_seconds": 40,
                    "abandoned_capture": 1, "abandoned_capture_seconds": 20})
     assert day["service_level_percent"] == 50.0           # 4 of the 8 offered
@@ -92,19 +92,27 @@ def test_the_service_level_colour_is_the_settings():
 
 async def test_queue_calls_within_and_after_the_service_level_and_their_seat():
     calls, ami, _, counts, _ = desk()
+    for hold in ("20", "21"):
+        ami.emit({"Event": "AgentConnect", "Queue": "desk", "Channel": "PJSIP/carrier-1",
+                  "Uniqueid": "u" + hold, "Interface": "PJSIP/8601", "HoldTime": hold})
+    await settle(calls)
+    # The service level counts when a seat answers, while the calls go on.
+    assert counts.total == {"answered": 2, "answered_in_sl": 1, "wait_seconds": 41}
     for hold, talk in (("20", "30"), ("21", "50")):
         ami.emit({"Event": "AgentComplete", "Queue": "desk", "Channel": "PJSIP/carrier-1",
                   "Uniqueid": "u" + hold, "Interface": "PJSIP/8601", "HoldTime": hold,
                   "TalkTime": talk})
     await settle(calls)
     t = counts.total
-    assert (t["answered"], t["answered_in_sl"], t["wait_seconds"]) == (2, 1, 41)
-    assert (t["talk_seconds"], t["wrapup_seconds"]) == (80, 30)
+    assert (t["completed"], t["talk_seconds"], t["wrapup_seconds"]) == (2, 80, 30)
     assert t["seat:8601:live"] == 2 and t["seat:8601:talk_seconds"] == 80
 
 
 async def test_a_callback_leg_counts_for_its_seat_not_as_a_live_call():
     calls, ami, _, counts, _ = desk()
+    ami.emit({"Event": "AgentConnect", "Queue": "desk",
+              "Channel": "Local/s@desk-callback-seat-1;2",
+              "Interface": "PJSIP/8601", "HoldTime": "2"})
     ami.emit({"Event": "AgentComplete", "Queue": "desk", "Channel": "Local/s@desk-callback-seat-1;2",
               "Interface": "PJSIP/8601", "HoldTime": "2", "TalkTime": "70"})
     await settle(calls)
@@ -168,18 +176,22 @@ async def test_a_named_seat_answer_and_one_that_rang_out_before_the_queue_answer
     clock.now += 15
     ami.emit({"Event": "DialEnd", "Uniqueid": "b", "Context": "desk-seat",
               "DestChannel": "PJSIP/8601-2", "DialStatus": "NOANSWER"})
+    ami.emit({"Event": "AgentConnect", "Queue": "desk", "Channel": "PJSIP/c-b", "Uniqueid": "b",
+              "Interface": "PJSIP/8601", "HoldTime": "10"})
     ami.emit({"Event": "AgentComplete", "Queue": "desk", "Channel": "PJSIP/c-b", "Uniqueid": "b",
               "Interface": "PJSIP/8601", "HoldTime": "10", "TalkTime": "5"})
     await settle(calls)
     t = counts.total
     assert t["answered"] == 2 and t["answered_in_sl"] == 1   # 4 s; 15 + 10 s
-    assert t["wait_seconds"] == 29 and t["talk_seconds"] == 65
+    assert t["wait_seconds"] == 29 and t["talk_seconds"] == 65 and t["completed"] == 2
     assert t["seat:8601:live"] == 2
 
 
 async def test_a_standby_counts_nothing():
     calls, ami, _, counts, _ = desk()
     calls.counting = False
+    ami.emit({"Event": "AgentConnect", "Queue": "desk", "Channel": "PJSIP/c-1",
+              "Interface": "PJSIP/8601", "HoldTime": "1"})
     ami.emit({"Event": "AgentComplete", "Queue": "desk", "Channel": "PJSIP/c-1",
               "Interface": "PJSIP/8601", "HoldTime": "1", "TalkTime": "5"})
     await settle(calls)
@@ -228,3 +240,11 @@ def test_per_seat_figures_from_a_days_counters():
     assert seats["8601"] == {"live": 3, "callbacks": 0, "talk_seconds": 400,
                              "pause_seconds": {"lunch": 1800}}
     assert seats["8602"]["live"] == 0
+
+
+def test_talk_and_handle_times_divide_by_the_calls_that_ended():
+    # One call still going: its answer counts, its talk not yet.
+    assert summary({"answered": 3, "completed": 2, "talk_seconds": 200})[
+        "average_talk_seconds"] == 100.0
+    # A day kept before calls were counted at their end.
+    assert summary({"answered": 2, "talk_seconds": 200})["average_talk_seconds"] == 100.0

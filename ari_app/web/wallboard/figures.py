@@ -48,7 +48,7 @@ def today(raw: dict[str, int], colours: dict[str, int], service_level: int) -> d
     return {**figures, "service_level_seconds": service_level,
             "service_level_colour": service_level_colour(figures["service_level_percent"],
                                                          colours),
-            "board_figures": [f.key for f in FIGURES if f.on_board]}
+            "board_figures": [[f.key, f.unit] for f in FIGURES if f.on_board]}
 
 
 def callback_counts(listed: list[Callback], now: float, at_risk_minutes: int,
