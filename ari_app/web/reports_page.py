@@ -23,9 +23,9 @@ STYLE = """*{box-sizing:border-box} body{margin:0;padding:18px 28px;font:17px/1.
  header{display:flex;align-items:baseline;gap:1.2em;flex-wrap:wrap} h1{margin:0;font-size:30px}
  header nav{margin-left:auto;display:flex;gap:1.2em;font-size:18px}
  h2{margin:.6em 0 .3em;font-size:21px} .cards{display:grid;gap:12px;margin:12px 0;
- grid-template-columns:repeat(auto-fit,minmax(180px,1fr))} .card{background:#fff;
+ grid-template-columns:repeat(auto-fit,minmax(150px,1fr))} .card{background:#fff;
  border:1px solid #e3e6ea;border-radius:8px;padding:8px 14px} .card .label{font-size:16px;
- color:#5f6368} .card b{display:block;font-size:34px;font-variant-numeric:tabular-nums}
+ color:#5f6368} .card b{display:block;font-size:31px;font-variant-numeric:tabular-nums;white-space:nowrap}
  .card small{color:#5f6368;font-size:15px} .card.green b{color:#1e8e3e} .card.amber b{color:#b06000} .card.red b{color:#d93025}
  .plots{display:grid;grid-template-columns:1fr 1fr;gap:10px 24px}
  @media (max-width:1500px){.plots{grid-template-columns:1fr}}
@@ -35,7 +35,8 @@ STYLE = """*{box-sizing:border-box} body{margin:0;padding:18px 28px;font:17px/1.
  td,th{border-bottom:1px solid #e3e6ea;padding:.25em .6em;text-align:right}
  td:first-child,th:first-child{text-align:left;white-space:nowrap} th{background:#eef0f3}
  tr.total td{font-weight:700;border-top:2px solid #1d232b} .key{display:inline-block;width:1em;
- height:.7em;margin:0 .3em 0 1em} #tables{margin-top:24px}"""
+ height:.7em;margin:0 .3em 0 1em} #tables{margin-top:24px} .wide{overflow-x:auto;max-width:100%}
+ .wide th{font-size:15px}"""
 
 
 def _label(t: dict, key: str, n: int, unit: bool = False) -> str:
@@ -85,8 +86,9 @@ def _cards(t: dict, data: dict, lang: str, colour: str) -> str:
     cards = []
     for key in CARDS:
         extra = f" {colour}" if key == "service_level_percent" else ""
-        target = (f'<small>{escape(t["target"])} {data["total"].get("target_handle_seconds", 148)}'
-                  f'{escape(t["unit.seconds"])}</small>' if key == "average_handle_seconds" else "")
+        target = (f'<small>{escape(t["target"])} '
+                  f'{escape(_value(t, key, data["total"].get("target_handle_seconds", 148), lang))}'
+                  f'</small>' if key == "average_handle_seconds" else "")
         cards.append(f'<div class="card{extra}" data-figure="{key}"><span class="label">'
                      f'{escape(_label(t, key, n))}</span>'
                      f'<b>{escape(_value(t, key, data["total"].get(key), lang))}</b>{target}</div>')
@@ -133,8 +135,8 @@ def render(data: dict, language: str, token: str, *, seats: int = 6,
             f'<a id="csv" href="{csv_link}">{escape(t["csv"])}</a></nav></header>'
             f'<section id="overview">{_cards(t, data, language, colour)}'
             f'<div class="plots">{plots}</div></section><section id="tables">'
-            f'<h2>{escape(t["per_day"])}</h2>{days}</table>'
-            f'<h2>{escape(t["per_hour"])}</h2>{hours}</table>'
-            f'<h2 id="per-seat">{escape(t["per_seat"])}</h2>'
-            f'{_seat_table(t, data, pause_reasons or {}, language)}'
+            f'<h2>{escape(t["per_day"])}</h2><div class="wide">{days}</table></div>'
+            f'<h2>{escape(t["per_hour"])}</h2><div class="wide">{hours}</table></div>'
+            f'<h2 id="per-seat">{escape(t["per_seat"])}</h2><div class="wide">'
+            f'{_seat_table(t, data, pause_reasons or {}, language)}</div>'
             f'{section(t, data.get("sizing"), seats)}</section></body></html>')

@@ -65,7 +65,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     'repeat_percent': ('重复来电 %', 'Repeat %'),
     'occupancy': ('座席占用率 %', 'Seat occupancy %'),
     'seats_ready': ('就绪座席（平均）', 'Seats ready (avg)'),
-    'plot.sla': ('每日时限达成率 %', 'SLA met % per day'),
+    'plot.sla': ('每日回电时限达成率 %', 'Callbacks within the SLA, % per day'),
     'plot.load': ('每小时转入量与就绪座席', 'Transfers per hour against seats ready'),
     'csv': ('下载 CSV', 'Download CSV'),
     'total': ('合计', 'Total'),
