@@ -142,6 +142,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     'seat.handled': ('接听 {live} · 回电 {callbacks}', '{live} live · {callbacks} callbacks'),
     'seat.talk': ('通话', 'talk'),
     'seat.pause': ('暂停', 'paused'),
+    'tile.paused': ('暂停 · {reason}', 'paused: {reason}'),
     'pause.unknown': ('其他', 'other'),
     'by_place': ('放弃：排队 {queue} · 登记 {capture} · 转接前 {routing}',
                  'left: queue {queue} · capture {capture} · routing {routing}'),

@@ -135,7 +135,7 @@ async def test_the_board_fills_a_wall_at_both_sizes_in_both_languages(board_lab)
                 assert fit[3] > 0.9 * width, fit
                 state = await browser.evaluate(
                     "document.querySelector('[data-seat=\"8604\"] .state').textContent")
-                assert state == ("暂停 · 用餐" if lang == "zh" else "paused · lunch")
+                assert state == ("暂停 · 用餐" if lang == "zh" else "paused: lunch")
                 colours = await browser.evaluate(
                     "[...new Set([...document.querySelectorAll('.tile')].map("
                     "t => t.dataset.state + '=' + getComputedStyle(t).backgroundColor))]")

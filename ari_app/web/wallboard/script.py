@@ -39,8 +39,8 @@ function kpis(now){
       kpi("k-aht", T["kpi.aht"], value(t.average_handle_seconds,"seconds"), "",
           T.target+" "+dur(t.target_handle_seconds)));
   } else cards.push(kpi("k-sl", label("service_level_percent"), "?"));
-  cards.push(kpi("k-open", T.open, c ? c.open : "?", c && c.overdue ? "alarm" : (c && c.at_risk ? "warn" : ""),
-                 c ? T["cb.at_risk"]+" "+c.at_risk+" · "+T["cb.overdue"]+" "+c.overdue : ""));
+  // The counts at risk and overdue stand in the callbacks' panel; here, their colour.
+  cards.push(kpi("k-open", T.open, c ? c.open : "?", c && c.overdue ? "alarm" : (c && c.at_risk ? "warn" : "")));
   const next = c && c.next_deadline ? Date.parse(c.next_deadline)/1000 - now : null;
   cards.push(kpi("k-next", T["cb.next"], next==null ? DASH : (next<0 ? "-"+dur(-next) : dur(next)),
                  next!=null && next<0 ? "alarm" : ""));
@@ -54,15 +54,16 @@ function states(){
     (k==="paused" && paused ? (LANG==="zh" ? `（${paused}）` : ` (${paused})`) : "")+`</span>`).join(" · ");
 }
 function seatTile(s, now){
-  const state = T["state."+s.activity] || s.activity;
-  const why = s.activity==="paused" ? " · "+reason(s.reason_code) : "";
+  // A paused seat says why (its colour says paused; in English the reason alone fits a tile).
+  const state = s.activity==="paused" ? T["tile.paused"].replace("{reason}", reason(s.reason_code))
+    : (T["state."+s.activity] || s.activity);
   const since = s.since ? dur(now - Date.parse(s.since)/1000) : DASH;
   const d = s.today, day = d ? esc(T["seat.handled"].replace("{live}", d.live).replace("{callbacks}", d.callbacks)) : "";
   const talk = d ? esc(T["seat.talk"])+" "+dur(d.talk_seconds) : "";
   const pauses = d ? Object.entries(d.pause_seconds).filter(([,v]) => v>0)
     .map(([code,v]) => esc(reason(code))+" "+dur(v)).join(" · ") : "";
   return `<div class="tile s-${esc(s.activity)}" data-seat="${esc(s.agent_id)}" data-state="${esc(s.activity)}" data-reason="${esc(s.reason)}">`+
-    `<div class="name">${esc(s.name)}</div><div class="state">${esc(state+why)}</div>`+
+    `<div class="name">${esc(s.name)}</div><div class="state">${esc(state)}</div>`+
     `<div class="for">${esc(T.for)} <span class="since">${since}</span></div>`+
     `<div class="day handled">${day}</div><div class="day talk">${talk}</div><div class="day paused">${pauses ? esc(T["seat.pause"])+" "+pauses : "&nbsp;"}</div></div>`;
 }
