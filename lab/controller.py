@@ -85,11 +85,7 @@ class ControllerHttp:
                 return resp.status, await resp.json()
 
     async def get(self, path: str) -> dict:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
-                                         headers=self.headers) as http:
-            async with http.get(self.url + path) as resp:
-                resp.raise_for_status()
-                return await resp.json()
+        return json.loads(await self.text(path))
 
     async def text(self, path: str) -> str:
         """A page or a CSV, as text (a refusal raises)."""

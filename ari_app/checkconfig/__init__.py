@@ -22,6 +22,7 @@ from .nodes import node_problems
 from .numbers import number_shape_problems
 from .prompts import prompt_problems
 from .security import ami_problems, check_secrets, http_problems, tls_problems
+from .pauses import pause_reason_problems
 from .shadowing import shadowed_globals
 
 __all__ = ["check", "check_live", "tls_problems"]
@@ -55,6 +56,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += queue_problems(queues, settings)
     problems += dialplan_problems(extensions, queues, settings)
     problems += number_shape_problems(extensions, settings)
+    problems += pause_reason_problems(extensions, settings)
     problems += shadowed_globals(extensions)
     problems += prompt_problems(extensions, queues)
     problems += ami_problems(manager, settings, allow_public=allow_public)
