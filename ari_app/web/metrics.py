@@ -2,9 +2,9 @@
 
 Each application has its own registry (never the library's global one): a
 custom collector (``DeskCollector``) that yields the figures read at scrape
-time from the board, the connections and the callback store, and the
-routing latency histograms of the controller's Stasis application
-(``ari_app/histograms.py``). The store is read before the registry is
+time from the board, the connections and the callback store, one that
+yields what stalls (``web/stalls.py``), and the routing latency histograms
+of the controller's Stasis application (``ari_app/histograms.py``). The store is read before the registry is
 written out, since a collector cannot await: the text itself is the
 library's.
 """
@@ -26,7 +26,7 @@ from ..clock import utcnow
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..store.away import STORE_ERRORS
-from . import health as health_
+from . import health as health_, stalls
 
 ACTIVITIES = ("ready", "ringing", "in-call", "on-hold", "wrap-up", "paused", "logged-out",
               "unregistered")
@@ -207,6 +207,7 @@ def add_routes(app: web.Application, source: MetricsSource, *,
     registry = CollectorRegistry(auto_describe=False)
     collector = DeskCollector()
     registry.register(collector)
+    registry.register(stalls.StallCollector(source))
     timings = getattr(source.stasis, "timings", None)
     if timings is not None:
         registry.register(timings.decision)

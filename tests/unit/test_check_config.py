@@ -1,6 +1,7 @@
 """check-config on the shipped configs and on seeded mistakes."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,15 @@ DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATADESK_")}
     return {**env, **extra}
+
+
+def pbx_root(tmp_path: Path) -> Path:
+    """A PBX host's / holding the certificate and key the shipped pjsip.conf names."""
+    keys = tmp_path / "pbx-root" / "var" / "lib" / "asterisk" / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    for suffix in ("crt", "key"):
+        (keys / f"datadesk-pbx.{suffix}").write_text(f"-----BEGIN {suffix}-----\n")
+    return tmp_path / "pbx-root"
 
 
 def _copy(tmp_path: Path, mutate, settings: str) -> list[str]:
@@ -220,11 +230,14 @@ def test_own_secrets_pass_without_the_lab_flag(tmp_path):
     def own(conf: Path, _plan: Path) -> None:
         edit(conf / "manager.conf", "demo-ami-secret-change-me", "s3cret-ami-from-the-vault")
         edit(conf / "ari.conf", "demo-ari-secret-change-me", "s3cret-ari-from-the-vault")
+        pjsip = conf / "pjsip.conf"
+        pjsip.write_text(re.sub(r"password = demo-(\d+)", r"password = own-\1-from-the-vault",
+                                pjsip.read_text()))
     env = {"DATADESK_AMI_SECRET": "s3cret-ami-from-the-vault",
            "DATADESK_ARI_PASSWORD": "s3cret-ari-from-the-vault",
            "DATADESK_API_TOKENS": "admin:a-real-token-0123456789"}
-    code, out = run(tmp_path, own, env=env, flags=())
-    assert code == 0 and out.startswith("ok:"), out
+    code, out = run(tmp_path, own, env=env, flags=("--pbx-root", str(pbx_root(tmp_path))))
+    assert code == 0 and out.startswith("ok:") and len(out.splitlines()) == 1, out
 
 
 def _installed(tmp_path: Path, *args: str, env: dict[str, str] = DEMO_ENV) -> tuple[int, str]:
@@ -241,7 +254,8 @@ def test_installed_and_run_from_root_with_explicit_paths_it_passes(tmp_path):
     cfg = tmp_path / "datadesk.toml"
     cfg.write_text("")
     code, out = _installed(tmp_path, "check-config", "--config", str(cfg), "--asterisk-conf",
-                           str(conf), "--allow-demo-secrets")
+                           str(conf), "--allow-demo-secrets", "--pbx-root",
+                           str(pbx_root(tmp_path)))
     assert code == 0 and out == f"ok: {conf} + {conf / 'dialplan'} agree with {cfg}\n", out
 
 

@@ -93,7 +93,7 @@ function render(){
   $("date").textContent = at(last.zone, {year:"numeric",month:"long",day:"numeric",weekday:"long"});
   $("updated").textContent = T.updated+" "+hms(last.zone, new Date(Date.parse(last.now)));
   $("lamp").textContent = T["lamp."+last.desk] || last.desk; $("lamp").className = "lamp " + last.desk;
-  $("stale").style.display = last.synced ? "none" : "inline";
+  showStalls(last);   // banners.py
   $("kpis").innerHTML = kpis(now);
   $("states").innerHTML = states();
   $("seats").innerHTML = last.seats.map(s => seatTile(s, now)).join("");

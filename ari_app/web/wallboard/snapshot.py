@@ -7,6 +7,7 @@ server whole only for a token whose role may see them (``for_viewer``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -20,7 +21,12 @@ from ...store.away import STORE_ERRORS
 from ...settings.schema import DeskSettings
 from ...timefmt import for_machines
 from ..callbacks_api import present
+from ..stalls import wallboard_part
 from . import figures
+
+# Seconds the snapshot waits for the callback store: a hung Redis must not
+# hold the page's stream past its 3 s "connection lost" threshold.
+STORE_WAIT = 1.5
 
 
 @dataclass(frozen=True)
@@ -83,14 +89,18 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
     seats = [_seat(s, ts, config.seat_names, codes) for s in board]
     joined = [at for at in getattr(board.callers, "values", lambda: [])() if at]
     try:
-        stored = await _stored(controller, now, config)
-    except STORE_ERRORS:  # Redis away: show the board, say the rest is unknown
+        if controller.store.up is False:    # known away: no read to wait on
+            raise ConnectionError("Redis unreachable")
+        async with asyncio.timeout(STORE_WAIT):
+            stored = await _stored(controller, now, config)
+    except STORE_ERRORS:  # Redis away or hung: show the board, say the rest is unknown
         stored = dict.fromkeys(("callbacks", "open_callbacks", "callback_counts", "today",
                                 "seats_today"))
     seats_today = stored.pop("seats_today") or {}
     for seat in seats:
         seat["today"] = seats_today.get(seat["agent_id"])
-    return {"now": for_machines(now, milliseconds=True), "zone": config.zone,
+    return {"stalls": wallboard_part(controller, store_read=stored["callbacks"] is not None),
+            "now": for_machines(now, milliseconds=True), "zone": config.zone,
             "date": now.astimezone(ZoneInfo(config.zone)).date().isoformat(),
             "desk": desk_status(board, controller.calendar, now).value,
             "synced": board.synced, "waiting": board.waiting,
