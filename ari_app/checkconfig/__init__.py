@@ -24,8 +24,9 @@ from .logins import NOTE, demo_sip_passwords, login_problems, tls_file_problems
 from .nodes import node_problems
 from .numbers import number_shape_problems
 from .prompts import prompt_problems
-from .security import ami_problems, check_secrets, http_problems, tls_problems
 from .pauses import pause_reason_problems
+from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
+                       tls_problems)
 from .shadowing import shadowed_globals
 
 __all__ = ["check", "check_live", "tls_problems", "NOTE"]
@@ -56,6 +57,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
         return problems  # every further check would only repeat these
 
     problems += tls_problems(pjsip)
+    problems += sip_acl_problems(pjsip)
     problems += node_problems(pjsip, _extensions(extensions), settings.desk.lamp_device)
 
     problems += seat_problems(pjsip, extensions, settings)

@@ -157,6 +157,19 @@ SEEDED = {
         lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
                           "endpoint_identifier_order = username,ip"),
         "", "endpoint_identifier_order puts username before ip"),
+    "no SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "[sip-acl]\ntype = acl\n", "[sip-acl]\n"),
+        "", "no SIP ACL (type = acl): a REFER from any address"),
+    "SIP ACL that lets everyone in": (
+        lambda c, p: edit(c / "pjsip.conf", "deny = 0.0.0.0/0.0.0.0\n", ""),
+        "", "SIP ACL sip-acl lets in any address"),
+    "carrier outside the SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "match = 127.0.0.3", "match = 127.0.0.9"),
+        "", "carrier at 127.0.0.9/32 is refused by SIP ACL sip-acl"),
+    "phones told 200 OK at once after a transfer": (
+        lambda c, p: edit(c / "pjsip.conf", "refer_blind_progress = yes",
+                          "refer_blind_progress = no"),
+        "", "endpoint 1001 has refer_blind_progress = no"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
         "extensions.conf:20: the dialplan lets through numbers of the shapes"),
@@ -170,7 +183,7 @@ SEEDED = {
         "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
     "the callback trunk read as a channel variable": (
         lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
-        "", "30-desk.conf:98: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
+        "", "30-desk.conf:127: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
             "variable"),
     "the number shapes read as a channel variable": (
         lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
@@ -179,7 +192,7 @@ SEEDED = {
     "a sound the Mandarin set lacks": (
         lambda c, p: edit(p / "20-frontline.conf", "Playback(one-moment-please)",
                           "Playback(one-moment-please&press-1)"),
-        "", "20-frontline.conf:30: plays 'press-1', which the zh prompt set lacks"),
+        "", "20-frontline.conf:31: plays 'press-1', which the zh prompt set lacks"),
     "a queue announcement the sets lack": (
         lambda c, p: edit(c / "queues.conf", "autopause = no\n",
                           "autopause = no\nperiodic-announce-frequency = 60\n"

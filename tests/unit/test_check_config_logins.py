@@ -14,6 +14,8 @@ import pytest
 from ari_app.checkconfig.live import RELOADS, changed_modules, reload_time
 from tests.unit.test_check_config import DEMO_ENV, edit, pbx_root, run
 
+REPO = Path(__file__).resolve().parents[2]
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt
@@ -67,13 +69,20 @@ def test_a_crypted_password_that_cannot_be_compared_is_said_not_passed_over(tmp_
         "login with --live"), out
 
 
+def pjsip_line(start: str) -> int:
+    """The line of the shipped pjsip.conf that starts with ``start`` (the
+    file grows; the finding must name the line the setting is on)."""
+    lines = (REPO / "asterisk-conf" / "pjsip.conf").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(start))
+
+
 def test_the_shipped_demo_sip_passwords_are_named_one_line_each(tmp_path):
     code, out = run(tmp_path, flags=("--pbx-root", str(pbx_root(tmp_path))))
     assert code == 1
     sip = [line for line in out.splitlines() if "SIP auth" in line]
     assert [line.split(" ")[3] for line in sip] == \
         ["8601", "8602", "8603", "8604", "8605", "8606", "1001", "1002"], out
-    assert sip[0] == ("asterisk-conf/pjsip.conf:103: SIP auth 8601 has a shipped demo "
+    assert sip[0] == (f"asterisk-conf/pjsip.conf:{pjsip_line('password = demo-8601')}: SIP auth 8601 has a shipped demo "
                       "password; set your own before a phone leaves the lab")
     assert "demo-8601" not in out
 
@@ -86,10 +95,11 @@ def test_a_missing_or_empty_tls_key_fails_and_no_keys_directory_is_a_note(tmp_pa
     code, out = run(tmp_path / "missing", flags=("--allow-demo-secrets", "--pbx-root", str(root)))
     assert code == 1
     assert out.splitlines() == [
-        "asterisk-conf/pjsip.conf:35: TLS transport transport-tls: cert_file "
+        f"asterisk-conf/pjsip.conf:{pjsip_line('cert_file =')}: TLS transport transport-tls: cert_file "
         f"/var/lib/asterisk/keys/datadesk-pbx.crt is empty (looked for {keys}/datadesk-pbx.crt)"
         ": Asterisk cannot offer TLS",
-        "asterisk-conf/pjsip.conf:36: TLS transport transport-tls: priv_key_file "
+        f"asterisk-conf/pjsip.conf:{pjsip_line('priv_key_file =')}: TLS transport transport-tls: "
+        "priv_key_file "
         "/var/lib/asterisk/keys/datadesk-pbx.key does not exist (looked for "
         f"{keys}/datadesk-pbx.key): Asterisk cannot offer TLS"], out
     code, out = run(tmp_path / "away", flags=("--allow-demo-secrets", "--pbx-root",
