@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 from ari_app.store.callback_store import CALLBACK_FIELDS, CallbackStore
@@ -131,3 +132,24 @@ def test_the_error_style_check_sees_a_built_error_and_a_broad_catch():
                      "    return web.json_response({}, status=503)\n"
                      "web.json_response({}, status=201 if new else 200)\n")
     assert status_responses(tree) == [4] and broad_catches(tree) == [3]
+
+
+def exposition_literals(tree: ast.AST) -> list[int]:
+    """Lines of string literals that write Prometheus's text format by hand
+    (a ``# HELP``/``# TYPE`` line, a histogram's ``le`` label)."""
+    mark = re.compile(r'# HELP |# TYPE |_bucket\{|[{,]le="')
+    return sorted({node.lineno for node in ast.walk(tree)
+                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                   and mark.search(node.value)})
+
+
+def test_no_module_writes_the_metrics_exposition_by_hand():
+    found = [f"{p.relative_to(PACKAGE.parent)}:{line}"
+             for p in sorted(PACKAGE.rglob("*.py"))
+             for line in exposition_literals(ast.parse(p.read_text()))]
+    assert not found, "written by hand, not by prometheus-client: " + "; ".join(found)
+
+
+def test_the_exposition_check_sees_a_hand_written_line():
+    tree = ast.parse('lines.append(f"# TYPE {name} gauge")\nx = "datadesk_route_seconds_bucket{"\n')
+    assert exposition_literals(tree) == [1, 2]
