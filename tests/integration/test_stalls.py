@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from lab.browser import Browser
+from lab.configs import LAB_SERVICE_LEVEL
 from lab.scrape import samples
 from tests.integration.test_callbacks import log_entries
 from tests.integration.test_wallboard import board_url, wait_page
@@ -27,6 +28,9 @@ SHOWN = "(() => {{ const s = document.getElementById('{}'); return (getComputedS
         ".display === 'none' ? 'hidden' : 'shown') + '|' + s.textContent; }})()"
 STALE, STORE = SHOWN.format("stale"), SHOWN.format("store-down")
 TILES = "document.querySelectorAll('.tile').length"
+FIGURE_TILES = ("['k-sl', 'k-abandoned', 'k-asa', 'k-aht', 'k-open', 'k-next'].map(id => { const k = "
+                "document.getElementById(id); return k ? k.querySelector('.label').textContent "
+                "+ '|' + k.querySelector('b').textContent : null; })")
 
 
 async def wait_text(browser: Browser, expression: str, starts: str, timeout: float) -> str:
@@ -137,6 +141,11 @@ async def test_a_hung_redis_says_the_store_is_unreachable_where_the_callbacks_st
             assert store["reachable"] is False and store["since"], store
             assert shown == (f"shown|Callback store unreachable since {desk_time(store['since'])}"
                              ": callbacks cannot be shown or stored now"), shown
+            # What is read from Redis is unknown, not none; the threshold (a setting) is known.
+            tiles = await browser.evaluate(FIGURE_TILES)
+            assert tiles == [f"Answered in {LAB_SERVICE_LEVEL} s %|?", "Abandoned|?",
+                             "Avg. answer|?", "Avg. handle|?", "Open callbacks|?",
+                             "Next deadline|?"], tiles
             await browser.screenshot(ARTIFACTS / "wallboard-redis-hung.png")
             await browser.goto(board_url(lab, lang="zh"))
             await wait_text(browser, STORE, f"shown|回电存储自 {desk_time(store['since'])} 起无法访问",

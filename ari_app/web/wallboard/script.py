@@ -19,7 +19,7 @@ function dur(s){ if(s==null) return DASH; s=Math.max(0,Math.round(s)); const h=M
 function esc(t){ return String(t??"").replace(/[&<>"]/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c])); }
 function at(zone, opts, when){ return new Intl.DateTimeFormat(LOCALE, {timeZone:zone, ...opts}).format(when||new Date()); }
 function hms(zone, when){ return at(zone, {hour:"2-digit",minute:"2-digit",second:"2-digit",hour12:false}, when); }
-function label(key){ return (T["fig."+key] || key).replace("{n}", last.today ? last.today.service_level_seconds : ""); }
+function label(key){ return (T["fig."+key] || key).replace("{n}", last.service_level_seconds); }
 function value(v, unit){ return v==null ? DASH : unit==="seconds" ? dur(v) : unit==="percent" ? v+"%" : String(v); }
 function reason(code){ const names = (last.pause_reasons||{})[code]; return names ? names[LANG] : T["pause.unknown"]; }
 function kpi(id, name, shown, cls, small){
@@ -38,11 +38,12 @@ function kpis(now){
       kpi("k-asa", T["kpi.asa"], value(t.average_speed_of_answer_seconds,"seconds")),
       kpi("k-aht", T["kpi.aht"], value(t.average_handle_seconds,"seconds"), "",
           T.target+" "+dur(t.target_handle_seconds)));
-  } else cards.push(kpi("k-sl", label("service_level_percent"), "?"));
+  } else cards.push(kpi("k-sl", label("service_level_percent"), "?"), kpi("k-abandoned", T["fig.abandoned"], "?"),
+                    kpi("k-asa", T["kpi.asa"], "?"), kpi("k-aht", T["kpi.aht"], "?"));
   // The counts at risk and overdue stand in the callbacks' panel; here, their colour.
   cards.push(kpi("k-open", T.open, c ? c.open : "?", c && c.overdue ? "alarm" : (c && c.at_risk ? "warn" : "")));
   const next = c && c.next_deadline ? Date.parse(c.next_deadline)/1000 - now : null;
-  cards.push(kpi("k-next", T["cb.next"], next==null ? DASH : (next<0 ? "-"+dur(-next) : dur(next)),
+  cards.push(kpi("k-next", T["cb.next"], !c ? "?" : next==null ? DASH : (next<0 ? "-"+dur(-next) : dur(next)),
                  next!=null && next<0 ? "alarm" : ""));
   return cards.join("");
 }

@@ -109,6 +109,7 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
             "seats": seats,
             "seat_states": figures.seat_states(
                 [(s.activity(ts), s.paused_reason) for s in board], codes),
+            "service_level_seconds": config.service_level,   # a setting: known with Redis away
             "pause_reasons": {code: {"zh": names[0], "en": names[1]}
                               for code, names in config.pause_reasons.items()},
             **stored}
