@@ -139,7 +139,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     'cb.next': ('最近时限', 'Next deadline'),
     'cbstatus.open': ('待回电', 'open'),
     'cbstatus.dialling': ('呼叫中', 'dialling'),
-    'seat.handled': ('接听 {live} · 回电 {callbacks}', '{live} live · {callbacks} callbacks'),
+    'seat.handled': ('接听 {live} · 回电 {callbacks}', 'live {live} · callbacks {callbacks}'),
     'seat.talk': ('通话', 'talk'),
     'seat.pause': ('暂停', 'paused'),
     'tile.paused': ('暂停 · {reason}', 'paused: {reason}'),
