@@ -53,6 +53,13 @@ def desk(service_level: int = 20):
     return calls, ami, ari, counts, clock
 
 
+async def transferred(ari: FakeAri, *uids: str, to: str = "group") -> None:
+    """The routing application takes each of ``uids``, transferred to ``to``."""
+    for uid in uids:
+        await ari.emit({"type": "StasisStart", "args": ["route", to, "", ""],
+                        "channel": {"id": uid}})
+
+
 async def settle(calls: DeskCalls) -> None:
     """Let the counting tasks run to their end."""
     for _ in range(10):
@@ -121,9 +128,7 @@ async def test_a_callback_leg_counts_for_its_seat_not_as_a_live_call():
 
 async def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_one_who_times_out_is_not():
     calls, ami, ari, counts, clock = desk()
-    for uid in ("gone", "timed-out"):
-        await ari.emit({"type": "StasisStart", "args": ["route", "group", "", ""],
-                        "channel": {"id": uid}})
+    await transferred(ari, "gone", "timed-out")
     clock.now += 12
     for uid in ("gone", "timed-out"):
         ami.emit({"Event": "QueueCallerAbandon", "Queue": "desk", "Channel": "PJSIP/c-" + uid,
@@ -137,8 +142,7 @@ async def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_one_who_times_out
 
 async def test_abandoned_in_the_capture_counts_the_wait_since_the_transfer():
     calls, _, ari, counts, clock = desk()
-    await ari.emit({"type": "StasisStart", "args": ["route", "group", "", ""],
-                    "channel": {"id": "c1"}})
+    await transferred(ari, "c1")
     clock.now += 30
     calls.abandoned_in_capture("c1", started=clock.now - 5)
     calls.abandoned_in_capture("unknown", started=clock.now - 7)
@@ -148,9 +152,7 @@ async def test_abandoned_in_the_capture_counts_the_wait_since_the_transfer():
 
 async def test_abandoned_before_routing_and_while_a_named_seat_rang():
     calls, ami, ari, counts, clock = desk()
-    for uid in ("r", "s"):
-        await ari.emit({"type": "StasisStart", "args": ["route", "8601", "", ""],
-                        "channel": {"id": uid}})
+    await transferred(ari, "r", "s", to="8601")
     ami.emit({"Event": "Hangup", "Uniqueid": "r", "Context": "desk-route"})
     ami.emit({"Event": "DialBegin", "Uniqueid": "s", "Context": "desk-seat"})
     clock.now += 6
@@ -164,8 +166,7 @@ async def test_abandoned_before_routing_and_while_a_named_seat_rang():
 
 async def test_a_named_seat_answer_and_one_that_rang_out_before_the_queue_answered():
     calls, ami, ari, counts, clock = desk()
-    await ari.emit({"type": "StasisStart", "args": ["route", "8601", "", ""],
-                    "channel": {"id": "a"}})
+    await transferred(ari, "a", to="8601")
     ami.emit({"Event": "DialBegin", "Uniqueid": "a", "Context": "desk-seat"})
     clock.now += 4
     ami.emit({"Event": "DialEnd", "Uniqueid": "a", "Context": "desk-seat",
