@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from panoramisk.message import Message
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def _shown(value: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in value[:80]) or "(none)"
 
 
-class ForeignReplaces:
+class ForeignReplaces(Collector):
     """Watches ``AttendedTransfer`` on ``ami``; ``phones`` are the endpoint
     names the metric may carry as its ``endpoint`` label (others: ``other``)."""
 
@@ -86,12 +89,20 @@ class ForeignReplaces:
             _shown(msg.get("TransfereeCallerIDNum") or ""),
             _shown(msg.get("TransfereeChannel") or ""), _shown(msg.get("Result") or ""), phone)
 
-    def metric_lines(self) -> list[str]:
-        """``/metrics`` lines: every configured phone and ``other``, zeros too
-        (a counter first seen at its first increment hides it from ``rate()``)."""
-        lines = [f"# HELP {METRIC} Attended transfers whose Replaces named a call of another "
-                 "endpoint (a phone taking over someone else's call), by the phone's "
-                 "endpoint (since start).", f"# TYPE {METRIC} counter"]
+    def collect(self) -> Iterator[Metric]:
+        """The count by endpoint for ``/metrics`` (a prometheus-client
+        collector): every configured phone and ``other``, zeros too (a
+        counter first seen at its first increment hides it from ``rate()``)."""
+        family = CounterMetricFamily(
+            METRIC, "Attended transfers whose Replaces named a call of another endpoint "
+            "(a phone taking over someone else's call), by the phone's endpoint (since start).",
+            labels=["endpoint"])
         for label in sorted(self.phones | {OTHER}):
-            lines.append(f'{METRIC}{{endpoint="{label}"}} {self.counts[label]}')
-        return lines
+            family.add_metric([label], self.counts[label])
+        yield family
+
+    def metric_lines(self) -> list[str]:
+        """``collect`` in the exposition format (what a scrape writes of it)."""
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        return generate_latest(registry).decode().splitlines()

@@ -204,7 +204,7 @@ async def _taken_over(lab: Stack) -> dict[str, int]:
                                      timeout=aiohttp.ClientTimeout(total=10)) as http:
         async with http.get(lab.controller.url + "/metrics") as resp:
             text = await resp.text()
-    return {line.split('"')[1]: int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+    return {line.split('"')[1]: int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
             if line.startswith(TAKEN_OVER + "{")}
 
 
