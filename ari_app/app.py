@@ -23,27 +23,27 @@ from .alerts.webhook import Delivery, Webhook
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture
+from .asterisk.foreign_replaces import ForeignReplaces
 from .asterisk.prompts import Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
-from .asterisk.seat_calls import NamedSeatCalls
-from .asterisk.stasis import DeskStasis, RoutingRules
+from .asterisk.desk_calls import DeskCalls
+from .asterisk.stasis import LIVE, DeskStasis, RoutingRules
 from .clock import utcnow
 from .quality import quality_globals
 from .quality.service import Links, QualityParts
 from .desk.board import Board
+from .desk.pauses import PauseLedger
 from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leadership import LeaseClock, Leadership
-from .ports import desk_caller
 from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
                        build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
 from .store.stores import Stores
-from .tasks import TaskSet
 from .web import (callbacks_api, openapi, quality_page, recordings_api, reports, seats,
                   wallboard)
 from .web import health as health_, stalls
@@ -52,6 +52,7 @@ from .web.auth import GRANTS, require_token
 from .web.errors import json_errors
 
 log = logging.getLogger(__name__)
+LIVE_ROUTES = {route.value for route in LIVE}
 
 
 @dataclass
@@ -88,7 +89,6 @@ class Controller:
         stores = self.stores = Stores.of(self.store, settings)
         self.stats, self.events, self.limits = stores.stats, stores.events, stores.limits
         self.changed = asyncio.Event()
-        self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         lease = stores.lease
@@ -101,8 +101,13 @@ class Controller:
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
-        self.ami.on_event("AgentComplete", self._on_agent_complete)
-        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered)
+        self.foreign_replaces = ForeignReplaces(
+            self.ami, settings.desk.seats + settings.desk.frontline_phones)
+        self.calls = DeskCalls(self.ami, self.ari, self.board, self.stats,
+                               settings.desk.service_level)
+        self.calls.pauses = PauseLedger(frozenset(settings.desk.pause_reasons))
+        if self.stasis.capture is not None:
+            self.stasis.capture.on_abandoned = self.calls.abandoned_in_capture
         self.sampler = SeatSampler(self.stats, self.board)
         self.callbacks.on_created = self.stats.requested
         self.webhook, self.risk = self._build_alerts()
@@ -121,7 +126,7 @@ class Controller:
         return [("ARI application", lambda: application_held(self.ari)),
                 ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
                 ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
-                ("named-seat figures", self.seat_calls.leading),
+                ("call figures", self.calls.leading),
                 ("recording sweeps", self.quality.leading)]
 
     def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
@@ -161,29 +166,20 @@ class Controller:
         cb = await self.callbacks.get(cb_id)
         return cb.request.topic if cb is not None else ""
 
-    def _board_changed(self, _seat) -> None:
+    def _board_changed(self, seat) -> None:
+        self.calls.seat_changed(seat)
         self.lamp.refresh()
         self.dialer.wake()
         self.changed.set()
         self.changed.clear()
 
     async def record(self, kind: str, fields: dict[str, str]) -> None:
-        """The event log, and today's transfer figures."""
+        """The event log, and today's transfer figures (a live route is a
+        call offered to the seats)."""
         await self.events.record(kind, fields)
         if kind == "route":
-            await self.stats.transfer(fields.get("caller", ""))
-
-    def _on_agent_complete(self, msg) -> None:
-        """A live desk call ended: count it and its talk time."""
-        if not desk_caller(msg, self.board.queue):
-            return
-        talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
-
-        self.counting.spawn(self._count_answered(talk))
-
-    async def _count_answered(self, talk: int) -> None:
-        await self.stats.add("answered")
-        await self.stats.add("talk_seconds", talk)
+            await self.stats.transfer(fields.get("caller", ""),
+                                      offered=fields.get("route") in LIVE_ROUTES)
 
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;
@@ -202,9 +198,8 @@ class Controller:
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
             ("seat minutes", _nothing, self.sampler.stop),
-            ("named-seat figures", _nothing, self.seat_calls.stop),
+            ("call figures", _nothing, self.calls.stop),
             ("stasis", _nothing, self.stasis.stop),
-            ("figures", _nothing, self.counting.close),
         ]
 
     def _alerts_start(self) -> None:
@@ -274,13 +269,18 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     metrics_.add_routes(app, controller)
     app[wallboard.CONFIG] = board = wallboard.BoardConfig(
         zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
-        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language)
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language,
+        service_level=settings.desk.service_level,
+        service_level_colours=dict(settings.desk.service_level_colours),
+        pause_reasons=dict(settings.desk.pause_reasons))
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
     recordings_api.add_routes(app, controller.quality, controller.calendar.zone)
     quality_page.add_routes(app)
-    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone,
-                                                 settings.desk.wrapup, len(settings.desk.seats),
-                                                 controller.quality.stats))
+    reports.add_routes(app, reports.ReportSource(
+        controller.stats, controller.calendar.zone, settings.desk.wrapup,
+        tuple(settings.desk.seats), dict(settings.desk.pause_reasons),
+        settings.desk.service_level, dict(settings.desk.service_level_colours),
+        quality=controller.quality.stats))
     return app

@@ -54,6 +54,9 @@ class CallbackCapture:
         # Seconds to wait for a digit, and how many times a caller may key in.
         self.digit_timeout, self.tries = digit_timeout, tries
         self._channels: dict[str, _Channel] = {}
+        # Told (channel id, when its capture began) of a caller who hung up
+        # before a callback was stored: the desk's abandon figures.
+        self.on_abandoned: Callable[[str, float], None] | None = None
         ari.on_event("ChannelDtmfReceived", self._on_dtmf)
         ari.on_event("PlaybackFinished", self._on_playback)
         for gone in ("StasisEnd", "ChannelHangupRequest", "ChannelDestroyed"):
@@ -110,7 +113,7 @@ class CallbackCapture:
         caller = channel.get("caller", {}).get("number", "")
         ch = self._channels[channel_id] = _Channel(
             language=call_language(language, self.prompts.language))
-        cb_id = None
+        cb_id, started = None, self.clock().timestamp()
         handed = False  # continued into the dialplan spool: not ours to hang up
         try:
             await self._call("POST", channel_id, "/answer")
@@ -153,6 +156,8 @@ class CallbackCapture:
             log.info("caller %s hung up during capture%s", caller,
                      f" (callback {cb_id} kept)" if cb_id else " (nothing stored)",
                      extra={"call": channel_id})
+            if cb_id is None and self.on_abandoned is not None:
+                self.on_abandoned(channel_id, started)
             return cb_id
         finally:
             self._channels.pop(channel_id, None)

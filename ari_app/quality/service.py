@@ -1,7 +1,7 @@
 """The quality parts of a running controller, built once and wired together.
 
 ``QualityParts`` is what ``app.py`` starts and stops and what the web face
-(``web/recordings_api.py``) and ``/metrics`` read: the store of recordings,
+(``web/recordings_api.py``) and ``/metrics`` read (``metrics``, a collector): the store of recordings,
 their files over ARI, the tracker of the dialplan's events, the pause, the
 retention sweep.
 """
@@ -19,6 +19,7 @@ from ..settings.schema import QualitySettings
 from ..store.quality_stats import QualityStats
 from ..store.recordings import RecordingStore
 from .files import RecordingFiles
+from .metrics import QualityCollector
 from .pause import RecordingPause
 from .reconcile import RecordingReconcile
 from .retention import RetentionSweep
@@ -49,6 +50,7 @@ class QualityParts:
         self.retention = RetentionSweep(self.store, self.files, settings.retention_days,
                                         leading=leading)
         self.reconcile = RecordingReconcile(ari, self.store, self.files, leading=leading)
+        self.metrics = QualityCollector(self)
 
     @asynccontextmanager
     async def leading(self) -> AsyncIterator[None]:

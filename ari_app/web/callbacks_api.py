@@ -16,7 +16,7 @@ from aiohttp import web
 from ..desk.callback import Callback, Cancel
 from ..service import CallbacksService, RateLimited, RequestError
 from ..timefmt import for_machines
-from .errors import ApiError
+from .errors import ApiError, NotFound
 from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
@@ -101,7 +101,7 @@ async def show(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     cb = await service.get(cb_id)
     if cb is None:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     history = [present_history(h) for h in await service.history(cb_id)]
     attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
     return web.json_response({"callback": present(cb), "attempts": attempts,
@@ -113,13 +113,13 @@ async def cancel(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     done = await service.cancel(cb_id)
     if done.result is Cancel.MISSING:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     if done.result is Cancel.ENDED:
         ended = done.ended.value if done.ended else "?"
         raise ApiError(409, f"the callback has already ended ({ended})")
     cb = await service.get(cb_id)
     if cb is None:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     return web.json_response({"callback": present(cb)})
 
 

@@ -192,7 +192,7 @@ async def test_metrics_name_failures_and_leave_out_the_store_when_redis_is_away(
     from collections import Counter
     from types import SimpleNamespace
     from redis.exceptions import ConnectionError as RedisDown
-    from ari_app.quality.metrics import quality_lines
+    from ari_app.quality.metrics import QualityCollector
 
     class Store:
         def __init__(self, down: bool) -> None:
@@ -205,14 +205,20 @@ async def test_metrics_name_failures_and_leave_out_the_store_when_redis_is_away(
     parts = SimpleNamespace(tracker=SimpleNamespace(failures=Counter({"file": 2})),
                             retention=SimpleNamespace(counts=Counter({"deleted": 5})),
                             store=Store(False))
-    text = "\n".join(await quality_lines(parts))
-    assert 'datadesk_recording_failures_total{stage="file"} 2' in text
-    assert 'datadesk_recording_failures_total{stage="pause"} 0' in text
-    assert 'datadesk_recordings_retention_total{result="deleted"} 5' in text
-    assert "datadesk_recordings_stored 3" in text and "datadesk_recordings_bytes 120000" in text
+    collector = QualityCollector(parts)
+
+    async def scraped() -> dict[str, float]:
+        await collector.read()
+        return {name: float(value) for name, value in (
+            line.rsplit(" ", 1) for line in collector.metric_lines() if not line.startswith("#"))}
+    values = await scraped()
+    assert values['datadesk_recording_failures_total{stage="file"}'] == 2
+    assert values['datadesk_recording_failures_total{stage="pause"}'] == 0
+    assert values['datadesk_recordings_retention_total{result="deleted"}'] == 5
+    assert values["datadesk_recordings_stored"] == 3
+    assert values["datadesk_recordings_bytes"] == 120000
     parts.store = Store(True)
-    text = "\n".join(await quality_lines(parts))
-    assert "datadesk_recordings_stored" not in text      # unknown, never a wrong zero
+    assert "datadesk_recordings_stored" not in await scraped()   # unknown, never a wrong zero
 
 
 def test_the_reports_page_section_names_each_figure_in_both_languages():

@@ -14,6 +14,8 @@ import pytest
 from ari_app.app import init_app
 from ari_app.settings import HttpSettings, Settings
 from ari_app.store import stats as stats_module
+from ari_app.store.quality_stats import QualityStats
+from ari_app.store.quality_stats import day_key as quality_day_key
 from ari_app.store.stats import DeskStats, counters, day_key
 from ari_app.web import reports
 from tests.unit.test_app_factory import fakes
@@ -25,8 +27,8 @@ ROUTES = ("/api/reports", "/reports", "/reports.csv")
 
 
 class Hashes:
-    """Enough of a decoded redis-py client for ``DeskStats`` reads: HGETALL,
-    alone or in a pipeline."""
+    """Enough of a decoded redis-py client for ``DeskStats`` and
+    ``QualityStats`` reads: HGETALL, alone or in a pipeline."""
 
     def __init__(self, hashes: dict[str, dict[str, str]]) -> None:
         self.hashes = hashes
@@ -142,9 +144,15 @@ async def test_the_wallboards_today_panel_survives_a_malformed_counter(aiohttp_c
 
         async def count_open(self) -> int:
             return 0
+
+        async def count_overdue(self, at: float) -> int:
+            return 0
     controller.callbacks = Callbacks()
-    controller.stats = DeskStats(Hashes({day_key(today): {"transfers": "1.5",
-                                                          "answered": "4"}}), ZONE)
+    store = Hashes({day_key(today): {"transfers": "1.5", "answered": "4"},
+                    quality_day_key(today): {"surveyed": "2", "rated": "x"}})
+    controller.stats = DeskStats(store, ZONE)
+    controller.quality.stats = QualityStats(store, ZONE, keep_days=180)
     snapshot = await wallboard.build_snapshot(controller, wallboard.BoardConfig())
     assert snapshot["today"] is not None and snapshot["today"]["answered"] == 4
     assert snapshot["today"]["transfers"] == 0 and snapshot["open_callbacks"] == 0
+    assert snapshot["today"]["rated_percent"] == 0.0     # "x" rated nothing of 2 surveyed
