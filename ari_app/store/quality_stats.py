@@ -7,20 +7,20 @@ zone) holds ``surveyed`` (the survey was offered: the seat hung up first),
 (``rated#8601``) and per topic (``rated%wlan``). ``score_sum#<seat>`` and
 ``scored#<seat>`` hold the standing QA scores of the seat's calls that day
 (a changed score moves the sum, never counts twice). Keys expire after the
-recordings' retention. Read through ``stats.counters``: a value that is not
+recordings' retention. Read through ``stats.daily_counters``: a value that is not
 a whole count counts as nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from .stats import counters
+from .stats import daily_counters
 
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:quality:"
@@ -71,9 +71,4 @@ class QualityStats:
 
     async def days(self, first: date, last: date) -> dict[date, dict[str, int]]:
         """Every day's counters from ``first`` to ``last`` (both included)."""
-        wanted = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        async with self.r.pipeline(transaction=False) as pipe:
-            for day in wanted:
-                pipe.hgetall(day_key(day))
-            raws = await pipe.execute()
-        return {day: counters(day_key(day), raw) for day, raw in zip(wanted, raws)}
+        return await daily_counters(self.r, day_key, first, last)
