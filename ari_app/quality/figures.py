@@ -9,6 +9,7 @@ Average QA score per seat: the standing scores of its calls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 
@@ -91,16 +92,20 @@ def _pct(value: object) -> str:
     return "–" if value is None else f"{value} %"
 
 
-def text_lines(data: dict | None) -> list[str]:
-    """The satisfaction lines under ``datadesk report``'s table; none without figures."""
+def text_lines(data: dict | None, words: Mapping[str, str]) -> list[str]:
+    """The satisfaction lines under ``datadesk report``'s table, in the
+    screen's language: ``words`` are the ``qline.*`` phrases (``web/texts.py``),
+    templates of ``day``/``seat``, ``satisfied``, ``rated``, ``surveyed``
+    and ``score``; none without figures."""
     if not data:
         return []
-    lines = ["", "SATISFACTION (satisfied ÷ rated; rated ÷ surveyed)"]
-    for row in data["per_day"] + [{"day": "total", **data["total"]}]:
-        lines.append(f"{row['day']:<10}  satisfied {_pct(row['satisfaction_percent']):>8}"
-                     f"  rated {_pct(row['rated_percent']):>8}  of {row['surveyed']} surveyed")
+    lines = ["", words["qline.title"]]
+    for row in data["per_day"] + [{"day": words["qline.total"], **data["total"]}]:
+        lines.append(words["qline.day"].format(
+            day=row["day"], satisfied=_pct(row["satisfaction_percent"]),
+            rated=_pct(row["rated_percent"]), surveyed=row["surveyed"]))
     for row in data["per_seat"]:
         score = "–" if row["average_score"] is None else row["average_score"]
-        lines.append(f"seat {row['seat']:<5}  satisfied {_pct(row['satisfaction_percent']):>8}"
-                     f"  average QA score {score}")
+        lines.append(words["qline.seat"].format(
+            seat=row["seat"], satisfied=_pct(row["satisfaction_percent"]), score=score))
     return lines

@@ -133,6 +133,7 @@ def text_heads(data: dict, lang: str,
     t, n = texts(lang), data.get("service_level_seconds", 20)
     index = 0 if lang == "zh" else 1
     heads = {k[len("short."):]: v.format(n=n) for k, v in t.items() if k.startswith("short.")}
+    heads |= {k: v for k, v in t.items() if k.startswith("qline.")}
     for code in data.get("pause_codes", []):
         name = (pause_reasons or {}).get(code, (code, code))[index]
         heads[f"pause.{code}"] = f"{name}秒" if lang == "zh" \
@@ -150,7 +151,8 @@ def to_text(data: dict, heads: dict[str, str] | None = None,
             width: Callable[[str], int] = len) -> str:
     """The days, their total and the seats as plain tables for a terminal,
     headed in the screen's language (``heads``: column -> heading, with
-    ``day``, ``total``, ``seat`` and each pause code's ``pause.<code>``)."""
+    ``day``, ``total``, ``seat``, each pause code's ``pause.<code>`` and the
+    satisfaction lines' ``qline.*``)."""
     def cell(v: object) -> str:
         return "–" if v is None else str(v)
     heads = heads or text_heads(data, "en")
@@ -165,5 +167,5 @@ def to_text(data: dict, heads: dict[str, str] | None = None,
         seats += [[r["seat"], *(cell(r.get(c)) for c in SEAT_COLUMNS),
                    *(cell(r["pause_seconds"].get(c)) for c in codes)] for r in data["per_seat"]]
         lines += [""] + _aligned(seats, width)
-    lines += quality_text(data.get("quality"))
+    lines += quality_text(data.get("quality"), heads)
     return "\n".join(lines)

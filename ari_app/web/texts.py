@@ -160,6 +160,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     'q.rated_percent': ('参评率 %', 'Rated %'),
     'q.scored': ('已质检', 'Scored'),
     'q.average_score': ('平均质检分', 'Average QA score'),
+    # datadesk report's satisfaction lines (templates: quality/figures.text_lines).
+    'qline.title': ('满意度（满意率 = 满意 ÷ 参评；参评率 = 参评 ÷ 调查）',
+                    'SATISFACTION (satisfied ÷ rated; rated ÷ surveyed)'),
+    'qline.total': ('合计', 'total'),
+    'qline.day': ('{day:<10}  满意率 {satisfied:>8}  参评率 {rated:>8}  调查 {surveyed} 次',
+                  '{day:<10}  satisfied {satisfied:>8}  rated {rated:>8}  of {surveyed} surveyed'),
+    'qline.seat': ('座席 {seat:<5}  满意率 {satisfied:>8}  平均质检分 {score}',
+                   'seat {seat:<5}  satisfied {satisfied:>8}  average QA score {score}'),
     'fig.satisfaction_percent': ('满意率 %', 'Satisfied %'),
     'fig.rated_percent': ('参评率 %', 'Rated %'),
 }

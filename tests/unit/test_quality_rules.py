@@ -161,19 +161,25 @@ def test_the_cli_and_csv_carry_the_satisfaction_after_the_desk_table_and_nothing
     import csv
     import io
     from datetime import date
+    import re
     from ari_app.quality.figures import csv_table, figures, text_lines
+    from ari_app.web.reports_data import text_heads
     day = {"surveyed": 4, "rated": 2, "satisfied": 1, "surveyed#8601": 4, "rated#8601": 2,
            "satisfied#8601": 1, "score_sum#8601": 90, "scored#8601": 1}
     data = figures({date(2026, 12, 7): day})
-    lines = text_lines(data)
+    lines = text_lines(data, text_heads({}, "en"))
     assert lines[0] == "" and lines[1].startswith("SATISFACTION")
     assert "satisfied   50.0 %" in lines[2] and "rated   50.0 %" in lines[2]
     assert lines[-1].startswith("seat 8601") and lines[-1].endswith("average QA score 90.0")
+    # In Chinese the same figures, and no Latin letter.
+    zh = text_lines(data, text_heads({}, "zh"))
+    assert not re.search(r"[A-Za-z]", "\n".join(zh)), zh
+    assert "满意率   50.0 %" in zh[2] and zh[-1].endswith("平均质检分 90.0")
     out = io.StringIO()
     csv_table(csv.writer(out, lineterminator="\n"), data)
     rows = out.getvalue().split("\n")
     assert rows[0] == "" and rows[1].startswith("scope,period,surveyed")
-    assert text_lines(None) == [] and text_lines({}) == []
+    assert text_lines(None, text_heads({}, "en")) == [] and text_lines({}, {}) == []
     empty = io.StringIO()
     csv_table(csv.writer(empty), None)
     assert empty.getvalue() == ""
