@@ -30,6 +30,8 @@ from .asterisk.presence import DeskPresence
 from .asterisk.desk_calls import DeskCalls
 from .asterisk.stasis import LIVE, DeskStasis, RoutingRules
 from .clock import utcnow
+from .quality import quality_globals
+from .quality.service import Links, QualityParts
 from .desk.board import Board
 from .desk.pauses import PauseLedger
 from .dialer import Dialer, DialerPorts, DialerRules
@@ -42,7 +44,8 @@ from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
 from .store.stores import Stores
-from .web import callbacks_api, openapi, reports, seats, wallboard
+from .web import (callbacks_api, openapi, quality_page, recordings_api, reports, seats,
+                  wallboard)
 from .web import health as health_, stalls
 from .web import metrics as metrics_
 from .web.auth import GRANTS, require_token
@@ -109,6 +112,11 @@ class Controller:
         self.callbacks.on_created = self.stats.requested
         self.webhook, self.risk = self._build_alerts()
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow)
+        self.quality = QualityParts(Links(self.ami, self.ari, self.store.client), self.topics,
+                                    settings.quality, self.calendar.zone,
+                                    is_seat=self.board.is_seat,
+                                    leading=lambda: self.leadership.is_leader)
+        self.quality.tracker.callback_topic = self._callback_topic
         for name, part in self.leader_only():
             self.leadership.while_leading(name, part)
 
@@ -118,7 +126,8 @@ class Controller:
         return [("ARI application", lambda: application_held(self.ari)),
                 ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
                 ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
-                ("call figures", self.calls.leading)]
+                ("call figures", self.calls.leading),
+                ("recording sweeps", self.quality.leading)]
 
     def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
         cb = self.settings.callbacks
@@ -148,9 +157,14 @@ class Controller:
         rules = RoutingRules(self.calendar, self.topics, self.policy,
                              queue_wait=settings.desk.queue_wait,
                              language=settings.callbacks.language,
-                             topic_languages=settings.topics.languages)
+                             topic_languages=settings.topics.languages,
+                             dialplan_globals=quality_globals(settings.quality))
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
+
+    async def _callback_topic(self, cb_id: str) -> str:
+        cb = await self.callbacks.get(cb_id)
+        return cb.request.topic if cb is not None else ""
 
     def _board_changed(self, seat) -> None:
         self.calls.seat_changed(seat)
@@ -180,6 +194,7 @@ class Controller:
             ("lamp", self.lamp.start, self.lamp.stop),
             ("dialer", _nothing, self.dialer.stop),
             ("spool", _nothing, self.spool.stop),
+            ("quality", _nothing, self.quality.stop),
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
             ("seat minutes", _nothing, self.sampler.stop),
@@ -261,8 +276,11 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
+    recordings_api.add_routes(app, controller.quality, controller.calendar.zone)
+    quality_page.add_routes(app)
     reports.add_routes(app, reports.ReportSource(
         controller.stats, controller.calendar.zone, settings.desk.wrapup,
         tuple(settings.desk.seats), dict(settings.desk.pause_reasons),
-        settings.desk.service_level, dict(settings.desk.service_level_colours)))
+        settings.desk.service_level, dict(settings.desk.service_level_colours),
+        quality=controller.quality.stats))
     return app

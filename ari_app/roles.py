@@ -2,7 +2,9 @@
 role is a set of permissions (one small table: a new role is one row).
 
 Tokens are configured as ``ROLE:TOKEN`` entries (``[http] tokens`` or
-``DATADESK_API_TOKENS``, comma-separated). Two older forms still load, each
+``DATADESK_API_TOKENS``, comma-separated), or ``ROLE/NAME:TOKEN`` to give
+the token a name (who holds it, written in the recordings' audit log); a
+``specialist`` token names its seat, ``specialist/8601:TOKEN``. Two older forms still load, each
 with exactly the rights it had, and ``check-config`` and the start say they
 are deprecated (``deprecations``):
 
@@ -14,6 +16,7 @@ are deprecated (``deprecations``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -28,6 +31,11 @@ class Permission(str, Enum):
     REGISTER = "register"      # register a callback (the frontline's relay form)
     CALLBACKS = "callbacks"    # list, show and cancel callbacks (full numbers)
     METRICS = "metrics"        # Prometheus metrics
+    RECORDINGS = "recordings"  # list recordings, play and download them (audited)
+    SCORE = "score"            # score a recording (the QA officer)
+    APPEAL = "appeal"          # appeal a score of one's own call, once (the seat's specialist)
+    PAUSE = "pause"            # pause and resume the recording of one's own call
+    DECIDE = "decide"          # uphold or change an appealed score (a supervisor)
 
 
 _ALL = frozenset(Permission)
@@ -38,19 +46,31 @@ ROLES: dict[str, frozenset[Permission]] = {
     "relay": frozenset({Permission.SEATS, Permission.REGISTER}),
     "metrics": frozenset({Permission.METRICS}),
     "supervisor": frozenset({Permission.SEATS, Permission.BOARD, Permission.NUMBERS,
-                             Permission.REPORTS, Permission.CALLBACKS}),
+                             Permission.REPORTS, Permission.CALLBACKS, Permission.RECORDINGS,
+                             Permission.DECIDE}),
+    "qa": frozenset({Permission.RECORDINGS, Permission.SCORE}),
+    # One specialist's token (``specialist/<agent ID>:TOKEN``): its own calls only.
+    "specialist": frozenset({Permission.APPEAL, Permission.PAUSE}),
     "admin": _ALL,
 }
 # A token configured without a role (the form before roles): what it could
-# do then, every route with numbers masked on the board. Deprecated.
+# do then, every route with numbers masked on the board. Deprecated. It
+# never had the quality routes, which came after it.
 UNSCOPED = "unscoped"
-_RIGHTS = {**ROLES, UNSCOPED: _ALL - {Permission.NUMBERS}}
+_QUALITY = frozenset({Permission.RECORDINGS, Permission.SCORE, Permission.APPEAL,
+                      Permission.PAUSE, Permission.DECIDE})
+_RIGHTS = {**ROLES, UNSCOPED: _ALL - {Permission.NUMBERS} - _QUALITY}
+# Roles whose tokens name the seat they belong to (``ROLE/<agent ID>:TOKEN``).
+SEAT_ROLES = frozenset({"specialist"})
 # The role that deprecated supervisor_tokens had in effect.
 FORMER_SUPERVISOR = "admin"
 MIN_LENGTH = 16
 # What a role name looks like: a prefix of this shape is a role, never part
 # of a token, so a misspelt role is refused rather than read as a token.
 _ROLE_WORD = re.compile(r"[a-z][a-z0-9-]{0,31}")
+# ``ROLE/NAME``: a token's name (who it is given to; a specialist's agent ID),
+# written in the recordings' audit log.
+_NAMED_ROLE = re.compile(r"(?P<role>[a-z][a-z0-9-]{0,31})/(?P<name>[0-9A-Za-z._-]{1,32})")
 
 
 class TokenError(ValueError):
@@ -59,9 +79,24 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True)
 class Grant:
-    """One configured token and the role it carries."""
+    """One configured token, the role it carries and, if given, its name
+    (for a specialist, the agent ID of the seat whose calls it may appeal)."""
     token: str
     role: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """Who used the token, for the audit log: ``role/name``, or the role
+        and the first 8 hex digits of the token's SHA-256 when it has no name."""
+        if self.name:
+            return f"{self.role}/{self.name}"
+        return f"{self.role}#{hashlib.sha256(self.token.encode()).hexdigest()[:8]}"
+
+    @property
+    def seat(self) -> str:
+        """The seat a specialist's token belongs to ("" for other roles)."""
+        return self.name if self.role in SEAT_ROLES else ""
 
 
 def may(role: str, permission: Permission) -> bool:
@@ -79,12 +114,16 @@ def parse_entry(entry: str) -> Grant:
     unknown role or a token shorter than ``MIN_LENGTH``."""
     entry = entry.strip()
     prefix, colon, rest = entry.partition(":")
-    if colon and _ROLE_WORD.fullmatch(prefix):
-        if prefix not in ROLES:
-            raise TokenError(f"unknown role {prefix!r} (roles: {', '.join(ROLES)})")
-        grant = Grant(rest.strip(), prefix)
+    named = _NAMED_ROLE.fullmatch(prefix) if colon else None
+    role, name = (named["role"], named["name"]) if named else (prefix, "")
+    if colon and (named or _ROLE_WORD.fullmatch(prefix)):
+        if role not in ROLES:
+            raise TokenError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        grant = Grant(rest.strip(), role, name)
     else:
         grant = Grant(entry, UNSCOPED)
+    if grant.role in SEAT_ROLES and not grant.name:
+        raise TokenError(f"a {grant.role} token names its seat: {grant.role}/<agent ID>:TOKEN")
     if len(grant.token) < MIN_LENGTH:
         raise TokenError(f"each token needs at least {MIN_LENGTH} characters")
     return grant

@@ -21,7 +21,17 @@ At each step:
 The capacity printed is the highest level with no failure and the board in
 step with Asterisk.
 
-    .venv/bin/python -m bench.capacity [--levels 20,40,80,120,200,300,400] [--step 30] [--json PATH]
+Recording on against off, in the same run: before the ramp (whose backlog
+of callbacks would keep the seats from live calls), ``--compare`` calls are
+held for ``--step`` seconds with recording off (the dialplan global
+``DESK_RECORD = no``), then on, then off again; the PBX's CPU per
+call with recording on is given as a ratio to the mean of the two "off"
+holds (before and after, so a drift of the machine shows), with the disk
+the recordings took per hour of recorded call (the files' bytes over their
+length: 8 kHz 16-bit WAV).
+
+    .venv/bin/python -m bench.capacity [--levels 20,40,80,120,200,300,400] [--step 30]
+        [--compare 20] [--json PATH]
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import os
 import time
 import uuid
 
+from ari_app.quality.files import wav_facts
 from lab.procstat import cpu_seconds, rss_kib
 from lab.stack import SEATS, Stack
 
@@ -129,6 +140,57 @@ async def hold_level(lab: Stack, calls: Calls, level: int, args: argparse.Namesp
     return peak, pbx_peak
 
 
+async def set_recording(lab: Stack, on: bool) -> None:
+    """The PBX's global DESK_RECORD (read by dialplan/32-quality.conf)."""
+    await lab.probe.ami.command({"Action": "Setvar", "Variable": "DESK_RECORD",
+                                 "Value": "yes" if on else "no"})
+
+
+def recorded(lab: Stack) -> tuple[int, float]:
+    """(bytes, seconds) of the desk's closed recordings on the PBX."""
+    assert lab.pbx is not None
+    size = seconds = 0.0
+    for path in (lab.pbx.home / "spool" / "recording").glob("desk-*.wav"):
+        data = path.read_bytes()
+        try:
+            facts = wav_facts(data)
+        except ValueError:
+            continue
+        if facts.closed:
+            size, seconds = size + len(data), seconds + facts.seconds
+    return int(size), seconds
+
+
+async def compare_recording(lab: Stack, calls: Calls, args: argparse.Namespace,
+                            results: Results) -> None:
+    """PBX CPU with recording off, on, off at ``args.compare`` calls."""
+    per_call: dict[str, list[float]] = {"off": [], "on": []}
+    before = recorded(lab)
+    for mode in ("off", "on", "off"):
+        await set_recording(lab, mode == "on")
+        for channel in list(calls.up):      # start from calls made in this mode
+            await lab.phones.hangup(channel)
+            calls.up.pop(channel, None)
+        cpu, started = cpu_seconds(lab.pbx.pid), time.monotonic()
+        _peak, pbx_peak = await hold_level(lab, calls, args.compare, args, [])
+        share = (cpu_seconds(lab.pbx.pid) - cpu) / (time.monotonic() - started)
+        per_call[mode].append(share / max(pbx_peak, 1))
+        results.note(f"recording {mode:>3}: {pbx_peak} calls up, PBX CPU {share:.0%} of a core "
+                     f"({share / max(pbx_peak, 1) * 100:.2f} % a call)")
+    await set_recording(lab, True)
+    off = sum(per_call["off"]) / len(per_call["off"])
+    results.add(f"PBX CPU per call, recording on / off ({args.compare} calls)",
+                per_call["on"][0] / max(off, 1e-9), "x")
+    size, seconds = recorded(lab)
+    size, seconds = size - before[0], seconds - before[1]
+    if seconds > 0:
+        results.add("disk per hour of recorded call (8 kHz 16-bit WAV)",
+                    size / seconds * 3600 / 1e6, "MB")
+    else:
+        results.note("no recording was closed during the comparison (no seat answered?): "
+                     "disk per hour not measured")
+
+
 async def run(args: argparse.Namespace) -> int:
     results = Results("capacity")
     levels = [int(x) for x in args.levels.split(",")]
@@ -142,6 +204,12 @@ async def run(args: argparse.Namespace) -> int:
                 "phones": lab.sim.pid}
         results.note(f"{os.cpu_count()} CPUs; seats talk {args.talk} s; calls last at most "
                      f"{args.hold} s; each level held {args.step} s")
+        if args.compare:
+            # First, on a quiet desk: after the ramp the seats are taken by its
+            # backlog of callbacks, and hardly a live call would be recorded.
+            await compare_recording(lab, calls, args, results)
+            for channel in list(calls.up):
+                await lab.phones.hangup(channel)
         for level in levels:
             before = await routes_counted(lab)
             refused = calls.refused
@@ -208,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold", type=float, default=60)
     parser.add_argument("--talk", type=int, default=8)
     parser.add_argument("--max-lag", type=float, default=1.0)
+    parser.add_argument("--compare", type=int, default=20,
+                        help="calls held for the recording on/off comparison (0: none)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))

@@ -16,12 +16,14 @@ import aiohttp
 from ari_app.roles import bare_token
 
 from .configs import LAB_SERVICE_LEVEL
-
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
 from .process import OwnProcess
 from .progress import step
+
+# The lab's specialist token belongs to seat 8601 (a specialist's token names its seat).
+TOKEN_NAMES = {"specialist": "/8601"}
 
 
 def _toml_value(value: object) -> str:
@@ -60,7 +62,8 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
                 "password": ari_password, "app": "datadesk"},
         "redis": {"url": redis_url, "username": redis_user, "password": redis_password},
         "http": {"host": "127.0.0.1", "port": 0, "tokens": [f"admin:{api_token}"] + [
-            f"{role}:{token}" for role, token in (role_tokens or {}).items()]},
+            f"{role}{TOKEN_NAMES.get(role, '')}:{token}"
+            for role, token in (role_tokens or {}).items()]},
         "desk": {"wrapup": wrapup, "queue_wait": 30, "service_level": LAB_SERVICE_LEVEL},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run.

@@ -184,13 +184,16 @@ class Phones(AmiView):
             await self.ami.send({"Action": "DBDel", "Family": "phone", "Key": f"{number}/on_ring"})
 
     async def customer_call(self, caller: str, to: str = "10086", *,
-                            channel_id: str | None = None) -> str:
+                            channel_id: str | None = None, speaking: bool = False,
+                            caller_name: str = "Customer") -> str:
         """A customer with number ``caller`` calls ``to`` at the PBX; returns our
-        channel id. Returns once the PBX answered (the Originate's answer)."""
+        channel id. Returns once the PBX answered (the Originate's answer).
+        ``speaking``: the customer's handset plays a recorded voice all along."""
         channel_id = channel_id or f"customer-{caller}-{uuid.uuid4().hex[:8]}"
         await self.ami.command({
             "Action": "Originate", "Channel": f"PJSIP/{to}@carrier-out",
-            "CallerID": f"\"Customer\" <{caller}>", "Context": "customer", "Exten": "s",
+            "CallerID": f"\"{caller_name}\" <{caller}>",
+            "Context": "customer-speaking" if speaking else "customer", "Exten": "s",
             "Priority": "1", "Timeout": "30000", "ChannelId": channel_id, "Async": "true"},
             timeout=35)
         return channel_id

@@ -41,10 +41,12 @@ def _is(event: str, **headers: str):
 
 async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
                                target: str = "8600", timeout: float = 30,
-                               say=lambda _text: None) -> Transfer:
+                               say=lambda _text: None, speaking: bool = False,
+                               caller_name: str = "Customer") -> Transfer:
     """A customer calls the service number; the frontline agent who answers
     presses transfer to ``target`` (a SIP REFER from the phone). Returns once
-    the PBX has set the desk route on the customer's channel."""
+    the PBX has set the desk route on the customer's channel. ``speaking``:
+    the customer's handset plays a recorded voice all along."""
     assert lab.phones is not None and lab.probe is not None
     result = Transfer(customer, target)
     log = lab.probe.log
@@ -55,7 +57,8 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
     say(f"customer {customer} calls the service number 10086")
-    result.phone_channel = await lab.phones.customer_call(customer)
+    result.phone_channel = await lab.phones.customer_call(customer, speaking=speaking,
+                                                          caller_name=caller_name)
     answered = await log.wait_for(_is("AgentConnect", Queue="frontline"), since=mark,
                                   timeout=timeout)
     say(f"frontline agent {answered.get('MemberName')} answers, hears it is a data-service "

@@ -68,6 +68,7 @@ def pytest_terminal_summary(terminalreporter):
 # with several workers the short tests fill in around them instead of one
 # worker running a long test alone at the end.
 SLOW_FIRST = ("test_soak.py", "test_language_sip.py", "test_spool.py", "test_callbacks.py",
+              "test_quality.py",
               "test_faults.py", "test_demo_signals.py", "test_demo.py")
 
 

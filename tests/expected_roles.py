@@ -2,7 +2,7 @@
 documents them (docs/api.md): the unit and the real-stack tests hold the
 controller's own table (``ari_app/web/auth.py``) to this one."""
 
-ALL = {"wallboard", "relay", "metrics", "supervisor", "admin"}
+ALL = {"wallboard", "relay", "metrics", "supervisor", "qa", "specialist", "admin"}
 
 # (method, route) -> the roles that may.
 ROUTE_ROLES = {
@@ -19,4 +19,12 @@ ROUTE_ROLES = {
     ("GET", "/reports.csv"): {"supervisor", "admin"},
     ("GET", "/api/reports"): {"supervisor", "admin"},
     ("GET", "/api/openapi.json"): ALL,
+    ("GET", "/quality"): {"qa", "supervisor", "admin"},
+    ("GET", "/api/recordings"): {"qa", "supervisor", "admin"},
+    ("GET", "/api/recordings/{name}"): {"qa", "supervisor", "admin"},
+    ("GET", "/api/recordings/{name}/file"): {"qa", "supervisor", "admin"},
+    ("POST", "/api/recordings/{name}/score"): {"qa", "admin"},
+    ("POST", "/api/recordings/{name}/appeal"): {"specialist", "admin"},
+    ("POST", "/api/recordings/{name}/decision"): {"supervisor", "admin"},
+    ("POST", "/api/recordings/{name}/pause"): {"specialist", "admin"},
 }

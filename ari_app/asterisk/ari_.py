@@ -94,6 +94,22 @@ class AriClient:
                 raise AriError(resp.status, method, path, text)
             return json.loads(text) if text else None
 
+    async def download(self, path: str, *, limit: int) -> bytes:
+        """A REST resource's raw bytes (a stored recording's file); ``AriError``
+        for an error status or a body over ``limit`` bytes."""
+        if self._session is None:
+            raise AriError(0, "GET", path, "client not started")
+        async with self._session.get(self.base + path,
+                                     timeout=aiohttp.ClientTimeout(total=60)) as resp:
+            if resp.status >= 300:
+                raise AriError(resp.status, "GET", path, await resp.text())
+            body = bytearray()
+            async for chunk in resp.content.iter_any():   # read() would stop at a chunk
+                body += chunk
+                if len(body) > limit:
+                    raise AriError(413, "GET", path, f"more than {limit} bytes")
+            return bytes(body)
+
     async def pjsip_registrations(self) -> dict[str, bool]:
         """PJSIP endpoint name -> whether a registered contact is reachable."""
         endpoints = await self.request("GET", "/endpoints/PJSIP")

@@ -49,6 +49,14 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     # so English is generated too (EN_GENERATED).
     ("desk-greeting", "您好，这里是数据业务专席，为您回电。",
      "Hello, this is the data service desk returning your call."),
+    # Quality (dialplan/32-quality.conf): the notice before a desk call is
+    # recorded, the satisfaction survey when the seat hangs up first, and its
+    # thanks. No core sound says them, so English is generated too.
+    ("desk-recording-notice", "为了提高服务质量，您的通话可能会被录音。",
+     "To improve our service, this call may be recorded."),
+    ("desk-survey", "请对本次服务进行评价：满意请按1，一般请按2，不满意请按3。",
+     "Please rate this call: press 1 if satisfied, 2 if acceptable, 3 if dissatisfied."),
+    ("desk-survey-thanks", "感谢您的评价，再见。", "Thank you for your rating. Goodbye."),
     # A customer the desk does not serve, on the way back to the frontline
     # queue (dialplan/20-frontline.conf [frontline-return]).
     ("one-moment-please", "请稍候。", "One moment please."),
@@ -83,7 +91,8 @@ TONES: dict[str, tuple[str, ...]] = {
     "beeperr": ("synth", "0.15", "sine", "480", "vol", "0.3", "pad", "0", "0.1", "repeat", "1"),
 }
 # English phrases no core sound says: generated like the Mandarin set.
-EN_GENERATED = frozenset({"desk-greeting"})
+EN_GENERATED = frozenset({"desk-greeting", "desk-recording-notice", "desk-survey",
+                          "desk-survey-thanks"})
 # Phrases only Mandarin word order needs: English has none of the name.
 ZH_ONLY = frozenset({"desk-before"})
 # Core sounds only English plays ("nine thirty a.m.": ari_app/asterisk/prompts.py).

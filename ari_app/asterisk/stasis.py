@@ -84,6 +84,8 @@ class RoutingRules:
     language: str = ""
     # Topic name -> its callers' language ([topics] languages).
     topic_languages: Mapping[str, str] = field(default_factory=dict)
+    # More dialplan globals set at every connect (the quality settings).
+    dialplan_globals: Mapping[str, str] = field(default_factory=dict)
 
 
 class DeskStasis:
@@ -187,6 +189,10 @@ class DeskStasis:
             out["DESK_TOPIC_NAME"] = decision.topic.name
         return out
 
+    def _topic_language(self, decision: Decision) -> str:
+        """The language [topics] languages gives the decision's topic ("" for none)."""
+        return self.rules.topic_languages.get(decision.topic.name, "") if decision.topic else ""
+
     async def _continue(self, channel_id: str, decision: Decision) -> None:
         context, exten = DIALPLAN[decision.route]
         exten = exten or decision.seat or "s"
@@ -196,6 +202,9 @@ class DeskStasis:
         try:
             if not live:
                 await self._set_variables(path, variables)
+            elif language := self._topic_language(decision):
+                # Before the dialplan goes on: the recording's notice is its first word.
+                await self._set_variables(path, {"DESK_TOPIC_LANGUAGE": language}, quiet=True)
             await self.ari.request("POST", path + "/continue",
                                    params={"context": context, "extension": exten, "priority": "1"})
             if live and variables:
@@ -228,7 +237,8 @@ class DeskStasis:
         """After a (re)connect: the queue wait from the settings, and channels
         that were left in the application routed."""
         for name, value in (("DESK_QUEUE_WAIT", str(self.queue_wait)),
-                            ("DESK_DEFAULT_LANGUAGE", self.language)):
+                            ("DESK_DEFAULT_LANGUAGE", self.language),
+                            *self.rules.dialplan_globals.items()):
             if not value:
                 continue
             try:

@@ -25,6 +25,7 @@ from .nodes import node_problems
 from .numbers import number_shape_problems
 from .prompts import prompt_problems
 from .pauses import pause_reason_problems
+from .quality import recording_problems
 from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
                        tls_problems)
 from .shadowing import shadowed_globals
@@ -66,6 +67,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += number_shape_problems(extensions, settings)
     problems += pause_reason_problems(extensions, settings)
     problems += shadowed_globals(extensions)
+    problems += recording_problems(extensions)
     problems += prompt_problems(extensions, queues)
     problems += ami_problems(manager, settings, allow_public=allow_public)
     problems += http_problems(http, ari, settings, allow_public=allow_public)

@@ -9,8 +9,8 @@ from ..asterisk.conffile import ConfigFile, Section
 from ..settings import Settings, build_grants
 
 # What the controller's AMI user must be able to do, and no more.
-AMI_READ = {"system", "call", "agent"}
-AMI_WRITE = {"originate", "reporting"}
+AMI_READ = {"system", "call", "agent", "user"}
+AMI_WRITE = {"originate", "reporting", "call"}
 # The shipped configs' placeholders: demo-ami-secret-change-me and the like.
 _DEMO = re.compile(r"^demo-|change-?me", re.IGNORECASE)
 

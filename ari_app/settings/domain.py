@@ -111,6 +111,10 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
     build_grants(settings.http)
+    if not 1 <= settings.quality.survey_wait <= 30:
+        raise SettingsError("[quality] survey_wait: from 1 to 30 seconds")
+    if settings.quality.retention_days < 1:
+        raise SettingsError("[quality] retention_days: must be positive")
     for phone in settings.desk.seats + settings.desk.frontline_phones:
         if endpoint_of(f"PJSIP/{phone}-00000000") != phone:
             raise SettingsError(f"[desk] seats/frontline_phones: {phone!r} is not a PJSIP "

@@ -198,6 +198,20 @@ class CallbackSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """[quality]: recording every desk call, the survey, and their keeping."""
+
+    # The notice ("this call may be recorded") before a desk call is recorded.
+    notice: bool = True
+    # The satisfaction survey when the seat hangs up first; seconds to key 1-3.
+    survey: bool = True
+    survey_wait: int = 6
+    # Days a recording (file and record) is kept; one under review is kept
+    # until its review ends.
+    retention_days: int = 180
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every section; built by ``load_settings``."""
 
@@ -210,3 +224,4 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)

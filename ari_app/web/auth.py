@@ -14,6 +14,7 @@ mistake is worse than one that must be configured. A route missing from
 from __future__ import annotations
 
 import hmac
+import re
 
 from aiohttp import web
 
@@ -23,9 +24,13 @@ from .errors import Forbidden, Handler, Unauthorized
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # A browser's EventSource cannot send headers: these take ?access_token= too.
 QUERY_TOKEN_PATHS = frozenset({"/wallboard", "/api/wallboard/events", "/reports",
-                               "/reports.csv"})
+                               "/reports.csv", "/quality"})
+# ... and so does a recording's file: the browser's audio element asks for it
+# (with Range) and cannot send a header either.
+QUERY_TOKEN_FILE = re.compile(r"/api/recordings/[^/]{1,64}/file")
 GRANTS = web.AppKey("api_grants", tuple)
 ROLE = web.RequestKey("role", str)
+GRANT = web.RequestKey("grant", Grant)
 _EVERYTHING = frozenset(Permission)
 
 # (method, route) -> the permissions it needs (empty: any valid token).
@@ -43,6 +48,14 @@ ROUTES: dict[tuple[str, str], frozenset[Permission]] = {
     ("GET", "/reports.csv"): frozenset({Permission.REPORTS}),
     ("GET", "/api/reports"): frozenset({Permission.REPORTS}),
     ("GET", "/api/openapi.json"): frozenset(),
+    ("GET", "/quality"): frozenset({Permission.RECORDINGS}),
+    ("GET", "/api/recordings"): frozenset({Permission.RECORDINGS}),
+    ("GET", "/api/recordings/{name}"): frozenset({Permission.RECORDINGS}),
+    ("GET", "/api/recordings/{name}/file"): frozenset({Permission.RECORDINGS}),
+    ("POST", "/api/recordings/{name}/score"): frozenset({Permission.SCORE}),
+    ("POST", "/api/recordings/{name}/appeal"): frozenset({Permission.APPEAL}),
+    ("POST", "/api/recordings/{name}/decision"): frozenset({Permission.DECIDE}),
+    ("POST", "/api/recordings/{name}/pause"): frozenset({Permission.PAUSE}),
 }
 
 
@@ -76,7 +89,8 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
-    if not header and request.path in QUERY_TOKEN_PATHS:
+    if not header and (request.path in QUERY_TOKEN_PATHS
+                       or QUERY_TOKEN_FILE.fullmatch(request.path)):
         scheme, presented = "bearer", request.query.get("access_token", "")
     grant = None
     if scheme.lower() == "bearer" and presented.strip():
@@ -86,7 +100,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     wanted = needed(request)
     if not all(may(grant.role, p) for p in wanted):
         raise _refusal(request, grant.role, wanted)
-    request[ROLE] = grant.role
+    request[ROLE], request[GRANT] = grant.role, grant
     return await handler(request)
 
 

@@ -4,11 +4,11 @@ Each application has its own registry (never the library's global one): a
 custom collector (``DeskCollector``) that yields the figures read at scrape
 time from the board, the connections and the callback store, one that
 yields what stalls (``web/stalls.py``), the count of phones taking over
-another endpoint's call (``asterisk/foreign_replaces.py``), and the routing
-latency histograms of the controller's Stasis application
-(``ari_app/histograms.py``). The store is read before the registry is
-written out, since a collector cannot await: the text itself is the
-library's.
+another endpoint's call (``asterisk/foreign_replaces.py``), the recordings'
+figures (``quality/metrics.py``), and the routing latency histograms of the
+controller's Stasis application (``ari_app/histograms.py``). The store is
+read before the registry is written out, since a collector cannot await:
+the text itself is the library's.
 """
 
 from __future__ import annotations
@@ -152,6 +152,7 @@ class MetricsSource(Protocol):
     ari: Any  # .connected: Event
     store: Any  # .up: bool | None
     foreign_replaces: Any  # a prometheus-client Collector (asterisk/foreign_replaces.py)
+    # and, when recording is wired, .quality.metrics (quality/metrics.py)
 
     def health(self) -> dict: ...
 
@@ -194,8 +195,11 @@ def _risk_figures(source: MetricsSource) -> dict[str, Any]:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    collector = request.app[COLLECTOR]
-    collector.figures = await read(request.app[SOURCE], request.app[CLOCK]().timestamp())
+    source, collector = request.app[SOURCE], request.app[COLLECTOR]
+    collector.figures = await read(source, request.app[CLOCK]().timestamp())
+    quality = getattr(source, "quality", None)
+    if quality is not None:
+        await quality.metrics.read()
     # No await from here to the text: the figures are this scrape's.
     return web.Response(body=generate_latest(request.app[REGISTRY]),
                         headers={"Content-Type": CONTENT_TYPE})
@@ -212,6 +216,9 @@ def add_routes(app: web.Application, source: MetricsSource, *,
     registry.register(collector)
     registry.register(stalls.StallCollector(source))
     registry.register(source.foreign_replaces)
+    quality = getattr(source, "quality", None)
+    if quality is not None:
+        registry.register(quality.metrics)
     timings = getattr(source.stasis, "timings", None)
     if timings is not None:
         registry.register(timings.decision)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..roles import admitting
 from .auth import ROUTES
+from .openapi_quality import PATHS as QUALITY_PATHS
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
@@ -225,6 +226,7 @@ def _with_roles(document: dict) -> dict:
     return document
 
 
+DOCUMENT["paths"].update(QUALITY_PATHS)
 _with_roles(DOCUMENT)
 
 

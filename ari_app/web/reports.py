@@ -16,6 +16,8 @@ from aiohttp import web
 from ..settings import DeskSettings
 from ..store.stats import DeskStats
 from .intake import int_param
+from ..store.quality_stats import QualityStats
+from . import reports_quality
 from .reports_data import MAX_DAYS, report, to_csv
 from .reports_page import render
 from .reports_sizing import sizing
@@ -26,7 +28,8 @@ from .wallboard import page_language
 class ReportSource:
     """Where the history is read, and what the page needs of the settings:
     the desk queue's wrap-up (seconds), its seats (agent IDs), its pause
-    reasons (code -> names) and its service level (seconds)."""
+    reasons (code -> names), its service level (seconds) and the quality
+    counters (none: no satisfaction section)."""
     stats: DeskStats
     zone: ZoneInfo
     wrapup: float = DeskSettings.wrapup
@@ -36,6 +39,7 @@ class ReportSource:
     service_level: int = DeskSettings.service_level
     service_level_colours: dict[str, int] = field(
         default_factory=lambda: dict(DeskSettings().service_level_colours))
+    quality: QualityStats | None = None
 
     @property
     def seats(self) -> int:
@@ -61,8 +65,11 @@ def _report(source: ReportSource, raw: dict) -> dict:
 
 
 async def gather(source: ReportSource, days: int, today=None) -> dict:
-    """The report of the last ``days`` days up to ``today`` (the desk's)."""
-    return _report(source, await _raw(source, days, today))
+    """The report of the last ``days`` days up to ``today`` (the desk's),
+    with its quality figures."""
+    last = today or datetime.now(source.zone).date()
+    return _report(source, await _raw(source, days, last)) | {
+        "quality": await reports_quality.gather(source.quality, last, days)}
 
 
 async def gather_page(source: ReportSource, days: int, today=None) -> dict:
@@ -70,7 +77,9 @@ async def gather_page(source: ReportSource, days: int, today=None) -> dict:
     (None when they hold no transfer), from the same single read."""
     last = today or datetime.now(source.zone).date()
     raw = await _raw(source, days, last)
-    return _report(source, raw) | {"sizing": sizing(raw, last, source.wrapup)}
+    return _report(source, raw) | {
+        "sizing": sizing(raw, last, source.wrapup),
+        "quality": await reports_quality.gather(source.quality, last, days)}
 
 
 async def report_json(request: web.Request) -> web.Response:

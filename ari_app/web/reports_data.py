@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import date
 
 from ..desk.figures import FIGURES, per_seat, summary
+from ..quality.figures import csv_table as quality_csv
+from ..quality.figures import text_lines as quality_text
 
 # Columns of the tables, API names (English); the page labels them.
 DAY_COLUMNS = tuple(f.key for f in FIGURES)
@@ -92,7 +94,8 @@ def _seat_cells(row: dict, codes: list[str]) -> list:
 def to_csv(data: dict) -> str:
     """Every table in one CSV: ``scope`` is ``day`` (``period`` a date),
     ``total``, ``hour`` (``period`` the hour of day, 00-23) or ``seat``
-    (``period`` the window, ``seat`` and the ``seat_*`` columns filled)."""
+    (``period`` the window, ``seat`` and the ``seat_*`` columns filled);
+    then, after a blank line, the satisfaction table with its own columns."""
     out = io.StringIO()
     codes = list(data.get("pause_codes", []))
     columns = list(dict.fromkeys(DAY_COLUMNS + HOUR_COLUMNS))
@@ -112,6 +115,7 @@ def to_csv(data: dict) -> str:
         writer.writerow(["hour", f"{row['hour']:02d}", *cells(row), *blank])
     for row in data.get("per_seat", []):
         writer.writerow(["seat", window, *[""] * len(columns), *_seat_cells(row, codes)])
+    quality_csv(writer, data.get("quality"))
     return out.getvalue()
 
 
@@ -129,6 +133,7 @@ def text_heads(data: dict, lang: str,
     t, n = texts(lang), data.get("service_level_seconds", 20)
     index = 0 if lang == "zh" else 1
     heads = {k[len("short."):]: v.format(n=n) for k, v in t.items() if k.startswith("short.")}
+    heads |= {k: v for k, v in t.items() if k.startswith("qline.")}
     for code in data.get("pause_codes", []):
         name = (pause_reasons or {}).get(code, (code, code))[index]
         heads[f"pause.{code}"] = f"{name}秒" if lang == "zh" \
@@ -146,7 +151,8 @@ def to_text(data: dict, heads: dict[str, str] | None = None,
             width: Callable[[str], int] = len) -> str:
     """The days, their total and the seats as plain tables for a terminal,
     headed in the screen's language (``heads``: column -> heading, with
-    ``day``, ``total``, ``seat`` and each pause code's ``pause.<code>``)."""
+    ``day``, ``total``, ``seat``, each pause code's ``pause.<code>`` and the
+    satisfaction lines' ``qline.*``)."""
     def cell(v: object) -> str:
         return "–" if v is None else str(v)
     heads = heads or text_heads(data, "en")
@@ -161,4 +167,5 @@ def to_text(data: dict, heads: dict[str, str] | None = None,
         seats += [[r["seat"], *(cell(r.get(c)) for c in SEAT_COLUMNS),
                    *(cell(r["pause_seconds"].get(c)) for c in codes)] for r in data["per_seat"]]
         lines += [""] + _aligned(seats, width)
+    lines += quality_text(data.get("quality"), heads)
     return "\n".join(lines)

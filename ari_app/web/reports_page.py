@@ -1,13 +1,14 @@
 """The reports page's HTML: one screen of overview at 1920×1080 (the
 window's figures as cards, the four plots that matter, two a row), then
-the tables (per day, per hour, per seat) and the sizing below it, reached
-from the overview's links. Pure: the data is ``reports.gather_page``'s."""
+the tables (per day, per hour, per seat), the sizing and the satisfaction
+below it, reached from the overview's links. Pure: the data is ``reports.gather_page``'s."""
 
 from __future__ import annotations
 
 from html import escape
 
 from ..desk.figures import ABANDON_PLACES, FIGURES, service_level_colour
+from . import reports_quality
 from .reports_data import DAY_COLUMNS, HOUR_COLUMNS, SEAT_COLUMNS
 from .reports_sizing import section
 from .reports_svg import BAD, GOOD, LOAD, READY, abandoned_per_day, load_per_hour, \
@@ -139,4 +140,5 @@ def render(data: dict, language: str, token: str, *, seats: int = 6,
             f'<h2>{escape(t["per_hour"])}</h2><div class="wide">{hours}</table></div>'
             f'<h2 id="per-seat">{escape(t["per_seat"])}</h2><div class="wide">'
             f'{_seat_table(t, data, pause_reasons or {}, language)}</div>'
-            f'{section(t, data.get("sizing"), seats)}</section></body></html>')
+            f'{section(t, data.get("sizing"), seats)}'
+            f'{reports_quality.section(t, data.get("quality"))}</section></body></html>')

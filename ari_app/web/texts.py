@@ -147,6 +147,29 @@ PHRASES: dict[str, tuple[str, str]] = {
     'by_place': ('放弃：排队 {queue} · 登记 {capture} · 转接前 {routing}',
                  'left: queue {queue} · capture {capture} · routing {routing}'),
     'no_figures': ('尚无数据', 'nothing measured yet'),
+    # The quality figures (reports' satisfaction section, the board's tile).
+    'q.title': ('满意度（按日）', 'Satisfaction per day'),
+    'q.per_seat': ('满意度与质检分（按座席）', 'Satisfaction and QA score per seat'),
+    'q.per_topic': ('满意度（按业务）', 'Satisfaction per topic'),
+    'q.per_hour': ('满意度（按小时）', 'Satisfaction per hour of day'),
+    'q.seat': ('座席', 'Seat'),
+    'q.surveyed': ('调查数', 'Surveyed'),
+    'q.rated': ('参评数', 'Rated'),
+    'q.satisfied': ('满意数', 'Satisfied'),
+    'q.satisfaction_percent': ('满意率 %', 'Satisfied %'),
+    'q.rated_percent': ('参评率 %', 'Rated %'),
+    'q.scored': ('已质检', 'Scored'),
+    'q.average_score': ('平均质检分', 'Average QA score'),
+    # datadesk report's satisfaction lines (templates: quality/figures.text_lines).
+    'qline.title': ('满意度（满意率 = 满意 ÷ 参评；参评率 = 参评 ÷ 调查）',
+                    'SATISFACTION (satisfied ÷ rated; rated ÷ surveyed)'),
+    'qline.total': ('合计', 'total'),
+    'qline.day': ('{day:<10}  满意率 {satisfied:>8}  参评率 {rated:>8}  调查 {surveyed} 次',
+                  '{day:<10}  satisfied {satisfied:>8}  rated {rated:>8}  of {surveyed} surveyed'),
+    'qline.seat': ('座席 {seat:<5}  满意率 {satisfied:>8}  平均质检分 {score}',
+                   'seat {seat:<5}  satisfied {satisfied:>8}  average QA score {score}'),
+    'fig.satisfaction_percent': ('满意率 %', 'Satisfied %'),
+    'fig.rated_percent': ('参评率 %', 'Rated %'),
 }
 ZH = {key: pair[0] for key, pair in PHRASES.items()}
 EN = {key: pair[1] for key, pair in PHRASES.items()}

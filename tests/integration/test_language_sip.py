@@ -171,7 +171,9 @@ async def test_the_seat_hears_its_language_and_the_customer_theirs(
     whisper = plays(text, whisperer)   # the Local half bridged to the seat
     assert [n for n, _, _ in whisper] == ["calling"] + [f"digits/{d}" for d in number], whisper
     assert {(c, lang) for _, c, lang in whisper} == {(CODEC[seat_language], seat_language)}
-    assert plays(text, customer) == [("desk-greeting", "slin", customer_language)], text
+    # The greeting, then the recording notice, both in the customer's language.
+    assert plays(text, customer)[:2] == [("desk-greeting", "slin", customer_language),
+                                         ("desk-recording-notice", "slin", customer_language)], text
     assert "does not exist" not in text and "Unable to open" not in text
 
     # The receipt came first: written before the customer heard anything.
@@ -197,7 +199,8 @@ async def test_a_seat_without_a_language_hears_the_desks(lab):
     whisper = plays(text, whisperer)
     assert [n for n, _, _ in whisper] == ["calling"] + [f"digits/{d}" for d in number], whisper
     assert {(c, lang) for _, c, lang in whisper} == {("slin", "zh")}, whisper
-    assert plays(text, customer) == [("desk-greeting", "slin", "zh")], text
+    assert plays(text, customer)[:2] == [("desk-greeting", "slin", "zh"),
+                                         ("desk-recording-notice", "slin", "zh")], text
     assert "does not exist" not in text and "Unable to open" not in text
 
 

@@ -161,9 +161,12 @@ async def test_datadesk_report_prints_the_same_csv(lab):
         "--days", "4", "--lang", "en", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
     out, _ = await proc.communicate()
     lines = out.decode().splitlines()
-    # The days and their total, then a line a seat.
+    # The days and their total, then a line a seat, then the quality figures.
+    seats = lines[8:lines.index("", 7)]
+    satisfaction = lines[lines.index("", 7) + 1:]
     assert proc.returncode == 0 and lines[5].startswith("TOTAL") and lines[6] == ""
-    assert [line.split()[0] for line in lines[8:]] == list(SEATS)
+    assert [line.split()[0] for line in seats] == list(SEATS)
+    assert satisfaction[0].startswith("SATISFACTION")
     assert lines[1].split()[:2] == [str(today - timedelta(days=3)), "50"]
 
 

@@ -112,6 +112,10 @@ async def test_metrics_say_the_links_and_leave_out_what_redis_would_tell(client)
     assert 'datadesk_seats{activity="logged-out"} 6.0' in text
     # The routing histograms come from this application's registry.
     assert 'datadesk_decision_seconds_bucket{le="+Inf"} 0.0' in text
+    # The recordings' figures too: the counters, not the store's totals.
+    assert 'datadesk_recording_failures_total{stage="file"} 0.0' in text
+    assert 'datadesk_recordings_retention_total{result="deleted"} 0.0' in text
+    assert "datadesk_recordings_stored" not in text
     assert "_created" not in text
 
 

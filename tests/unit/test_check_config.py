@@ -94,7 +94,7 @@ SEEDED = {
         lambda c, p: edit(p / "20-frontline.conf", "exten => 8600,1,", "exten => 8699,1,"),
         "", "desk number 8600 is missing"),
     "AMI user with write=all": (
-        lambda c, p: edit(c / "manager.conf", "write = originate,reporting",
+        lambda c, p: edit(c / "manager.conf", "write = originate,reporting,call",
                           "write = all"),
         "", "has write=all"),
     "ARI bound to 0.0.0.0": (
@@ -181,9 +181,12 @@ SEEDED = {
         lambda c, p: edit(p / "35-spool.conf", "GLOBAL(DESK_NUMBER_SHAPES)",
                           "GLOBAL(DESK_NUMBER_SHAPE)"),
         "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
+    "recording turned off": (
+        lambda c, p: edit(c / "extensions.conf", "DESK_RECORD = yes", "DESK_RECORD = no"),
+        "", "extensions.conf:41: DESK_RECORD = no: desk calls are not recorded"),
     "the callback trunk read as a channel variable": (
         lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
-        "", "30-desk.conf:127: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
+        "", "30-desk.conf:136: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
             "variable"),
     "the number shapes read as a channel variable": (
         lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
@@ -222,7 +225,7 @@ def test_a_queue_renamed_everywhere_but_the_dialplan_is_reported_at_each_use(che
 def test_the_shipped_demo_secrets_are_refused_without_the_lab_flag(tmp_path):
     code, out = run(tmp_path, flags=())
     assert code == 1, out
-    for where in ("[ami] secret", "[ari] password", "manager.conf:23: AMI user datadesk secret",
+    for where in ("[ami] secret", "[ari] password", "manager.conf:29: AMI user datadesk secret",
                   "ari.conf:13: ARI user datadesk password"):
         assert any(where in line and "demo value" in line for line in out.splitlines()), out
 

@@ -27,7 +27,7 @@ def test_an_ami_secret_that_is_not_manager_confs_fails_and_is_never_printed(tmp_
                                               str(pbx_root(tmp_path))))
     assert code == 1, out
     assert out.splitlines()[0] == (
-        "asterisk-conf/manager.conf:23: AMI user datadesk's secret is not the controller's "
+        "asterisk-conf/manager.conf:29: AMI user datadesk's secret is not the controller's "
         "([ami] secret, DATADESK_AMI_SECRET): Asterisk will refuse its login"), out
     assert "demo-ami-typo" not in out and "demo-ami-secret" not in out
 

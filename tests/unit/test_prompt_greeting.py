@@ -25,18 +25,21 @@ def test_the_greeting_is_a_phrase_in_both_languages():
     assert wording["desk-greeting"] == ("您好，这里是数据业务专席，为您回电。",
                                         "Hello, this is the data service desk returning your call.")
     voice, column, only = gen.GENERATED["en"]
-    assert only == {"desk-greeting"} and column == 2 and voice.startswith("en")
+    assert only == {"desk-greeting", "desk-recording-notice", "desk-survey",
+                    "desk-survey-thanks"} and column == 2 and voice.startswith("en")
 
 
 def test_english_generates_only_what_the_core_sounds_lack(tmp_path, fake_tools):
     core = tmp_path / "en"
     core.mkdir()
     (core / "calling.gsm").write_bytes(b"core")
-    assert gen.build(tmp_path, "en") == ["desk-greeting"]
-    assert fake_tools == [("desk-greeting.wav",
-                           "Hello, this is the data service desk returning your call.")]
+    made = ["desk-recording-notice", "desk-survey", "desk-survey-thanks", "desk-greeting"]
+    assert sorted(gen.build(tmp_path, "en")) == sorted(made)
+    assert ("desk-greeting.wav",
+            "Hello, this is the data service desk returning your call.") in fake_tools
+    assert len(fake_tools) == len(made)                             # nothing the core has
     assert (core / "calling.gsm").read_bytes() == b"core"          # the core sound untouched
-    assert (core / gen.MANIFEST).read_text().split() == ["desk-greeting.wav"]
+    assert (core / gen.MANIFEST).read_text().split() == sorted(f"{n}.wav" for n in made)
     assert gen.build(tmp_path, "en") == []                          # again: nothing to do
 
 

@@ -14,6 +14,8 @@ import pytest
 from ari_app.app import init_app
 from ari_app.settings import HttpSettings, Settings
 from ari_app.store import stats as stats_module
+from ari_app.store.quality_stats import QualityStats
+from ari_app.store.quality_stats import day_key as quality_day_key
 from ari_app.store.stats import DeskStats, counters, day_key
 from ari_app.web import reports
 from tests.unit.test_app_factory import fakes
@@ -25,8 +27,8 @@ ROUTES = ("/api/reports", "/reports", "/reports.csv")
 
 
 class Hashes:
-    """Enough of a decoded redis-py client for ``DeskStats`` reads: HGETALL,
-    alone or in a pipeline."""
+    """Enough of a decoded redis-py client for ``DeskStats`` and
+    ``QualityStats`` reads: HGETALL, alone or in a pipeline."""
 
     def __init__(self, hashes: dict[str, dict[str, str]]) -> None:
         self.hashes = hashes
@@ -129,10 +131,10 @@ async def test_the_history_and_today_read_a_malformed_counter_as_nothing(aiohttp
     assert figures["transfers"] == 0 and figures["answered"] == 2
 
 
-async def test_the_wallboards_today_panel_survives_a_malformed_counter(aiohttp_client):
+async def board_snapshot(hashes: dict[str, dict[str, str]]) -> dict:
+    """The wallboard's snapshot with the day's figures read from ``hashes``."""
     from ari_app.app import CONTROLLER
     from ari_app.web import wallboard
-    today = datetime.now(ZONE).date()
     app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), fakes())
     controller = app[CONTROLLER]
 
@@ -146,8 +148,30 @@ async def test_the_wallboards_today_panel_survives_a_malformed_counter(aiohttp_c
         async def count_overdue(self, at: float) -> int:
             return 0
     controller.callbacks = Callbacks()
-    controller.stats = DeskStats(Hashes({day_key(today): {"transfers": "1.5",
-                                                          "answered": "4"}}), ZONE)
-    snapshot = await wallboard.build_snapshot(controller, wallboard.BoardConfig())
+    store = Hashes(hashes)
+    controller.stats = DeskStats(store, ZONE)
+    controller.quality.stats = QualityStats(store, ZONE, keep_days=180)
+    return await wallboard.build_snapshot(controller, wallboard.BoardConfig())
+
+
+async def test_the_wallboards_today_panel_survives_a_malformed_counter():
+    today = datetime.now(ZONE).date()
+    snapshot = await board_snapshot({day_key(today): {"transfers": "1.5", "answered": "4"},
+                                     quality_day_key(today): {"surveyed": "2", "rated": "x"}})
     assert snapshot["today"] is not None and snapshot["today"]["answered"] == 4
     assert snapshot["today"]["transfers"] == 0 and snapshot["open_callbacks"] == 0
+    assert snapshot["today"]["rated_percent"] == 0.0     # "x" rated nothing of 2 surveyed
+
+
+async def test_the_board_lists_todays_satisfaction_named_in_both_languages():
+    from ari_app.web.texts import texts
+    today = datetime.now(ZONE).date()
+    snapshot = await board_snapshot({quality_day_key(today): {
+        "surveyed": "4", "rated": "2", "satisfied": "1"}})
+    figures = snapshot["today"]
+    assert (figures["satisfaction_percent"], figures["rated_percent"]) == (50.0, 50.0)
+    listed = dict(figures["board_figures"])
+    for key in ("satisfaction_percent", "rated_percent"):
+        assert listed[key] == "percent"
+        zh, en = texts("zh")[f"fig.{key}"], texts("en")[f"fig.{key}"]
+        assert en and zh and not any("a" <= c.lower() <= "z" for c in zh), key

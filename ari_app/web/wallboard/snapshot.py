@@ -20,6 +20,7 @@ from ...desk.topics import display_name
 from ...store.away import STORE_ERRORS
 from ...settings.schema import DeskSettings
 from ...timefmt import for_machines
+from .. import reports_quality
 from ..callbacks_api import present
 from ..stalls import wallboard_part
 from . import figures
@@ -73,9 +74,11 @@ async def _stored(controller, now: datetime, config: BoardConfig) -> dict:
     zone = ZoneInfo(config.zone)
     agents = [s.agent_id for s in controller.board]
     counts["next_deadline"] = for_machines(counts["next_deadline"])
+    today = figures.today(raw, config.service_level_colours, config.service_level)
+    today |= await _satisfaction(controller, now)
+    today["board_figures"] += [list(f) for f in SATISFACTION]
     return {"callbacks": [_callback(c, now, config) for c in typed], "open_callbacks": open_count,
-            "callback_counts": counts,
-            "today": figures.today(raw, config.service_level_colours, config.service_level),
+            "callback_counts": counts, "today": today,
             "seats_today": figures.seats_today(raw, agents, controller.calls.pauses,
                                                now.timestamp(), zone)}
 
@@ -113,6 +116,18 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
             "pause_reasons": {code: {"zh": names[0], "en": names[1]}
                               for code, names in config.pause_reasons.items()},
             **stored}
+
+
+# Today's quality figures on the board, after the desk's (``board_figures``).
+SATISFACTION = (("satisfaction_percent", "percent"), ("rated_percent", "percent"))
+
+
+async def _satisfaction(controller, now: datetime) -> dict:
+    """Today's satisfaction rate and rated share (None each when nothing was
+    rated or surveyed); raises ``STORE_ERRORS`` as the other reads do."""
+    quality = getattr(controller, "quality", None)
+    today = await reports_quality.today(quality.stats, now) if quality else {}
+    return {key: today.get(key) for key, _unit in SATISFACTION}
 
 
 def for_viewer(snapshot: dict, full_numbers: bool) -> dict:
