@@ -215,13 +215,21 @@ class Phones(AmiView):
                                     "Digit": digit, "Duration": "120"})
             await asyncio.sleep(gap)
 
-    async def call_of(self, phone: str) -> str:
+    async def call_of(self, phone: str, call_id: str | None = None) -> str:
         """The simulator's channel of the call the PBX put through to ``phone``
-        (a number it rang: a seat, a frontline phone or a customer)."""
+        (a number it rang: a seat, a frontline phone or a customer); with
+        ``call_id``, the one of that SIP dialog (a phone may have two calls,
+        one still ringing)."""
         for ch in await self.channels():
             reply = await self.ami.send({"Action": "Getvar", "Channel": ch["Channel"],
                                          "Variable": "PHONE"})
-            if reply.get("Value") == phone:
+            if reply.get("Value") != phone:
+                continue
+            if call_id is None:
+                return ch["Channel"]
+            reply = await self.ami.send({"Action": "Getvar", "Channel": ch["Channel"],
+                                         "Variable": "CHANNEL(pjsip,call-id)"})
+            if reply.get("Value") == call_id:
                 return ch["Channel"]
         raise LookupError(f"no call to {phone} on the phone simulator")
 

@@ -181,11 +181,14 @@ async def test_a_seat_whose_transfer_fails_during_a_callback_leaves_the_customer
         since=mark, timeout=40)
     customer = dialled["DestChannel"]
     await lab.probe.wait_connected(customer, "PJSIP/8601-")
+    # The seat's answered leg (in a bridge), and the phone's side of that same
+    # dialog: a second call ringing 8601 must not be the one named.
     leg = next(c["Channel"] for c in await lab.probe.channels()
-               if c["Channel"].startswith("PJSIP/8601-"))
-    call = await lab.phones.call_of("8601")
+               if c["Channel"].startswith("PJSIP/8601-") and c.get("BridgeId"))
+    dialog = await lab.probe.dialog(leg)
+    call = await lab.phones.call_of("8601", call_id=dialog["call-id"])
     await lab.probe.pause(["8602"], paused=False)
-    await lab.phones.refer(call, _uri(lab, "8600") + replaces(await lab.probe.dialog(leg)))
+    await lab.phones.refer(call, _uri(lab, "8600") + replaces(dialog))
     failed = await lab.probe.log.wait_for(
         _is("AttendedTransfer", OrigTransfererChannel=leg), since=mark, timeout=20)
     assert failed.get("Result") == "Fail", failed
