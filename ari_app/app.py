@@ -35,8 +35,10 @@ from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leadership import LeaseClock, Leadership
 from .ports import desk_caller
+from .measured import MeasuredFigures
+from .promises import Promises
 from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
-                       build_topics)
+                       build_promise_rules, build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
@@ -93,6 +95,9 @@ class Controller:
                                      lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.callbacks = self._build_callbacks(stores.callbacks)
+        self.measured = MeasuredFigures(self.stats, settings)
+        self.callbacks.promises = Promises(stores.callbacks, self.calendar, self.board,
+                                           build_promise_rules(settings), self.measured.current)
         self.dialer = self._build_dialer()
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
@@ -186,6 +191,7 @@ class Controller:
             ("spool", _nothing, self.spool.stop),
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
+            ("measured figures", self.measured.worker.start, self.measured.worker.stop),
             ("seat minutes", _nothing, self.sampler.stop),
             ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),

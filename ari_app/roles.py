@@ -27,6 +27,7 @@ class Permission(str, Enum):
     REPORTS = "reports"        # the history: page, CSV, JSON
     REGISTER = "register"      # register a callback (the frontline's relay form)
     CALLBACKS = "callbacks"    # list, show and cancel callbacks (full numbers)
+    LOOKUP = "lookup"          # one number's open callback, its number masked (the relay's check)
     METRICS = "metrics"        # Prometheus metrics
 
 
@@ -35,10 +36,10 @@ _ALL = frozenset(Permission)
 # appeal) is a row here and, for a new kind of route, a permission above.
 ROLES: dict[str, frozenset[Permission]] = {
     "wallboard": frozenset({Permission.SEATS, Permission.BOARD}),
-    "relay": frozenset({Permission.SEATS, Permission.REGISTER}),
+    "relay": frozenset({Permission.SEATS, Permission.REGISTER, Permission.LOOKUP}),
     "metrics": frozenset({Permission.METRICS}),
     "supervisor": frozenset({Permission.SEATS, Permission.BOARD, Permission.NUMBERS,
-                             Permission.REPORTS, Permission.CALLBACKS}),
+                             Permission.REPORTS, Permission.CALLBACKS, Permission.LOOKUP}),
     "admin": _ALL,
 }
 # A token configured without a role (the form before roles): what it could

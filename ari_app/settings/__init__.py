@@ -10,8 +10,8 @@ typo must not silently fall back to a default.
 
 from __future__ import annotations
 
-from .domain import (build_calendar, build_grants, build_numbers, build_policy, build_retry,
-                     build_topics, validate)
+from .domain import (build_calendar, build_grants, build_numbers, build_policy,
+                     build_promise_rules, build_retry, build_topics, validate)
 from .loading import load_settings
 from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
                      DeskSettings, HttpSettings, LogSettings, RedisSettings, Settings,
@@ -20,4 +20,4 @@ from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSetting
 __all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
            "DeskSettings", "HttpSettings", "LogSettings", "RedisSettings", "Settings",
            "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_numbers",
-           "build_policy", "build_retry", "build_topics", "load_settings", "validate"]
+           "build_policy", "build_promise_rules", "build_retry", "build_topics", "load_settings", "validate"]

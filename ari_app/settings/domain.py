@@ -11,6 +11,7 @@ from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
 from ..roles import Grant, TokenError, grants
+from ..promises import PromiseRules
 from ..store.durable import Replication, parse_sentinels
 from .schema import (CalendarSettings, CallbackSettings, HttpSettings, RedisSettings,
                      Settings, SettingsError, TopicSettings)
@@ -92,6 +93,7 @@ def validate(settings: Settings) -> Settings:
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     _check_alerts(settings.callbacks)
+    build_promise_rules(settings)
     for key, value in (("[callbacks] language", settings.callbacks.language),
                        ("[desk] screen_language", settings.desk.screen_language)):
         if value not in LANGUAGES:
@@ -121,6 +123,19 @@ def build_grants(s: HttpSettings) -> list[Grant]:
         return grants(s.tokens, s.supervisor_tokens)
     except TokenError as exc:
         raise SettingsError(f"[http] tokens: {exc}") from exc
+
+
+def build_promise_rules(settings: Settings) -> PromiseRules:
+    """How the desk promises (``ari_app/promises.py``), from ``[callbacks]``."""
+    cb = settings.callbacks
+    if not 5 <= cb.slot_minutes <= 24 * 60:
+        raise SettingsError("[callbacks] slot_minutes: from 5 to 1440")
+    if not 0 <= cb.slots_offered <= 8:
+        raise SettingsError("[callbacks] slots_offered: from 0 to 8 (keys 2 to 9)")
+    if not 1 <= cb.book_days <= 60:
+        raise SettingsError("[callbacks] book_days: from 1 to 60")
+    return PromiseRules(timedelta(minutes=cb.slot_minutes), cb.slots_offered, cb.book_days,
+                        cb.overnight_slots, len(settings.desk.seats))
 
 
 def _check_alerts(cb: CallbackSettings) -> None:

@@ -174,6 +174,14 @@ class CallbackSettings:
     escalate: bool = False
     # Ready seats kept for live transfers while no callback is at risk (0: none).
     reserve: int = 0
+    # The customer's time (ari_app/desk/promise.py): the booking grid's slot
+    # length, slots offered at capture (0: none), how many days ahead a slot
+    # may be booked, and whether a request made while closed is given the
+    # first morning slot with room instead of every one sharing the first hour.
+    slot_minutes: int = 60
+    slots_offered: int = 3
+    book_days: int = 7
+    overnight_slots: bool = True
     # POST a JSON alert for each callback newly at risk ("" = none); seconds
     # per try, and tries after the first (with back-off).
     alert_url: str = ""

@@ -2,9 +2,12 @@
 
 ``datadesk:stats:<YYYY-MM-DD>`` (the day in the desk's time zone) is a hash
 of counters: ``transfers``, ``repeat`` (a number transferred to the desk
-again the same day), ``answered`` and ``talk_seconds`` (live desk calls),
+again within 24 hours of its last transfer: ``datadesk:stats:seen:<number>``
+holds that time for 24 hours, the seed's repeat-call figure is 1.81%),
+``answered`` and ``talk_seconds`` (live desk calls),
 ``callbacks_requested``, ``callbacks_made`` (the customer was reached),
-``callbacks_failed``, ``sla_met``, ``sla_breached``; and the same counter for
+``callbacks_failed``, ``sla_met``, ``sla_breached`` (of them, callbacks that
+kept a slot: ``booked_sla_met``, ``booked_sla_breached``); and the same counter for
 the hour it happened in, ``<field>@HH`` (``transfers@09``). Seat minutes
 sampled once a minute by the leader (``sample_seats``): ``seat_ready@HH``,
 ``seat_busy@HH`` (ringing, talking, on hold or in wrap-up). Reading 28 days
@@ -31,8 +34,10 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:stats:"
 FIELDS = ("transfers", "repeat", "answered", "talk_seconds", "callbacks_requested",
-          "callbacks_made", "callbacks_failed", "sla_met", "sla_breached")
+          "callbacks_made", "callbacks_failed", "sla_met", "sla_breached", "booked_sla_met",
+          "booked_sla_breached")
 BUSY = frozenset({"ringing", "in-call", "on-hold", "wrap-up"})
+REPEAT_WINDOW = 24 * 3600   # seconds: a transfer this soon after the last is a repeat call
 # A count as HINCRBY writes it: ASCII digits, at most 18 (far past any desk,
 # within Redis's 64-bit integers). Python's int() would also take "²", "٣",
 # " 5", "1_000" or a number thousands of digits long.
@@ -99,17 +104,23 @@ class DeskStats:
         await self.add("callbacks_requested")
 
     async def transfer(self, number: str, when: datetime | None = None) -> None:
-        """A caller transferred to the desk; a second time that day is a repeat."""
-        key = self._key(when)
+        """A caller transferred to the desk; again within 24 hours of their
+        last transfer, a repeat (counted in the hour of this one)."""
         await self.add("transfers", 1, when)
-        if number:
-            try:
-                first = await self.r.sadd(f"{key}:callers", number)
-                await self.r.expire(f"{key}:callers", self.keep_seconds)
-            except (RedisError, OSError):
-                return
-            if not first:
-                await self.add("repeat", 1, when)
+        if not number:
+            return
+        at = self._local(when).timestamp()
+        try:
+            last = await self.r.set(f"{PREFIX}seen:{number}", repr(at), ex=REPEAT_WINDOW,
+                                    get=True)
+        except (RedisError, OSError):
+            return
+        try:
+            again = last is not None and abs(at - float(last)) <= REPEAT_WINDOW
+        except ValueError:   # not a time the controller wrote: not counted either way
+            again = False
+        if again:
+            await self.add("repeat", 1, when)
 
     async def sample_seats(self, activities: list[str], when: datetime | None = None) -> None:
         """One minute of the seats' activities: seat-minutes ready and busy."""
@@ -142,12 +153,19 @@ def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
     figures = {f: int(raw.get(f, 0)) for f in FIELDS}
     answered, transfers = figures["answered"], figures["transfers"]
     judged = figures["sla_met"] + figures["sla_breached"]
+    booked = figures["booked_sla_met"] + figures["booked_sla_breached"]
+    unbooked_met = figures["sla_met"] - figures["booked_sla_met"]
     ready, busy = raw.get("seat_ready", 0), raw.get("seat_busy", 0)
     return {
         **figures,
         "average_talk_seconds": round(figures["talk_seconds"] / answered, 1) if answered else None,
         "target_talk_seconds": 148,
         "sla_met_percent": round(100 * figures["sla_met"] / judged, 1) if judged else None,
+        # Booked and unbooked promises apart: a slot kept, the time told kept.
+        "booked_sla_met_percent": round(100 * figures["booked_sla_met"] / booked, 1)
+        if booked else None,
+        "unbooked_sla_met_percent": round(100 * unbooked_met / (judged - booked), 1)
+        if judged > booked else None,
         "repeat_rate_percent": round(100 * figures["repeat"] / transfers, 2) if transfers else None,
         "occupancy_percent": round(100 * busy / (ready + busy), 1) if ready + busy else None,
     }

@@ -54,11 +54,18 @@ function seatTile(s, now){
     `<div class="name">${esc(s.name)}</div><div class="state">${esc(state+why)}</div>`+
     `<div class="for">${esc(T.for)} <span class="since">${since}</span></div></div>`;
 }
+function hm(t){ return new Intl.DateTimeFormat("en-GB",{timeZone:last.zone,hour:"2-digit",minute:"2-digit",hour12:false}).format(new Date(t)); }
+function promised(p){
+  if(!p) return "\u2013";
+  if(p.told==="after") return T["promise.after"].replace("{t}", hm(p.from));
+  const said = p.booking ? hm(p.from)+"\u2013"+hm(p.by)+" ("+T["promise.booked"]+")" : T["promise.by"].replace("{t}", hm(p.by));
+  return p.late ? said+" !" : said;
+}
 function callbackRow(c, now){
   const left = Date.parse(c.deadline)/1000 - now, cls = left<0 ? "late" : (c.at_risk ? "risk" : "");
   const topic = (c.topic_names||{})[LANG] || c.topic;
   return `<tr class="${cls}" data-callback="${esc(c.id)}"><td class="number">${esc(c.number)}</td><td>${esc(topic)}</td>`+
-    `<td>${esc(c.status)}</td><td>${c.attempts}</td>`+
+    `<td>${esc(c.status)}</td><td>${c.attempts}</td><td class="promised">${esc(promised(c.promise))}</td>`+
     `<td class="left">${left<0 ? T.late+" "+dur(-left) : dur(left)}</td></tr>`;
 }
 function figures(t){
@@ -99,7 +106,7 @@ BODY = """<header><h1>{title}</h1><span id="lamp" class="lamp">…</span><span i
 <span>{open}: <b id="open">–</b></span></div>
 <h2>{seats}</h2><div id="seats"></div>
 <div class="cols"><section><h2>{callbacks}</h2><table><thead><tr><th>{number}</th><th>{topic}</th>
-<th>{status}</th><th>{attempts}</th><th>{left}</th></tr></thead><tbody id="callbacks"></tbody></table>
+<th>{status}</th><th>{attempts}</th><th>{promised}</th><th>{left}</th></tr></thead><tbody id="callbacks"></tbody></table>
 </section><section><h2>{today}</h2><table><tbody id="today"></tbody></table></section></div>"""
 
 
@@ -110,6 +117,7 @@ def render_page(texts: dict[str, str], language: str) -> str:
                        longest=t["longest"], open=t["open"], seats=t["seats"],
                        callbacks=t["callbacks"], number=t["col.number"], topic=t["col.topic"],
                        status=t["col.status"], attempts=t["col.attempts"], left=t["col.left"],
+                       promised=t["col.promised"],
                        today=t["today"])
     data = json.dumps(texts, ensure_ascii=False).replace("</", "<\\/")
     return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
