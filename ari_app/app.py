@@ -36,6 +36,7 @@ from .spool import importer as spool
 from .leadership import LeaseClock, Leadership
 from .ports import desk_caller
 from .measured import MeasuredFigures
+from .notify.confirmations import confirmations_of
 from .promises import Promises
 from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
                        build_promise_rules, build_topics)
@@ -109,6 +110,9 @@ class Controller:
         self.callbacks.on_created = self.stats.requested
         self.webhook, self.risk = self._build_alerts()
         self.spool = spool.build(self.ami, self.callbacks, clock=utcnow)
+        self.confirmations = confirmations_of(settings, stores)
+        if self.confirmations is not None:
+            self.callbacks.confirm = self.confirmations.confirm
         for name, part in self.leader_only():
             self.leadership.while_leading(name, part)
 
@@ -118,7 +122,8 @@ class Controller:
         return [("ARI application", lambda: application_held(self.ari)),
                 ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
                 ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
-                ("named-seat figures", self.seat_calls.leading)]
+                ("named-seat figures", self.seat_calls.leading),
+                *([("confirmations", self.confirmations.leading)] if self.confirmations else [])]
 
     def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
         cb = self.settings.callbacks
@@ -192,6 +197,8 @@ class Controller:
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
             ("measured figures", self.measured.worker.start, self.measured.worker.stop),
+            ("confirmations", _nothing, self.confirmations.stop if self.confirmations
+             else _stopped),
             ("seat minutes", _nothing, self.sampler.stop),
             ("named-seat figures", _nothing, self.seat_calls.stop),
             ("stasis", _nothing, self.stasis.stop),
@@ -220,6 +227,10 @@ class Controller:
 
 def _nothing() -> None:
     """Start of a part whose tasks are started by events or by the role, not at start."""
+
+
+async def _stopped() -> None:
+    """Stop of a part that is not there."""
 
 
 @asynccontextmanager

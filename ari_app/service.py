@@ -27,6 +27,7 @@ from .desk.numbers import InvalidNumber, NumberPolicy
 from .desk.promise import Promise, Slot
 from .desk.topics import TopicCatalogue
 from .ports import SlotFull
+from .notify.message import Event
 from .promises import Promises
 from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
@@ -134,6 +135,8 @@ class CallbacksService:
         self.on_created: Callable[[], Awaitable[None]] | None = None
         # The estimate and the slots (None: only the deadline is known).
         self.promises: Promises | None = None
+        # Queues a confirmation to the customer (awaited, must not raise; None: none).
+        self.confirm: Callable[[Event, Callback], Awaitable[None]] | None = None
 
     def check(self, number: object, topic: object = "", note: object = "",
               agent: object = "") -> tuple[str, str, str, str]:
@@ -182,6 +185,9 @@ class CallbacksService:
         stored = await self.store.get(cb_id)
         if stored is None:
             return Accepted(cb_id, created, clean, deadline, due, told)
+        moved = slot is not None and stored.times.due == slot.start.timestamp()
+        if self.confirm is not None and (created or moved):
+            await self.confirm(Event.BOOKED if stored.booked else Event.REGISTERED, stored)
         return Accepted(cb_id, created, clean, _utc(stored.times.deadline),
                         _utc(stored.times.due), promise_of(stored))
 
@@ -268,4 +274,9 @@ class CallbacksService:
         """Cancel a callback (one being dialled finishes its attempt, no more follow)."""
         if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
             return Cancellation(Cancel.MISSING)
-        return await self.store.cancel(cb_id, reason=reason)
+        done = await self.store.cancel(cb_id, reason=reason)
+        if done.result is Cancel.CANCELLED and self.confirm is not None:
+            cancelled = await self.store.get(cb_id)
+            if cancelled is not None:
+                await self.confirm(Event.CANCELLED, cancelled)
+        return done

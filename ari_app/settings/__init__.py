@@ -14,10 +14,11 @@ from .domain import (build_calendar, build_grants, build_numbers, build_policy,
                      build_promise_rules, build_retry, build_topics, validate)
 from .loading import load_settings
 from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
-                     DeskSettings, HttpSettings, LogSettings, RedisSettings, Settings,
-                     SettingsError, TopicSettings)
+                     DeskSettings, HttpSettings, LogSettings, NotifySettings, RedisSettings,
+                     Settings, SettingsError, TopicSettings)
 
 __all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
-           "DeskSettings", "HttpSettings", "LogSettings", "RedisSettings", "Settings",
+           "DeskSettings", "HttpSettings", "LogSettings", "NotifySettings", "RedisSettings",
+           "Settings",
            "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_numbers",
            "build_policy", "build_promise_rules", "build_retry", "build_topics", "load_settings", "validate"]

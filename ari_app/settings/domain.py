@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from ..desk.calendar import CalendarError, ServiceCalendar
 from ..desk.callback import LANGUAGES, RetryPolicy
@@ -13,8 +15,8 @@ from ..desk.topics import TopicCatalogue, TopicKind
 from ..roles import Grant, TokenError, grants
 from ..promises import PromiseRules
 from ..store.durable import Replication, parse_sentinels
-from .schema import (CalendarSettings, CallbackSettings, HttpSettings, RedisSettings,
-                     Settings, SettingsError, TopicSettings)
+from .schema import (CalendarSettings, CallbackSettings, HttpSettings, NotifySettings,
+                     RedisSettings, Settings, SettingsError, TopicSettings)
 
 
 def build_calendar(s: CalendarSettings) -> ServiceCalendar:
@@ -94,6 +96,7 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     _check_alerts(settings.callbacks)
     build_promise_rules(settings)
+    check_notify(settings.notify)
     for key, value in (("[callbacks] language", settings.callbacks.language),
                        ("[desk] screen_language", settings.desk.screen_language)):
         if value not in LANGUAGES:
@@ -136,6 +139,34 @@ def build_promise_rules(settings: Settings) -> PromiseRules:
         raise SettingsError("[callbacks] book_days: from 1 to 60")
     return PromiseRules(timedelta(minutes=cb.slot_minutes), cb.slots_offered, cb.book_days,
                         cb.overnight_slots, len(settings.desk.seats))
+
+
+def check_notify(s: NotifySettings) -> None:
+    """``[notify]``: an https URL, or http to a loopback address (a gateway on
+    this host); a secret of at least 16 characters with it (never echoed)."""
+    if not s.url:
+        return
+    parts = urlsplit(s.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("[notify] url: expected an https:// URL")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise SettingsError("[notify] url: must be https:// (http:// only to a loopback "
+                            "address: the confirmation carries the customer's number)")
+    if len(s.secret) < 16:
+        raise SettingsError("[notify] secret: at least 16 characters are needed to sign the "
+                            "confirmations (better: DATADESK_NOTIFY_SECRET)")
+    if not 0 < s.timeout <= 60 or not 0 < s.backoff <= s.backoff_max <= 86400:
+        raise SettingsError("[notify] timeout/backoff/backoff_max: timeout above 0 and at "
+                            "most 60 s, 0 < backoff <= backoff_max <= 86400 s")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_alerts(cb: CallbackSettings) -> None:

@@ -190,6 +190,21 @@ class CallbackSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """[notify]: confirmations to customers through the operator's message gateway."""
+
+    # The gateway's webhook ("" = none sent): https, or http to a loopback
+    # address only. Each POST is signed with the secret (better:
+    # DATADESK_NOTIFY_SECRET): X-Datadesk-Signature: sha256=<HMAC of the body>.
+    url: str = ""
+    secret: str = ""
+    # Seconds per try; seconds before the first retry (doubling), and at most.
+    timeout: float = 5.0
+    backoff: float = 5.0
+    backoff_max: float = 600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every section; built by ``load_settings``."""
 
@@ -202,3 +217,4 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..clock import utcnow
+from ..notify.confirmations import confirmation_lines
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
@@ -164,6 +165,7 @@ def _risk_figures(source: MetricsSource) -> dict[str, Any]:
 
 async def metrics(request: web.Request) -> web.Response:
     text = await scrape(request.app[SOURCE], request.app[CLOCK]().timestamp())
+    text += confirmation_lines(getattr(request.app[SOURCE], "confirmations", None))
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ari_app.asterisk.sounds_played import number_files
+from lab.ports import free_port
 from lab.scenarios import customer_transferred, in_capture, played, wait_played
 from lab.stack import SEATS
 from tests.integration.test_callbacks import customer_dials, open_callback, register, wait_status
@@ -213,3 +214,93 @@ async def test_a_transfer_within_24_hours_of_the_last_is_a_repeat_call(lab):
     assert (days[first.date()]["transfers"], days[first.date()].get("repeat", 0)) == (3, 1)
     assert (days[second.date()]["transfers"], days[second.date()].get("repeat", 0)) == (2, 1)
     assert days[second.date()].get("repeat@19") == 1
+
+
+class Gateway:
+    """The operator's message gateway, played by an HTTP server on a loopback
+    port of this process: it keeps what it receives, and can be stopped and
+    started again on the same port."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[bytes, dict]] = []
+        self.runner = None
+        self.port = free_port()     # from this stack's own band (lab/ports.py)
+
+    async def _handle(self, request):
+        from aiohttp import web
+        self.got.append((await request.read(), dict(request.headers)))
+        return web.json_response({"queued": True})
+
+    async def start(self) -> None:
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_post("/sms", self._handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def received(self, event: str, callback: str, timeout: float = 30) -> tuple[dict, bytes, dict]:
+        import json
+        deadline = time.monotonic() + timeout
+        while True:
+            for raw, headers in self.got:
+                body = json.loads(raw)
+                if body["event"] == event and body["callback_id"] == callback:
+                    return body, raw, headers
+            assert time.monotonic() < deadline, self.got
+            await asyncio.sleep(0.2)
+
+
+def signed(raw: bytes, headers: dict, secret: str) -> bool:
+    import hashlib
+    import hmac
+    expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(headers.get("X-Datadesk-Signature", ""), expected)
+
+
+async def test_confirmations_reach_the_gateway_signed_and_wait_for_it_when_down(lab):
+    """Registered: the gateway receives it signed. Gateway down: a cancel
+    answers at once, the confirmation waits in Redis across a controller
+    restart, and arrives signed when the gateway is back."""
+    import redis.asyncio as redis
+    secret = "lab-notify-secret-0123456789"
+    gateway = Gateway()
+    await gateway.start()
+    settings = {"notify": {"url": f"http://127.0.0.1:{gateway.port}/sms", "secret": secret,
+                           "backoff": 1, "backoff_max": 2}}
+    try:
+        await lab.use_controller(settings)
+        await lab.probe.pause(SEATS)
+        cb = await register(lab, "13800138608", topic="wlan")
+        body, raw, headers = await gateway.received("callback-registered", cb["id"])
+        assert signed(raw, headers, secret) and not signed(raw, headers, secret + "x")
+        assert body["number"] == "13800138608" and body["language"] == "zh"
+        by = when(cb["promise"]["by"]).astimezone(SH)
+        assert body["promised"]["by"] == by.isoformat() and f"{by:%H:%M}" in body["text"]
+
+        await gateway.stop()
+        started = time.monotonic()
+        status, _ = await lab.controller.request("DELETE", f"/api/callbacks/{cb['id']}")
+        assert status == 200 and time.monotonic() - started < 5     # nothing waits on it
+        client = redis.Redis.from_url(lab.redis.url, decode_responses=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not await client.zcard("datadesk:notify:due"):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            await lab.start_controller(settings)                      # the wait survives it
+            assert await client.zcard("datadesk:notify:due") >= 1
+        finally:
+            await client.aclose()
+        await gateway.start()
+        body, raw, headers = await gateway.received("callback-cancelled", cb["id"], timeout=60)
+        assert signed(raw, headers, secret) and body["text"] == "您的数据专席回电请求已取消。"
+        assert secret not in lab.controller.log.read_text()
+    finally:
+        await gateway.stop()
+        await lab.start_controller()

@@ -18,6 +18,8 @@ from ari_app.store.callback_store import CallbackStore
 from ari_app.store.records import MISMATCH, UNREADABLE
 from lab.redis_server import RedisServer
 from ari_app.store.memory import MemoryCallbackStore
+from ari_app.store.memory_outbox import MemoryOutbox
+from ari_app.store.outbox import Outbox
 
 T0 = 1_800_000_000.0
 
@@ -359,3 +361,31 @@ async def test_a_booking_does_not_move_a_callback_being_dialled(store):
         promised=Promised(Told.BETWEEN, T0 + 3600, T0 + 7200, Booking.CHOSEN))
     cb = await store.get(cb_id)
     assert again == cb_id and not created and not cb.booked and cb.times.due == T0
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def outbox(request, server):
+    if request.param == "memory":
+        yield MemoryOutbox()
+        return
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    yield Outbox(client, prefix=f"contract-{uuid.uuid4().hex[:6]}:notify")
+    await client.aclose()
+
+
+async def test_the_outbox_queues_once_keeps_what_fails_and_forgets_what_is_delivered(outbox):
+    first = await outbox.enqueue("cb1:booked", '{"a":1}', event="callback-booked",
+                                 callback="cb1", now=T0, keep=60)
+    assert first and await outbox.enqueue("cb1:booked", '{"a":2}', event="callback-booked",
+                                          callback="cb1", now=T0, keep=60) is None
+    second = await outbox.enqueue("cb2:late", '{"b":1}', event="callback-late",
+                                  callback="cb2", now=T0 + 1, keep=60)
+    due = await outbox.due(T0 + 1)
+    assert [(e.id, e.body, e.tries, e.callback) for e in due] == [
+        (first, '{"a":1}', 0, "cb1"), (second, '{"b":1}', 0, "cb2")]
+    await outbox.retry(first, T0 + 30, "HTTP 503")
+    assert [e.id for e in await outbox.due(T0 + 29)] == [second]
+    assert [(e.id, e.tries) for e in await outbox.due(T0 + 30)] == [(second, 0), (first, 1)]
+    await outbox.done(second)
+    await outbox.refuse(first, T0 + 31, "HTTP 400", 60)
+    assert await outbox.due(T0 + 1000) == [] and await outbox.waiting() == 0

@@ -56,9 +56,9 @@ function seatTile(s, now){
 }
 function hm(t){ return new Intl.DateTimeFormat("en-GB",{timeZone:last.zone,hour:"2-digit",minute:"2-digit",hour12:false}).format(new Date(t)); }
 function promised(p){
-  if(!p) return "\u2013";
+  if(!p) return "\\u2013";
   if(p.told==="after") return T["promise.after"].replace("{t}", hm(p.from));
-  const said = p.booking ? hm(p.from)+"\u2013"+hm(p.by)+" ("+T["promise.booked"]+")" : T["promise.by"].replace("{t}", hm(p.by));
+  const said = p.booking ? hm(p.from)+"\\u2013"+hm(p.by)+" ("+T["promise.booked"]+")" : T["promise.by"].replace("{t}", hm(p.by));
   return p.late ? said+" !" : said;
 }
 function callbackRow(c, now){
