@@ -18,6 +18,15 @@ local booking, promise = ARGV[11] or '', ARGV[12] or ''
 local promise_from, promise_by = ARGV[13] or '', ARGV[14] or ''
 local room_from, room_to = tonumber(ARGV[15] or ''), tonumber(ARGV[16] or '')
 local capacity = tonumber(ARGV[17] or '')
+-- Due now: ready, by deadline; due later: waiting, by due time. Open either way.
+local function queue(id)
+  if due <= now then
+    redis.call('ZADD', P .. ':ready', deadline, id)
+  else
+    redis.call('ZADD', P .. ':waiting', due, id)
+  end
+  redis.call('ZADD', P .. ':open', deadline, id)
+end
 local existing = redis.call('GET', P .. ':number:' .. number)
 if capacity then
   local taken = redis.call('ZCOUNT', P .. ':waiting', room_from, '(' .. room_to)
@@ -41,12 +50,7 @@ if existing then
                'promise', promise, 'promise_from', promise_from, 'promise_by', promise_by)
     redis.call('ZREM', P .. ':ready', existing)
     redis.call('ZREM', P .. ':waiting', existing)
-    if due <= now then
-      redis.call('ZADD', P .. ':ready', deadline, existing)
-    else
-      redis.call('ZADD', P .. ':waiting', due, existing)
-    end
-    redis.call('ZADD', P .. ':open', deadline, existing)
+    queue(existing)
     redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'booked', 'at', now,
                'deadline', deadline, 'due', due, 'booking', booking)
     return {existing, 'booked'}
@@ -60,12 +64,7 @@ redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note
            'reason', 'waiting', 'language', language, 'booking', booking, 'promise', promise,
            'promise_from', promise_from, 'promise_by', promise_by)
 redis.call('SET', P .. ':number:' .. number, id)
-if due <= now then
-  redis.call('ZADD', P .. ':ready', deadline, id)
-else
-  redis.call('ZADD', P .. ':waiting', due, id)
-end
-redis.call('ZADD', P .. ':open', deadline, id)
+queue(id)
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
            'topic', topic, 'note', note, 'agent', agent, 'source', source,
            'deadline', deadline, 'due', due, 'booking', booking)

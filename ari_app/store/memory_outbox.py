@@ -4,7 +4,7 @@ test_store_contract.py`` runs the same scenario against both)."""
 
 from __future__ import annotations
 
-from .outbox import Entry, entry_of
+from .outbox import Entry, entries
 
 
 class MemoryOutbox:
@@ -28,15 +28,11 @@ class MemoryOutbox:
         return entry_id
 
     async def due(self, now: float, limit: int = 20) -> list[Entry]:
-        ids = sorted((t, i) for i, t in self.due_at.items() if t <= now)[:limit]
-        out = []
-        for _, entry_id in ids:
-            entry = entry_of(entry_id, self.entries.get(entry_id, {}))
-            if entry is None:
-                await self.done(entry_id)
-            else:
-                out.append(entry)
-        return out
+        ids = [i for _, i in sorted((t, i) for i, t in self.due_at.items() if t <= now)]
+
+        async def read(entry_id: str) -> dict[str, str]:
+            return self.entries.get(entry_id, {})
+        return await entries(ids[:limit], read, self.done)
 
     async def done(self, entry_id: str) -> None:
         self.entries.pop(entry_id, None)

@@ -18,6 +18,7 @@ Each change is one Lua script.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import redis.asyncio as redis
@@ -89,6 +90,20 @@ def entry_of(entry_id: str, record: dict[str, str]) -> Entry | None:
                  int(tries) if tries.isascii() and tries.isdigit() and len(tries) < 9 else 0)
 
 
+async def entries(ids: list[str], read: Callable[[str], Awaitable[dict[str, str]]],
+                  drop: Callable[[str], Awaitable[None]]) -> list[Entry]:
+    """The entries of ``ids``, each read with ``read``; an id with nothing
+    to send behind it is dropped (``drop``), never sent."""
+    out = []
+    for entry_id in ids:
+        entry = entry_of(entry_id, await read(entry_id))
+        if entry is None:
+            await drop(entry_id)
+        else:
+            out.append(entry)
+    return out
+
+
 class Outbox:
     def __init__(self, client: redis.Redis, prefix: str = P) -> None:
         self.r, self.p = client, prefix
@@ -110,14 +125,7 @@ class Outbox:
         hash is gone is dropped."""
         ids = await once_more(lambda: self.r.zrangebyscore(f"{self.p}:due", "-inf", now,
                                                            start=0, num=limit))
-        out = []
-        for entry_id in ids:
-            entry = entry_of(entry_id, await self.r.hgetall(f"{self.p}:e:{entry_id}"))
-            if entry is None:
-                await self.done(entry_id)
-            else:
-                out.append(entry)
-        return out
+        return await entries(ids, lambda i: self.r.hgetall(f"{self.p}:e:{i}"), self.done)
 
     async def done(self, entry_id: str) -> None:
         await once_more(lambda: self._done(args=[self.p, entry_id]))

@@ -79,9 +79,9 @@ async def test_an_idle_desk_promises_five_minutes_and_keeps_it(lab):
     assert first <= when(promise["by"]), (done["callback"], promise)
 
 
-@pytest.mark.controller({"callbacks": {"slots_offered": 2}})
-async def test_a_slot_chosen_by_dtmf_is_stored_and_not_dialled_meanwhile(lab):
-    number = "13800138604"
+async def offered(lab, number: str):
+    """Every seat paused, ``number`` is captured (the caller ID confirmed) and
+    hears the slot offer: (the transfer, the callback as stored)."""
     await lab.probe.pause(SEATS)
     transfer = await customer_transferred(lab, customer=number)
     await in_capture(lab, transfer)
@@ -89,6 +89,13 @@ async def test_a_slot_chosen_by_dtmf_is_stored_and_not_dialled_meanwhile(lab):
     cb = await open_callback(lab, number)
     await wait_played(lab.pbx.log_file, transfer.log_offset, transfer.customer_channel,
                       "desk-time-keep", timeout=60)
+    return transfer, cb
+
+
+@pytest.mark.controller({"callbacks": {"slots_offered": 2}})
+async def test_a_slot_chosen_by_dtmf_is_stored_and_not_dialled_meanwhile(lab):
+    number = "13800138604"
+    transfer, cb = await offered(lab, number)
     await lab.phones.dtmf(transfer.phone_channel, "3")           # the second slot offered
     body = await stored_until(lab, cb["id"], lambda c: c["promise"]["booking"] == "chosen")
     booked = body["callback"]
@@ -113,14 +120,8 @@ async def test_a_slot_chosen_by_dtmf_is_stored_and_not_dialled_meanwhile(lab):
 
 @pytest.mark.controller({"callbacks": {"slots_offered": 2}})
 async def test_a_key_not_offered_is_asked_again_then_the_time_told_stands(lab):
-    number = "13800138605"
-    await lab.probe.pause(SEATS)
-    transfer = await customer_transferred(lab, customer=number)
-    await in_capture(lab, transfer)
-    await lab.phones.dtmf(transfer.phone_channel, "1")
-    cb = await open_callback(lab, number)
+    transfer, cb = await offered(lab, "13800138605")
     log, chan = lab.pbx.log_file, transfer.customer_channel
-    await wait_played(log, transfer.log_offset, chan, "desk-time-keep", timeout=60)
     await lab.phones.dtmf(transfer.phone_channel, "9")
     await wait_played(log, transfer.log_offset, chan, "desk-time-not-offered")
     await lab.phones.dtmf(transfer.phone_channel, "9")
