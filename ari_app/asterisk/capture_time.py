@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from redis.exceptions import RedisError
+
 from ..booking import promise_of
 from ..desk.callback import Callback
 from ..desk.promise import Booking, Promise, Told
@@ -41,9 +43,16 @@ class TimeSteps:
         return () if promise is None else told.said(promise, self.clock(), self.zone, language)
 
     async def preview(self, ch: Caller) -> None:
-        """Say when the desk expects to call, before the caller confirms."""
-        await self.dialog.say(ch, self.said(await self.service.preview(self.clock()),
-                                            ch.language))
+        """Say when the desk expects to call, before the caller confirms
+        (nothing, when the store cannot say: the capture goes on, and the
+        request meets the store's fault where it is stored)."""
+        try:
+            promise = await self.service.preview(self.clock())
+        except (RedisError, OSError) as exc:
+            log.info("time not told before confirming: the store is unavailable (%s)", exc,
+                     extra={"call": ch.id})
+            return
+        await self.dialog.say(ch, self.said(promise, ch.language))
 
     async def offer(self, ch: Caller, accepted: Accepted, topic: str) -> Accepted:
         """Offer the next slots with room after the time told; the callback
@@ -52,7 +61,11 @@ class TimeSteps:
         if promises is None or promise is None or promises.rules.offered <= 0:
             return accepted
         now = self.clock()
-        slots = await promises.slots(now, promise.end or promise.start, promises.rules.offered)
+        try:
+            slots = await promises.slots(now, promise.end or promise.start,
+                                         promises.rules.offered)
+        except (RedisError, OSError):
+            return accepted   # stored already: the time told stands
         if not slots:
             return accepted
         question = told.offer(slots, now, self.zone, ch.language)
@@ -67,9 +80,9 @@ class TimeSteps:
             return await self.service.request(number=accepted.number, topic=topic, source="ivr",
                                               now=self.clock(), language=ch.language,
                                               slot=choice)
-        except SlotTaken:
-            log.info("callback %s: the slot chosen filled meanwhile; the time told stands",
-                     accepted.id, extra={"callback": accepted.id, "call": ch.id})
+        except (SlotTaken, RedisError, OSError) as exc:
+            log.info("callback %s: the slot chosen was not booked (%s); the time told stands",
+                     accepted.id, exc, extra={"callback": accepted.id, "call": ch.id})
             return accepted
 
     async def returning(self, ch: Caller, cb: Callback) -> None:
@@ -82,8 +95,15 @@ class TimeSteps:
                 break
             await self.dialog.say(ch, ("desk-time-not-offered",))
         if digit == CANCEL:
-            done = await self.service.cancel(cb.id, "cancelled by the customer on a repeat "
-                                                    "transfer")
+            try:
+                done = await self.service.cancel(cb.id, "cancelled by the customer on a "
+                                                        "repeat transfer")
+            except (RedisError, OSError) as exc:
+                log.error("callback %s NOT cancelled (%s): the store is unavailable; the "
+                          "caller was told to call again", cb.id, exc,
+                          extra={"callback": cb.id, "call": ch.id})
+                await self.dialog.say(ch, ("please-try-call-later", "goodbye"))
+                return
             log.info("callback %s cancelled by the customer on a repeat transfer (%s)", cb.id,
                      done.result.value, extra={"callback": cb.id, "call": ch.id})
             await self.dialog.say(ch, ("desk-time-cancelled", "goodbye"))

@@ -132,6 +132,7 @@ class Confirmations:
         self.waiting: int | None = None        # not yet delivered (None: unknown)
         self._wake = asyncio.Event()
         self._last_late = 0.0
+        self._late: set[str] = set()           # confirmed late while this replica leads
         self._session: aiohttp.ClientSession | None = None
         self.worker = Worker(self._run, "confirmations")
 
@@ -159,6 +160,7 @@ class Confirmations:
     @asynccontextmanager
     async def leading(self) -> AsyncIterator[None]:
         """Deliver while the block runs (this replica leads)."""
+        self._late.clear()
         async with self.worker.during():
             yield
 
@@ -178,7 +180,8 @@ class Confirmations:
         if now - self._last_late >= self.rules.late_every:
             self._last_late = now
             for cb in await self.deadlines.open_due_by(now):
-                if late(cb, now):
+                if late(cb, now) and cb.id not in self._late:
+                    self._late.add(cb.id)   # queued once in Redis anyway; asked once here
                     await self.confirm(Event.LATE, cb)
         for entry in await self.outbox.due(self.clock()):
             await self._deliver(entry)
