@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk espeak-ng sox
 
-.PHONY: demo demo-sentinel test test-failover test-compose unit soak bench deps system venv tree sounds clean check-config
+.PHONY: demo demo-sentinel test test-failover test-compose unit soak bench deps system venv tree sounds clean check-config wheel
 .PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
@@ -36,6 +36,10 @@ DEMO_SECRETS := DATADESK_AMI_SECRET=demo-ami-secret-change-me \
 check-config: venv
 	$(DEMO_SECRETS) $(BIN)/datadesk --config datadesk.example.toml check-config \
 	  --asterisk-conf asterisk-conf --dialplan dialplan --allow-demo-secrets
+
+# The wheel an operator installs (docs/operations.md): dist/datadesk-<version>-py3-none-any.whl
+wheel: venv
+	$(BIN)/pip wheel . --no-deps -q -w dist
 
 # The long soak: 5 minutes of mixed load (the suite runs a 45 s variant).
 # The Redis failover tests with five failovers each (make test runs one).

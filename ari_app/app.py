@@ -46,7 +46,7 @@ from .store.seat_sampler import SeatSampler
 from .store.stores import Stores
 from .tasks import TaskSet
 from .web import callbacks_api, openapi, reports, seats, wallboard
-from .web import health as health_
+from .web import health as health_, stalls
 from .web import metrics as metrics_
 from .web.auth import GRANTS, require_token
 from .web.errors import json_errors
@@ -222,6 +222,7 @@ class Controller:
             "ari": "connected" if self.ari.connected.is_set() else "down",
             "redis": {True: "up", False: "down", None: "unknown"}[self.store.up],
             "board": "in-sync" if self.board.synced else "stale",
+            **stalls.health_fields(self),
         }
 
 

@@ -33,6 +33,36 @@ def hide_numbers(text: str) -> str:
     return _NUMBER.sub(lambda m: mask(m.group()), text)
 
 
+# What an exception whose message is empty means, when that is all it says.
+_SILENT_MEANING = {"TimeoutError": "no answer in time", "CancelledError": "cancelled",
+                   "ConnectionResetError": "connection reset by the peer",
+                   "IncompleteReadError": "connection closed mid-message"}
+
+
+def cause(exc: BaseException) -> str:
+    """How a log line names ``exc``: its message, or, when that is empty
+    (``asyncio.TimeoutError()`` says nothing), its type and what that type means."""
+    text = str(exc).strip()
+    if text:
+        return text
+    name = type(exc).__name__
+    for kind in type(exc).__mro__:
+        if kind.__name__ in _SILENT_MEANING:
+            return f"{name}: {_SILENT_MEANING[kind.__name__]}"
+    return name
+
+
+class NamedCauses(logging.Filter):
+    """Gives an exception passed as a ``%s`` argument a name when its message
+    is empty, so that no line reads ``failed ()``; every call site is covered."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, BaseException) for a in args):
+            record.args = tuple(cause(a) if isinstance(a, BaseException) else a for a in args)
+        return True
+
+
 def numbers_line(full_numbers: bool) -> str:
     """What the start says about customers' numbers in the log."""
     if full_numbers:
@@ -86,6 +116,7 @@ def setup(level: str = "INFO", json_lines: bool = True, *, full_numbers: bool = 
     handler.setFormatter(JsonFormatter(full_numbers=full_numbers) if json_lines else
                          PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
                                         full_numbers=full_numbers))
+    handler.addFilter(NamedCauses())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

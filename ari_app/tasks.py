@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from .outage import Outage
+
 log = logging.getLogger(__name__)
 
 
@@ -126,19 +128,27 @@ async def periodic(step: Callable[[], Awaitable[object]], every: float, *, name:
     """Run ``step()``, then pause ``every`` seconds, forever; setting ``wake``
     ends a pause early (it is cleared after each pause).
 
-    A step that raises is logged on ``log`` as the warning ``"<name>:
-    <exception type>: <message>"`` and ``failed()`` is called; the loop goes
-    on, so the next step is the retry (Redis or Asterisk away is a pause, not
-    the end of the loop). Cancelling the task running it ends it
+    A step that raises calls ``failed()`` and starts or continues an outage
+    (``outage.Outage``): one WARNING ``"<name>: <exception type>: <cause>;
+    retrying with back-off ..."`` when it starts, retries backed off up to
+    twice ``every`` or 10 s, whichever is longer (a wake does not shorten
+    them), and one INFO line when a step works again. The loop goes on, so
+    the next step is the retry (Redis or Asterisk away is a pause, not the
+    end of the loop). Cancelling the task running it ends it
     (``CancelledError`` is not an ``Exception``).
     """
+    outage = Outage(name, log, every, cap=max(10.0, 2 * every))
     while True:
         try:
             await step()
         except Exception as exc:
             if failed is not None:
                 failed()
-            log.warning("%s: %s: %s", name, type(exc).__name__, exc)
+            await asyncio.sleep(outage.failed(exc))
+            if wake is not None:
+                wake.clear()
+            continue
+        outage.succeeded()
         if wake is None:
             await asyncio.sleep(every)
         else:

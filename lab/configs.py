@@ -47,6 +47,7 @@ class Secrets:
     role_tokens: dict[str, str] = field(default_factory=lambda: {
         role: secrets.token_urlsafe(24) for role in ROLES if role != "admin"})
     tls_phone: str = field(default_factory=lambda: secrets.token_hex(12))
+    sipp_phone: str = field(default_factory=lambda: secrets.token_hex(12))
 
 
 HARNESS_AMI_USER = "harness"
@@ -57,6 +58,10 @@ LAB_WRAPUP = 2
 # A frontline phone the lab adds to the PBX that may use TLS only; it is in
 # no queue until a test puts it there.
 TLS_PHONE = "1003"
+# A frontline phone the lab adds to the PBX for SIPp alone (lab/sipp.py): the
+# simulator never registers it, so no registration of the simulator's can
+# take its place; it is in no queue until a test puts it there.
+SIPP_PHONE = "1004"
 # Seats the lab gives a whisper language (pjsip.conf "language"): one of
 # each, so a callback can be whispered in a language other than the
 # desk's; the other seats have none and hear the desk's.
@@ -82,13 +87,12 @@ def phone_passwords(pjsip_conf: str) -> dict[str, str]:
     return out
 
 
-def _tls_phone(password: str) -> str:
-    # The shipped templates, plus the one line that makes a phone TLS-only.
-    user = TLS_PHONE
+def _lab_phone(user: str, password: str, what: str, extra: str = "") -> str:
+    # The shipped templates, plus ``extra`` lines on the endpoint.
     return (
-        f"\n; TEST-ONLY frontline phone added by the lab: TLS only.\n"
+        f"\n; TEST-ONLY frontline phone added by the lab: {what}.\n"
         f"[{user}](frontline-endpoint)\nauth = {user}\naors = {user}\n"
-        f"callerid = \"Frontline {user}\" <{user}>\ntransport = transport-tls\n\n"
+        f"callerid = \"Frontline {user}\" <{user}>\n{extra}\n"
         f"[{user}](phone-aor)\n\n"
         f"[{user}](phone-auth)\nusername = {user}\npassword = {password}\n")
 
@@ -118,7 +122,9 @@ def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
            "priv_key_file": f"{keys_dir}/{PBX_CERT}.key"}
     for key, value in tls.items():
         files["pjsip.conf"] = set_option(files["pjsip.conf"], "transport-tls", key, value)
-    files["pjsip.conf"] += _tls_phone(keys.tls_phone)
+    files["pjsip.conf"] += _lab_phone(TLS_PHONE, keys.tls_phone, "TLS only",
+                                      "transport = transport-tls\n")
+    files["pjsip.conf"] += _lab_phone(SIPP_PHONE, keys.sipp_phone, "SIPp's")
     for seat, language in SEAT_LANGUAGES.items():
         files["pjsip.conf"] = seat_language(files["pjsip.conf"], seat, language)
     files["pjsip.conf"] = set_option(files["pjsip.conf"], "carrier", "contact",

@@ -14,9 +14,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ari_app.settings import load_settings
+from ari_app.timefmt import for_people
 
 from .configs import LAB_WRAPUP
 from .scenarios import customer_transferred, in_capture, specialist_answers
@@ -27,6 +32,24 @@ _T0 = time.monotonic()
 
 def say(text: str) -> None:
     print(f"  [{time.monotonic() - _T0:6.1f} s] {text}", flush=True)
+
+
+def desk_time(lab: Stack, instant: str) -> str:
+    """An instant of the API (UTC, ``Z``) as every screen shows it: desk time."""
+    zone = ZoneInfo(load_settings(lab.controller.config).calendar.timezone)
+    return for_people(instant, zone)
+
+
+def datadesk_command() -> str:
+    """The command line tool as this shell can run it: the virtualenv's
+    ``datadesk`` (relative to here when inside), or this Python's module."""
+    tool = Path(sys.executable).parent / "datadesk"
+    if not tool.exists():
+        return f"{sys.executable} -m ari_app"
+    try:
+        return str(tool.relative_to(Path.cwd()))
+    except ValueError:
+        return str(tool)
 
 
 def title(text: str) -> None:
@@ -134,8 +157,8 @@ async def run(lab: Stack) -> None:
     await lab.phones.dtmf(transfer.phone_channel, "1")
     say("... and confirms with 1")
     cb = await wait_callback(lab, "13912345678")
-    say(f"callback {cb['id']} stored: number {cb['number']}, deadline {cb['deadline']} "
-        f"(status {cb['status']})")
+    say(f"callback {cb['id']} stored: number {cb['number']}, deadline "
+        f"{desk_time(lab, cb['deadline'])} (status {cb['status']})")
     await settle(lab)
     mark = lab.probe.log.mark()
     await feature_code(lab, "8604", "*864")
@@ -267,7 +290,8 @@ async def keep_up(lab: Stack) -> None:
     print(f"  reports:   {lab.controller.url}/reports?access_token={tokens['supervisor']}")
     print(f"  API:       curl -H 'Authorization: Bearer {tokens['relay']}' "
           f"{lab.controller.url}/api/seats")
-    print(f"  CLI:       datadesk --config {lab.controller.config} seats", flush=True)
+    print(f"  CLI:       {datadesk_command()} --config {lab.controller.config} seats",
+          flush=True)
     await asyncio.Event().wait()
 
 

@@ -156,6 +156,16 @@ class PbxProbe(AmiView):
                                         "Variable": f"DEVICE_STATE({device})"})
         return reply.get("Value", "")
 
+    async def dialog(self, channel: str) -> dict[str, str]:
+        """The SIP dialog of PJSIP ``channel`` as the PBX holds it: Call-ID,
+        its own tag and URI (local) and the far end's (remote)."""
+        out = {}
+        for name in ("call-id", "local_tag", "remote_tag", "local_uri", "remote_uri"):
+            reply = await self.ami.send({"Action": "Getvar", "Channel": channel,
+                                         "Variable": f"CHANNEL(pjsip,{name})"})
+            out[name] = reply.get("Value", "")
+        return out
+
     async def contacts(self) -> list[Message]:
         rows = await self.ami.rows({"Action": "PJSIPShowContacts"})
         return [r for r in rows if r.get("Event") == "ContactList"]
@@ -201,6 +211,24 @@ class Phones(AmiView):
             await self.ami.command({"Action": "PlayDTMF", "Channel": channel_id,
                                     "Digit": digit, "Duration": "120"})
             await asyncio.sleep(gap)
+
+    async def call_of(self, phone: str) -> str:
+        """The simulator's channel of the call the PBX put through to ``phone``
+        (a number it rang: a seat, a frontline phone or a customer)."""
+        for ch in await self.channels():
+            reply = await self.ami.send({"Action": "Getvar", "Channel": ch["Channel"],
+                                         "Variable": "PHONE"})
+            if reply.get("Value") == phone:
+                return ch["Channel"]
+        raise LookupError(f"no call to {phone} on the phone simulator")
+
+    async def refer(self, channel: str, refer_to: str) -> None:
+        """The phone whose call is ``channel`` (on the simulator) presses
+        transfer: a REFER into that call with ``Refer-To: <refer_to>``."""
+        await self.ami.command({"Action": "Setvar", "Channel": channel,
+                                "Variable": "REFER_TO", "Value": refer_to})
+        await self.ami.command({"Action": "Redirect", "Channel": channel,
+                                "Context": "phone-refer", "Exten": "s", "Priority": "1"})
 
     async def hangup(self, channel_id: str) -> Any:
         return await self.ami.send({"Action": "Hangup", "Channel": channel_id})

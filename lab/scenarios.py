@@ -29,6 +29,7 @@ class Transfer:
     events: list[Message] = field(default_factory=list)
     mark: int = 0                   # the probe log's length before the customer called
     log_offset: int = 0             # the PBX log's size then (see ``played``)
+    phones_mark: int = 0            # the same for the phone simulator's log
 
 
 def _is(event: str, **headers: str):
@@ -50,6 +51,7 @@ async def customer_transferred(lab: Stack, *, customer: str = "13800138000",
     mark = result.mark = log.mark()
     if lab.pbx is not None and lab.pbx.log_file.exists():
         result.log_offset = lab.pbx.log_file.stat().st_size
+    result.phones_mark = lab.phones.log.mark()
     for phone in FRONTLINE:
         await lab.phones.on_ring(phone, f"transfer:{target}")
     say(f"customer {customer} calls the service number 10086")
@@ -107,6 +109,17 @@ async def in_capture(lab: Stack, transfer: Transfer, *, prompt: str = "tt-allbus
     assert lab.pbx is not None
     await wait_played(lab.pbx.log_file, transfer.log_offset if since is None else since,
                       transfer.customer_channel, prompt, timeout)
+
+
+async def phone_told(lab: Stack, transfer: Transfer, timeout: float = 30) -> str:
+    """What the transferring phone (an Asterisk of the simulator) was told by
+    the final NOTIFY of its REFER: the status code, "0" for any 2xx
+    (``Transfer()``'s TRANSFERSTATUSPROTOCOL)."""
+    assert lab.phones is not None
+    told = await lab.phones.log.wait_for(
+        lambda m: m.get("Event") == "VarSet" and m.get("Variable") == "TRANSFERSTATUSPROTOCOL",
+        since=transfer.phones_mark, timeout=timeout)
+    return told.get("Value", "")
 
 
 async def seat_ready(lab: Stack, agent_id: str, timeout: float = 10) -> None:

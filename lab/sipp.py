@@ -3,14 +3,17 @@
 The phone simulator's phones are Asterisk, which always waits for a
 transfer's outcome; real phones often do not. ``SippPhone`` registers a
 phone's account from its own UDP port (digest auth, as a phone does) and
-then lets SIPp answer on that port. SIPp is our child process, stopped by
-its pid.
+then lets SIPp answer on that port; ``frontline_sipp`` makes it the only
+frontline phone customers reach, as the lab's SIPp phone (one the simulator
+never registers, so none of its registrations can take SIPp's place). SIPp is our child process, stopped by its pid. ``notifies`` reads
+what the phone was told about its transfer from SIPp's message log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import os
 import secrets
 import shutil
@@ -18,9 +21,15 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+from .configs import SIPP_PHONE
 from .paths import SIPP_SCENARIOS
+from .ports import free_port
+from .stack import FRONTLINE
 
 SCENARIOS = SIPP_SCENARIOS
 
@@ -128,3 +137,49 @@ class SippPhone:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_RECEIVED = re.compile(r"message received \[\d+\] bytes :\s*\n(.*?)(?=\n-{20,}|\Z)", re.S)
+
+
+def notifies(log: str) -> list[tuple[str, str]]:
+    """(Subscription-State, sipfrag status line) of every NOTIFY the phone
+    received, in order, e.g. ``("terminated;reason=noresource", "SIP/2.0 486
+    Busy Here")``: what the PBX told the phone about its REFER."""
+    out = []
+    for message in _RECEIVED.findall(log):
+        if not message.startswith("NOTIFY "):
+            continue
+        head, _, body = message.replace("\r\n", "\n").partition("\n\n")
+        state = next((line.split(":", 1)[1].strip() for line in head.split("\n")
+                      if line.lower().startswith("subscription-state:")), "")
+        out.append((state, body.strip().split("\n", 1)[0]))
+    return out
+
+
+@asynccontextmanager
+async def frontline_sipp(lab: Any, scenario: str,
+                         keys: dict[str, str]) -> AsyncIterator[SippPhone]:
+    """SIPp as the lab's SIPp phone (``SIPP_PHONE``, which the simulator never
+    registers) from a port of its own, put in the frontline queue with the
+    simulator's frontline phones paused there, so customers reach SIPp;
+    afterwards it leaves the queue, its registration is withdrawn and the
+    others are unpaused, also when the body fails. ``lab`` is a ``Stack``."""
+    user, password = SIPP_PHONE, lab.keys.sipp_phone
+    port = free_port()
+    phone = SippPhone(scenario, user, port, keys)
+    await lab.probe.pause(FRONTLINE, queue="frontline")
+    try:
+        await asyncio.to_thread(register, user, password, lab.ports.pbx_sip, port)
+        await lab.probe.ami.command({"Action": "QueueAdd", "Queue": "frontline",
+                                     "Interface": f"PJSIP/{user}", "MemberName": user},
+                                    as_list=False)
+        await phone.start()
+        yield phone
+    finally:
+        await phone.stop()
+        await lab.probe.ami.send({"Action": "QueueRemove", "Queue": "frontline",
+                                  "Interface": f"PJSIP/{user}"})
+        await lab.probe.pause(FRONTLINE, paused=False, queue="frontline", check=False)
+        await asyncio.to_thread(register, user, password, lab.ports.pbx_sip, port, 0)
+        phone.remove()

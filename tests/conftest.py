@@ -133,6 +133,15 @@ async def _phones_reachable(lab: Stack, timeout: float = 20) -> None:
         await asyncio.sleep(0.2)
 
 
+@pytest_asyncio.fixture
+async def controller_stopped(lab: Stack):
+    """The stack with the controller stopped (the dialplan on its own); it is
+    started again after the test."""
+    await lab.controller.stop()
+    yield lab
+    await lab.start_controller()
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,13 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from ..logs import Repeats
+from ..logs import Repeats, cause
 from ..ports import AmiDisconnected, AmiError
+from ..timefmt import for_machines
 from ..tasks import Worker
 from .ami_framing import _Action, _Session, check_header_value
 from .ami_shapes import check_originate
+from .heartbeat import HeartbeatTiming, Liveness, beat
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +41,12 @@ ConnectedHook = Callable[["AmiClient"], Awaitable[None]]
 @dataclass(frozen=True)
 class AmiTuning:
     """How a client behaves on the link: the ``Events`` login filter, how long
-    an action may wait for its answer, the cap of the reconnect back-off."""
+    an action may wait for its answer, the cap of the reconnect back-off, the
+    heartbeat that tells a silent link (``heartbeat.py``)."""
     events: str = "on"
     action_timeout: float = 5.0
     max_backoff: float = 10.0
+    heartbeat: HeartbeatTiming = HeartbeatTiming()
 
 
 class AmiClient:
@@ -60,6 +65,16 @@ class AmiClient:
         self._events = tuning.events
         self.action_timeout = tuning.action_timeout
         self.max_backoff = tuning.max_backoff
+        self._timing = tuning.heartbeat
+        self._liveness = Liveness(self._timing, time.monotonic())
+        self._beat = asyncio.Event()
+        self.heartbeats_missed = 0  # links given up as silent (since start)
+        # Why the link is not ready (None: it is), and the wall time since
+        # which the board may be stale: the last moment Asterisk was heard
+        # on a link that was in sync (kept across reconnects until in sync).
+        self.trouble: str | None = "not connected yet"
+        self.stale_since: float | None = None
+        self._lost_because: str | None = None
         self._handlers: list[tuple[str, EventHandler]] = []
         self._hooks: list[ConnectedHook] = []
         self._lost_callbacks: list[Callable[[], None]] = []
@@ -128,6 +143,10 @@ class AmiClient:
         self._inflight.add(future)
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout or self.action_timeout)
+        except asyncio.TimeoutError:
+            self._liveness.suspect()   # no answer: is anyone there? ask at once
+            self._beat.set()
+            raise
         finally:
             self._inflight.discard(future)
 
@@ -167,6 +186,8 @@ class AmiClient:
 
     def _fail_inflight(self, exc: Exception) -> None:
         was_linked, self._linked = self._linked, False
+        if self.ready.is_set() and self.stale_since is None:
+            self.stale_since = time.time() - (time.monotonic() - self._liveness.heard_at)
         self.ready.clear()
         if was_linked:
             for callback in self._lost_callbacks:
@@ -191,18 +212,20 @@ class AmiClient:
                 lambda _f: self._fail_inflight(AmiDisconnected("connection lost")))
             session = _Session(ended, host=self.host, port=self.port,
                                username=self._username, secret=self._secret,
-                               events=self._events, loop=loop, ping_delay=10,
-                               ping_interval=10, forgetable_actions=())
+                               events=self._events, loop=loop, forgetable_actions=())
             for pattern, handler in self._handlers:
                 session.register_event(pattern, self._wrap(handler))
             self._session = session
+            session.heard = self._heard
             session.connect()
             try:
-                await self._login(session, ended)
+                await session.logged_in(ended, self._username)
+                self._linked = True
             except (OSError, asyncio.TimeoutError, AmiError) as exc:
-                self._drop_session(AmiDisconnected(str(exc)))
+                self._drop_session(AmiDisconnected(cause(exc)))
                 delay = backoff * (1 + random.random() / 4)
                 problem, remedy = self.refusal(exc)
+                self.trouble = problem
                 if self._repeats.due(problem):
                     if self._repeats.again:
                         log.warning("%s: still failing: %s%s", self.name, problem,
@@ -216,20 +239,49 @@ class AmiClient:
             backoff = 0.2
             self._repeats.clear()
             self.connects += 1
+            beating = asyncio.create_task(self._heartbeat(session), name=f"{self.name}-heartbeat")
             try:
-                for hook in self._hooks:
-                    await hook(self)
-            except Exception:
-                log.exception("%s: resync after connect failed; reconnecting", self.name)
-                self._drop_session(AmiDisconnected("resync failed"))
-                await asyncio.sleep(1)
-                continue
-            self.ready.set()
-            log.info("%s: connected to %s:%s and in sync (connection %d)",
-                     self.name, self.host, self.port, self.connects)
-            exc = await ended
-            log.warning("%s: connection lost (%s); reconnecting", self.name, exc or "closed")
-            self._drop_session(AmiDisconnected("connection lost"))
+                await self._linked_until_lost(ended)
+            finally:
+                beating.cancel()
+                await asyncio.gather(beating, return_exceptions=True)
+
+    async def _linked_until_lost(self, ended: asyncio.Future) -> None:
+        """Resync, hold the link until it ends, then say why (one line)."""
+        self.trouble = "resyncing the board"
+        try:
+            for hook in self._hooks:
+                await hook(self)
+        except Exception:
+            log.exception("%s: resync after connect failed; reconnecting", self.name)
+            self.trouble = self._lost_because or "resync failed"
+            self._drop_session(AmiDisconnected("resync failed"))
+            await asyncio.sleep(1)
+            return
+        self.trouble, self.stale_since = None, None
+        self.ready.set()
+        log.info("%s: connected to %s:%s and in sync (connection %d)",
+                 self.name, self.host, self.port, self.connects)
+        exc = await ended
+        why = self._lost_because or f"connection lost ({cause(exc) if exc else 'closed'})"
+        self.trouble, self._lost_because = why, None
+        log.warning("%s: %s; the board may be stale since %s; reconnecting", self.name, why,
+                    for_machines(self.stale_since) if self.stale_since else "now")
+        self._drop_session(AmiDisconnected(why))
+
+    def _heard(self) -> None:
+        self._liveness.heard(time.monotonic())
+
+    async def _heartbeat(self, session: _Session) -> None:
+        def ping() -> None:
+            sent = session.send_action(_Action({"Action": "Ping"}, as_list=False))
+            sent.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+        def give_up(why: str) -> None:
+            self.heartbeats_missed += 1
+            self._lost_because = why
+            self.drop()
+        await beat(self._liveness, ping, give_up, self._beat)
 
     def refusal(self, exc: BaseException) -> tuple[str, str]:
         """What went wrong with a connect or login, and what to check."""
@@ -238,20 +290,7 @@ class AmiClient:
             return (f"AMI refused the login for user {self._username} ({exc.reason})",
                     "check [ami] username and secret against manager.conf")
         if isinstance(exc, asyncio.TimeoutError):
-            return f"no answer to the AMI login from {where}", "check [ami] host and port"
+            return (f"no answer to the AMI login from {where}",
+                    "check [ami] host and port, and that Asterisk is not hung")
         return (f"cannot reach AMI at {where} ({exc or 'connection refused'})",
                 "check [ami] host and port and that Asterisk runs")
-
-    async def _login(self, session: _Session, ended: asyncio.Future) -> None:
-        done, _ = await asyncio.wait({session.login_reply, ended}, timeout=5,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if session.login_reply not in done:
-            if ended.done():
-                raise ConnectionRefusedError(str(ended.result() or "refused"))
-            raise asyncio.TimeoutError("no answer to Login")
-        reply = session.login_reply.result()
-        if reply.get("Response") != "Success":
-            error = AmiError(f"login as {self._username!r} refused: {reply.get('Message')}")
-            error.reason = reply.get("Message") or "no reason given"
-            raise error
-        self._linked = True

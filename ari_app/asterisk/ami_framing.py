@@ -18,6 +18,8 @@ from panoramisk import Manager, actions
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from ..ports import AmiError
+
 
 def check_header_value(key: str, value: Any) -> str:
     """Return ``value`` as a header string, refusing what would break framing.
@@ -68,6 +70,9 @@ class _Protocol(AMIProtocol):
         self._buffer = ""
 
     def data_received(self, data: bytes) -> None:
+        heard = getattr(self.factory, "heard", None)
+        if heard is not None:
+            heard()   # anything at all from Asterisk: the link lives (heartbeat.py)
         text = self._buffer + self._decoder.decode(data)
         if self.version is None and text.startswith("Asterisk Call Manager/"):
             self.version = text.split("\r\n", 1)[0].partition("/")[2].strip()
@@ -100,6 +105,7 @@ class _Session(Manager):
         super().__init__(protocol_factory=_Protocol, **config)
         self._ended = ended
         self.login_reply: asyncio.Future = self.loop.create_future()
+        self.heard: Callable[[], None] | None = None
 
     def register_event(self, pattern: str, callback: Any = None) -> Any:
         if callback is None:
@@ -136,6 +142,22 @@ class _Session(Manager):
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
             asyncio.ensure_future(result, loop=self.loop)
 
+    async def logged_in(self, ended: asyncio.Future, username: str) -> None:
+        """Wait for the login's answer (5 s); raise ``AmiError`` (``reason``:
+        Asterisk's message) if refused, ``ConnectionRefusedError`` if the
+        connection ended first, ``asyncio.TimeoutError`` if nothing came."""
+        done, _ = await asyncio.wait({self.login_reply, ended}, timeout=5,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if self.login_reply not in done:
+            if ended.done():
+                raise ConnectionRefusedError(str(ended.result() or "refused"))
+            raise asyncio.TimeoutError("no answer to Login")
+        reply = self.login_reply.result()
+        if reply.get("Response") != "Success":
+            error = AmiError(f"login as {username!r} refused: {reply.get('Message')}")
+            error.reason = reply.get("Message") or "no reason given"
+            raise error
+
     def login(self, future: asyncio.Future) -> bool:
         ok = super().login(future)
         if not self.login_reply.done():
@@ -163,5 +185,5 @@ class _Session(Manager):
             self._ended.set_result(exc)
 
     def ping(self) -> None:
-        if self.protocol is not None and not getattr(self.protocol, "closed", True):
-            super().ping()
+        """Not panoramisk's: it sends ``Ping`` and never looks for the answer.
+        The client's heartbeat pings and times the answer (``heartbeat.py``)."""

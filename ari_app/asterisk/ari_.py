@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from ..logs import Repeats
+from ..logs import Repeats, cause
 from ..ports import AriError, AriEventHandler
 from ..tasks import TaskSet, Worker
 
@@ -160,7 +160,12 @@ class AriClient:
         if isinstance(exc, aiohttp.ClientConnectorError):
             return (f"cannot reach ARI at {where} ({exc.os_error})",
                     "check [ari] url and that Asterisk runs")
-        return f"{type(exc).__name__}: {exc}", "see the error above"
+        if isinstance(exc, asyncio.TimeoutError):
+            return (f"no answer from ARI at {where} within {self.request_timeout:g} s",
+                    "Asterisk accepts the connection but does not answer: check that it "
+                    "is not hung or overloaded ('core show taskprocessors')")
+        return (f"{type(exc).__name__} from ARI at {where}: {cause(exc)}",
+                "check [ari] url and that Asterisk runs")
 
     def _dispatch(self, data: str) -> None:
         try:

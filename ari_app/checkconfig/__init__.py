@@ -5,7 +5,9 @@ checks the files an installed controller runs with (``/etc/asterisk``,
 ``/etc/datadesk/datadesk.toml`` unless told otherwise), every queue, context
 and extension the dialplan refers to, that the dialplan reads its globals
 with ``GLOBAL()``, that every sound it plays is in every language's prompt
-set, and that no secret is empty or a shipped demo value. With ``--live`` it also asks a running Asterisk to
+set, that no secret is empty or a shipped demo value (the phones' SIP
+passwords too), that the controller's AMI and ARI secrets are those of the
+users Asterisk has for it, and that the TLS certificate and key exist. With ``--live`` it also asks a running Asterisk to
 reload the configuration and reads it back over AMI, so syntax errors are
 Asterisk's own.
 """
@@ -18,18 +20,23 @@ from ..asterisk.conffile import ConfigFile
 from ..settings import Settings
 from .desk import _dialplan, _extensions, dialplan_problems, queue_problems, seat_problems
 from .live import check_live
+from .logins import NOTE, demo_sip_passwords, login_problems, tls_file_problems
 from .nodes import node_problems
 from .numbers import number_shape_problems
 from .prompts import prompt_problems
-from .security import ami_problems, check_secrets, http_problems, tls_problems
+from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
+                       tls_problems)
 from .shadowing import shadowed_globals
 
-__all__ = ["check", "check_live", "tls_problems"]
+__all__ = ["check", "check_live", "tls_problems", "NOTE"]
 
 
 def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
-          allow_public: bool = False, allow_demo_secrets: bool = False) -> list[str]:
-    """Every disagreement found, one ``where: what`` line each (empty: all agree)."""
+          allow_public: bool = False, allow_demo_secrets: bool = False,
+          pbx_root: Path = Path("/")) -> list[str]:
+    """Every disagreement found, one ``where: what`` line each (empty: all
+    agree); lines starting ``note: `` say what could not be checked here.
+    ``pbx_root``: the PBX host's ``/`` as seen from here (its TLS files)."""
     problems: list[str] = []
     etc = conf_dir
     pjsip = ConfigFile(etc / "pjsip.conf", etc)
@@ -49,6 +56,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
         return problems  # every further check would only repeat these
 
     problems += tls_problems(pjsip)
+    problems += sip_acl_problems(pjsip)
     problems += node_problems(pjsip, _extensions(extensions), settings.desk.lamp_device)
 
     problems += seat_problems(pjsip, extensions, settings)
@@ -60,4 +68,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += ami_problems(manager, settings, allow_public=allow_public)
     problems += http_problems(http, ari, settings, allow_public=allow_public)
     problems += check_secrets(settings, manager, ari, allow_demo=allow_demo_secrets)
+    problems += login_problems(settings, manager, ari)
+    problems += demo_sip_passwords(pjsip, allow_demo=allow_demo_secrets)
+    problems += tls_file_problems(pjsip, pbx_root)
     return problems

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..roles import deprecations
 from ..settings import SettingsError, load_settings
-from . import check
+from . import NOTE, check
 from .live import check_live
 
 ETC_CONFIG = "/etc/datadesk/datadesk.toml"
@@ -30,19 +30,23 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"settings: {exc}")
         return 1
-    problems = check(conf, dialplan, settings, allow_public=args.allow_public,
-                     allow_demo_secrets=args.allow_demo_secrets)
+    found = check(conf, dialplan, settings, allow_public=args.allow_public,
+                  allow_demo_secrets=args.allow_demo_secrets, pbx_root=Path(args.pbx_root))
     if args.live:
         secret = os.environ.get("DATADESK_ADMIN_AMI_SECRET", "")
-        problems += check_live(settings.ami.host, args.ami_port or settings.ami.port,
-                               args.ami_user, secret, settings)
+        found += check_live(settings.ami.host, args.ami_port or settings.ami.port,
+                            args.ami_user, secret, settings, conf)
+    problems = [line for line in found if not line.startswith(NOTE)]
     for problem in problems:
         print(problem)
     for old in deprecations(settings.http.tokens, settings.http.supervisor_tokens):
         print(f"warning: settings {old}")
     if not problems:
         print(f"ok: {conf} + {dialplan} agree with {path}"
-              + (" (and Asterisk reloaded them)" if args.live else ""))
+              + (" (and the running Asterisk agrees)" if args.live else ""))
+    for note in found:
+        if note.startswith(NOTE):
+            print(note)
     return 1 if problems else 0
 
 
@@ -61,9 +65,13 @@ def add_check_config(command) -> None:
     chk.add_argument("--allow-demo-secrets", action="store_true",
                      help="accept the shipped demo secrets (demo-..., change-me): for a lab "
                           "only; empty secrets and no API token are refused all the same")
+    chk.add_argument("--pbx-root", metavar="DIR", default="/",
+                     help="the PBX host's / as seen from here, where the TLS certificate "
+                          "and key are looked for; default /")
     chk.add_argument("--live", action="store_true",
-                     help="reload a running Asterisk and read the desk back over AMI "
-                          "(admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
+                     help="try the controller's own AMI and ARI logins, reload in a running "
+                          "Asterisk what changed since its last reload and read the desk "
+                          "back over AMI (admin user; secret in DATADESK_ADMIN_AMI_SECRET)")
     chk.add_argument("--ami-user", default="admin",
                      help="the AMI user for --live (needs write=command,system); default admin")
     chk.add_argument("--ami-port", type=int, metavar="PORT",

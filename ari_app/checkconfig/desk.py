@@ -97,6 +97,10 @@ def _transfers(pjsip: ConfigFile, plan: dict[str, dict[str, int]],
                     f"lands in [{target}], which reaches the feature code(s) "
                     f"{','.join(codes)}: the transferred caller could log in as a seat "
                     "(set_var = TRANSFER_CONTEXT=phone-transfer)")
+            if (endpoint.get("refer_blind_progress") or "yes").lower() in ("no", "false", "0"):
+                problems.append(f"{endpoint.where('refer_blind_progress')}: endpoint {name} "
+                                "has refer_blind_progress = no: its phone is told 200 OK at "
+                                "once after a transfer, whatever becomes of the caller")
         marked = variables.get(SEAT_MARK.split("=")[0]) == SEAT_MARK.split("=")[1]
         if name in seats and not marked:
             problems.append(f"{endpoint.where()}: seat {name} lacks set_var = {SEAT_MARK} "

@@ -62,6 +62,77 @@ def tls_problems(pjsip: ConfigFile) -> list[str]:
     return problems
 
 
+# An address from no network an admin would permit (TEST-NET-1, RFC 5737):
+# a SIP ACL that lets it in lets in everyone.
+_STRANGER = ipaddress.ip_address("192.0.2.1")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(value: str) -> list[Network] | None:
+    """The networks of an ACL or identify value (``a.b.c.d/mask``, CIDR, a bare
+    address; comma-separated); None if one is a host name (not checked)."""
+    out: list[Network] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            return None
+    return out
+
+
+def _acl_rules(pjsip: ConfigFile) -> dict[str, list[tuple[bool, list[Network] | None]]]:
+    """ACL name -> its (permit?, networks) rules in file order, with what a
+    later ``[name](+)`` section adds."""
+    names = set(pjsip.objects("acl"))
+    rules: dict[str, list[tuple[bool, list[Network] | None]]] = {n: [] for n in names}
+    for section in pjsip.sections:
+        if section.name in names:
+            rules[section.name] += [(key == "permit", _networks(value))
+                                    for key, value, _ in section.options
+                                    if key in ("permit", "deny")]
+    return rules
+
+
+def _allows(rules: list[tuple[bool, list[Network] | None]],
+            address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Asterisk's reading: the last rule that matches decides; none: allowed."""
+    allowed = True
+    for permit, networks in rules:
+        if any(address.version == n.version and address in n for n in networks or []):
+            allowed = permit
+    return allowed
+
+
+def sip_acl_problems(pjsip: ConfigFile) -> list[str]:
+    """A SIP ACL (res_pjsip_acl) that refuses strangers and lets in every
+    peer known by its address (the carrier, the other nodes). Without one,
+    PJSIP obeys an in-dialog request (a REFER, a BYE) from any address that
+    knows the call's Call-ID and tags."""
+    acls = pjsip.objects("acl")
+    if not acls:
+        return ["pjsip.conf: no SIP ACL (type = acl): a REFER from any address that knows a "
+                "call's identifiers is obeyed; let in only the phone network and the carrier"]
+    problems = []
+    rules = _acl_rules(pjsip)
+    for name, acl in sorted(acls.items()):
+        if acl.get("acl") or acl.get("contact_acl"):
+            continue  # named lists of acl.conf: not read here
+        if _allows(rules[name], _STRANGER):
+            problems.append(f"{acl.where()}: SIP ACL {name} lets in any address (start with "
+                            "deny = 0.0.0.0/0.0.0.0, then permit your phone network and "
+                            "your carrier)")
+    for ident_name, ident in sorted(pjsip.objects("identify").items()):
+        for network in _networks(ident.get("match") or "") or []:
+            refused = [n for n in acls if not _allows(rules[n], network.network_address)]
+            if refused:
+                problems.append(f"{ident.where('match')}: {ident.get('endpoint') or ident_name} "
+                                f"at {network} is refused by SIP ACL {refused[0]} (add it as "
+                                "permit)")
+    return problems
+
+
 def _secret(where: str, value: str | None, allow_demo: bool) -> list[str]:
     if not value:
         return [f"{where} is empty"]

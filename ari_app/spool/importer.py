@@ -28,6 +28,7 @@ from datetime import datetime
 
 from redis.exceptions import RedisError
 
+from ..logs import cause
 from ..ports import AmiDisconnected, AmiError, AmiPort
 from ..tasks import Background
 from ..service import Accepted, CallbacksService, RateLimited, RequestError
@@ -56,6 +57,15 @@ def service_submit(service: CallbacksService) -> Submit:
                                           number=entry.number, topic=topic, source="spool",
                                           now=entry.asked_at, language=entry.language)
     return submit
+
+
+def _ami_trouble(exc: BaseException) -> str:
+    """What kept a round from AMI, in the words of the AMI link's own state."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "AMI did not answer in time (the link's heartbeat checks it at once)"
+    if isinstance(exc, AmiError):
+        return "AMI refused the read"
+    return "AMI link down"
 
 
 @dataclass
@@ -97,7 +107,7 @@ class SpoolImporter(Background):
             try:
                 await self.run_once()
             except (AmiDisconnected, AmiError, asyncio.TimeoutError, OSError) as exc:
-                log.info("spool import postponed: AMI unavailable (%s)", exc)
+                log.info("spool import postponed: %s (%s)", _ami_trouble(exc), cause(exc))
             except Exception:  # noqa: BLE001 - the loop must outlive a bug in one round
                 log.exception("spool import round failed; tried again in %.0f s", self.every)
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import AuthenticationError, RedisError
 
+from ..logs import cause
 from ..settings.domain import build_replication
 from ..settings.schema import RedisSettings
 from ..tasks import Worker
@@ -50,6 +52,7 @@ class RedisStore:
         self.client.wait_replicas = self.replication.replicas
         self.client.wait_ms = self.replication.wait_ms
         self.up: bool | None = None  # None: not checked yet
+        self.down_since: float | None = None  # wall time the watcher first missed it
         self._watch = Worker(self._watcher, "redis-watch")
 
     @classmethod
@@ -87,16 +90,21 @@ class RedisStore:
                     log.info("Redis: connected to %s", self._where())
                 if self.up is False:
                     await self._drop_idle_connections()
-                self.up = True
+                self.up, self.down_since = True, None
             except AuthenticationError as exc:
                 if self.up is not False:
                     log.error("Redis: %s", self.refusal(exc))
-                self.up = False
+                self._down()
             except (RedisError, OSError) as exc:
                 if self.up is not False:
                     log.warning("Redis: %s", self.refusal(exc))
-                self.up = False
+                self._down()
             await asyncio.sleep(2 if not self.up else 5)
+
+    def _down(self) -> None:
+        if self.up is not False:
+            self.down_since = time.time()
+        self.up = False
 
     async def _drop_idle_connections(self) -> None:
         """Back after an outage: the pool's idle connections may lead to the
@@ -123,5 +131,5 @@ class RedisStore:
         if isinstance(exc, NotDurable):
             return f"{exc} at {self._where()}: check that the replica runs and " \
                    "replicates ([redis] wait_replicas)"
-        return f"unreachable at {self._where()} ({exc}): check [redis] url (or " \
+        return f"unreachable at {self._where()} ({cause(exc)}): check [redis] url (or " \
                "sentinels, master_name) and that Redis runs"

@@ -25,7 +25,9 @@ def problems(health: dict) -> list[str]:
     """Why a replica in this state cannot do its job (empty: it can)."""
     out = []
     if health["ami"] != "ready" or health["board"] != "in-sync":
-        out.append("AMI not in sync (the board is stale)")
+        why, since = health.get("ami_trouble"), health.get("board_stale_since")
+        out.append(f"AMI not in sync ({why or 'the board is stale'}): the board may be stale"
+                   + (f" since {since}" if since else ""))
     if health["redis"] != "up":
         out.append(f"Redis {'unreachable' if health['redis'] == 'down' else 'not checked yet'}"
                    " (no leader lease, no callbacks)")

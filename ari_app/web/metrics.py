@@ -19,7 +19,7 @@ from ..notify.confirmations import confirmation_lines
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
-from . import health as health_
+from . import health as health_, stalls
 
 
 def _process(version: str, leader: bool, ready: bool) -> list[str]:
@@ -153,7 +153,8 @@ async def scrape(source: MetricsSource, ts: float) -> str:
         routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
         ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=source.dialer.not_placed, risk=_risk_figures(source))
+        not_placed=source.dialer.not_placed, risk=_risk_figures(source)) + \
+        "\n".join(stalls.metric_lines(source)) + "\n"   # what stalls: web/stalls.py
 
 
 def _risk_figures(source: MetricsSource) -> dict[str, Any]:

@@ -75,6 +75,13 @@ _READY = {
         "ari": {"type": "string", "enum": ["connected", "down"]},
         "redis": {"type": "string", "enum": ["up", "down", "unknown"]},
         "board": {"type": "string", "enum": ["in-sync", "stale"]},
+        "board_stale_since": {"type": ["string", "null"], "format": "date-time",
+                              "description": "the last moment Asterisk was heard on an AMI "
+                                             "link in sync (UTC); null while in sync"},
+        "ami_trouble": {"type": ["string", "null"],
+                        "description": "why AMI is not ready (null when it is)"},
+        "redis_down_since": {"type": ["string", "null"], "format": "date-time",
+                             "description": "since when Redis is unreachable (UTC)"},
     },
 }
 

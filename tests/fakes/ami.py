@@ -24,6 +24,10 @@ class FakeAmi(SimAmi):
         self.lost: list[Callable[[], None]] = []
         self.answers: dict[str, Any] = {}
         self.started = self.stopped = 0
+        # What the client says of its link (ari_app/web/stalls.py reads them).
+        self.trouble: str | None = None if ready else "not connected yet"
+        self.stale_since: float | None = None
+        self.heartbeats_missed = 0
 
     def on_disconnected(self, callback: Callable[[], None]) -> None:
         self.lost.append(callback)

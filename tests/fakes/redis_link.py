@@ -17,6 +17,7 @@ class FakeRedisLink:
         self.client = redis.Redis(unix_socket_path=socket, socket_connect_timeout=0.2,
                                   retry=Retry(NoBackoff(), 0), decode_responses=True)
         self.up = up
+        self.down_since: float | None = None
         self.url = f"unix://{socket}"
         self.started = self.stopped = 0
 

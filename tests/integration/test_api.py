@@ -87,6 +87,10 @@ async def test_healthz_is_open_and_the_documented_shapes_are_served(lab):
 
 async def test_metrics_report_seats_links_and_decisions(lab):
     import aiohttp
+    from lab.scenarios import seat_ready
+    from lab.stack import SEATS
+    for seat in SEATS:  # a seat that took the previous test's call may be in its wrap-up
+        await seat_ready(lab, seat)
     async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
         async with http.get(lab.controller.url + "/metrics") as resp:
             assert resp.status == 200

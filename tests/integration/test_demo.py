@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 
 from lab.paths import REPO
@@ -39,6 +40,9 @@ async def test_the_demo_runs_through_with_no_warning_or_error(report):
                  "callback record: status done"):
         assert step in out, (step, out[-4000:])
     assert "no warning or error in the controller's log" in out, out[-4000:]
+    # Times are told in the desk's time, as every screen tells them, never UTC's "Z".
+    assert re.search(r"deadline \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 ", out), out[-4000:]
+    assert not re.search(r"\d\d:\d\d(:\d\d)?(\.\d+)?Z\b", out), out[-4000:]
     assert "Traceback" not in out
     assert "Demo done: every process the demo started has been stopped." in out
     report("demo ran through: controller log with 0 warning/error lines")

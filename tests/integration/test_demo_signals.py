@@ -74,6 +74,17 @@ async def the_wallboard_link_carries_a_wallboard_token(out: list[str]) -> None:
                 assert resp.status == 403 and "(wallboard)" in (await resp.json())["error"]
 
 
+async def the_cli_line_runs_in_a_new_users_shell(out: list[str]) -> None:
+    """The CLI call the demo prints runs as printed, from where the demo was
+    started, in a shell whose PATH has no virtualenv in it."""
+    command = next(line.split("CLI:", 1)[1].strip() for line in out if "CLI:" in line)
+    proc = await asyncio.create_subprocess_shell(
+        command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")})
+    text = (await asyncio.wait_for(proc.communicate(), 60))[0].decode(errors="replace")
+    assert proc.returncode == 0 and "8601" in text, (command, text)
+
+
 @pytest.mark.parametrize("sig, how", [
     (signal.SIGTERM, "exec"), (signal.SIGHUP, "exec"),
     # A shell's "&" starts a job with SIGINT ignored; "trap '' INT" does the same.
@@ -89,8 +100,10 @@ async def test_demo_keep_stopped_by_a_signal_stops_everything_it_started(report,
     try:
         await read_until(proc.stdout, KEPT_UP, out, timeout=600)
         await read_until(proc.stdout, "CLI:", out, timeout=30)
+        started = children(proc.pid)   # known first: whatever fails below, none is left
         await the_wallboard_link_carries_a_wallboard_token(out)
-        started = children(proc.pid)
+        if sig == signal.SIGTERM:
+            await the_cli_line_runs_in_a_new_users_shell(out)
         kinds = sorted("redis" if "redis-server" in c else "asterisk" if "asterisk" in c
                        else "controller" if "ari_app" in c else c for c, _ in started.values())
         assert kinds == ["asterisk", "asterisk", "controller", "redis"], started

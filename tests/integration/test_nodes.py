@@ -157,7 +157,7 @@ async def test_desk_node_down_the_frontline_node_falls_back_then_transfers_resum
             assert time.monotonic() < deadline, "the node still sees the desk node"
             await asyncio.sleep(0.2)
         log = node.probe.log
-        mark = log.mark()
+        mark, phones_mark = log.mark(), node.phones.log.mark()
         for phone in FRONTLINE:
             await node.phones.on_ring(phone, "transfer:8600")
         await node.phones.customer_call("13800131005")
@@ -173,6 +173,11 @@ async def test_desk_node_down_the_frontline_node_falls_back_then_transfers_resum
         await log.wait_for(lambda m: m.get("Event") == "QueueCallerJoin"
                            and m.get("Queue") == "frontline" and m.get("Channel") == channel,
                            since=after, timeout=15)
+        # The agent's phone is told the transfer did not reach the desk (503).
+        told = await node.phones.log.wait_for(
+            lambda m: m.get("Event") == "VarSet" and m.get("Variable") == "TRANSFERSTATUSPROTOCOL",
+            since=phones_mark, timeout=15)
+        assert told.get("Value") == "503", told
     finally:
         await node.phones.hangup_all()
         started = time.monotonic()

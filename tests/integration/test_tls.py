@@ -9,13 +9,12 @@ registers it over TLS and checks the PBX's certificate against the lab's CA
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
-import uuid
 
 import pytest
 
 from lab.configs import TLS_PHONE
+from lab.forged import refer_into_call_of
 from lab.scenarios import customer_transferred, specialist_answers
 from lab.stack import FRONTLINE, Stack
 
@@ -141,57 +140,24 @@ async def test_tls_port_refuses_old_protocols_and_cbc_ciphers(lab):
 # ------------------------------------------------- an in-dialog REFER from elsewhere
 
 
-async def _dialog(lab: Stack, channel: str) -> dict[str, str]:
-    out = {}
-    for name in ("call-id", "local_tag", "remote_tag", "local_uri", "remote_uri"):
-        reply = await lab.probe.ami.send({"Action": "Getvar", "Channel": channel,
-                                          "Variable": f"CHANNEL(pjsip,{name})"})
-        out[name] = reply.get("Value", "")
-    return out
-
-
-def _spoofed_refer(lab: Stack, dialog: dict[str, str], timeout: float = 5) -> str:
-    """Send, over UDP from a port of our own, a REFER into the PBX's dialog
-    with the phone (as the phone: its tag in From); the PBX's status line."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.settimeout(timeout)
-        port = sock.getsockname()[1]
-        request = (
-            f"REFER sip:127.0.0.1:{lab.ports.pbx_sip} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{port};rport;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
-            "Max-Forwards: 70\r\n"
-            f"From: {dialog['remote_uri']};tag={dialog['remote_tag']}\r\n"
-            f"To: {dialog['local_uri']};tag={dialog['local_tag']}\r\n"
-            f"Call-ID: {dialog['call-id']}\r\n"
-            "CSeq: 9000 REFER\r\n"
-            f"Contact: <sip:{TLS_PHONE}@127.0.0.1:{port}>\r\n"
-            "Refer-To: <sip:8600@127.0.0.1>\r\n"
-            "Content-Length: 0\r\n\r\n")
-        sock.sendto(request.encode(), ("127.0.0.1", lab.ports.pbx_sip))
-        while True:
-            status = sock.recv(65535).decode(errors="replace").split("\r\n", 1)[0]
-            if not status.startswith("SIP/2.0 1"):   # skip provisional answers
-                return status
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "PJSIP matches an in-dialog request by Call-ID and tags only: neither the "
-    "endpoint's transport = transport-tls nor the dialog's TLS transport makes "
-    "the PBX refuse the same REFER over UDP from another address"))
-async def test_tls_only_phone_dialog_refuses_a_refer_over_udp(tls_frontline):
+async def test_a_refer_injected_into_a_tls_phones_call_from_another_address_is_refused(
+        tls_frontline):
+    """PJSIP finds a call by its Call-ID and tags alone, whatever the transport
+    or the address a request comes from; the shipped SIP ACL (pjsip.conf
+    [sip-acl]) lets in only the phone network and the carrier, so the same
+    REFER over UDP from 127.0.0.2 is refused and the customer stays with the
+    TLS phone."""
     lab = tls_frontline
     await lab.phones.on_ring(TLS_PHONE, "answer")
     mark = lab.probe.log.mark()
     await lab.phones.customer_call("13800138102")
-    await lab.probe.log.wait_for(
+    connect = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "AgentConnect" and m.get("Queue") == "frontline"
         and m.get("MemberName") == TLS_PHONE, since=mark, timeout=30)
-    channel = next(c["Channel"] for c in await lab.probe.channels()
-                   if c["Channel"].startswith(f"PJSIP/{TLS_PHONE}-"))
-    dialog = await _dialog(lab, channel)
-    assert dialog["call-id"] and dialog["remote_tag"] and dialog["local_tag"], dialog
 
-    status = await asyncio.to_thread(_spoofed_refer, lab, dialog)
+    status = await refer_into_call_of(lab.probe, lab.ports.pbx_sip, TLS_PHONE,
+                                      "sip:8600@127.0.0.1", source="127.0.0.2")
 
-    assert status.split(" ")[1][0] in "456", status
+    assert status.startswith("SIP/2.0 403"), status
+    assert not [m for m in lab.probe.log.since(mark) if m.get("Event") == "BlindTransfer"]
+    assert await lab.probe.connected(connect["Channel"], f"PJSIP/{TLS_PHONE}-")

@@ -11,10 +11,8 @@ import asyncio
 
 import pytest
 
-from lab.configs import ASTERISK_CONF, phone_passwords
-from lab.ports import free_port
-from lab.scenarios import customer_transferred, seat_ready, specialist_answers
-from lab.sipp import SippPhone, register
+from lab.scenarios import customer_transferred, phone_told, seat_ready, specialist_answers
+from lab.sipp import frontline_sipp
 from lab.stack import FRONTLINE, SEATS
 
 
@@ -30,6 +28,8 @@ async def test_transfer_reaches_a_specialist_through_the_controller(lab):
     customer, seat = await specialist_answers(lab, transfer)
     assert customer == transfer.customer_channel
     assert seat.split("/")[1].split("-")[0] in SEATS
+    # The phone was told the transfer succeeded (a 2xx sipfrag).
+    assert await phone_told(lab, transfer) == "0"
     # The desk queue connected that seat to this customer.
     connect = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "AgentConnect" and m.get("Queue") == "desk"
@@ -43,6 +43,7 @@ async def test_named_specialist_gets_the_call_when_ready(lab):
     assert transfer.route == "seat"
     customer, seat = await specialist_answers(lab, transfer)
     assert seat.startswith("PJSIP/8603-")
+    assert await phone_told(lab, transfer) == "0"
 
 
 async def test_named_specialist_paused_falls_back_to_the_group(lab):
@@ -64,13 +65,8 @@ async def test_all_seats_paused_caller_is_not_queued(lab):
     joined = [e for e in lab.probe.log.since(transfer.mark) if e.get("Event") == "QueueCallerJoin"
               and e.get("Queue") == "desk" and e.get("Channel") == transfer.customer_channel]
     assert joined == []
-
-
-@pytest.fixture
-async def controller_stopped(lab):
-    await lab.controller.stop()
-    yield lab
-    await lab.start_controller()
+    # The phone was told the desk is busy: its caller leaves a number instead.
+    assert await phone_told(lab, transfer) == "486"
 
 
 async def test_without_the_controller_the_dialplan_still_reaches_the_desk(controller_stopped):
@@ -91,6 +87,7 @@ async def test_without_the_controller_and_no_seat_ready_the_caller_hears_the_cal
     await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "Newexten" and m.get("Channel") == transfer.customer_channel
         and m.get("Context") == "desk-callback", since=transfer.mark, timeout=10)
+    assert await phone_told(lab, transfer) == "486"
 
 
 async def test_controller_reconnects_and_resyncs_after_asterisk_restarts(lab):
@@ -117,30 +114,11 @@ def _after(lab, event) -> int:
 
 @pytest.fixture
 async def sipp_frontline(lab):
-    """Frontline phone 1002 is SIPp (not an Asterisk), which blind-transfers to
-    5555 and hangs up on the 202; 1001 is paused in the frontline queue, so
-    customers ring 1002."""
-    port = free_port()
-    password = phone_passwords((ASTERISK_CONF / "pjsip.conf").read_text())["1002"]
-    phone = SippPhone("frontline-refer-hangup.xml", "1002", port,
-                      {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"})
-    await lab.probe.pause(["1001"], queue="frontline")
-    try:
-        await lab.sim.rx("pjsip send unregister phone-1002")
-        await asyncio.to_thread(register, "1002", password, lab.ports.pbx_sip, port)
-        await phone.start()
+    """The frontline phone customers reach is SIPp (not an Asterisk), which
+    blind-transfers to 5555 and hangs up on the 202."""
+    keys = {"refer_to": f"sip:5555@127.0.0.1:{lab.ports.pbx_sip}"}
+    async with frontline_sipp(lab, "frontline-refer-hangup.xml", keys) as phone:
         yield phone
-    finally:
-        await phone.stop()
-        await lab.probe.pause(["1001"], paused=False, queue="frontline", check=False)
-        await lab.sim.rx("pjsip send register phone-1002")
-        deadline = asyncio.get_running_loop().time() + 20
-        while any(c.get("Endpoint") == "1002" and f":{port}" in c.get("Uri", "")
-                  for c in await lab.probe.contacts()):
-            assert asyncio.get_running_loop().time() < deadline, "phone 1002 did not re-register"
-            await asyncio.sleep(0.2)
-        await lab.register_phones()
-        phone.remove()
 
 
 async def test_a_phone_that_hangs_up_on_202_to_an_unknown_number_leaves_the_customer_queued(
@@ -150,7 +128,8 @@ async def test_a_phone_that_hangs_up_on_202_to_an_unknown_number_leaves_the_cust
     await lab.phones.customer_call("13800138020")
     refer = await lab.probe.log.wait_for(
         lambda m: m.get("Event") == "BlindTransfer"
-        and m.get("TransfererChannel", "").startswith("PJSIP/1002-"), since=mark, timeout=30)
+        and m.get("TransfererChannel", "").startswith(f"PJSIP/{phone.user}-"), since=mark,
+        timeout=30)
     customer = refer.get("TransfereeChannel", "")
     assert customer.startswith("PJSIP/carrier-")
     assert (refer.get("Context"), refer.get("Extension")) == ("phone-transfer", "5555")

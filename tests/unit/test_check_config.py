@@ -1,6 +1,7 @@
 """check-config on the shipped configs and on seeded mistakes."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,15 @@ DEMO_ENV = {"DATADESK_AMI_SECRET": "demo-ami-secret-change-me",
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATADESK_")}
     return {**env, **extra}
+
+
+def pbx_root(tmp_path: Path) -> Path:
+    """A PBX host's / holding the certificate and key the shipped pjsip.conf names."""
+    keys = tmp_path / "pbx-root" / "var" / "lib" / "asterisk" / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    for suffix in ("crt", "key"):
+        (keys / f"datadesk-pbx.{suffix}").write_text(f"-----BEGIN {suffix}-----\n")
+    return tmp_path / "pbx-root"
 
 
 def _copy(tmp_path: Path, mutate, settings: str) -> list[str]:
@@ -138,6 +148,19 @@ SEEDED = {
         lambda c, p: edit(c / "pjsip.conf", "endpoint_identifier_order = ip,username",
                           "endpoint_identifier_order = username,ip"),
         "", "endpoint_identifier_order puts username before ip"),
+    "no SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "[sip-acl]\ntype = acl\n", "[sip-acl]\n"),
+        "", "no SIP ACL (type = acl): a REFER from any address"),
+    "SIP ACL that lets everyone in": (
+        lambda c, p: edit(c / "pjsip.conf", "deny = 0.0.0.0/0.0.0.0\n", ""),
+        "", "SIP ACL sip-acl lets in any address"),
+    "carrier outside the SIP ACL": (
+        lambda c, p: edit(c / "pjsip.conf", "match = 127.0.0.3", "match = 127.0.0.9"),
+        "", "carrier at 127.0.0.9/32 is refused by SIP ACL sip-acl"),
+    "phones told 200 OK at once after a transfer": (
+        lambda c, p: edit(c / "pjsip.conf", "refer_blind_progress = yes",
+                          "refer_blind_progress = no"),
+        "", "endpoint 1001 has refer_blind_progress = no"),
     "allow-list widened in the settings only": (
         None, "[callbacks]\nallow = ['00\\d+', '1[3-9]\\d{9}', '0[1-9]\\d{8,10}']\n",
         "extensions.conf:20: the dialplan lets through numbers of the shapes"),
@@ -151,7 +174,7 @@ SEEDED = {
         "", "35-spool.conf:24: the number check uses ${GLOBAL(DESK_NUMBER_SHAPE)}, which [globals]"),
     "the callback trunk read as a channel variable": (
         lambda c, p: edit(p / "30-desk.conf", "${GLOBAL(DESK_OUT_TRUNK)}", "${DESK_OUT_TRUNK}"),
-        "", "30-desk.conf:98: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
+        "", "30-desk.conf:127: ${DESK_OUT_TRUNK} reads the global DESK_OUT_TRUNK as a channel "
             "variable"),
     "the number shapes read as a channel variable": (
         lambda c, p: edit(p / "35-spool.conf", "${GLOBAL(DESK_NUMBER_SHAPES)}",
@@ -160,7 +183,7 @@ SEEDED = {
     "a sound the Mandarin set lacks": (
         lambda c, p: edit(p / "20-frontline.conf", "Playback(one-moment-please)",
                           "Playback(one-moment-please&press-1)"),
-        "", "20-frontline.conf:30: plays 'press-1', which the zh prompt set lacks"),
+        "", "20-frontline.conf:31: plays 'press-1', which the zh prompt set lacks"),
     "a queue announcement the sets lack": (
         lambda c, p: edit(c / "queues.conf", "autopause = no\n",
                           "autopause = no\nperiodic-announce-frequency = 60\n"
@@ -211,11 +234,14 @@ def test_own_secrets_pass_without_the_lab_flag(tmp_path):
     def own(conf: Path, _plan: Path) -> None:
         edit(conf / "manager.conf", "demo-ami-secret-change-me", "s3cret-ami-from-the-vault")
         edit(conf / "ari.conf", "demo-ari-secret-change-me", "s3cret-ari-from-the-vault")
+        pjsip = conf / "pjsip.conf"
+        pjsip.write_text(re.sub(r"password = demo-(\d+)", r"password = own-\1-from-the-vault",
+                                pjsip.read_text()))
     env = {"DATADESK_AMI_SECRET": "s3cret-ami-from-the-vault",
            "DATADESK_ARI_PASSWORD": "s3cret-ari-from-the-vault",
            "DATADESK_API_TOKENS": "admin:a-real-token-0123456789"}
-    code, out = run(tmp_path, own, env=env, flags=())
-    assert code == 0 and out.startswith("ok:"), out
+    code, out = run(tmp_path, own, env=env, flags=("--pbx-root", str(pbx_root(tmp_path))))
+    assert code == 0 and out.startswith("ok:") and len(out.splitlines()) == 1, out
 
 
 def _installed(tmp_path: Path, *args: str, env: dict[str, str] = DEMO_ENV) -> tuple[int, str]:
@@ -232,7 +258,8 @@ def test_installed_and_run_from_root_with_explicit_paths_it_passes(tmp_path):
     cfg = tmp_path / "datadesk.toml"
     cfg.write_text("")
     code, out = _installed(tmp_path, "check-config", "--config", str(cfg), "--asterisk-conf",
-                           str(conf), "--allow-demo-secrets")
+                           str(conf), "--allow-demo-secrets", "--pbx-root",
+                           str(pbx_root(tmp_path)))
     assert code == 0 and out == f"ok: {conf} + {conf / 'dialplan'} agree with {cfg}\n", out
 
 

@@ -12,6 +12,7 @@ import pytest
 from ari_app.asterisk.conffile import ConfigFile
 from ari_app.checkconfig import _dialplan, _extensions
 from ari_app.checkconfig.nodes import node_problems, node_role
+from ari_app.checkconfig.security import sip_acl_problems
 from lab.cluster import NodeLink, fill, node_marks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,20 @@ def test_roles_are_read_from_pjsip_conf(tmp_path):
 def test_the_shipped_node_templates_pass(tmp_path):
     assert problems(desk_node(tmp_path / "d")) == []
     assert problems(frontline_node(tmp_path / "f")) == []
+
+
+def _acl(root: Path) -> list[str]:
+    conf = root / "asterisk-conf"
+    return sip_acl_problems(ConfigFile(conf / "pjsip.conf", conf))
+
+
+def test_each_node_lets_the_other_through_its_sip_acl(tmp_path):
+    """The templates add the other node to pjsip.conf's [sip-acl] ([sip-acl](+));
+    a node the list does not let in is reported (its trunk would get 403)."""
+    desk, front = desk_node(tmp_path / "d"), frontline_node(tmp_path / "f")
+    assert _acl(desk) == [] and _acl(front) == []
+    edit(desk / "asterisk-conf" / "pjsip.conf", "permit = 10.0.0.21/", "deny = 10.0.0.21/")
+    assert [p for p in _acl(desk) if "frontline-1 at 10.0.0.21/32 is refused" in p], _acl(desk)
 
 
 DESK_MISTAKES = {

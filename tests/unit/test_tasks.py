@@ -58,7 +58,7 @@ async def test_a_periodic_step_that_fails_is_logged_and_tried_again(caplog):
             raise ConnectionError("redis away")
         if not second.done():
             second.set_result(None)
-    with caplog.at_level(logging.WARNING, logger="test.periodic"):
+    with caplog.at_level(logging.INFO, logger="test.periodic"):
         task = asyncio.create_task(periodic(step, 0, name="risk watch",
                                             log=logging.getLogger("test.periodic"),
                                             failed=lambda: failures.append(1)))
@@ -67,7 +67,9 @@ async def test_a_periodic_step_that_fails_is_logged_and_tried_again(caplog):
         await asyncio.gather(task, return_exceptions=True)
     assert task.cancelled() and failures == [1] and len(calls) >= 2
     lines = [r.getMessage() for r in caplog.records if r.name == "test.periodic"]
-    assert lines == ["risk watch: ConnectionError: redis away"]
+    assert lines[0] == ("risk watch: ConnectionError: redis away; retrying with back-off "
+                        "(up to every 10 s), one line when it works again")
+    assert len(lines) == 2 and lines[1].startswith("risk watch: working again after ")
 
 
 async def test_wake_ends_a_periodic_pause_early():

@@ -132,3 +132,12 @@ def test_the_installed_command_prints_a_simulated_sla(wheel, tmp_path):
     assert head.split()[-1] == "met@6", done.stdout
     night = next(r for r in rows if r.startswith("02h")).split()
     assert night[1] == "8.0" and float(night[-1]) == 100.0, done.stdout
+
+
+def test_the_operations_guide_says_how_to_build_the_wheel_it_installs():
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    assert "make wheel" in guide and "pip wheel . --no-deps -w dist" in guide
+    assert "pip install dist/datadesk-*.whl" in guide
+    make = (ROOT / "Makefile").read_text()
+    target = make[make.index("\nwheel:"):].split("\n\n", 1)[0]
+    assert "pip wheel . --no-deps" in target and "-w dist" in target, target

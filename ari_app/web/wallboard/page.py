@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import json
 
+from . import banners
+
 STYLE = """
  *{box-sizing:border-box} body{margin:0;padding:1.2vw 1.6vw;background:#10151c;color:#eef2f6;
   font:clamp(16px,1.45vw,30px)/1.3 "Noto Sans CJK SC","Noto Sans",system-ui,sans-serif}
@@ -83,7 +85,7 @@ function render(){
   const now = Date.now()/1000 - skew;
   $("clock").textContent = clock(last.zone);
   $("lamp").textContent = T["lamp."+last.desk] || last.desk; $("lamp").className = "lamp " + last.desk;
-  $("stale").style.display = last.synced ? "none" : "inline";
+  showStalls(last);
   $("waiting").textContent = last.waiting;
   $("longest").textContent = last.longest_wait_since ? dur(now - Date.parse(last.longest_wait_since)/1000) : "\\u2013";
   $("open").textContent = last.open_callbacks ?? "?";
@@ -105,23 +107,24 @@ BODY = """<header><h1>{title}</h1><span id="lamp" class="lamp">…</span><span i
 <div class="kpis"><span>{waiting}: <b id="waiting">–</b></span><span>{longest}: <b id="longest">–</b></span>
 <span>{open}: <b id="open">–</b></span></div>
 <h2>{seats}</h2><div id="seats"></div>
-<div class="cols"><section><h2>{callbacks}</h2><table><thead><tr><th>{number}</th><th>{topic}</th>
+<div class="cols"><section><h2>{callbacks}</h2>{store_notice}<table><thead><tr><th>{number}</th><th>{topic}</th>
 <th>{status}</th><th>{attempts}</th><th>{promised}</th><th>{left}</th></tr></thead><tbody id="callbacks"></tbody></table>
 </section><section><h2>{today}</h2><table><tbody id="today"></tbody></table></section></div>"""
 
 
 def render_page(texts: dict[str, str], language: str) -> str:
     """The whole page for one language (``texts`` from ``ari_app.web.texts``)."""
+    texts = {**texts, **banners.texts(language)}
     t = {k: html.escape(v) for k, v in texts.items()}
     body = BODY.format(title=t["title"], stale=t["stale"], lost=t["lost"], waiting=t["waiting"],
                        longest=t["longest"], open=t["open"], seats=t["seats"],
                        callbacks=t["callbacks"], number=t["col.number"], topic=t["col.topic"],
                        status=t["col.status"], attempts=t["col.attempts"], left=t["col.left"],
                        promised=t["col.promised"],
-                       today=t["today"])
+                       today=t["today"], store_notice=banners.STORE_NOTICE)
     data = json.dumps(texts, ensure_ascii=False).replace("</", "<\\/")
     return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width"><title>{t["title"]}</title>'
-            f'<style>{STYLE}</style></head><body>{body}'
+            f'<style>{STYLE}{banners.STYLE}</style></head><body>{body}'
             f'<script type="application/json" id="texts">{data}</script>'
-            f'<script>{SCRIPT}</script></body></html>')
+            f'<script>{SCRIPT}{banners.SCRIPT}</script></body></html>')

@@ -7,6 +7,7 @@ server whole only for a token whose role may see them (``for_viewer``).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -16,6 +17,11 @@ from ...desk.routing import desk_status
 from ...desk.topics import display_name
 from ...timefmt import for_machines
 from ..callbacks_api import present
+from ..stalls import wallboard_part
+
+# Seconds the snapshot waits for the callback store: a hung Redis must not
+# hold the page's stream past its 3 s "connection lost" threshold.
+STORE_WAIT = 1.5
 
 
 @dataclass(frozen=True)
@@ -51,13 +57,16 @@ async def build_snapshot(controller, config: BoardConfig) -> dict:
     seats = [_seat(s, ts, config.seat_names) for s in board]
     joined = [at for at in getattr(board.callers, "values", lambda: [])() if at]
     try:
-        callbacks = [_callback(c, now, config)
-                     for c in await controller.callbacks.open_callbacks(50)]
-        open_count = await controller.callbacks.count_open()
-        stats = await controller.stats.today()
-    except Exception:  # Redis away: show the board, say the rest is unknown
+        if controller.store.up is False:    # known away: no read to wait on
+            raise ConnectionError("Redis unreachable")
+        async with asyncio.timeout(STORE_WAIT):
+            callbacks = [_callback(c, now, config)
+                         for c in await controller.callbacks.open_callbacks(50)]
+            open_count = await controller.callbacks.count_open()
+            stats = await controller.stats.today()
+    except Exception:  # Redis away or hung: show the board, say the rest is unknown
         callbacks, open_count, stats = None, None, None
-    return {"now": for_machines(now, milliseconds=True), "zone": config.zone,
+    return {"stalls": wallboard_part(controller, store_read=callbacks is not None),"now": for_machines(now, milliseconds=True), "zone": config.zone,
             "desk": desk_status(board, controller.calendar, now).value,
             "synced": board.synced, "waiting": board.waiting,
             "longest_wait_since": for_machines(min(joined)) if joined else None,
