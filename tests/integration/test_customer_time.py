@@ -305,3 +305,41 @@ async def test_confirmations_reach_the_gateway_signed_and_wait_for_it_when_down(
     finally:
         await gateway.stop()
         await lab.start_controller()
+
+
+PROMISED = ("Object.fromEntries([...document.querySelectorAll('#callbacks tr')]"
+            ".map(r => [r.dataset.callback, r.querySelector('.promised').textContent]))")
+
+
+async def test_the_wallboard_shows_each_callbacks_time_in_desk_time(lab):
+    """In Chromium, each callback's row says what its customer was told, in
+    the desk's zone: "by HH:MM" for the estimate, the window and "booked" for
+    a slot; the Chinese board in Chinese."""
+    from lab.browser import Browser
+    await lab.probe.pause(SEATS)
+    told = await register(lab, "13800138609", topic="wlan")
+    start = (datetime.now(SH) + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    status, body = await lab.controller.request(
+        "POST", "/api/callbacks", {"number": "13800138610",
+                                   "not_before": start.replace(tzinfo=None).isoformat()})
+    assert status == 201, body
+    booked = body["callback"]
+    by = when(told["promise"]["by"]).astimezone(SH)
+    end = when(booked["promise"]["by"]).astimezone(SH)
+    token = lab.keys.role_tokens["wallboard"]
+    expected = {"en": {told["id"]: f"by {by:%H:%M}",
+                       booked["id"]: f"{start:%H:%M}–{end:%H:%M} (booked)"},
+                "zh": {told["id"]: f"{by:%H:%M} 前",
+                       booked["id"]: f"{start:%H:%M}–{end:%H:%M} (预约)"}}
+    try:
+        async with Browser() as browser:
+            for language, rows in expected.items():
+                await browser.goto(f"{lab.controller.url}/wallboard?access_token={token}"
+                                   f"&lang={language}")
+                deadline = time.monotonic() + 15
+                while (shown := await browser.evaluate(PROMISED)) != rows:
+                    assert time.monotonic() < deadline, (language, shown, rows)
+                    await asyncio.sleep(0.2)
+    finally:
+        for cb in (told, booked):
+            await lab.controller.request("DELETE", f"/api/callbacks/{cb['id']}")

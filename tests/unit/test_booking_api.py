@@ -153,3 +153,19 @@ async def test_the_relay_looks_up_one_number_masked_and_may_not_list(booking):
     assert listing.status == 403 and "relay" in (await listing.json())["error"]
     bad = await client.get("/api/callbacks?number=%EF%BC%91%EF%BC%93", headers=auth(RELAY))
     assert bad.status == 422 and (await bad.json())["field"] == "number"
+
+
+async def test_overnight_requests_fill_the_first_morning_slot_then_the_next(booking):
+    """Made at 03:00 while closed: the 09:00-10:00 slot carries the six it
+    has room for, the seventh is given 10:00-11:00, none is told the same
+    10:00 as the rest; each is stored due at its slot's start."""
+    _, service = booking
+    night = datetime.fromisoformat(local(1, 3) + "+08:00")
+    given = []
+    for i in range(7):
+        accepted = await service.request(number=f"1380013803{i}", source="api", now=night)
+        promise = accepted.promise
+        assert promise.booking.value == "assigned" and accepted.due == promise.start, promise
+        given.append((promise.start.astimezone(night.tzinfo).hour,
+                      promise.end.astimezone(night.tzinfo).hour))
+    assert given == [(9, 10)] * 6 + [(10, 11)], given
