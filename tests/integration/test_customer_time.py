@@ -158,9 +158,27 @@ async def test_a_booked_callback_is_not_dialled_before_its_time(lab):
     assert done["callback"]["sla"] == "met"                      # first dial inside the slot
 
 
+async def repeats_since(lab, first) -> int:
+    """Repeat calls counted in the daily figures from the desk-time day ``first`` to today."""
+    import redis.asyncio as redis
+
+    from ari_app.store.stats import DeskStats
+    client = redis.Redis.from_url(lab.redis.url, decode_responses=True)
+    try:
+        days = await DeskStats(client, SH).days(first, datetime.now(SH).date())
+    finally:
+        await client.aclose()
+    return sum(day.get("repeat", 0) for day in days.values())
+
+
 async def test_a_repeat_transfer_hears_its_time_and_keeps_then_cancels(lab):
+    """Transferred twice while its callback is open: each time the promised
+    time and keep or cancel, never a second capture; the second transfer
+    within 24 hours of the first is counted as a repeat call."""
     number = "13800138607"
     await lab.probe.pause(SEATS)
+    today = datetime.now(SH).date()
+    repeats = await repeats_since(lab, today)
     cb = await register(lab, number, topic="wlan")
     relay = lab.keys.role_tokens["relay"]
     status, seen = await lab.controller.request("GET", f"/api/callbacks?number={number}",
@@ -179,6 +197,10 @@ async def test_a_repeat_transfer_hears_its_time_and_keeps_then_cancels(lab):
         assert heard[-2] == ("desk-time-kept" if key == "1" else "desk-time-cancelled")
         body = await stored_until(lab, cb["id"], lambda c: c["status"] == status_after)
         assert [h["event"] for h in body["history"]].count("created") == 1
+    deadline = time.monotonic() + 15            # the transfer is counted in the background
+    while await repeats_since(lab, today) != repeats + 1:
+        assert time.monotonic() < deadline, (repeats, await repeats_since(lab, today))
+        await asyncio.sleep(0.2)
     _, listing = await lab.controller.request("GET", "/api/callbacks")
     assert not [c for c in listing["callbacks"] if c["number"] == number]
     status, seen = await lab.controller.request("GET", f"/api/callbacks?number={number}",
