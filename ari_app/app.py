@@ -23,18 +23,19 @@ from .alerts.webhook import Delivery, Webhook
 from .asterisk.ami import AmiClient
 from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture
+from .asterisk.foreign_replaces import ForeignReplaces
 from .asterisk.prompts import Prompts
 from .asterisk.lamp import DeskLamp
 from .asterisk.presence import DeskPresence
-from .asterisk.seat_calls import NamedSeatCalls
-from .asterisk.stasis import DeskStasis, RoutingRules
+from .asterisk.desk_calls import DeskCalls
+from .asterisk.stasis import LIVE, DeskStasis, RoutingRules
 from .clock import utcnow
 from .desk.board import Board
+from .desk.pauses import PauseLedger
 from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leadership import LeaseClock, Leadership
-from .ports import desk_caller
 from .measured import MeasuredFigures
 from .notify.confirmations import confirmations_of
 from .promises import Promises
@@ -44,7 +45,6 @@ from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
 from .store.stores import Stores
-from .tasks import TaskSet
 from .web import callbacks_api, openapi, reports, seats, wallboard
 from .web import health as health_, stalls
 from .web import metrics as metrics_
@@ -52,6 +52,7 @@ from .web.auth import GRANTS, require_token
 from .web.errors import json_errors
 
 log = logging.getLogger(__name__)
+LIVE_ROUTES = {route.value for route in LIVE}
 
 
 @dataclass
@@ -88,7 +89,6 @@ class Controller:
         stores = self.stores = Stores.of(self.store, settings)
         self.stats, self.events, self.limits = stores.stats, stores.events, stores.limits
         self.changed = asyncio.Event()
-        self.counting = TaskSet("desk figures")
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         lease = stores.lease
@@ -104,8 +104,13 @@ class Controller:
                                      registrations=self.ari.pjsip_registrations,
                                      on_change=self._board_changed)
         self.stasis = self._build_stasis()
-        self.ami.on_event("AgentComplete", self._on_agent_complete)
-        self.seat_calls = NamedSeatCalls(self.ami, self.board.is_seat, self._count_answered)
+        self.foreign_replaces = ForeignReplaces(
+            self.ami, settings.desk.seats + settings.desk.frontline_phones)
+        self.calls = DeskCalls(self.ami, self.ari, self.board, self.stats,
+                               settings.desk.service_level)
+        self.calls.pauses = PauseLedger(frozenset(settings.desk.pause_reasons))
+        if self.stasis.capture is not None:
+            self.stasis.capture.on_abandoned = self.calls.abandoned_in_capture
         self.sampler = SeatSampler(self.stats, self.board)
         self.callbacks.on_created = self.stats.requested
         self.webhook, self.risk = self._build_alerts()
@@ -122,7 +127,7 @@ class Controller:
         return [("ARI application", lambda: application_held(self.ari)),
                 ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
                 ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
-                ("named-seat figures", self.seat_calls.leading),
+                ("call figures", self.calls.leading),
                 *([("confirmations", self.confirmations.leading)] if self.confirmations else [])]
 
     def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
@@ -157,29 +162,20 @@ class Controller:
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 
-    def _board_changed(self, _seat) -> None:
+    def _board_changed(self, seat) -> None:
+        self.calls.seat_changed(seat)
         self.lamp.refresh()
         self.dialer.wake()
         self.changed.set()
         self.changed.clear()
 
     async def record(self, kind: str, fields: dict[str, str]) -> None:
-        """The event log, and today's transfer figures."""
+        """The event log, and today's transfer figures (a live route is a
+        call offered to the seats)."""
         await self.events.record(kind, fields)
         if kind == "route":
-            await self.stats.transfer(fields.get("caller", ""))
-
-    def _on_agent_complete(self, msg) -> None:
-        """A live desk call ended: count it and its talk time."""
-        if not desk_caller(msg, self.board.queue):
-            return
-        talk = int(msg.get("TalkTime", "0") or 0) if str(msg.get("TalkTime", "0")).isdigit() else 0
-
-        self.counting.spawn(self._count_answered(talk))
-
-    async def _count_answered(self, talk: int) -> None:
-        await self.stats.add("answered")
-        await self.stats.add("talk_seconds", talk)
+            await self.stats.transfer(fields.get("caller", ""),
+                                      offered=fields.get("route") in LIVE_ROUTES)
 
     def lifetimes(self) -> list[tuple[str, Callable[[], Any], Callable[[], Awaitable[None]]]]:
         """(name, start, stop) of every part with a lifetime, in start order;
@@ -200,9 +196,8 @@ class Controller:
             ("confirmations", _nothing, self.confirmations.stop if self.confirmations
              else _stopped),
             ("seat minutes", _nothing, self.sampler.stop),
-            ("named-seat figures", _nothing, self.seat_calls.stop),
+            ("call figures", _nothing, self.calls.stop),
             ("stasis", _nothing, self.stasis.stop),
-            ("figures", _nothing, self.counting.close),
         ]
 
     def _alerts_start(self) -> None:
@@ -276,10 +271,15 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     metrics_.add_routes(app, controller)
     app[wallboard.CONFIG] = board = wallboard.BoardConfig(
         zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
-        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language)
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language,
+        service_level=settings.desk.service_level,
+        service_level_colours=dict(settings.desk.service_level_colours),
+        pause_reasons=dict(settings.desk.pause_reasons))
     app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
     app[wallboard.CHANGED] = controller.changed
     wallboard.add_routes(app)
-    reports.add_routes(app, reports.ReportSource(controller.stats, controller.calendar.zone,
-                                                 settings.desk.wrapup, len(settings.desk.seats)))
+    reports.add_routes(app, reports.ReportSource(
+        controller.stats, controller.calendar.zone, settings.desk.wrapup,
+        tuple(settings.desk.seats), dict(settings.desk.pause_reasons),
+        settings.desk.service_level, dict(settings.desk.service_level_colours)))
     return app

@@ -19,7 +19,7 @@ from .roles import Permission
 from .settings import Settings, SettingsError, load_settings
 from .checkconfig.command import ETC_ASTERISK, ETC_CONFIG, add_check_config
 from .desk.sizing import SEAT_RANGE
-from .tables import phrase, table
+from .tables import desk_word, phrase, table
 
 DESCRIPTION = """\
 The data desk controller and its operator commands.
@@ -91,12 +91,18 @@ def cmd_seats(args: argparse.Namespace) -> int:
     zone = ZoneInfo(settings.calendar.timezone)
     lang = _lang(args, settings)
     status, body = _api(settings, "GET", "/api/seats", Permission.SEATS)
+    names = {code: pair[0 if lang == "zh" else 1]
+             for code, pair in settings.desk.pause_reasons.items()}
+
+    def shown(seats: list[dict]) -> list[dict]:  # pause reasons by their names
+        return [{**s, "paused_reason": names.get(s["paused_reason"], s["paused_reason"])}
+                for s in seats]
     return _print(args, status, body, lambda b: (
-        f"{phrase('desk', lang)} {phrase(b['desk'], lang)} "
+        f"{phrase('desk', lang)} {phrase(desk_word(b['desk']), lang)} "
         f"({phrase('open' if b['open'] else 'closed', lang)}); {phrase('board', lang)} "
         f"{phrase('in sync' if b['synced'] else 'STALE', lang)}\n" + _table(
-            b["seats"], ["agent_id", "activity", "registered", "in_queue", "paused_reason",
-                         "state"], zone, lang)))
+            shown(b["seats"]), ["agent_id", "activity", "registered", "in_queue",
+                                "paused_reason", "state"], zone, lang)))
 
 
 def cmd_callbacks(args: argparse.Namespace) -> int:
@@ -122,14 +128,19 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .web.reports_data import to_csv, to_text
-    status, body = _api(_settings(args), "GET", f"/api/reports?days={args.days}",
-                        Permission.REPORTS)
-    return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else to_text)
+    from .tables import terminal_width
+    from .web.reports_data import text_heads, to_csv, to_text
+    settings = _settings(args)
+    lang = _lang(args, settings)
+    status, body = _api(settings, "GET", f"/api/reports?days={args.days}", Permission.REPORTS)
+    return _print(args, status, body, (lambda b: to_csv(b).rstrip()) if args.csv else (
+        lambda b: to_text(b, text_heads(b, lang, settings.desk.pause_reasons),
+                          terminal_width)))
 def cmd_sizing(args: argparse.Namespace) -> int:
     from .sizing_report import run
-    return run(_settings(args), days=args.days, simulate=args.simulate, as_json=args.json,
-               profile=args.profile, seats=args.seats)
+    settings = _settings(args)
+    return run(settings, days=args.days, simulate=args.simulate, as_json=args.json,
+               profile=args.profile, seats=args.seats, lang=_lang(args, settings))
 
 
 def _seat_counts(value: str) -> tuple[int, ...]:
@@ -235,7 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     cbs.set_defaults(func=cmd_callbacks)
     rep = command("report", "the desk's figures per day over the last days, and the total")
     rep.add_argument("--days", type=int, default=28, help="days back, today included; 28")
-    rep.add_argument("--csv", action="store_true", help="CSV, per day, total and per hour")
+    rep.add_argument("--csv", action="store_true",
+                     help="CSV, per day, total, per hour and per seat")
+    rep.add_argument("--lang", choices=["zh", "en"],
+                     help="the tables' language (default: [desk] screen_language)")
     rep.set_defaults(func=cmd_report, json=False)
     add_check_config(command)
     size = command("sizing", "measured arrivals, load and seats per hour (Erlang C, simulation)")
@@ -248,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="size a profile saved with --json instead of Redis's figures")
     size.add_argument("--json", action="store_true",
                       help="JSON (--profile and bench/sla.py --profile read it)")
+    size.add_argument("--lang", choices=["zh", "en"],
+                      help="the table's language (default: [desk] screen_language)")
     size.set_defaults(func=cmd_sizing)
     wait = command("wait-ready", "wait until the running controller's /readyz answers 200")
     wait.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
@@ -261,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         args.log_level = args.log_level or "INFO"
     else:
-        logging.basicConfig(level=args.log_level or "WARNING")
+        # A person reads these lines: the command's name, not a logger's.
+        logging.basicConfig(level=args.log_level or "WARNING", format="datadesk: %(message)s")
     return args.func(args)
 
 

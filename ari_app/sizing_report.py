@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
@@ -25,11 +24,11 @@ from redis.exceptions import RedisError
 
 from .desk.sizing import SEAT_RANGE, TALK_MEAN, HourRow, Profile, hourly_rows, with_simulation
 from .settings import Settings
+from .tables import terminal_width
 from .store.connection import RedisStore
 from .store.stats import DeskStats
 from .store.stores import Stores
 
-log = logging.getLogger(__name__)
 
 
 def whole_days(days: int, now: datetime, zone: ZoneInfo) -> tuple[date, date]:
@@ -67,12 +66,8 @@ async def measured_profile(stats: DeskStats, settings: Settings, *, days: int = 
     """The profile of the last ``days`` whole local days before ``now``."""
     zone = ZoneInfo(settings.calendar.timezone)
     first, last = whole_days(days, now or datetime.now(zone), zone)
-    profile = profile_of_days(list((await stats.days(first, last)).values()),
-                              settings.desk.wrapup)
-    if not profile.answered:
-        log.warning("sizing: no answered desk call in the last %d day(s); talk time taken "
-                    "as %.0f s", days, TALK_MEAN)
-    return profile
+    return profile_of_days(list((await stats.days(first, last)).values()),
+                           settings.desk.wrapup)
 
 
 async def sizing_rows(stats: DeskStats, settings: Settings, *, days: int = 7,
@@ -101,19 +96,58 @@ def simulated(profile: Profile, settings: Settings | None = None, seed: int = 1,
     return out
 
 
-def render(profile: Profile, rows: list[HourRow]) -> str:
+# The table's words in each screen language ([desk] screen_language, --lang).
+WORDS = {
+    "zh": {"head": "今日之前 {n} 个完整日的实测：日均转入 {calls} 次，平均通话 {talk} 秒"
+                   "（{answered} 个已接听来电），话后整理 {wrapup} 秒",
+           "no_talk": "未测到已接听来电：平均通话按规范的 {talk} 秒计",
+           "columns": ("小时", "日均转入", "话务量", "所需座席(80/20)"), "met": "{n}席达成%",
+           "left_out": "营业时间外且无来电的小时未列出"},
+    "en": {"head": "measured over {n} day(s): {calls} transfers a day, talk {talk} s "
+                   "(from {answered} answered calls), wrap-up {wrapup} s",
+           "no_talk": "no answered call measured: talk time taken as the specified {talk} s",
+           "columns": ("hour", "arrivals", "erlangs", "seats(80/20)"), "met": "met@{n}",
+           "left_out": "hours closed and without traffic are left out"},
+}
+
+
+def open_hours(settings: Settings) -> set[int]:
+    """The local hours in which the desk opens on at least one weekday."""
+    from .settings import build_calendar
+    calendar = build_calendar(settings.calendar)
+    monday = datetime(2026, 1, 5, tzinfo=calendar.zone)  # any week serves: hours repeat
+    return {hour for day in range(7) for hour in range(24)
+            if calendar.is_open(monday + timedelta(days=day, hours=hour, minutes=30))}
+
+
+def render(profile: Profile, rows: list[HourRow], lang: str = "en",
+           hours: set[int] | None = None) -> str:
+    """The table in ``lang``: the hours in ``hours`` (all when None) and any
+    other with traffic or simulated figures (requests made while closed)."""
+    words = WORDS.get(lang, WORDS["en"])
     seats = sorted({s for r in rows for s in r.sla_met})
-    head = (f"measured over {profile.days} day(s): {profile.per_day:.0f} transfers a day, "
-            f"talk {profile.talk_mean:.0f} s (from {profile.answered} answered calls), "
-            f"wrap-up {profile.wrapup:.0f} s\n"
-            "hour  arrivals  erlangs  seats(80/20)" + "".join(f"  met@{s}" for s in seats))
-    lines = [head]
-    for r in rows:
-        met = "".join(f"  {r.sla_met[s]:5.1f}" if s in r.sla_met else "      -"
-                      for s in seats)
-        lines.append(f"{r.hour:02d}h  {r.arrivals:8.1f}  {r.erlangs:7.2f}  "
-                     f"{r.seats_80_20:12d}{met}")
+    shown = [r for r in rows if hours is None or r.hour in hours or r.arrivals or r.sla_met]
+    widths = [max(terminal_width(c), 6) for c in words["columns"]]
+    mets = [words["met"].format(n=s) for s in seats]
+    lines = [words["head"].format(n=profile.days, calls=f"{profile.per_day:.0f}",
+                                  talk=f"{profile.talk_mean:.0f}", answered=profile.answered,
+                                  wrapup=f"{profile.wrapup:.0f}")]
+    if not profile.answered:
+        lines.append(words["no_talk"].format(talk=f"{TALK_MEAN:.0f}"))
+    lines.append("  ".join(_right(c, w) for c, w in zip(words["columns"], widths))
+                 + "".join("  " + m for m in mets))
+    for r in shown:
+        cells = (f"{r.hour:02d}", f"{r.arrivals:.1f}", f"{r.erlangs:.2f}", str(r.seats_80_20))
+        met = "".join("  " + _right(f"{r.sla_met[s]:.1f}" if s in r.sla_met else "-",
+                                    terminal_width(m)) for s, m in zip(seats, mets))
+        lines.append("  ".join(_right(c, w) for c, w in zip(cells, widths)) + met)
+    if len(shown) < len(rows):
+        lines.append(words["left_out"])
     return "\n".join(lines)
+
+
+def _right(text: str, width: int) -> str:
+    return " " * (width - terminal_width(text)) + text
 
 
 def read_profile(settings: Settings, days: int) -> Profile:
@@ -141,7 +175,7 @@ def saved_profile(path: str) -> Profile:
 
 
 def run(settings: Settings, *, days: int, simulate: bool, as_json: bool,
-        profile: str | None = None, seats: Iterable[int] = SEAT_RANGE) -> int:
+        profile: str | None = None, seats: Iterable[int] = SEAT_RANGE, lang: str = "en") -> int:
     """The command: 0, or 1 with a message when Redis (or the saved
     ``profile``, when given) cannot be read."""
     if days < 1:
@@ -162,5 +196,5 @@ def run(settings: Settings, *, days: int, simulate: bool, as_json: bool,
         print(json.dumps({"profile": measured.to_json(),
                           "rows": [asdict(r) for r in rows]}, indent=2))
     else:
-        print(render(measured, rows))
+        print(render(measured, rows, lang, open_hours(settings)))
     return 0

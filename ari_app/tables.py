@@ -58,6 +58,9 @@ WORDS_ZH: dict[str, str] = {
     "claimed": "开始呼叫", "attempt": "呼叫", "recovered": "恢复",
     # yes/no
     "True": "是", "False": "否",
+    # the phone's device state (Asterisk's, as /api/seats gives it)
+    "not_inuse": "空闲", "inuse": "使用中", "ringinuse": "通话中振铃", "onhold": "保持",
+    "unavailable": "不可用", "invalid": "无效", "unknown": "未知",
 }
 
 # The lines above the tables.
@@ -65,8 +68,16 @@ PHRASES: dict[str, dict[str, str]] = {
     "open": {"zh": "营业中", "en": "open"}, "closed": {"zh": "休息", "en": "closed"},
     "in sync": {"zh": "已同步", "en": "in sync"}, "STALE": {"zh": "未同步", "en": "STALE"},
     "desk": {"zh": "数据专席", "en": "desk"}, "board": {"zh": "坐席表", "en": "board"},
+    "free": {"zh": "有空闲座席", "en": "free"}, "busy": {"zh": "全忙", "en": "busy"},
+    "closed-desk": {"zh": "已下班", "en": "closed"},
     "open callbacks": {"zh": "条待回电", "en": "open"},
 }
+
+
+def desk_word(status: str) -> str:
+    """The phrase key of the desk's status (free, busy, closed): "closed"
+    names the opening hours' state too, so the desk's own has a key apart."""
+    return "closed-desk" if status == "closed" else status
 
 
 def phrase(key: str, lang: str) -> str:
@@ -82,6 +93,11 @@ def _cell(column: str, value: object, zone: ZoneInfo, lang: str) -> str:
         return display_name(str(value), lang)
     text = str(value)
     return WORDS_ZH.get(text, text) if lang == "zh" else text
+
+
+def terminal_width(text: str) -> int:
+    """Terminal columns of ``text``: a Chinese character takes two."""
+    return _width(text)
 
 
 def _width(text: str) -> int:

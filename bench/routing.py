@@ -48,7 +48,7 @@ async def routes_counted(lab: Stack) -> dict[str, float]:
         async with http.get(lab.controller.url + "/metrics") as resp:
             text = await resp.text()
     counted = {m[1]: float(m[2]) for m in re.finditer(
-        r'datadesk_routes_total\{route="([^"]+)"\} (\d+)', text)}
+        r'datadesk_routes_total\{route="([^"]+)"\} (\S+)', text)}
     for field in ("sum", "count"):  # the controller's own time per route
         found = re.search(rf"^datadesk_route_seconds_{field} (\S+)$", text, re.M)
         counted[f"seconds_{field}"] = float(found[1]) if found else 0.0

@@ -55,6 +55,9 @@ HARNESS_AMI_USER = "harness"
 # carrier's, so the PBX can know the carrier by address (phones use 127.0.0.1).
 CARRIER_ADDRESS = "127.0.0.3"
 LAB_WRAPUP = 2
+# The lab's service level: short, so that a call answered after it does not
+# keep a test waiting 20 s; the controller's [desk] service_level is the same.
+LAB_SERVICE_LEVEL = 4
 # A frontline phone the lab adds to the PBX that may use TLS only; it is in
 # no queue until a test puts it there.
 TLS_PHONE = "1003"
@@ -146,6 +149,8 @@ def pbx_files(ports: Ports, keys: Secrets, keys_dir: str) -> dict[str, str]:
     # A shorter wrap-up than production's so consecutive test calls need not
     # wait for it; tests about wrap-up set their own.
     files["queues.conf"] = set_option(files["queues.conf"], "desk", "wrapuptime", str(LAB_WRAPUP))
+    files["queues.conf"] = set_option(files["queues.conf"], "desk", "servicelevel",
+                                      str(LAB_SERVICE_LEVEL))
     files["rtp.conf"] = set_option(files["rtp.conf"], "general", "rtpstart", str(ports.pbx_rtp[0]))
     files["rtp.conf"] = set_option(files["rtp.conf"], "general", "rtpend", str(ports.pbx_rtp[1]))
     return files

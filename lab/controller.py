@@ -15,6 +15,8 @@ import aiohttp
 
 from ari_app.roles import bare_token
 
+from .configs import LAB_SERVICE_LEVEL
+
 from .paths import REPO
 from .asterisk import write_private
 from .ports import free_port
@@ -59,7 +61,7 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
         "redis": {"url": redis_url, "username": redis_user, "password": redis_password},
         "http": {"host": "127.0.0.1", "port": 0, "tokens": [f"admin:{api_token}"] + [
             f"{role}:{token}" for role, token in (role_tokens or {}).items()]},
-        "desk": {"wrapup": wrapup, "queue_wait": 30},
+        "desk": {"wrapup": wrapup, "queue_wait": 30, "service_level": LAB_SERVICE_LEVEL},
         "calendar": {"hours": "00:00-24:00"},
         # Short waits so retries and recoveries fit in a test run. No slot is
         # offered at capture unless a test asks (slots_offered): a caller
@@ -85,11 +87,15 @@ class ControllerHttp:
                 return resp.status, await resp.json()
 
     async def get(self, path: str) -> dict:
+        return json.loads(await self.text(path))
+
+    async def text(self, path: str) -> str:
+        """A page or a CSV, as text (a refusal raises)."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5),
                                          headers=self.headers) as http:
             async with http.get(self.url + path) as resp:
                 resp.raise_for_status()
-                return await resp.json()
+                return await resp.text()
 
     async def request(self, method: str, path: str, body: object = None,
                       raw: bytes | None = None, *, token: str | None = None) -> tuple[int, dict]:

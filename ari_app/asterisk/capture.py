@@ -44,6 +44,9 @@ class CallbackCapture:
         self.tries = tries
         self.dialog = Dialog(ari, digit_timeout=digit_timeout)
         self.time = TimeSteps(self.dialog, service, clock)
+        # Told (channel id, when its capture began) of a caller who hung up
+        # before a callback was stored: the desk's abandon figures.
+        self.on_abandoned: Callable[[str, float], None] | None = None
 
     def active(self, channel_id: str) -> bool:
         """Is a capture already running on this channel (in this process)?"""
@@ -58,13 +61,14 @@ class CallbackCapture:
         channel_id = channel["id"]
         caller = channel.get("caller", {}).get("number", "")
         ch = self.dialog.enter(channel_id, call_language(language, self.prompts.language))
-        cb_id = None
+        cb_id, started = None, self.clock().timestamp()  # type: str | None, float | None
         handed = False  # continued into the dialplan spool: not ours to hang up
         try:
             await self.dialog.call("POST", channel_id, "/answer")
             await self.dialog.say(ch, self.prompts.closed if closed else self.prompts.busy)
             open_cb = await self._open_callback(caller)
             if open_cb is not None:
+                started = None  # their callback stands: hanging up now abandons nothing
                 await self.time.returning(ch, open_cb)
                 return open_cb.id
             await self.time.preview(ch)
@@ -89,6 +93,8 @@ class CallbackCapture:
             log.info("caller %s hung up during capture%s", caller,
                      f" (callback {cb_id} kept)" if cb_id else " (nothing stored)",
                      extra={"call": channel_id})
+            if cb_id is None and started is not None and self.on_abandoned is not None:
+                self.on_abandoned(channel_id, started)
             return cb_id
         finally:
             self.dialog.leave(channel_id)

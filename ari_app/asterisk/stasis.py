@@ -30,7 +30,7 @@ from ..desk.board import Board
 from ..desk.calendar import ServiceCalendar
 from ..desk.routing import GROUP, Decision, Route, RoutingPolicy, decide
 from ..desk.topics import TopicCatalogue
-from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
+from ..histograms import Timings
 from ..tasks import TaskSet
 from ..timefmt import for_machines
 from ..ports import AriApplication, AriError, channel_path
@@ -103,6 +103,7 @@ class DeskStasis:
         self.clock = rules.clock
         self._pending = TaskSet("ARI routing")
         self.routes: Counter[str] = Counter()
+        self.timings = Timings()  # exposed on /metrics
         ari.on_event("StasisStart", self.on_stasis_start)
         ari.on_connected(self.reconcile)
 
@@ -111,7 +112,7 @@ class DeskStasis:
         target, code, transferer = parse_args(args)
         decision = decide(self.board, self.calendar, self.clock(), target=target,
                           topic=self.topics.classify(code), policy=self.policy)
-        DECISION_SECONDS.observe(time.perf_counter() - started)
+        self.timings.decision.observe(time.perf_counter() - started)
         self.routes[decision.route.value] += 1
         return decision, target, transferer
 
@@ -130,7 +131,7 @@ class DeskStasis:
         received = time.perf_counter()
         decision, target, transferer = self.decide(args)
         await self._continue(channel_id, decision)  # the caller first, the log line after
-        ROUTE_SECONDS.observe(time.perf_counter() - received)
+        self.timings.route.observe(time.perf_counter() - received)
         caller = channel.get("caller", {}).get("number", "")
         log.info("route %s caller=%s target=%s topic=%s transferer=%s -> %s (%s)",
                  channel.get("name"), caller, target,

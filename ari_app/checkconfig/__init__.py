@@ -24,6 +24,7 @@ from .logins import NOTE, demo_sip_passwords, login_problems, tls_file_problems
 from .nodes import node_problems
 from .numbers import number_shape_problems
 from .prompts import prompt_problems
+from .pauses import pause_reason_problems
 from .security import (ami_problems, check_secrets, http_problems, sip_acl_problems,
                        tls_problems)
 from .shadowing import shadowed_globals
@@ -63,6 +64,7 @@ def check(conf_dir: Path, dialplan_dir: Path, settings: Settings, *,
     problems += queue_problems(queues, settings)
     problems += dialplan_problems(extensions, queues, settings)
     problems += number_shape_problems(extensions, settings)
+    problems += pause_reason_problems(extensions, settings)
     problems += shadowed_globals(extensions)
     problems += prompt_problems(extensions, queues)
     problems += ami_problems(manager, settings, allow_public=allow_public)

@@ -178,6 +178,11 @@ def queue_problems(queues: ConfigFile, settings: Settings) -> list[str]:
         if wrapup.isdigit() and int(wrapup) != settings.desk.wrapup:
             problems.append(f"{q.where('wrapuptime')}: wrapuptime {wrapup} differs from the "
                             f"controller's [desk] wrapup {settings.desk.wrapup}")
+        level = q.get("servicelevel") or "0"
+        if not level.isdigit() or int(level) != settings.desk.service_level:
+            problems.append(f"{q.where('servicelevel')}: servicelevel {level} differs from the "
+                            f"controller's [desk] service_level {settings.desk.service_level} "
+                            "(Asterisk's own service level would measure another threshold)")
         members = [(v.split(",")[0].strip(), n) for v, n in q.all("member")]
         static = {m.split("/", 1)[-1] for m, _ in members}
         for member, line in members:

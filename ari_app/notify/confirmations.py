@@ -27,7 +27,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from ..alerts.webhook import post
 from ..booking import promise_of
@@ -100,20 +102,34 @@ def confirmations_of(settings: Settings, stores: Stores) -> Confirmations | None
                          language=settings.callbacks.language, deadlines=stores.callbacks)
 
 
-def confirmation_lines(confirmations: Confirmations | None) -> str:
-    """The confirmations' metrics in the exposition format ("" when none are sent)."""
+RESULTS = ("queued", "delivered", "retried", "refused")
+
+
+def families(confirmations: Confirmations | None) -> Iterator[Metric]:
+    """The confirmations' metric families (none when none are sent): tries
+    by result, zeros too, and the backlog once the leader has read it."""
     if confirmations is None:
-        return ""
-    lines = ["# HELP datadesk_confirmations_total Customers' confirmations by what became of "
-             "each try (since start).", "# TYPE datadesk_confirmations_total counter"]
-    lines += [f'datadesk_confirmations_total{{result="{r}"}} {confirmations.counts.get(r, 0)}'
-              for r in ("queued", "delivered", "retried", "refused")]
+        return
+    total = CounterMetricFamily("datadesk_confirmations_total", "Customers' confirmations by "
+                                "what became of each try (since start).", labels=["result"])
+    for result in RESULTS:
+        total.add_metric([result], confirmations.counts.get(result, 0))
+    yield total
     if confirmations.waiting is not None:
-        lines += ["# HELP datadesk_confirmations_waiting Confirmations not yet delivered "
-                  "(the gateway is slow or away), as the leader last read the outbox.",
-                  "# TYPE datadesk_confirmations_waiting gauge",
-                  f"datadesk_confirmations_waiting {confirmations.waiting}"]
-    return "\n".join(lines) + "\n"
+        yield GaugeMetricFamily("datadesk_confirmations_waiting", "Confirmations not yet "
+                                "delivered (the gateway is slow or away), as the leader last "
+                                "read the outbox.", value=confirmations.waiting)
+
+
+class ConfirmationsCollector(Collector):
+    """``families`` of a controller's confirmations (its ``confirmations``,
+    None without ``[notify] url``), read at every scrape."""
+
+    def __init__(self, source: object) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        return families(getattr(self.source, "confirmations", None))
 
 
 def signature(secret: str, data: bytes) -> str:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from ..asterisk.foreign_replaces import endpoint_of
 from ..desk.calendar import CalendarError, ServiceCalendar
 from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
@@ -15,8 +16,8 @@ from ..desk.topics import TopicCatalogue, TopicKind
 from ..roles import Grant, TokenError, grants
 from ..promises import PromiseRules
 from ..store.durable import Replication, parse_sentinels
-from .schema import (CalendarSettings, CallbackSettings, HttpSettings, NotifySettings,
-                     RedisSettings, Settings, SettingsError, TopicSettings)
+from .schema import (CalendarSettings, CallbackSettings, DeskSettings, HttpSettings,
+                     NotifySettings, RedisSettings, Settings, SettingsError, TopicSettings)
 
 
 def build_calendar(s: CalendarSettings) -> ServiceCalendar:
@@ -115,6 +116,11 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
     build_grants(settings.http)
+    for phone in settings.desk.seats + settings.desk.frontline_phones:
+        if endpoint_of(f"PJSIP/{phone}-00000000") != phone:
+            raise SettingsError(f"[desk] seats/frontline_phones: {phone!r} is not a PJSIP "
+                                "endpoint name (letters, digits, '_', '.', '-'; at most 64)")
+    _check_figures(settings.desk)
     if not settings.desk.lamp_device.startswith("Stasis:"):
         raise SettingsError("[desk] lamp_device: must be an ARI-controlled device, 'Stasis:<name>'")
     return settings
@@ -167,6 +173,28 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
+
+
+def _check_figures(desk: DeskSettings) -> None:
+    """The service level, its colours and the pause reasons' codes and names."""
+    if not 1 <= desk.service_level <= 3600:
+        raise SettingsError("[desk] service_level: seconds from 1 to 3600")
+    colours = desk.service_level_colours
+    if not set(colours) <= {"green", "amber"} or not all(0 <= v <= 100 for v in colours.values()) \
+            or colours.get("green", 100) < colours.get("amber", 0):
+        raise SettingsError("[desk] service_level_colours: green and amber, each a percent "
+                            "(0-100), green at least amber")
+    for code, names in desk.pause_reasons.items():
+        if not _CODE.fullmatch(code) or len(names) != 2 or not all(n.strip() for n in names):
+            raise SettingsError(f"[desk] pause_reasons: {code!r} = {list(names)!r}: a code of "
+                                "lower-case letters, digits and '-', with its Chinese and its "
+                                "English name")
+    if "other" not in desk.pause_reasons:
+        raise SettingsError("[desk] pause_reasons: needs \"other\" (a reason not listed counts "
+                            "as it)")
 
 
 def _check_alerts(cb: CallbackSettings) -> None:

@@ -56,6 +56,18 @@ def _coerce(where: str, kind: Any, value: Any) -> Any:
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise SettingsError(f"{where}: expected a list of integers, got {value!r}")
         return tuple(value)
+    if kind == dict[str, int]:
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                for k, v in value.items()):
+            raise SettingsError(f"{where}: expected a table of integers, got {value!r}")
+        return dict(value)
+    if kind == dict[str, tuple[str, ...]]:
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for k, v in value.items()):
+            raise SettingsError(f"{where}: expected a table of lists of strings, got {value!r}")
+        return {k: tuple(v) for k, v in value.items()}
     if kind == dict[str, str]:
         if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

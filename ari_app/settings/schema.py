@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..desk.callback import RetryPolicy
 from ..desk.numbers import DEFAULT_ALLOW, DEFAULT_DENY
+from ..desk.pauses import DEFAULT_PAUSE_REASONS
 from ..desk.topics import DEFAULT_CALLBACK_ONLY, DEFAULT_LIVE, DEFAULT_OUT_OF_SCOPE
 
 
@@ -85,6 +86,10 @@ class DeskSettings:
 
     queue: str = "desk"
     seats: tuple[str, ...] = ("8601", "8602", "8603", "8604", "8605", "8606")
+    # The frontline phones' PJSIP endpoints: with the seats, the endpoint names
+    # /metrics may carry (an attended transfer taking over another endpoint's
+    # call, counted by phone; any other endpoint is counted as "other").
+    frontline_phones: tuple[str, ...] = ("1001", "1002")
     # The desk queue's wrapuptime (queues.conf); AMI does not report it.
     wrapup: int = 15
     # Seconds a transferred caller may wait in the desk queue before the
@@ -99,6 +104,17 @@ class DeskSettings:
     # The language of the operator's screens (the wallboard, the reports page and
     # the command line's tables): zh or en; a browser's Accept-Language wins on pages.
     screen_language: str = "zh"
+    # Seconds within which a seat answers a live transfer for the service
+    # level (the queue's own servicelevel in queues.conf must say the same).
+    service_level: int = 20
+    # The service level's colours on the screens: colour -> the least percent
+    # that earns it (green, amber); below them all it is red.
+    service_level_colours: dict[str, int] = field(
+        default_factory=lambda: {"green": 80, "amber": 60})
+    # Pause reason codes (as DESK_PAUSE_REASON_<n> in extensions.conf names
+    # them) -> [Chinese name, English name]; a reason not here counts as "other".
+    pause_reasons: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_PAUSE_REASONS))
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ holds that time for 24 hours, the seed's repeat-call figure is 1.81%),
 ``answered`` and ``talk_seconds`` (live desk calls),
 ``callbacks_requested``, ``callbacks_made`` (the customer was reached),
 ``callbacks_failed``, ``sla_met``, ``sla_breached`` (of them, callbacks that
-kept a slot: ``booked_sla_met``, ``booked_sla_breached``); and the same counter for
-the hour it happened in, ``<field>@HH`` (``transfers@09``). Seat minutes
+kept a slot: ``booked_sla_met``, ``booked_sla_breached``), and the live calls'
+figures (``ari_app/desk/figures.py`` names them all); and the same counter
+for the hour it happened in, ``<field>@HH`` (``transfers@09``), but for
+the seats' own counters (``seat:<id>:...``), kept per day only. Seat minutes
 sampled once a minute by the leader (``sample_seats``): ``seat_ready@HH``,
 ``seat_busy@HH`` (ringing, talking, on hold or in wrap-up). Reading 28 days
 is one pipeline of 28 ``HGETALL``. Keys expire after the retention
@@ -31,11 +33,10 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from ..desk.figures import summary
+
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:stats:"
-FIELDS = ("transfers", "repeat", "answered", "talk_seconds", "callbacks_requested",
-          "callbacks_made", "callbacks_failed", "sla_met", "sla_breached", "booked_sla_met",
-          "booked_sla_breached")
 BUSY = frozenset({"ringing", "in-call", "on-hold", "wrap-up"})
 REPEAT_WINDOW = 24 * 3600   # seconds: a transfer this soon after the last is a repeat call
 # A count as HINCRBY writes it: ASCII digits, at most 18 (far past any desk,
@@ -89,24 +90,35 @@ class DeskStats:
     async def add(self, field: str, amount: int = 1, when: datetime | None = None) -> None:
         """Count ``amount`` for ``field`` today and in this hour (never raises:
         a figure lost to a Redis fault is logged, the call goes on)."""
+        await self.count({field: amount}, when)
+
+    async def count(self, amounts: dict[str, int], when: datetime | None = None, *,
+                    hourly: bool = True) -> None:
+        """Count each field's amount on the day of ``when`` (now), and in its
+        hour too unless ``hourly`` is false; one round trip, never raises."""
         local = self._local(when)
         key = day_key(local.date())
         try:
             async with self.r.pipeline(transaction=False) as pipe:
-                pipe.hincrby(key, field, amount)
-                pipe.hincrby(key, f"{field}@{local.hour:02d}", amount)
+                for field, amount in amounts.items():
+                    pipe.hincrby(key, field, amount)
+                    if hourly:
+                        pipe.hincrby(key, f"{field}@{local.hour:02d}", amount)
                 pipe.expire(key, self.keep_seconds)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("stats: %s not counted: %s", field, exc)
+            log.warning("stats: %s not counted: %s", ", ".join(amounts), exc)
 
     async def requested(self) -> None:
         await self.add("callbacks_requested")
 
-    async def transfer(self, number: str, when: datetime | None = None) -> None:
-        """A caller transferred to the desk; again within 24 hours of their
-        last transfer, a repeat (counted in the hour of this one)."""
-        await self.add("transfers", 1, when)
+    async def transfer(self, number: str, when: datetime | None = None, *,
+                       offered: bool = False) -> None:
+        """A caller transferred to the desk (``offered``: routed to a seat);
+        again within 24 hours of their last transfer, a repeat (counted in
+        the hour of this one)."""
+        await self.count({"transfers": 1, "offered": int(offered)} if offered
+                         else {"transfers": 1}, when)
         if not number:
             return
         at = self._local(when).timestamp()
@@ -141,31 +153,12 @@ class DeskStats:
             raws = await pipe.execute()
         return {day: counters(day_key(day), raw) for day, raw in zip(wanted, raws)}
 
-    async def today(self) -> dict[str, float]:
-        """Today's figures (``summary``); malformed counts count as nothing."""
+    async def today_counters(self) -> dict[str, int]:
+        """Today's own counters (malformed counts count as nothing); raises
+        the store's errors (``store/away.py``)."""
         key = self._key()
-        return summary(counters(key, await self.r.hgetall(key)))
+        return counters(key, await self.r.hgetall(key))
 
-
-def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
-    """The derived figures of one day (or any sum of days): None where
-    nothing was there to measure (no call answered: no average talk time)."""
-    figures = {f: int(raw.get(f, 0)) for f in FIELDS}
-    answered, transfers = figures["answered"], figures["transfers"]
-    judged = figures["sla_met"] + figures["sla_breached"]
-    booked = figures["booked_sla_met"] + figures["booked_sla_breached"]
-    unbooked_met = figures["sla_met"] - figures["booked_sla_met"]
-    ready, busy = raw.get("seat_ready", 0), raw.get("seat_busy", 0)
-    return {
-        **figures,
-        "average_talk_seconds": round(figures["talk_seconds"] / answered, 1) if answered else None,
-        "target_talk_seconds": 148,
-        "sla_met_percent": round(100 * figures["sla_met"] / judged, 1) if judged else None,
-        # Booked and unbooked promises apart: a slot kept, the time told kept.
-        "booked_sla_met_percent": round(100 * figures["booked_sla_met"] / booked, 1)
-        if booked else None,
-        "unbooked_sla_met_percent": round(100 * unbooked_met / (judged - booked), 1)
-        if judged > booked else None,
-        "repeat_rate_percent": round(100 * figures["repeat"] / transfers, 2) if transfers else None,
-        "occupancy_percent": round(100 * busy / (ready + busy), 1) if ready + busy else None,
-    }
+    async def today(self) -> dict[str, float | int | None]:
+        """Today's figures (``summary``); malformed counts count as nothing."""
+        return summary(await self.today_counters())

@@ -18,7 +18,7 @@ import hmac
 from aiohttp import web
 
 from ..roles import Grant, Permission, admitting, may
-from .errors import ApiError, Handler
+from .errors import Forbidden, Handler, Unauthorized
 
 OPEN_PATHS = frozenset({"/livez", "/readyz", "/healthz"})
 # A browser's EventSource cannot send headers: these take ?access_token= too.
@@ -76,8 +76,8 @@ def needed(request: web.Request) -> frozenset[Permission]:
     return ROUTES.get(route_key(method, resource.canonical, request.query), _EVERYTHING)
 
 
-def _refusal(request: web.Request, role: str, wanted: frozenset[Permission]) -> ApiError:
-    return ApiError(403, f"the token's role ({role}) may not {request.method} "
+def _refusal(request: web.Request, role: str, wanted: frozenset[Permission]) -> Forbidden:
+    return Forbidden(f"the token's role ({role}) may not {request.method} "
                          f"{request.path}; roles that may: {', '.join(admitting(wanted))}")
 
 
@@ -93,8 +93,7 @@ async def require_token(request: web.Request, handler: Handler) -> web.StreamRes
     if scheme.lower() == "bearer" and presented.strip():
         grant = _match(presented.strip(), request.app[GRANTS])
     if grant is None:
-        raise ApiError(401, "a valid bearer token is required",
-                       headers={"WWW-Authenticate": 'Bearer realm="datadesk"'})
+        raise Unauthorized()
     wanted = needed(request)
     if not all(may(grant.role, p) for p in wanted):
         raise _refusal(request, grant.role, wanted)

@@ -20,7 +20,7 @@ from ..roles import Permission, may
 from ..service import CallbacksService, RateLimited, RequestError, SlotTaken
 from ..timefmt import for_machines
 from .auth import ROLE
-from .errors import ApiError
+from .errors import ApiError, NotFound
 from .intake import MAX_BODY, int_param, json_body  # MAX_BODY: the app's body limit
 
 SERVICE = web.AppKey("callbacks", CallbacksService)
@@ -142,7 +142,7 @@ async def show(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     cb = await service.get(cb_id)
     if cb is None:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     history = [present_history(h) for h in await service.history(cb_id)]
     attempts = [h for h in history if h.get("event") in ("attempt", "recovered")]
     return web.json_response({"callback": present(cb), "attempts": attempts,
@@ -154,13 +154,13 @@ async def cancel(request: web.Request) -> web.Response:
     cb_id = request.match_info["id"]
     done = await service.cancel(cb_id)
     if done.result is Cancel.MISSING:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     if done.result is Cancel.ENDED:
         ended = done.ended.value if done.ended else "?"
         raise ApiError(409, f"the callback has already ended ({ended})")
     cb = await service.get(cb_id)
     if cb is None:
-        raise ApiError(404, "no such callback")
+        raise NotFound("no such callback")
     return web.json_response({"callback": present(cb)})
 
 

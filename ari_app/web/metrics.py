@@ -1,116 +1,146 @@
-"""``/metrics`` in the Prometheus text format, from the controller's state.
+"""``/metrics`` for Prometheus, from the controller's state (prometheus-client).
 
-Written by hand (a handful of gauges and one histogram) rather than pulling
-in a client library: every figure is read at scrape time from the board,
-the connections and the callback store.
+Each application has its own registry (never the library's global one): a
+custom collector (``DeskCollector``) that yields the figures read at scrape
+time from the board, the connections and the callback store, one that
+yields what stalls (``web/stalls.py``), the count of phones taking over
+another endpoint's call (``asterisk/foreign_replaces.py``), the customers'
+confirmations (``notify/confirmations.py``), and the routing
+latency histograms of the controller's Stasis application
+(``ari_app/histograms.py``). The store is read before the registry is
+written out, since a collector cannot await: the text itself is the
+library's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, disable_created_metrics, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from .. import __version__
 from ..clock import utcnow
-from ..notify.confirmations import confirmation_lines
+from ..notify.confirmations import ConfirmationsCollector
 from ..desk.board import Board
 from ..desk.routing import Route
-from ..histograms import DECISION_SECONDS, ROUTE_SECONDS
+from ..store.away import STORE_ERRORS
 from . import health as health_, stalls
 
-
-def _process(version: str, leader: bool, ready: bool) -> list[str]:
-    """Who this replica is: its version, its role and whether it is ready."""
-    return [
-        "# HELP datadesk_build_info The running version (always 1).",
-        "# TYPE datadesk_build_info gauge", f'datadesk_build_info{{version="{version}"}} 1',
-        "# HELP datadesk_role 1 for the role this replica has now (leader or standby).",
-        "# TYPE datadesk_role gauge",
-        f'datadesk_role{{role="leader"}} {int(leader)}',
-        f'datadesk_role{{role="standby"}} {int(not leader)}',
-        "# HELP datadesk_ready 1 when /readyz answers 200.", "# TYPE datadesk_ready gauge",
-        f"datadesk_ready {int(ready)}",
-    ]
-
-
+ACTIVITIES = ("ready", "ringing", "in-call", "on-hold", "wrap-up", "paused", "logged-out",
+              "unregistered")
 NOT_PLACED_REASONS = ("number-refused", "dialplan-refused", "originate-refused", "record-mismatch",
                       "used-up", "error")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def render(*, seats_by_activity: Counter, waiting: int, open_callbacks: int | None,
-           sla: Counter, connections: dict[str, bool], routes: Counter,
-           version: str = "", leader: bool = False, ready: bool = False,
-           overdue_callbacks: int | None = None, not_placed: Counter | None = None,
-           risk: dict[str, Any] | None = None) -> str:
-    """The exposition text. ``routes`` should name every route (zeros too):
+@dataclass
+class Figures:
+    """What one scrape says. ``routes`` should name every route (zeros too):
     a counter that appears only at its first increment hides that increment
     from ``rate()``. ``None`` figures (Redis away) are left out, not zeroed."""
-    lines = _process(version, leader, ready) + [
-        "# HELP datadesk_seats Desk seats by activity.",
-        "# TYPE datadesk_seats gauge",
-    ]
-    for activity in ("ready", "ringing", "in-call", "on-hold", "wrap-up", "paused",
-                     "logged-out", "unregistered"):
-        lines.append(f'datadesk_seats{{activity="{activity}"}} {seats_by_activity.get(activity, 0)}')
-    lines += ["# HELP datadesk_waiting_callers Live callers waiting in the desk queue.",
-              "# TYPE datadesk_waiting_callers gauge", f"datadesk_waiting_callers {waiting}"]
-    if open_callbacks is not None:
-        lines += ["# HELP datadesk_open_callbacks Callbacks not yet finished.",
-                  "# TYPE datadesk_open_callbacks gauge",
-                  f"datadesk_open_callbacks {open_callbacks}"]
-    if overdue_callbacks is not None:
-        lines += ["# HELP datadesk_callbacks_overdue Unfinished callbacks past their deadline.",
-                  "# TYPE datadesk_callbacks_overdue gauge",
-                  f"datadesk_callbacks_overdue {overdue_callbacks}"]
-    lines += _risk(risk or {})
-    lines += ["# HELP datadesk_callbacks_sla_total Callbacks whose first attempt met or "
-              "breached the SLA (since start).", "# TYPE datadesk_callbacks_sla_total counter"]
-    for result in ("met", "breached"):
-        lines.append(f'datadesk_callbacks_sla_total{{result="{result}"}} {sla.get(result, 0)}')
-    lines += ["# HELP datadesk_callbacks_not_placed_total Callback attempts that could not be "
-              "placed and failed the callback, by why (since start).",
-              "# TYPE datadesk_callbacks_not_placed_total counter"]
-    for why in NOT_PLACED_REASONS:
-        lines.append(f'datadesk_callbacks_not_placed_total{{reason="{why}"}} '
-                     f'{(not_placed or Counter()).get(why, 0)}')
-    lines += ["# HELP datadesk_connection_up 1 when the link is up.",
-              "# TYPE datadesk_connection_up gauge"]
-    for name, up in connections.items():
-        lines.append(f'datadesk_connection_up{{link="{name}"}} {1 if up else 0}')
-    lines += ["# HELP datadesk_routes_total Routing decisions by route (since start).",
-              "# TYPE datadesk_routes_total counter"]
-    for route, count in sorted(routes.items()):
-        lines.append(f'datadesk_routes_total{{route="{route}"}} {count}')
-    lines += ["# HELP datadesk_decision_seconds Time to take one routing decision.",
-              "# TYPE datadesk_decision_seconds histogram"]
-    lines += DECISION_SECONDS.lines("datadesk_decision_seconds")
-    lines += ["# HELP datadesk_route_seconds A transferred caller's time in the controller, "
-              "StasisStart to continue accepted.", "# TYPE datadesk_route_seconds histogram"]
-    lines += ROUTE_SECONDS.lines("datadesk_route_seconds")
-    return "\n".join(lines) + "\n"
+    seats_by_activity: Counter = field(default_factory=Counter)
+    waiting: int = 0
+    open_callbacks: int | None = None
+    overdue_callbacks: int | None = None
+    sla: Counter = field(default_factory=Counter)
+    not_placed: Counter = field(default_factory=Counter)
+    connections: dict[str, bool] = field(default_factory=dict)
+    routes: Counter = field(default_factory=Counter)
+    version: str = ""
+    leader: bool = False
+    ready: bool = False
+    risk: dict[str, Any] = field(default_factory=dict)
 
 
-def _risk(risk: dict[str, Any]) -> list[str]:
+def _gauge(name: str, doc: str, labels: tuple[str, ...] = (),
+           rows: list[tuple[tuple[str, ...], float]] | None = None,
+           value: float | None = None) -> GaugeMetricFamily:
+    if not labels:
+        return GaugeMetricFamily(name, doc, value=value)
+    family = GaugeMetricFamily(name, doc, labels=labels)
+    for keys, v in rows or []:
+        family.add_metric(list(keys), v)
+    return family
+
+
+def _counter(name: str, doc: str, label: str | None = None,
+             counts: dict[str, float] | None = None,
+             value: float | None = None) -> CounterMetricFamily:
+    if label is None:
+        return CounterMetricFamily(name, doc, value=value)
+    family = CounterMetricFamily(name, doc, labels=[label])
+    for key, v in (counts or {}).items():
+        family.add_metric([key], v)
+    return family
+
+
+def families(f: Figures) -> Iterator[Metric]:
+    """The metric families of one scrape, in the order they are written."""
+    yield _gauge("datadesk_build_info", "The running version (always 1).", ("version",),
+                 [((f.version,), 1)])
+    yield _gauge("datadesk_role", "1 for the role this replica has now (leader or standby).",
+                 ("role",), [(("leader",), int(f.leader)), (("standby",), int(not f.leader))])
+    yield _gauge("datadesk_ready", "1 when /readyz answers 200.", value=int(f.ready))
+    yield _gauge("datadesk_seats", "Desk seats by activity.", ("activity",),
+                 [((a,), f.seats_by_activity.get(a, 0)) for a in ACTIVITIES])
+    yield _gauge("datadesk_waiting_callers", "Live callers waiting in the desk queue.",
+                 value=f.waiting)
+    if f.open_callbacks is not None:
+        yield _gauge("datadesk_open_callbacks", "Callbacks not yet finished.",
+                     value=f.open_callbacks)
+    if f.overdue_callbacks is not None:
+        yield _gauge("datadesk_callbacks_overdue", "Unfinished callbacks past their deadline.",
+                     value=f.overdue_callbacks)
+    yield from _risk(f.risk)
+    yield _counter("datadesk_callbacks_sla_total", "Callbacks whose first attempt met or "
+                   "breached the SLA (since start).", "result",
+                   {r: f.sla.get(r, 0) for r in ("met", "breached")})
+    yield _counter("datadesk_callbacks_not_placed_total", "Callback attempts that could not be "
+                   "placed and failed the callback, by why (since start).", "reason",
+                   {why: f.not_placed.get(why, 0) for why in NOT_PLACED_REASONS})
+    yield _gauge("datadesk_connection_up", "1 when the link is up.", ("link",),
+                 [((name,), int(up)) for name, up in f.connections.items()])
+    yield _counter("datadesk_routes_total", "Routing decisions by route (since start).",
+                   "route", dict(sorted(f.routes.items())))
+
+
+def _risk(risk: dict[str, Any]) -> Iterator[Metric]:
     """SLA risk: the gauge (left out while unknown), escalations and alerts."""
-    lines = []
     if risk.get("at_risk") is not None:
-        lines += ["# HELP datadesk_callbacks_at_risk Callbacks never dialled whose deadline is "
-                  "within [callbacks] at_risk minutes (or past).",
-                  "# TYPE datadesk_callbacks_at_risk gauge",
-                  f"datadesk_callbacks_at_risk {risk['at_risk']}"]
-    lines += ["# HELP datadesk_callbacks_escalated_total At-risk callbacks placed ahead of "
-              "live callers (since start).", "# TYPE datadesk_callbacks_escalated_total counter",
-              f"datadesk_callbacks_escalated_total {risk.get('escalated', 0)}",
-              "# HELP datadesk_sla_risk_alerts_total SLA-risk webhook alerts by result "
-              "(since start).", "# TYPE datadesk_sla_risk_alerts_total counter"]
+        yield _gauge("datadesk_callbacks_at_risk", "Callbacks never dialled whose deadline is "
+                     "within [callbacks] at_risk minutes (or past).", value=risk["at_risk"])
+    yield _counter("datadesk_callbacks_escalated_total", "At-risk callbacks placed ahead of "
+                   "live callers (since start).", value=risk.get("escalated", 0))
     alerts = risk.get("alerts") or Counter()
-    for result in ("sent", "failed", "dropped"):
-        lines.append(f'datadesk_sla_risk_alerts_total{{result="{result}"}} '
-                     f'{alerts.get(result, 0)}')
-    return lines
+    yield _counter("datadesk_sla_risk_alerts_total", "SLA-risk webhook alerts by result "
+                   "(since start).", "result",
+                   {r: alerts.get(r, 0) for r in ("sent", "failed", "dropped")})
+
+
+class DeskCollector(Collector):
+    """Yields the figures of the last ``read`` (a collector cannot await the
+    store, so the handler reads first and writes the registry out at once)."""
+
+    def __init__(self) -> None:
+        self.figures = Figures()
+
+    def collect(self) -> Iterator[Metric]:
+        return families(self.figures)
+
+
+def render(**figures: Any) -> str:
+    """The exposition text of ``Figures(**figures)`` alone (no histograms)."""
+    registry = CollectorRegistry(auto_describe=False)
+    collector = DeskCollector()
+    collector.figures = Figures(**figures)
+    registry.register(collector)
+    return generate_latest(registry).decode()
 
 
 class MetricsSource(Protocol):
@@ -119,42 +149,43 @@ class MetricsSource(Protocol):
     board: Board
     callbacks: Any  # .count_open(), .count_overdue(ts)
     dialer: Any  # .sla, .not_placed: Counters
-    stasis: Any  # .routes: Counter
+    stasis: Any  # .routes: Counter, .timings: Timings
     ami: Any  # .ready: Event
     ari: Any  # .connected: Event
     store: Any  # .up: bool | None
+    foreign_replaces: Any  # a prometheus-client Collector (asterisk/foreign_replaces.py)
 
     def health(self) -> dict: ...
 
 
 SOURCE = web.AppKey("metrics_source", MetricsSource)
 CLOCK = web.AppKey("metrics_clock", Callable)
+REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+COLLECTOR = web.AppKey("metrics_collector", DeskCollector)
 
 
 async def _callback_counts(source: MetricsSource, ts: float) -> tuple[int | None, int | None]:
     try:
         return (await source.callbacks.count_open(),
                 await source.callbacks.count_overdue(ts))
-    except Exception:  # Redis away: say nothing rather than a wrong zero
+    except STORE_ERRORS:  # Redis away: say nothing rather than a wrong zero
         return None, None
 
 
-async def scrape(source: MetricsSource, ts: float) -> str:
-    """The exposition text for ``source`` as it is at ``ts``."""
+async def read(source: MetricsSource, ts: float) -> Figures:
+    """The figures of ``source`` as it is at ``ts`` (the store read here)."""
     open_callbacks, overdue = await _callback_counts(source, ts)
     health = source.health()
-    return render(
+    return Figures(
         seats_by_activity=Counter(s.activity(ts) for s in source.board),
         waiting=source.board.waiting, open_callbacks=open_callbacks,
-        sla=source.dialer.sla,
+        overdue_callbacks=overdue, sla=source.dialer.sla, not_placed=source.dialer.not_placed,
         connections={"ami": source.ami.ready.is_set(),
                      "ari": source.ari.connected.is_set(),
                      "redis": source.store.up is True},
         routes=Counter({**{r.value: 0 for r in Route}, **source.stasis.routes}),
         version=__version__, leader=health["role"] == "leader",
-        ready=not health_.problems(health), overdue_callbacks=overdue,
-        not_placed=source.dialer.not_placed, risk=_risk_figures(source)) + \
-        "\n".join(stalls.metric_lines(source)) + "\n"   # what stalls: web/stalls.py
+        ready=not health_.problems(health), risk=_risk_figures(source))
 
 
 def _risk_figures(source: MetricsSource) -> dict[str, Any]:
@@ -165,12 +196,28 @@ def _risk_figures(source: MetricsSource) -> dict[str, Any]:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    text = await scrape(request.app[SOURCE], request.app[CLOCK]().timestamp())
-    text += confirmation_lines(getattr(request.app[SOURCE], "confirmations", None))
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+    collector = request.app[COLLECTOR]
+    collector.figures = await read(request.app[SOURCE], request.app[CLOCK]().timestamp())
+    # No await from here to the text: the figures are this scrape's.
+    return web.Response(body=generate_latest(request.app[REGISTRY]),
+                        headers={"Content-Type": CONTENT_TYPE})
 
 
 def add_routes(app: web.Application, source: MetricsSource, *,
                clock: Callable = utcnow) -> None:
-    app[SOURCE], app[CLOCK] = source, clock
+    """``/metrics`` on ``app``, with a registry of its own."""
+    # The library's extra ``*_created`` series are none of the controller's
+    # metric names (a process-wide switch: the controller owns its process).
+    disable_created_metrics()
+    registry = CollectorRegistry(auto_describe=False)
+    collector = DeskCollector()
+    registry.register(collector)
+    registry.register(stalls.StallCollector(source))
+    registry.register(source.foreign_replaces)
+    registry.register(ConfirmationsCollector(source))
+    timings = getattr(source.stasis, "timings", None)
+    if timings is not None:
+        registry.register(timings.decision)
+        registry.register(timings.route)
+    app[SOURCE], app[CLOCK], app[REGISTRY], app[COLLECTOR] = source, clock, registry, collector
     app.router.add_get("/metrics", metrics)

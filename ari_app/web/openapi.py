@@ -207,7 +207,9 @@ DOCUMENT = {
                                                    "content": {"text/plain": {}}},
                                            **_errors(401)}}},
         "/api/wallboard": {"get": {
-            "summary": "The wallboard's snapshot: desk, seats, waiting, callbacks, today",
+            "summary": "The wallboard's snapshot: desk, seats (each with its day), seats by "
+                       "state, waiting, callbacks and their counts, today's figures "
+                       "(docs/api.md lists them)",
             "responses": {"200": _json({"type": "object"}, "the snapshot"), **_errors(401)}}},
         "/api/wallboard/events": {"get": {
             "summary": "Server-Sent Events: a snapshot every second and on every change; "
@@ -219,7 +221,8 @@ DOCUMENT = {
             "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
                           **_errors(401)}}},
         "/api/reports": {"get": {
-            "summary": "The history per day and per hour over ?days= (1-366, default 28)",
+            "summary": "The history per day, per hour and per seat over ?days= (1-366, "
+                       "default 28)",
             "parameters": [_DAYS],
             "responses": {"200": _json({"type": "object"}, "the report"),
                           **_errors(400, 401, 503)}}},
@@ -229,7 +232,8 @@ DOCUMENT = {
             "responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
                           **_errors(400, 401, 503)}}},
         "/reports.csv": {"get": {
-            "summary": "The report as CSV (scope day, total, hour); also takes ?access_token=",
+            "summary": "The report as CSV (scope day, total, hour, seat); also takes "
+                       "?access_token=",
             "parameters": [_DAYS],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}},
                           **_errors(400, 401, 503)}}},

@@ -77,6 +77,7 @@ def section(t: dict, measured: dict | None, seats: int) -> str:
             f'{escape(t["sizing.seats_80_20"])}<span class="key" style="background:{BAD}">'
             f'</span>{escape(t["sizing.desk"].format(n=seats))}')
     plot = sizing_per_hour(measured["rows"], seats, t["sizing.desk"].format(n=seats))
-    return (f'{title}<div>{escape(summary)}</div><div>{keys}</div>{plot}'
+    return (f'{title}<div>{escape(summary)}</div><div>{keys}</div>'
+            f'<div class="plot wide">{plot}</div>'
             f'{_table(t, measured["rows"])}<p id="sizing-note">{escape(t["sizing.note"])}'
             '<code>datadesk sizing</code></p>')

@@ -3,51 +3,103 @@ network resource, readable at a glance (large labels, one idea a plot)."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
-W, H, LEFT, BOTTOM, TOP = 960, 300, 56, 40, 16
+# The viewBox: a plot is drawn about this wide on a 1920-wide overview (two
+# a row), so FONT is close to its size in pixels there.
+W, H, LEFT, BOTTOM, TOP, FONT = 960, 330, 70, 44, 18, 20
 GOOD, LOAD, READY, AXIS = "#1e8e3e", "#1a73e8", "#f29900", "#5f6368"
 BAD = "#d93025"
 
 
-def _frame(title: str, body: list[str], ymax: float, ticks: int = 4) -> str:
+def ticks(vmax: float, most: int = 5) -> tuple[float, int]:
+    """A top of scale and a number of grid steps such that every label is a
+    whole number, none repeated (a first day's 2 calls read 0, 1, 2, never
+    "2, 2, 1, 0, 0"), with at most ``most`` steps."""
+    top = max(1, math.ceil(vmax - 1e-9))
+    if top <= most:
+        return float(top), top
+    scale = 1
+    while True:
+        for nice in (1, 2, 5):
+            step = nice * scale
+            if math.ceil(top / step) <= most:
+                n = math.ceil(top / step)
+                return float(n * step), n
+        scale *= 10
+
+
+def _frame(title: str, body: list[str], ymax: float, steps: int = 4, unit: str = "") -> str:
     plot_h = H - BOTTOM - TOP
     grid = []
-    for i in range(ticks + 1):
-        y = TOP + plot_h - plot_h * i / ticks
-        label = ymax * i / ticks
+    for i in range(steps + 1):
+        y = TOP + plot_h - plot_h * i / steps
+        label = ymax * i / steps
         grid.append(f'<line x1="{LEFT}" x2="{W}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
-                    f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">'
-                    f'{label:.0f}</text>')
+                    f'<text x="{LEFT - 8}" y="{y + 6:.1f}" text-anchor="end">'
+                    f'{label:.0f}{unit}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
-            f'aria-label="{escape(title)}" font-size="15" fill="{AXIS}" '
+            f'aria-label="{escape(title)}" font-size="{FONT}" fill="{AXIS}" '
             f'font-family="Noto Sans CJK SC,Noto Sans,sans-serif">'
             + "".join(grid) + "".join(body) + "</svg>")
 
 
-def sla_per_day(rows: list[dict]) -> str:
-    """A bar a day, its SLA met % written on top; a day with no callback
-    judged has no bar, only its date."""
+def percent_per_day(rows: list[dict], key: str, colour: str = GOOD) -> str:
+    """A bar a day, its ``key`` (a percent) written on top; a day with
+    nothing measured has no bar, only its date."""
     n = max(1, len(rows))
     step = (W - LEFT) / n
     plot_h = H - BOTTOM - TOP
     body = []
     for i, row in enumerate(rows):
         x = LEFT + i * step
-        value = row.get("sla_met_percent")
+        value = row.get(key)
         if value is not None:
             h = plot_h * value / 100
             body.append(f'<rect x="{x + step * .15:.1f}" y="{TOP + plot_h - h:.1f}" '
-                        f'width="{step * .7:.1f}" height="{h:.1f}" fill="{GOOD}">'
+                        f'width="{step * .7:.1f}" height="{h:.1f}" fill="{colour}">'
                         f'<title>{escape(row["day"])}: {value} %</title></rect>')
             if n <= 31:
-                body.append(f'<text x="{x + step / 2:.1f}" y="{TOP + plot_h - h + 16:.1f}" '
-                            f'text-anchor="middle" fill="#fff" font-size="12">'
-                            f'{value:.0f}</text>')
-        if n <= 14 or i % max(1, n // 10) == 0:
+                inside = h > FONT + 6
+                body.append(f'<text x="{x + step / 2:.1f}" y="{TOP + plot_h - h + (FONT + 2 if inside else -6):.1f}" '
+                            f'text-anchor="middle" fill="{"#fff" if inside else colour}" '
+                            f'font-weight="700">{value:.0f}</text>')
+        if n <= 10 or i % max(1, math.ceil(n / 8)) == 0:
             body.append(f'<text x="{x + step / 2:.1f}" y="{H - 14}" text-anchor="middle">'
                         f'{escape(row["day"][5:])}</text>')
-    return _frame("SLA", body, 100)
+    return _frame(key, body, 100, 4, "%")
+
+
+def sla_per_day(rows: list[dict]) -> str:
+    """The callbacks' SLA met % per day."""
+    return percent_per_day(rows, "sla_met_percent")
+
+
+def abandoned_per_day(rows: list[dict], places: tuple[str, ...], colours: tuple[str, ...]) -> str:
+    """Callers who left before a seat answered, a stacked bar a day by where
+    they left (``abandoned_<place>``), whole-number scale."""
+    n = max(1, len(rows))
+    step = (W - LEFT) / n
+    plot_h = H - BOTTOM - TOP
+    ymax, steps = ticks(max([0, *(sum(r.get(f"abandoned_{p}") or 0 for p in places)
+                                 for r in rows)]))
+    body = []
+    for i, row in enumerate(rows):
+        x, base = LEFT + i * step, TOP + plot_h
+        for place, colour in zip(places, colours):
+            value = row.get(f"abandoned_{place}") or 0
+            h = plot_h * value / ymax
+            if value:
+                body.append(f'<rect class="abandoned-{place}" x="{x + step * .15:.1f}" '
+                            f'y="{base - h:.1f}" width="{step * .7:.1f}" height="{h:.1f}" '
+                            f'fill="{colour}"><title>{escape(row["day"])} {place}: '
+                            f'{value}</title></rect>')
+            base -= h
+        if n <= 10 or i % max(1, math.ceil(n / 8)) == 0:
+            body.append(f'<text x="{x + step / 2:.1f}" y="{H - 14}" text-anchor="middle">'
+                        f'{escape(row["day"][5:])}</text>')
+    return _frame("abandoned", body, ymax, steps)
 
 
 def load_per_hour(rows: list[dict], days: int) -> str:
@@ -57,8 +109,8 @@ def load_per_hour(rows: list[dict], days: int) -> str:
     days = max(1, days)
     load = [r["transfers"] / days for r in rows]
     ready = [r["seats_ready"] for r in rows]
-    ymax = float(int(max([1.0, *load])) + 1)
-    rmax = float(int(max([1.0, *ready])) + 1)
+    ymax, steps = ticks(max([0.0, *load]))
+    rmax, rsteps = ticks(max([0.0, *ready]))
     step = (W - LEFT) / 24
     plot_h = H - BOTTOM - TOP
     body, points = [], []
@@ -73,11 +125,11 @@ def load_per_hour(rows: list[dict], days: int) -> str:
                     f'{i:02d}</text>')
     body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{READY}" '
                 f'stroke-width="4"/>')
-    for i in range(5):  # the seats' scale, right
-        body.append(f'<text x="{W - 4}" y="{TOP + plot_h - plot_h * i / 4 - 4:.1f}" '
+    for i in range(rsteps + 1):  # the seats' scale, right
+        body.append(f'<text x="{W - 4}" y="{TOP + plot_h - plot_h * i / rsteps - 4:.1f}" '
                     f'text-anchor="end" fill="{READY}" font-weight="700">'
-                    f'{rmax * i / 4:g}</text>')
-    return _frame("load", body, ymax)
+                    f'{rmax * i / rsteps:.0f}</text>')
+    return _frame("load", body, ymax, steps)
 
 
 def _scale(*values: float) -> float:

@@ -10,7 +10,12 @@ Instants leave as UTC with ``Z``; the wallboard writes them in the desk's zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from ..outage import FAILED_STEPS, FAILING_SINCE
 from ..timefmt import for_machines
@@ -63,28 +68,42 @@ def wallboard_part(source: Stalled, store_read: bool) -> dict[str, Any]:
                       "since": None if store_read else for_machines(source.store.down_since)}}
 
 
-def metric_lines(source: Stalled) -> list[str]:
-    """``/metrics`` lines for stalls (Prometheus text format)."""
+def families(source: Stalled) -> Iterator[Metric]:
+    """The ``/metrics`` families of what stalls, as they are now."""
     since = board_stale_since(source)
-    lines = ["# HELP datadesk_board_stale 1 while the board may be stale (AMI silent, down "
-             "or resyncing).", "# TYPE datadesk_board_stale gauge",
-             f"datadesk_board_stale {int(board_why(source) is not None)}"]
+    yield GaugeMetricFamily("datadesk_board_stale", "1 while the board may be stale (AMI "
+                            "silent, down or resyncing).", value=int(board_why(source) is not None))
     if since is not None:
-        lines += ["# HELP datadesk_board_stale_since_seconds Unix time since which the board "
-                  "may be stale (only while it may be).",
-                  "# TYPE datadesk_board_stale_since_seconds gauge",
-                  f"datadesk_board_stale_since_seconds {since:.3f}"]
-    lines += ["# HELP datadesk_ami_heartbeats_missed_total AMI links given up because "
-              "Asterisk answered nothing, not even a Ping (since start).",
-              "# TYPE datadesk_ami_heartbeats_missed_total counter",
-              f"datadesk_ami_heartbeats_missed_total {source.ami.heartbeats_missed}",
-              "# HELP datadesk_loop_failed_steps_total Failed steps of a periodic loop "
-              "(Redis or Asterisk away), by loop (since start).",
-              "# TYPE datadesk_loop_failed_steps_total counter"]
-    for loop in sorted(set(LOOPS) | set(FAILED_STEPS)):
-        lines.append(f'datadesk_loop_failed_steps_total{{loop="{loop}"}} {FAILED_STEPS[loop]}')
-    lines += ["# HELP datadesk_loop_failing 1 while a periodic loop's steps fail.",
-              "# TYPE datadesk_loop_failing gauge"]
-    for loop in sorted(set(LOOPS) | set(FAILED_STEPS)):
-        lines.append(f'datadesk_loop_failing{{loop="{loop}"}} {int(loop in FAILING_SINCE)}')
-    return lines
+        yield GaugeMetricFamily("datadesk_board_stale_since_seconds", "Unix time since which "
+                                "the board may be stale (only while it may be).", value=since)
+    yield CounterMetricFamily("datadesk_ami_heartbeats_missed_total", "AMI links given up "
+                              "because Asterisk answered nothing, not even a Ping (since start).",
+                              value=source.ami.heartbeats_missed)
+    loops = sorted(set(LOOPS) | set(FAILED_STEPS))
+    failed = CounterMetricFamily("datadesk_loop_failed_steps_total", "Failed steps of a "
+                                 "periodic loop (Redis or Asterisk away), by loop (since start).",
+                                 labels=["loop"])
+    failing = GaugeMetricFamily("datadesk_loop_failing", "1 while a periodic loop's steps fail.",
+                                labels=["loop"])
+    for loop in loops:
+        failed.add_metric([loop], FAILED_STEPS[loop])
+        failing.add_metric([loop], int(loop in FAILING_SINCE))
+    yield failed
+    yield failing
+
+
+class StallCollector(Collector):
+    """``families`` of one controller, read at every scrape."""
+
+    def __init__(self, source: Stalled) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        return families(self.source)
+
+
+def metric_lines(source: Stalled) -> list[str]:
+    """``families`` in the exposition format (what a scrape writes of them)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StallCollector(source))
+    return generate_latest(registry).decode().splitlines()

@@ -10,6 +10,7 @@ import time
 import aiohttp
 
 from lab.compose_lab import ComposeLab
+from lab.scrape import samples
 from lab.scenarios import Transfer, customer_transferred, specialist_answers
 from lab.stack import FRONTLINE, SEATS
 from tests.integration.test_callbacks import customer_dials, open_callback, wait_status
@@ -90,11 +91,10 @@ async def http_faces(lab: ComposeLab) -> dict[str, int]:
         async with http.get(f"{url}/metrics", headers=auth) as resp:
             seen["/metrics"] = resp.status
             text = await resp.text()
-            lines = dict(line.rsplit(" ", 1) for line in text.splitlines()
-                         if line and not line.startswith("#"))
-            assert lines["datadesk_ready"] == "1", text
+            lines = samples(text)
+            assert lines["datadesk_ready"] == 1, text
             for link in ("ami", "ari", "redis"):
-                assert lines[f'datadesk_connection_up{{link="{link}"}}'] == "1", link
+                assert lines[f'datadesk_connection_up{{link="{link}"}}'] == 1, link
         async with http.get(f"{url}/wallboard", params={"access_token": token}) as resp:
             seen["/wallboard"] = resp.status
             assert "<html" in (await resp.text()).lower()

@@ -95,11 +95,12 @@ async def test_metrics_report_seats_links_and_decisions(lab):
         async with http.get(lab.controller.url + "/metrics") as resp:
             assert resp.status == 200
             text = await resp.text()
-    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    assert lines['datadesk_seats{activity="ready"}'] == "6"
-    assert lines['datadesk_connection_up{link="ami"}'] == "1"
-    assert lines['datadesk_connection_up{link="ari"}'] == "1"
-    assert lines['datadesk_connection_up{link="redis"}'] == "1"
+    from lab.scrape import samples
+    lines = samples(text)
+    assert lines['datadesk_seats{activity="ready"}'] == 6
+    assert lines['datadesk_connection_up{link="ami"}'] == 1
+    assert lines['datadesk_connection_up{link="ari"}'] == 1
+    assert lines['datadesk_connection_up{link="redis"}'] == 1
     assert "datadesk_decision_seconds_count" in lines
 
 

@@ -11,6 +11,7 @@ import aiohttp
 
 from ari_app import __version__
 from lab.controller import ControllerProcess
+from lab.scrape import samples
 
 
 def entries(replica: ControllerProcess, start: int = 0) -> list[dict]:
@@ -38,12 +39,12 @@ async def until_answering(replica: ControllerProcess) -> None:
     raise AssertionError(f"/livez never answered; log:\n{replica.tail()}")
 
 
-async def metrics(replica: ControllerProcess) -> dict[str, str]:
+async def metrics(replica: ControllerProcess) -> dict[str, float]:
     async with aiohttp.ClientSession(headers=replica.headers) as http:
         async with http.get(replica.url + "/metrics") as resp:
             assert resp.status == 200
             text = await resp.text()
-    return dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    return samples(text)
 
 
 async def test_a_lone_controller_without_redis_is_not_ready_and_does_not_repeat_itself(
@@ -103,13 +104,13 @@ async def test_a_fresh_controller_says_what_it_is_and_stops_cleanly(lab):
         assert secret not in text
 
     lines = await metrics(lab.controller)
-    assert lines[f'datadesk_build_info{{version="{__version__}"}}'] == "1"
-    assert lines['datadesk_role{role="leader"}'] == "1"
-    assert lines['datadesk_role{role="standby"}'] == "0"
-    assert lines["datadesk_ready"] == "1"
-    assert lines["datadesk_callbacks_overdue"] == "0"
+    assert lines[f'datadesk_build_info{{version="{__version__}"}}'] == 1
+    assert lines['datadesk_role{role="leader"}'] == 1
+    assert lines['datadesk_role{role="standby"}'] == 0
+    assert lines["datadesk_ready"] == 1
+    assert lines["datadesk_callbacks_overdue"] == 0
     for route in ("queue", "seat", "callback", "out-of-scope", "fallback"):
-        assert lines[f'datadesk_routes_total{{route="{route}"}}'] == "0", route
+        assert lines[f'datadesk_routes_total{{route="{route}"}}'] == 0, route
 
     await lab.controller.stop()       # SIGTERM
     logged = entries(lab.controller, start)

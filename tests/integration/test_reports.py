@@ -20,6 +20,7 @@ from ari_app.desk.sizing import Profile, hourly_rows
 from ari_app.store.stats import DeskStats, day_key
 from lab.browser import Browser
 from lab.configs import LAB_WRAPUP
+from lab.stack import SEATS
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -31,9 +32,19 @@ HISTORY = {
         ("talk_seconds", 9): 3700, ("talk_seconds", 14): 2220, ("repeat", 14): 2,
         ("callbacks_requested", 14): 6, ("callbacks_made", 15): 5, ("callbacks_failed", 16): 1,
         ("sla_met", 15): 4, ("sla_breached", 16): 1, ("seat_ready", 9): 120,
-        ("seat_busy", 9): 240},
+        ("seat_busy", 9): 240, ("offered", 9): 28, ("offered", 14): 20,
+        ("answered_in_sl", 9): 22, ("answered_in_sl", 14): 14, ("wait_seconds", 9): 250,
+        ("wait_seconds", 14): 150, ("completed", 9): 25, ("completed", 14): 15,
+        ("wrapup_seconds", 9): 375, ("wrapup_seconds", 14): 225, ("abandoned_queue", 9): 3,
+        ("abandoned_queue_seconds", 9): 90, ("abandoned_capture", 14): 2,
+        ("abandoned_capture_seconds", 14): 50, ("abandoned_routing", 14): 1,
+        ("seat:8601:live", 9): 14, ("seat:8601:talk_seconds", 9): 2100,
+        ("seat:8602:live", 14): 15, ("seat:8602:callbacks", 15): 5,
+        ("seat:8602:pause:lunch", 12): 1800},
     1: {("transfers", 10): 12, ("answered", 10): 12, ("talk_seconds", 10): 1800,
-        ("sla_met", 11): 3},
+        ("sla_met", 11): 3, ("offered", 10): 12, ("answered_in_sl", 10): 11,
+        ("wait_seconds", 10): 60, ("completed", 10): 12, ("abandoned_queue", 10): 1,
+        ("abandoned_queue_seconds", 10): 25},
 }
 
 
@@ -52,6 +63,10 @@ async def seed(url: str, today: date) -> None:
         await client.aclose()
 
 
+OVERVIEW = ("(() => { const o = document.getElementById('overview').getBoundingClientRect();"
+            " const p = document.querySelector('.plot svg').getBoundingClientRect();"
+            " const t = document.querySelector('.plot svg text').getBoundingClientRect();"
+            " return [o.bottom, p.width, t.height]; })()")
 SIZING_ROWS = ("Object.fromEntries([...document.querySelectorAll('tr[data-sizing-hour]')]"
                ".map(r => [r.dataset.sizingHour, [...r.querySelectorAll('td[data-col]')]"
                ".map(c => c.textContent)]))")
@@ -89,6 +104,11 @@ def check_rows(rows: dict[str, dict[str, str]], today: date) -> None:
     assert rows[three]["occupancy_percent"] == "66.7"
     assert rows[two]["transfers"] == "0" and rows[two]["average_talk_seconds"] in ("", "–")
     assert rows[one]["transfers"] == "12" and rows[one]["sla_met_percent"] == "100.0"
+    # The live calls' figures: 36 of 48 offered answered in time, 6 of 50 left.
+    assert rows[three]["service_level_percent"] == "75.0" and rows[three]["abandoned"] == "6"
+    assert rows[three]["abandoned_percent"] == "12.0"
+    assert rows[three]["average_speed_of_answer_seconds"] == "10.0"
+    assert rows[three]["average_handle_seconds"] == "163.0"   # (5920 + 600) / 40
 
 
 async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, lab):
@@ -100,7 +120,7 @@ async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, 
     hours = {r["period"]: r for r in table if r["scope"] == "hour"}
     assert int(hours["09"]["transfers"]) >= 30 and float(hours["09"]["seats_ready"]) >= 0.5
     async with Browser() as browser:
-        await browser.call("Emulation.setDeviceMetricsOverride", width=1366, height=2200,
+        await browser.call("Emulation.setDeviceMetricsOverride", width=1920, height=1080,
                            deviceScaleFactor=1, mobile=False)
         for lang in ("en", "zh"):
             await browser.goto(f"{lab.controller.url}/reports?days=4&lang={lang}"
@@ -115,8 +135,13 @@ async def test_the_reports_page_and_csv_give_the_seeded_history_exactly(report, 
                 ".map(c => [c.dataset.col, c.textContent]))]))")
             check_rows(page, today)
             plots = await browser.evaluate("document.querySelectorAll('svg').length")
-            assert plots == 3
+            assert plots == 5   # the overview's four and the sizing
             assert await browser.evaluate(SIZING_ROWS) == expected_sizing()
+            # One screen of overview: the cards and the four plots within 1920x1080,
+            # the plots side by side; their labels at least 15 px as drawn.
+            bottom, width, label = await browser.evaluate(OVERVIEW)
+            assert bottom <= 1080 and width > 0.4 * 1920, (bottom, width)
+            assert label >= 15, label
             await browser.screenshot(ARTIFACTS / f"reports-{lang}.png")
     report(f"reports page and CSV checked against {len(HISTORY)} seeded days")
 
@@ -133,10 +158,12 @@ async def test_datadesk_report_prints_the_same_csv(lab):
     assert out.decode().strip() == served.strip()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ari_app", "--config", str(lab.controller.config), "report",
-        "--days", "4", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
+        "--days", "4", "--lang", "en", stdout=asyncio.subprocess.PIPE, cwd=str(REPO))
     out, _ = await proc.communicate()
     lines = out.decode().splitlines()
-    assert proc.returncode == 0 and len(lines) == 6 and lines[-1].startswith("total")
+    # The days and their total, then a line a seat.
+    assert proc.returncode == 0 and lines[5].startswith("TOTAL") and lines[6] == ""
+    assert [line.split()[0] for line in lines[8:]] == list(SEATS)
     assert lines[1].split()[:2] == [str(today - timedelta(days=3)), "50"]
 
 

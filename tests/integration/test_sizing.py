@@ -103,7 +103,7 @@ async def seed_both(client: redis.Redis, today) -> None:
 async def reports_page(url: str, days: int, wrapup: int) -> str:
     client = redis.Redis.from_url(url, decode_responses=True)
     app = web.Application()
-    reports.add_routes(app, reports.ReportSource(DeskStats(client, ZONE), ZONE, wrapup, 6))
+    reports.add_routes(app, reports.ReportSource(DeskStats(client, ZONE), ZONE, wrapup))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -142,14 +142,14 @@ async def test_the_reports_page_sizes_as_the_command_does(server):
     assert page_rows(html)[10][:2] == (5.0, round(5 * 157 / 3600, 3))
     assert sorted(page_rows(html)) == [10, 14, 20]
     assert "the 2 whole days before today: 7 transfers a day, talk 150 s, wrap-up 7 s" in html
-    assert html.count("<svg") == 3 and 'class="desk-seats"' in html
+    assert html.count("<svg") == 5 and 'class="desk-seats"' in html
 
 
 async def test_the_reports_page_says_no_traffic_was_measured(server):
     url = server.url.rsplit("/", 1)[0] + "/3"
     html = await reports_page(url, 28, 15)
     assert 'id="sizing-empty"' in html and "No traffic measured yet" in html
-    assert html.count("<svg") == 2 and "sizing-table" not in html
+    assert html.count("<svg") == 4 and "sizing-table" not in html
     client = redis.Redis.from_url(url, decode_responses=True)
     await DeskStats(client, ZONE).transfer("13800000001")        # today only: not a whole day
     await client.aclose()

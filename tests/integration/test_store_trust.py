@@ -23,6 +23,7 @@ import redis.asyncio as redis
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
 from ari_app.desk.callback import REFUSED_BY_DIALPLAN
+from lab.scrape import samples
 from lab.stack import SEATS
 from ari_app.store.acl import CONTROLLER_USER
 from ari_app.store.connection import NO_SETINFO
@@ -35,10 +36,10 @@ async def metrics(lab) -> dict[str, str]:
     async with aiohttp.ClientSession(headers=lab.controller.headers) as http:
         async with http.get(lab.controller.url + "/metrics") as resp:
             text = await resp.text()
-    return dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    return samples(text)
 
 
-def not_placed(lines: dict[str, str], why: str) -> int:
+def not_placed(lines: dict[str, float], why: str) -> int:
     return int(lines[f'datadesk_callbacks_not_placed_total{{reason="{why}"}}'])
 
 
@@ -208,7 +209,7 @@ async def test_a_callback_whose_id_field_differs_from_its_key_is_failed_and_neve
     assert "claimed" not in history and history[-1] == "not-placed", history
     (line,) = error_lines(lab, cb_id)
     assert "NOT dialled (record-mismatch)" in line["msg"] and cb_id in line["msg"]
-    assert int(after[MISMATCHES]) == int(before.get(MISMATCHES, "0")) + 1
+    assert int(after[MISMATCHES]) == int(before.get(MISMATCHES, 0)) + 1
 
 
 async def test_a_channel_variable_named_like_a_dialplan_global_steers_nothing(lab):

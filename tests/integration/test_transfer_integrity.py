@@ -12,11 +12,14 @@ what the phone received, never the controller's account.
 from __future__ import annotations
 
 import asyncio
+import json
 
+import aiohttp
 import pytest
 
 from lab.forged import refer_into_call_of, replaces
 from lab.sipp import frontline_sipp, notifies
+from lab.configs import SIPP_PHONE
 from lab.stack import FRONTLINE, SEATS, Stack
 
 
@@ -127,15 +130,13 @@ async def test_an_asterisk_phone_replacing_its_own_call_also_leaves_its_customer
     assert told.get("Value") == "FAILURE", told
 
 
-async def test_an_attended_transfer_that_succeeds_ends_with_the_seat_as_before(frontline):
-    """A phone's attended transfer done right (consult the desk, then REFER with
-    Replaces naming that consultation): the customer talks to the seat, and
-    when the seat hangs up the call is over, not queued again."""
-    lab = frontline
+async def _consulted_and_transferred(lab: Stack, number: str, mark: int) -> tuple[str, str]:
+    """A phone's attended transfer done right: customer ``number`` reaches phone
+    1002, which consults the desk from a second call and REFERs with Replaces
+    naming that consultation. Returns (customer, seat) once they talk."""
     await lab.probe.pause(["1001"], queue="frontline")
-    mark = lab.probe.log.mark()
-    await lab.phones.customer_call("13800138302")
-    customer = await _answered_by(lab, "13800138302", mark)
+    await lab.phones.customer_call(number)
+    customer = await _answered_by(lab, number, mark)
     call = await lab.phones.call_of("1002")
     # The agent consults the desk from the same phone ...
     await lab.phones.ami.command({
@@ -149,6 +150,15 @@ async def test_an_attended_transfer_that_succeeds_ends_with_the_seat_as_before(f
         _is("AttendedTransfer", TransfereeChannel=customer), since=mark, timeout=20)
     assert done.get("Result") == "Success", done
     await lab.probe.wait_connected(customer, seat)
+    return customer, seat
+
+
+async def test_an_attended_transfer_that_succeeds_ends_with_the_seat_as_before(frontline):
+    """A phone's attended transfer done right (consult the desk, then REFER with
+    Replaces naming that consultation): the customer talks to the seat, and
+    when the seat hangs up the call is over, not queued again."""
+    lab = frontline
+    customer, seat = await _consulted_and_transferred(lab, "13800138302", lab.probe.log.mark())
     after = lab.probe.log.mark()
     await lab.probe.ami.command({"Action": "Hangup", "Channel": seat})
     await lab.probe.log.wait_for(_is("Hangup", Channel=customer), since=after, timeout=20)
@@ -181,6 +191,98 @@ async def test_a_seat_whose_transfer_fails_during_a_callback_leaves_the_customer
     assert failed.get("Result") == "Fail", failed
     await lab.probe.wait_connected(customer, "PJSIP/8602-", timeout=30)
     assert not _hung_up(lab, customer, mark)
+
+
+# ------------------------------------- a REFER naming another customer's call
+
+TAKEN_OVER = "datadesk_transfers_replaced_foreign_total"
+
+
+async def _taken_over(lab: Stack) -> dict[str, int]:
+    """The controller's takeover counter by endpoint label, read from /metrics."""
+    async with aiohttp.ClientSession(headers=lab.controller.headers,
+                                     timeout=aiohttp.ClientTimeout(total=10)) as http:
+        async with http.get(lab.controller.url + "/metrics") as resp:
+            text = await resp.text()
+    return {line.split('"')[1]: int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines()
+            if line.startswith(TAKEN_OVER + "{")}
+
+
+def _takeover_lines(lab: Stack, since: int) -> list[dict]:
+    """The controller's ERROR lines about a takeover, written after byte ``since``."""
+    with lab.controller.log.open("rb") as log:
+        log.seek(since)
+        lines = log.read().decode(errors="replace").splitlines()
+    found = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("level") == "error" and "another endpoint's call" in entry.get("msg", ""):
+            found.append(entry)
+    return found
+
+
+async def _wait_takeover_lines(lab: Stack, since: int, timeout: float = 20) -> list[dict]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (found := _takeover_lines(lab, since)):
+        assert asyncio.get_running_loop().time() < deadline, lab.controller.tail()
+        await asyncio.sleep(0.1)
+    return found
+
+
+@pytest.mark.controller({"desk": {"frontline_phones": [*FRONTLINE, SIPP_PHONE]}})
+async def test_a_phone_replacing_another_customers_call_takes_it_over_and_is_reported(
+        frontline):
+    """Asterisk lets a phone's REFER with Replaces name any call it holds: SIPp
+    phone 1004, talking to customer A, names the call of customer C, who waits
+    in the frontline queue; C is hung up and A takes C's place. The controller
+    cannot refuse it but reports it: one ERROR line naming the phone and C's
+    call (C's number masked), and the takeover counter of phone 1004 up by one.
+    A phone's attended transfer done right, just before, is neither."""
+    lab = frontline
+    since, before = lab.controller.log.stat().st_size, await _taken_over(lab)
+    mark = lab.probe.log.mark()
+    customer, seat = await _consulted_and_transferred(lab, "13800138352", mark)
+    await lab.probe.ami.command({"Action": "Hangup", "Channel": seat})
+    await lab.probe.log.wait_for(_is("Hangup", Channel=customer), since=mark, timeout=20)
+
+    # C waits in the frontline queue; A waits too, moved ahead of C, so that
+    # the SIPp phone, once in the queue, answers A while C goes on waiting.
+    await lab.probe.pause(FRONTLINE, queue="frontline")
+    mark = lab.probe.log.mark()
+    waiting = {}
+    for number in ("13800138350", "13800138351"):
+        await lab.phones.customer_call(number)
+        joined = await lab.probe.log.wait_for(
+            lambda m, n=number: m.get("Event") == "QueueCallerJoin"
+            and m.get("Queue") == "frontline" and m.get("CallerIDNum") == n,
+            since=mark, timeout=20)
+        waiting[number] = joined["Channel"]
+    victim, customer = waiting["13800138350"], waiting["13800138351"]
+    await lab.probe.ami.command({"Action": "QueueChangePriorityCaller", "Queue": "frontline",
+                                 "Caller": customer, "Priority": "10", "Immediate": "yes"})
+    # What the phone must know of C's call: its Call-ID and both tags.
+    refer_to = _uri(lab, "8600") + replaces(await lab.probe.dialog(victim))
+    keys = {"refer_to": refer_to, "own_dialog": "no"}
+    async with frontline_sipp(lab, "frontline-refer-notify.xml", keys) as phone:
+        await lab.probe.log.wait_for(_is("AgentConnect", Queue="frontline", Channel=customer),
+                                     since=mark, timeout=30)
+        await lab.probe.pause([phone.user], queue="frontline")   # no second offer to it
+        done = await lab.probe.log.wait_for(
+            _is("AttendedTransfer", SecondTransfererChannel=victim), since=mark, timeout=20)
+        assert done.get("Result") == "Success", done
+        assert done["OrigTransfererChannel"].startswith(f"PJSIP/{phone.user}-"), done
+        await lab.probe.log.wait_for(_is("Hangup", Channel=victim), since=mark, timeout=20)
+
+        [line] = await _wait_takeover_lines(lab, since)
+    text = line["msg"]
+    assert text.startswith(f"phone {phone.user} took over another endpoint's call"), text
+    assert f"{victim} (caller •••••••8350)" in text, text
+    assert "13800138350" not in text and "13800138351" not in text
+    after = await _taken_over(lab)
+    assert after == {**before, phone.user: before[phone.user] + 1}, (before, after)
 
 
 # ---------------------------------------------- what the phone is told

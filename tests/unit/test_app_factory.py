@@ -104,12 +104,15 @@ async def test_metrics_say_the_links_and_leave_out_what_redis_would_tell(client)
     resp = await client.get("/metrics", headers=AUTH)
     text = await resp.text()
     assert resp.status == 200 and resp.content_type == "text/plain"
-    assert 'datadesk_connection_up{link="ami"} 1' in text
-    assert 'datadesk_connection_up{link="redis"} 1' in text
-    assert 'datadesk_routes_total{route="queue"} 0' in text
-    assert 'datadesk_role{role="standby"} 1' in text and "datadesk_ready 1" in text
+    assert 'datadesk_connection_up{link="ami"} 1.0' in text
+    assert 'datadesk_connection_up{link="redis"} 1.0' in text
+    assert 'datadesk_routes_total{route="queue"} 0.0' in text
+    assert 'datadesk_role{role="standby"} 1.0' in text and "datadesk_ready 1.0" in text
     assert "datadesk_open_callbacks " not in text  # Redis does not answer: no wrong zero
-    assert 'datadesk_seats{activity="logged-out"} 6' in text
+    assert 'datadesk_seats{activity="logged-out"} 6.0' in text
+    # The routing histograms come from this application's registry.
+    assert 'datadesk_decision_seconds_bucket{le="+Inf"} 0.0' in text
+    assert "_created" not in text
 
 
 @pytest.mark.parametrize("body, status, field", [
@@ -226,16 +229,22 @@ async def test_the_application_is_held_only_while_leading(clients):
     assert not clients.ari.holding.is_set()
 
 
-async def test_a_finished_desk_call_is_counted_by_a_task_the_app_owns(aiohttp_client, clients):
+async def test_a_finished_desk_call_is_counted_by_the_leader_in_a_task_the_app_owns(
+        aiohttp_client, clients):
     app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,))), clients)
     client = await aiohttp_client(app)
     controller = app[CONTROLLER]
-    clients.ami.emit({"Event": "AgentComplete", "Queue": "desk", "Channel": "PJSIP/8601-1",
-                      "TalkTime": "42"})
+    call = {"Event": "AgentComplete", "Queue": "desk", "Channel": "PJSIP/8601-1",
+            "Interface": "PJSIP/8601", "TalkTime": "42", "HoldTime": "3"}
+    clients.ami.emit(call)
+    assert len(controller.calls.tasks) == 0  # a standby counts nothing: the leader does
+    controller.calls.counting = True
+    clients.ami.emit(call)
     clients.ami.emit({"Event": "AgentComplete", "Queue": "other", "Channel": "PJSIP/8601-2"})
-    assert len(controller.counting) == 1  # the other queue's call is not the desk's
+    # The call and the seat's own figures; the other queue's call is not the desk's.
+    assert len(controller.calls.tasks) == 2
     await client.close()
-    assert len(controller.counting) == 0
+    assert len(controller.calls.tasks) == 0
 
 
 async def test_a_transferred_caller_is_sent_on_through_the_ari_port(aiohttp_client, clients):
@@ -273,7 +282,7 @@ async def test_the_lease_taken_starts_every_leader_only_part_and_lost_stops_them
     def running() -> list[bool]:
         return [clients.ari.holding.is_set(), controller.dialer._task is not None,
                 controller.spool._worker.running, controller.risk.raising,
-                controller.sampler._worker.running, controller.seat_calls.counting]
+                controller.sampler._worker.running, controller.calls.counting]
 
     assert running() == [True] * 6
     held[0] = False

@@ -100,7 +100,25 @@ def test_the_plots_are_svg_with_a_bar_per_day_and_per_hour():
 def test_the_command_lines_table_has_every_day_and_the_total():
     from ari_app.web.reports_data import to_text
     lines = to_text(report(DAYS)).splitlines()
-    assert lines[0].split()[:3] == ["DAY", "TRANSFERS", "ANSWERED"]
+    assert lines[0].split()[:3] == ["DAY", "IN", "ANSWERED"]
     assert [line.split()[0] for line in lines[1:]] == ["2026-11-01", "2026-11-02",
-                                                       "2026-11-03", "total"]
+                                                       "2026-11-03", "TOTAL"]
     assert lines[-1].split()[1] == "12"
+
+
+def test_every_word_the_board_draws_has_a_phrase_in_both_languages():
+    """The board's callback statuses, seat states and pause reasons come from
+    the phrases or the settings, never raw words on a Chinese board."""
+    from ari_app.desk.callback import Status
+    from ari_app.settings import DeskSettings
+    from ari_app.web.texts import texts
+    from ari_app.web.wallboard.figures import STATE_OF, STATES
+    for lang in ("zh", "en"):
+        t = texts(lang)
+        for status in (Status.OPEN, Status.DIALLING):   # what the board lists
+            assert t[f"cbstatus.{status.value}"], status
+        for state in (*STATE_OF, *STATES):
+            assert t[f"state.{state}"], state
+    assert texts("zh")["cbstatus.dialling"] == "呼叫中" and texts("zh")["cbstatus.open"] == "待回电"
+    for code, (zh, en) in DeskSettings().pause_reasons.items():
+        assert not any("a" <= c.lower() <= "z" for c in zh) and en, code

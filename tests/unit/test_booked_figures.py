@@ -14,7 +14,7 @@ from ari_app.desk.promise import Booking, Room, Told
 from ari_app.dialer import DialerPorts, DialerRules
 from ari_app.dialer.recorder import Recorder
 from ari_app.store.memory import MemoryCallbackStore
-from ari_app.store.stats import summary
+from ari_app.desk.figures import summary
 
 T0 = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 

@@ -113,6 +113,15 @@ SEEDED = {
         lambda c, p: edit(c / "manager.conf", "bindaddr = 127.0.0.1", "bindaddr = 0.0.0.0"),
         "", "AMI bound to 0.0.0.0"),
     "wrap-up differs": (None, "[desk]\nwrapup = 30\n", "wrapuptime 15 differs"),
+    "a pause reason the settings do not name": (
+        lambda c, p: edit(c / "extensions.conf", "DESK_PAUSE_REASON_5 = lunch",
+                          "DESK_PAUSE_REASON_5 = dinner"), "",
+        "DESK_PAUSE_REASON_5 = 'dinner' is not a code of [desk] pause_reasons"),
+    "service level differs": (None, "[desk]\nservice_level = 30\n",
+                              "servicelevel 20 differs from the controller's [desk] service_level 30"),
+    "service level missing from the queue": (
+        lambda c, p: edit(c / "queues.conf", "servicelevel = 20\n", ""), "",
+        "servicelevel 0 differs from the controller's [desk] service_level 20"),
     "queue name misspelt in AddQueueMember": (
         lambda c, p: edit(p / "40-seat-phones.conf", "AddQueueMember(desk,",
                           "AddQueueMember(dsek,"),

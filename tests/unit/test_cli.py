@@ -182,3 +182,28 @@ def test_a_saved_profile_that_is_not_one_is_refused_in_one_line(tmp_path):
     done = datadesk("sizing", "--profile", str(tmp_path / "p.json"))
     assert done.returncode == 1 and done.stdout.startswith("datadesk: not a traffic profile: ")
     assert "Traceback" not in done.stderr
+
+
+SEATS_ANSWER = {"queue": "desk", "synced": True, "desk": "free", "open": True, "seats": [
+    {"agent_id": "8601", "activity": "ready", "registered": True, "in_queue": True,
+     "paused_reason": "", "state": "not_inuse"},
+    {"agent_id": "8602", "activity": "paused", "registered": True, "in_queue": True,
+     "paused_reason": "lunch", "state": "not_inuse"}]}
+
+
+def test_seats_on_a_chinese_screen_say_every_word_in_chinese(tmp_path):
+    handler = type("Answer", (_Answer,), {"body": json.dumps(SEATS_ANSWER).encode()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg = tmp_path / "datadesk.toml"
+    cfg.write_text(f'[http]\nhost = "127.0.0.1"\nport = {server.server_address[1]}\n'
+                   'tokens = ["admin:0123456789abcdef0123"]\n[desk]\nscreen_language = "zh"\n')
+    try:
+        done = datadesk("seats", "--config", str(cfg))
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    # Only the seats' ids and the table's digits are not Chinese.
+    assert not re.search(r"[A-Za-z_]", done.stdout), done.stdout
+    assert done.stdout.startswith("数据专席 有空闲座席 (营业中)")
+    assert "用餐" in done.stdout and "空闲" in done.stdout

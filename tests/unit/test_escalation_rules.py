@@ -148,17 +148,17 @@ def _render(risk):
 def test_metrics_show_the_at_risk_gauge_escalations_and_alerts():
     from collections import Counter
     lines = _render({"at_risk": 2, "escalated": 3, "alerts": Counter(sent=4, dropped=1)})
-    assert "datadesk_callbacks_at_risk 2" in lines
-    assert "datadesk_callbacks_escalated_total 3" in lines
-    assert 'datadesk_sla_risk_alerts_total{result="sent"} 4' in lines
-    assert 'datadesk_sla_risk_alerts_total{result="failed"} 0' in lines
-    assert 'datadesk_sla_risk_alerts_total{result="dropped"} 1' in lines
+    assert "datadesk_callbacks_at_risk 2.0" in lines
+    assert "datadesk_callbacks_escalated_total 3.0" in lines
+    assert 'datadesk_sla_risk_alerts_total{result="sent"} 4.0' in lines
+    assert 'datadesk_sla_risk_alerts_total{result="failed"} 0.0' in lines
+    assert 'datadesk_sla_risk_alerts_total{result="dropped"} 1.0' in lines
 
 
 def test_an_unknown_at_risk_count_is_left_out_not_zeroed():
     lines = _render({"at_risk": None, "escalated": 0, "alerts": None})
     assert not [x for x in lines if x.startswith("datadesk_callbacks_at_risk")]
-    assert "datadesk_callbacks_escalated_total 0" in lines
+    assert "datadesk_callbacks_escalated_total 0.0" in lines
 
 
 async def test_the_dialer_keeps_a_reserved_seat_until_a_callback_is_at_risk():

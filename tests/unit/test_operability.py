@@ -97,12 +97,13 @@ def test_metrics_say_version_role_readiness_and_every_route_from_the_start():
                           sla=Counter(), connections={"redis": False},
                           routes=Counter({"queue": 0, "callback": 2}), version="9.9",
                           leader=False, ready=False, overdue_callbacks=None)
-    lines = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    assert lines['datadesk_build_info{version="9.9"}'] == "1"
-    assert lines['datadesk_role{role="leader"}'] == "0"
-    assert lines['datadesk_role{role="standby"}'] == "1"
-    assert lines["datadesk_ready"] == "0"
-    assert lines['datadesk_routes_total{route="queue"}'] == "0"
+    lines = {k: float(v) for k, v in (line.rsplit(" ", 1) for line in text.splitlines()
+                                       if line and not line.startswith("#"))}
+    assert lines['datadesk_build_info{version="9.9"}'] == 1
+    assert lines['datadesk_role{role="leader"}'] == 0
+    assert lines['datadesk_role{role="standby"}'] == 1
+    assert lines["datadesk_ready"] == 0
+    assert lines['datadesk_routes_total{route="queue"}'] == 0
     assert "datadesk_callbacks_overdue" not in lines  # Redis away: no wrong zero
 
 

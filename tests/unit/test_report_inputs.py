@@ -142,6 +142,9 @@ async def test_the_wallboards_today_panel_survives_a_malformed_counter(aiohttp_c
 
         async def count_open(self) -> int:
             return 0
+
+        async def count_overdue(self, at: float) -> int:
+            return 0
     controller.callbacks = Callbacks()
     controller.stats = DeskStats(Hashes({day_key(today): {"transfers": "1.5",
                                                           "answered": "4"}}), ZONE)

@@ -13,10 +13,10 @@ from ari_app.sizing_report import profile_from_days
 from ari_app.web.reports import render
 from ari_app.web.reports_data import report
 from ari_app.web.reports_sizing import MAX_SIZING_DAYS, section, sizing
-from ari_app.web.reports_svg import BOTTOM, H, TOP, sizing_per_hour
+from ari_app.web.reports_svg import BOTTOM, H, LEFT, TOP, sizing_per_hour
 from ari_app.web.texts import texts
 
-PLOT_H = H - BOTTOM - TOP       # 244
+PLOT_H = H - BOTTOM - TOP       # 268
 TODAY = date(2026, 11, 30)
 
 
@@ -33,17 +33,17 @@ def bars(svg: str) -> dict[int, float]:
 def test_a_bar_for_each_loaded_hour_at_its_height_on_a_scale_of_8():
     svg = sizing_per_hour(rows({9: 2.0, 10: 1.0, 14: 0.5}, {9: 4, 10: 3, 14: 2}), 6, "6 seats")
     # top of scale: the multiple of 4 above the desk's 6 seats -> 8
-    # heights drawn to 0.1: 244 * 2 / 8, 244 / 8, 244 * 0.5 / 8 = 15.25
-    assert bars(svg) == {9: 61.0, 10: 30.5, 14: 15.2}
+    # heights drawn to 0.1: 268 * 2 / 8, 268 / 8, 268 * 0.5 / 8
+    assert bars(svg) == {9: 67.0, 10: 33.5, 14: 16.8}
     assert svg.count("<title>") == 3 and ">09: 2.00 E<" in svg
     assert all(f">{h:02d}</text>" in svg for h in range(24))
 
 
 def test_the_desk_seats_line_and_the_80_20_step_line():
     svg = sizing_per_hour(rows({9: 2.0}, {9: 4}), 6, "the desk's 6 seats")
-    y6 = TOP + PLOT_H - PLOT_H * 6 / 8                                   # 77.0
-    line = re.search(r'<line class="desk-seats" x1="56" x2="960" y1="([\d.]+)" y2="([\d.]+)"',
-                     svg)
+    y6 = TOP + PLOT_H - PLOT_H * 6 / 8                                   # 85.0
+    line = re.search(rf'<line class="desk-seats" x1="{LEFT}" x2="960" y1="([\d.]+)" '
+                     r'y2="([\d.]+)"', svg)
     assert line and float(line[1]) == float(line[2]) == y6
     points = re.search(r'<polyline class="seats-80-20" points="([^"]+)"', svg)[1].split()
     assert len(points) == 48                          # two points an hour: a step
@@ -133,6 +133,7 @@ def test_the_page_has_the_sizing_plot_or_the_message():
     days = {TODAY - timedelta(days=1): {"transfers@10": 5, "transfers": 5}, TODAY: {}}
     data = report(days)
     page = render(data | {"sizing": sizing(days, TODAY, 15)}, "en", "t")
-    assert page.count("<svg") == 3 and 'id="sizing-table"' in page
+    # The overview's four plots, and the sizing's below the tables.
+    assert page.count("<svg") == 5 and 'id="sizing-table"' in page
     empty = render(data | {"sizing": None}, "en", "t")
-    assert empty.count("<svg") == 2 and 'id="sizing-empty"' in empty
+    assert empty.count("<svg") == 4 and 'id="sizing-empty"' in empty

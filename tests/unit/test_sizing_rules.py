@@ -58,3 +58,9 @@ def test_the_simulation_sizes_a_measured_profile_with_the_real_dialer():
     table = render(profile, with_simulation(hourly_rows(profile), met)).splitlines()
     assert table[1].split()[-1] == "met@2"
     assert table[2 + 2].split()[-1] == "100.0"         # the 02h row
+    # On the desk's screen: the open hours and the night hour with requests only.
+    shown = render(profile, with_simulation(hourly_rows(profile), met), "zh",
+                   set(range(9, 22))).splitlines()
+    assert shown[1].split()[-1] == "2席达成%" and shown[2].split()[0] == "02"
+    assert [line.split()[0] for line in shown[2:-1]] == ["02", *(f"{h:02d}" for h in range(9, 22))]
+    assert shown[-1] == "营业时间外且无来电的小时未列出"

@@ -125,12 +125,12 @@ def test_the_installed_command_prints_a_simulated_sla(wheel, tmp_path):
     (tmp_path / "profile.json").write_text(json.dumps({"profile": {
         "days": 1, "hourly": hourly, "talk_mean": 120.0, "wrapup": 15.0, "answered": 4}}))
     done = subprocess.run([bin_dir / "datadesk", "sizing", "--simulate", "--seats", "6",
-                           "--profile", "profile.json"], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=300)
+                           "--profile", "profile.json", "--lang", "en"], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     head, *rows = done.stdout.splitlines()[1:]
     assert head.split()[-1] == "met@6", done.stdout
-    night = next(r for r in rows if r.startswith("02h")).split()
+    night = next(r for r in rows if r.split()[0] == "02").split()
     assert night[1] == "8.0" and float(night[-1]) == 100.0, done.stdout
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 PHRASES: dict[str, tuple[str, str]] = {
     "stall.board": ("座席状态可能已过时", "Board may be stale"),
     "stall.since": ("座席状态可能已过时（自 {since} 起）", "Board may be stale since {since}"),
-    "stall.why.silent": ("PBX 无响应", "the PBX does not answer"),
-    "stall.why.down": ("与 PBX 的连接中断", "no link to the PBX"),
-    "stall.why.resync": ("正在与 PBX 重新同步", "resyncing with the PBX"),
-    "stall.store": ("回拨存储无法访问：暂时无法显示或登记回拨",
+    "stall.why.silent": ("交换机无响应", "the PBX does not answer"),
+    "stall.why.down": ("与交换机的连接中断", "no link to the PBX"),
+    "stall.why.resync": ("正在与交换机重新同步", "resyncing with the PBX"),
+    "stall.store": ("回电存储无法访问：暂时无法显示或登记回电",
                     "Callback store unreachable: callbacks cannot be shown or stored now"),
-    "stall.store.since": ("回拨存储自 {since} 起无法访问：暂时无法显示或登记回拨",
+    "stall.store.since": ("回电存储自 {since} 起无法访问：暂时无法显示或登记回电",
                           "Callback store unreachable since {since}: callbacks cannot be "
                           "shown or stored now"),
 }
