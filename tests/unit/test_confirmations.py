@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ari_app.desk.board import Board
 from ari_app.desk.callback import Callback, Promised, Request, Status, Times
@@ -24,7 +26,8 @@ from ari_app.desk.calendar import ServiceCalendar
 from ari_app.desk.numbers import NumberPolicy
 from ari_app.desk.promise import Booking, Promise, Slot, Told
 from ari_app.desk.topics import TopicCatalogue
-from ari_app.notify.confirmations import Confirmations, NotifyRules, shown, signature
+from ari_app.notify.confirmations import (Confirmations, ConfirmationsCollector, NotifyRules,
+                                          shown, signature)
 from ari_app.notify.message import Event, text
 from ari_app.promises import PromiseRules, Promises, unmeasured
 from ari_app.service import CallbacksService
@@ -149,6 +152,43 @@ async def test_a_gateway_that_is_down_loses_nothing_and_gets_it_when_back(gatewa
     assert len(rx.got) == 1 and await outbox.waiting() == 0
     assert json.loads(rx.got[0][0])["event"] == "callback-cancelled"
     await notes.stop()
+
+
+def scraped(source: object) -> dict[tuple[str, str], float]:
+    """The confirmations' samples as a scrape writes them: (name, result) -> value."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ConfirmationsCollector(source))
+    text = generate_latest(registry).decode()
+    return {(s.name, s.labels.get("result", "")): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+class Controller:
+    def __init__(self, confirmations: Confirmations | None) -> None:
+        self.confirmations = confirmations
+
+
+async def test_the_metrics_say_what_became_of_each_try_and_the_backlog(gateway,
+                                                                       unused_tcp_port):
+    clock = [T0]
+    notes, _ = confirmations(f"http://127.0.0.1:{unused_tcp_port}/sms", clock)
+    controller = Controller(notes)
+    assert scraped(controller) == {**{("datadesk_confirmations_total", r): 0.0
+                                      for r in ("queued", "delivered", "retried", "refused")}}
+    await notes.confirm(Event.REGISTERED, callback())
+    await notes.step()                         # nobody listens: it waits
+    down = scraped(controller)
+    assert down[("datadesk_confirmations_total", "queued")] == 1.0
+    assert down[("datadesk_confirmations_total", "retried")] == 1.0
+    assert down[("datadesk_confirmations_waiting", "")] == 1.0
+    await gateway(Receiver(), port=unused_tcp_port)
+    clock[0] += 10
+    await notes.step()
+    back = scraped(controller)
+    assert back[("datadesk_confirmations_total", "delivered")] == 1.0
+    assert back[("datadesk_confirmations_waiting", "")] == 0.0
+    await notes.stop()
+    assert scraped(Controller(None)) == {}     # no gateway set: no confirmation metrics
 
 
 async def test_a_refusal_is_kept_aside_not_tried_again(gateway, caplog):
