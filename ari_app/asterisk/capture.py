@@ -61,7 +61,8 @@ class CallbackCapture:
         channel_id = channel["id"]
         caller = channel.get("caller", {}).get("number", "")
         ch = self.dialog.enter(channel_id, call_language(language, self.prompts.language))
-        cb_id, started = None, self.clock().timestamp()  # type: str | None, float | None
+        cb_id = None
+        started: float | None = self.clock().timestamp()  # None: nothing to abandon
         handed = False  # continued into the dialplan spool: not ours to hang up
         try:
             await self.dialog.call("POST", channel_id, "/answer")
