@@ -74,7 +74,8 @@ bench-ami: venv
 	$(BIN)/python -m bench.ami_ingest
 
 bench-sla: venv
-	$(BIN)/python -m bench.sla; s=$$?; $(BIN)/python -m bench.sla --sweep; exit $$s
+	$(BIN)/python -m bench.sla; s=$$?; $(BIN)/python -m bench.sla --sweep; \
+	  $(BIN)/python -m bench.sla --booking; exit $$s
 
 bench-store: deps
 	$(BIN)/python -m bench.store; s=$$?; $(BIN)/python -m bench.durability || s=1; exit $$s

@@ -38,8 +38,11 @@ from .dialer import Dialer, DialerPorts, DialerRules
 from .service import CallbacksService, RequestLimits
 from .spool import importer as spool
 from .leadership import LeaseClock, Leadership
+from .measured import MeasuredFigures
+from .notify.confirmations import confirmations_of
+from .promises import Promises
 from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
-                       build_topics)
+                       build_promise_rules, build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
@@ -96,6 +99,9 @@ class Controller:
                                      lease.resign)
         self.ari.holding.clear()  # held only while leading
         self.callbacks = self._build_callbacks(stores.callbacks)
+        self.measured = MeasuredFigures(self.stats, settings)
+        self.callbacks.promises = Promises(stores.callbacks, self.calendar, self.board,
+                                           build_promise_rules(settings), self.measured.current)
         self.dialer = self._build_dialer()
         self.presence = DeskPresence(self.ami, self.board, wrapup=settings.desk.wrapup,
                                      registrations=self.ari.pjsip_registrations,
@@ -116,7 +122,10 @@ class Controller:
                                     settings.quality, self.calendar.zone,
                                     is_seat=self.board.is_seat,
                                     leading=lambda: self.leadership.is_leader)
-        self.quality.tracker.callback_topic = self._callback_topic
+        self.quality.tracker.callback_topic = self.callbacks.topic_of
+        self.confirmations = confirmations_of(settings, stores)
+        if self.confirmations is not None:
+            self.callbacks.confirm = self.confirmations.confirm
         for name, part in self.leader_only():
             self.leadership.while_leading(name, part)
 
@@ -127,7 +136,8 @@ class Controller:
                 ("dialer", self.dialer.leading), ("spool import", self.spool.leading),
                 ("SLA-risk alerts", self.risk.leading), ("seat minutes", self.sampler.leading),
                 ("call figures", self.calls.leading),
-                ("recording sweeps", self.quality.leading)]
+                ("recording sweeps", self.quality.leading),
+                *([("confirmations", self.confirmations.leading)] if self.confirmations else [])]
 
     def _build_callbacks(self, store: CallbackStore) -> CallbacksService:
         cb = self.settings.callbacks
@@ -162,10 +172,6 @@ class Controller:
         return DeskStasis(self.ari, self.board, rules, record=self.record, capture=capture,
                           can_store=lambda: self.store.up is not False)
 
-    async def _callback_topic(self, cb_id: str) -> str:
-        cb = await self.callbacks.get(cb_id)
-        return cb.request.topic if cb is not None else ""
-
     def _board_changed(self, seat) -> None:
         self.calls.seat_changed(seat)
         self.lamp.refresh()
@@ -197,6 +203,9 @@ class Controller:
             ("quality", _nothing, self.quality.stop),
             ("alerts", self._alerts_start, self._alerts_stop),
             ("presence", _nothing, self.presence.stop),
+            ("measured figures", self.measured.worker.start, self.measured.worker.stop),
+            ("confirmations", _nothing, self.confirmations.stop if self.confirmations
+             else _stopped),
             ("seat minutes", _nothing, self.sampler.stop),
             ("call figures", _nothing, self.calls.stop),
             ("stasis", _nothing, self.stasis.stop),
@@ -225,6 +234,10 @@ class Controller:
 
 def _nothing() -> None:
     """Start of a part whose tasks are started by events or by the role, not at start."""
+
+
+async def _stopped() -> None:
+    """Stop of a part that is not there."""
 
 
 @asynccontextmanager

@@ -22,6 +22,10 @@ from .desk.callback import Callback, Refused, RetryPolicy, Stale, Status
 
 
 # -- errors -------------------------------------------------------------------
+class SlotFull(RuntimeError):
+    """The callback store refused a booking: its slot has no room left."""
+
+
 class AmiError(RuntimeError):
     """Asterisk answered an action with an error (``reason``: its message,
     for a refused login)."""

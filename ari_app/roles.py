@@ -30,6 +30,7 @@ class Permission(str, Enum):
     REPORTS = "reports"        # the history: page, CSV, JSON
     REGISTER = "register"      # register a callback (the frontline's relay form)
     CALLBACKS = "callbacks"    # list, show and cancel callbacks (full numbers)
+    LOOKUP = "lookup"          # one number's open callback, its number masked (the relay's check)
     METRICS = "metrics"        # Prometheus metrics
     RECORDINGS = "recordings"  # list recordings, play and download them (audited)
     SCORE = "score"            # score a recording (the QA officer)
@@ -43,10 +44,11 @@ _ALL = frozenset(Permission)
 # appeal) is a row here and, for a new kind of route, a permission above.
 ROLES: dict[str, frozenset[Permission]] = {
     "wallboard": frozenset({Permission.SEATS, Permission.BOARD}),
-    "relay": frozenset({Permission.SEATS, Permission.REGISTER}),
+    "relay": frozenset({Permission.SEATS, Permission.REGISTER, Permission.LOOKUP}),
     "metrics": frozenset({Permission.METRICS}),
     "supervisor": frozenset({Permission.SEATS, Permission.BOARD, Permission.NUMBERS,
-                             Permission.REPORTS, Permission.CALLBACKS, Permission.RECORDINGS,
+                             Permission.REPORTS, Permission.CALLBACKS, Permission.LOOKUP,
+                             Permission.RECORDINGS,
                              Permission.DECIDE}),
     "qa": frozenset({Permission.RECORDINGS, Permission.SCORE}),
     # One specialist's token (``specialist/<agent ID>:TOKEN``): its own calls only.

@@ -18,13 +18,17 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+from .booking import NoRoom, choose, promise_of, slot_from
 from .desk.calendar import ServiceCalendar
-from .desk.callback import Callback, Cancel, Cancellation
+from .desk.callback import LANGUAGES, Callback, Cancel, Cancellation, Promised
 from .desk.numbers import InvalidNumber, NumberPolicy
-from .desk.callback import LANGUAGES
+from .desk.promise import Promise, Slot
 from .desk.topics import TopicCatalogue
+from .ports import SlotFull
+from .notify.message import Event
+from .promises import Promises
 from .store.callback_store import CallbackStore
 from .store.limits import RateLimits
 
@@ -70,6 +74,15 @@ def check_text(field: str, value: object, limit: int) -> str:
     return value
 
 
+class SlotTaken(RequestError):
+    """The slot asked for is full (or filled meanwhile); ``offers``: the
+    next slots with room."""
+
+    def __init__(self, message: str, offers: list[Slot]) -> None:
+        super().__init__("not_before", message)
+        self.offers = offers
+
+
 class RateLimited(RequestError):
     """Too many requests (for this number, or in all): try again later."""
 
@@ -94,6 +107,21 @@ class Accepted:
     number: str
     deadline: datetime
     due: datetime
+    # What the customer was told (the stored callback's: a repeat request
+    # keeps the first promise unless it books); None without promises.
+    promise: Promise | None = None
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+def _promised(told: Promise | None) -> Promised:
+    """A promise as the store keeps it."""
+    if told is None:
+        return Promised()
+    return Promised(told.told, told.start.timestamp(),
+                    None if told.end is None else told.end.timestamp(), told.booking)
 
 
 class CallbacksService:
@@ -105,6 +133,10 @@ class CallbacksService:
         self.calendar, self.numbers, self.topics, self.sla = calendar, numbers, topics, sla
         # Called (awaited, must not raise) once per newly stored callback.
         self.on_created: Callable[[], Awaitable[None]] | None = None
+        # The estimate and the slots (None: only the deadline is known).
+        self.promises: Promises | None = None
+        # Queues a confirmation to the customer (awaited, must not raise; None: none).
+        self.confirm: Callable[[Event, Callback], Awaitable[None]] | None = None
 
     def check(self, number: object, topic: object = "", note: object = "",
               agent: object = "") -> tuple[str, str, str, str]:
@@ -121,35 +153,75 @@ class CallbacksService:
 
     async def request(self, *, number: object, topic: object = "", note: object = "",
                       agent: object = "", source: str, now: datetime,
-                      language: str = "") -> Accepted:
+                      language: str = "", slot: Slot | None = None) -> Accepted:
         """``language``: the customer's, as captured (zh, en), kept with the
-        callback so the customer is called back in it."""
+        callback so the customer is called back in it. ``slot``: the one the
+        customer chose (``SlotTaken`` if it filled meanwhile); a request for a
+        number with an open callback moves that callback to it."""
         clean, topic, note, agent = self.check(number, topic, note, agent)
         if language not in ("", *LANGUAGES):
             raise RequestError("language", f"unknown language {language!r}")
-        rl = self.limits
-        if rl is not None:
-            ok, wait = await rl.rates.allow("request", clean, rl.per_number_hour, 3600)
-            if not ok:
-                raise RateLimited("number", f"too many callback requests for {clean} this "
-                                            "hour", wait)
-            ok, wait = await rl.rates.allow("request", "all", rl.per_minute, 60)
-            if not ok:
-                raise RateLimited("number", "too many callback requests right now", wait)
+        await self._within_limits(clean)
         deadline = self.calendar.sla_deadline(now, self.sla)
         due = self.calendar.next_opening(now)
-        cb_id, created = await self.store.create(
-            number=clean, topic=topic, note=note, agent=agent, source=source,
-            deadline=deadline.timestamp(), due=due.timestamp(), now=now.timestamp(),
-            language=language)
+        for _ in range(3):   # a morning slot that filled meanwhile: the next one
+            chosen = await choose(self.promises, now, deadline, slot)
+            told = chosen.promise
+            booked_ = told is not None and chosen.room is not None and told.end is not None
+            try:
+                cb_id, created = await self.store.create(
+                    number=clean, topic=topic, note=note, agent=agent, source=source,
+                    deadline=(told.end if booked_ else deadline).timestamp(),
+                    due=(told.start if booked_ else due).timestamp(), now=now.timestamp(),
+                    language=language, promised=_promised(told), room=chosen.room)
+                break
+            except SlotFull:
+                if slot is not None:
+                    raise SlotTaken("the slot chosen has just filled", []) from None
+        else:
+            raise RequestError("number", "no slot with room could be booked; try again")
         if created and self.on_created is not None:  # the daily figures
             await self.on_created()
-        if not created:
-            stored = await self.store.get(cb_id)
-            if stored:
-                deadline = datetime.fromtimestamp(stored.times.deadline, deadline.tzinfo)
-                due = datetime.fromtimestamp(stored.times.due, due.tzinfo)
-        return Accepted(cb_id, created, clean, deadline, due)
+        stored = await self.store.get(cb_id)
+        if stored is None:
+            return Accepted(cb_id, created, clean, deadline, due, told)
+        moved = slot is not None and stored.times.due == slot.start.timestamp()
+        if self.confirm is not None and (created or moved):
+            await self.confirm(Event.BOOKED if stored.booked else Event.REGISTERED, stored)
+        return Accepted(cb_id, created, clean, _utc(stored.times.deadline),
+                        _utc(stored.times.due), promise_of(stored))
+
+    async def _within_limits(self, number: str) -> None:
+        rl = self.limits
+        if rl is None:
+            return
+        ok, wait = await rl.rates.allow("request", number, rl.per_number_hour, 3600)
+        if not ok:
+            raise RateLimited("number", f"too many callback requests for {number} this "
+                                        "hour", wait)
+        ok, wait = await rl.rates.allow("request", "all", rl.per_minute, 60)
+        if not ok:
+            raise RateLimited("number", "too many callback requests right now", wait)
+
+    async def preview(self, now: datetime) -> Promise | None:
+        """What a request made now would be told (the capture says it before
+        the caller confirms); None without promises."""
+        return (await choose(self.promises, now, self.calendar.sla_deadline(now, self.sla),
+                             None)).promise
+
+    async def slot_from(self, not_before: object, now: datetime, number: str) -> Slot:
+        """The slot the API's ``not_before`` books for ``number`` (checked);
+        ``RequestError`` naming ``not_before`` when it may not be,
+        ``SlotTaken`` when it is full."""
+        if self.promises is None:
+            raise RequestError("not_before", "booking is not available")
+        try:
+            return await slot_from(not_before, self.promises, now,
+                                   await self.store.open_for(number))
+        except NoRoom as exc:
+            raise SlotTaken(str(exc), exc.offers) from None
+        except ValueError as exc:
+            raise RequestError("not_before", str(exc)) from None
 
     async def request_once(self, key: str, keep: int, *, number: object, topic: str,
                            source: str, now: datetime, language: str = "") -> Accepted | None:
@@ -170,6 +242,20 @@ class CallbacksService:
         if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
             return None
         return await self.store.get(cb_id)
+
+    async def topic_of(self, cb_id: str) -> str:
+        """The topic of that callback ("" for none): what its recording names."""
+        cb = await self.get(cb_id)
+        return cb.request.topic if cb is not None else ""
+
+    async def open_for(self, number: object) -> Callback | None:
+        """The number's unfinished callback, if any; ``RequestError`` naming
+        ``number`` for one the number policy refuses."""
+        try:
+            clean = self.numbers.check(number)
+        except InvalidNumber as exc:
+            raise RequestError("number", str(exc)) from exc
+        return await self.store.open_for(clean)
 
     async def history(self, cb_id: str) -> list[dict[str, str]]:
         """Every event of the callback, oldest first (empty for an unknown id)."""
@@ -193,4 +279,9 @@ class CallbacksService:
         """Cancel a callback (one being dialled finishes its attempt, no more follow)."""
         if not isinstance(cb_id, str) or not CALLBACK_ID.fullmatch(cb_id):
             return Cancellation(Cancel.MISSING)
-        return await self.store.cancel(cb_id, reason=reason)
+        done = await self.store.cancel(cb_id, reason=reason)
+        if done.result is Cancel.CANCELLED and self.confirm is not None:
+            cancelled = await self.store.get(cb_id)
+            if cancelled is not None:
+                await self.confirm(Event.CANCELLED, cancelled)
+        return done

@@ -8,7 +8,8 @@ runs on an assumed intraday curve (``HOURLY_SHARE``) or a measured profile,
 and its figures are set beside Erlang C (``ari_app/desk/staffing.py``).
 
     .venv/bin/python -m bench.sla [--seats 6] [--per-day N] [--seed S] [--days D]
-                                  [--sweep] [--compare [--seeds S ...]] [--profile PATH]
+                                  [--sweep] [--compare | --booking [--seeds S ...]]
+                                  [--profile PATH]
                                   [--json PATH]
 """
 
@@ -19,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ari_app.desk.callback import Sla
+from ari_app.desk.callback import Callback, Sla
 from ari_app.desk.staffing import erlang_c, offered_load, seats_needed, service_level
 from ari_app.settings import Settings, build_calendar
 from ari_app.simulation.day import (DAY_ONE, HOURLY_SHARE, DayRun, Load, judged,
@@ -68,8 +69,15 @@ POLICIES = (("live callers first", False, 0), ("at-risk callbacks first", True, 
 
 
 def policy_settings(escalate: bool, reserve: int = 0) -> Settings:
-    base = Settings()
+    base = no_booking(Settings())
     return replace(base, callbacks=replace(base.callbacks, escalate=escalate, reserve=reserve))
+
+
+def no_booking(settings: Settings) -> Settings:
+    """The model the figures were first measured on: no slot offered, and a
+    request made while closed shares the first hour's deadline."""
+    return replace(settings, callbacks=replace(settings.callbacks, slots_offered=0,
+                                               overnight_slots=False))
 
 
 def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
@@ -90,6 +98,35 @@ def compare(seats: int, per_day: int, days: int, seeds: list[int]) -> list[str]:
     return rows
 
 
+# -- booking, side by side -------------------------------------------------------
+# (name, settings, share of callers offered slots who take one)
+BOOKING_MODELS = (("no booking", lambda: no_booking(Settings()), 0.0),
+                  ("booking, 30% choose", Settings, 0.3),
+                  ("booking, 60% choose", Settings, 0.6))
+
+
+def booking_table(seat_counts: list[int], per_day: int, days: int, seeds: list[int]) -> list[str]:
+    """The same load (same arrivals, same seeds) without booking and with it
+    at two assumed shares of callers choosing a slot: a Markdown table."""
+    rows = ["| seats | seed | model | promises kept % | kept, booked % | kept, unbooked % | "
+            "worst lateness (min) | told-time error p50 / p90 (min) | live transfers turned "
+            "into callbacks | callbacks booked |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for seats in seat_counts:
+        for seed in seeds:
+            for name, settings, choosing in BOOKING_MODELS:
+                run = simulate_run(seats, per_day, days, seed, settings(), choosing=choosing)
+                s = summarise(run)
+                late = "none" if s.worst_late is None else f"{s.worst_late:.1f}"
+                error = (f"{percentile(s.told_error, 50):.1f} / "
+                         f"{percentile(s.told_error, 90):.1f}" if s.told_error else "-")
+                turned = run.routes["no-seat"] + run.routes["wait-ran-out"]
+                booked = sum(c.booked for c in run.callbacks.values())
+                kept = {k: "-" if v is None else f"{v:.1f}" for k, v in s.sla_by_booking.items()}
+                rows.append(f"| {seats} | {seed} | {name} | {s.sla_met:.1f} | {kept['booked']} "
+                            f"| {kept['unbooked']} | {late} | {error} | {turned} | {booked} |")
+    return rows
+
+
 # -- figures ------------------------------------------------------------------
 @dataclass
 class Summary:
@@ -103,6 +140,8 @@ class Summary:
     never_dialled: int
     to_first_dial: list[float]   # minutes, request -> first dial
     to_first_dial_open: list[float]  # the same, requests made while open
+    told_error: list[float]      # minutes, first dial - the time told (unbooked, dialled)
+    sla_by_booking: dict[str, float | None]  # SLA met %, "booked" (a slot kept), "unbooked"
 
 
 def summarise(run: DayRun) -> Summary:
@@ -126,7 +165,18 @@ def summarise(run: DayRun) -> Summary:
         to_first_dial=[(c.result.first_dialled - c.times.created) / 60
                        for c in dialled.values()],
         to_first_dial_open=[(c.result.first_dialled - c.times.created) / 60
-                            for i, c in dialled.items() if run.origin[i] == "open"])
+                            for i, c in dialled.items() if run.origin[i] == "open"],
+        told_error=[(c.result.first_dialled - c.promised.end) / 60 for c in dialled.values()
+                    if not c.booked and c.promised.end is not None],
+        sla_by_booking={kind: _met([c for c in due.values() if c.booked == (kind == "booked")])
+                        for kind in ("booked", "unbooked")})
+
+
+def _met(callbacks: list[Callback]) -> float | None:
+    """SLA met % of ``callbacks`` (None for none)."""
+    if not callbacks:
+        return None
+    return 100 * sum(c.result.sla is Sla.MET for c in callbacks) / len(callbacks)
 
 
 def occupancy(run: DayRun, calendar, hour: int | None = None) -> float:
@@ -179,6 +229,20 @@ def report(run: DayRun, results: Results, settings: Settings | None = None,
     if s.to_first_dial_open:
         results.add("  p90 of requests made while open",
                     percentile(s.to_first_dial_open, 90), "min")
+    for kind, label in (("booked", "  SLA met, booked (first dial inside the slot)"),
+                        ("unbooked", "  SLA met, unbooked")):
+        if s.sla_by_booking[kind] is None:
+            results.note(f"{label.strip()}: none {kind}")
+        else:
+            results.add(label, s.sla_by_booking[kind], "%")
+    if s.told_error:
+        results.note("told-time error: first dial - the time told at capture (the end of "
+                     "'within N minutes' or of the window said), unbooked callbacks; "
+                     "negative = dialled before it")
+        results.add("told-time error p50", percentile(s.told_error, 50), "min")
+        results.add("told-time error p90", percentile(s.told_error, 90), "min")
+        results.add("  dialled by the time told",
+                    100 * sum(e <= 0 for e in s.told_error) / len(s.told_error), "%")
     peak_hour = load.shares.index(max(load.shares))
     results.add("seat occupancy, opening hours", occupancy(run, calendar), "%")
     results.add(f"seat occupancy, busiest hour ({peak_hour:02d}h)",
@@ -222,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="run for 4..9 seats")
     parser.add_argument("--compare", action="store_true",
                         help="escalation off and on at the same load, as a Markdown table")
-    parser.add_argument("--seeds", type=int, nargs="+", help="with --compare (default: --seed)")
+    parser.add_argument("--booking", action="store_true",
+                        help="without booking and with it (30%% and 60%% of callers choosing a "
+                             "slot), at 6 and 7 seats, as a Markdown table")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="with --compare or --booking (default: --seed)")
     parser.add_argument("--profile", metavar="PATH",
                         help="a measured profile (datadesk sizing --json) instead of the "
                              "assumed curve: hourly arrivals, transfers/day, talk, wrap-up")
@@ -230,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seats < 1 or args.days < 1 or args.per_day < 0:
         parser.error("--seats and --days must be positive, --per-day not negative")
-    settings, load = Settings(), Load()
+    settings, load = no_booking(Settings()), Load()
     if args.profile:
         load, args.per_day, wrapup = load_of_profile(args.profile)
         settings = replace(settings, desk=replace(settings.desk, wrapup=wrapup))
@@ -244,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                     else "profile HOURLY_SHARE is an assumption"))
     for half in (range(12), range(12, 24)):
         results.note("offered E by hour: " + " ".join(f"{h:02d}h {loads[h]:.2f}" for h in half))
+    if args.booking:
+        for row in booking_table([6, 7], args.per_day, args.days, args.seeds or [args.seed]):
+            print(row)
+        return 0
     if args.compare:
         for row in compare(args.seats, args.per_day, args.days, args.seeds or [args.seed]):
             print(row)

@@ -66,9 +66,11 @@ def lab_settings(*, ami_port: int, ami_secret: str, ari_port: int, ari_password:
             for role, token in (role_tokens or {}).items()]},
         "desk": {"wrapup": wrapup, "queue_wait": 30, "service_level": LAB_SERVICE_LEVEL},
         "calendar": {"hours": "00:00-24:00"},
-        # Short waits so retries and recoveries fit in a test run.
+        # Short waits so retries and recoveries fit in a test run. No slot is
+        # offered at capture unless a test asks (slots_offered): a caller
+        # still choosing one would be busy to the callback the test awaits.
         "callbacks": {"backoff": [2, 2, 2], "seat_retry": 2, "seat_wait": 10,
-                      "customer_ring": 8, "lease": 20},
+                      "customer_ring": 8, "lease": 20, "slots_offered": 0},
     }
     for name, body in (overrides or {}).items():
         sections.setdefault(name, {}).update(body)

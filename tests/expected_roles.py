@@ -9,6 +9,7 @@ ROUTE_ROLES = {
     ("GET", "/api/seats"): {"wallboard", "relay", "supervisor", "admin"},
     ("POST", "/api/callbacks"): {"relay", "admin"},
     ("GET", "/api/callbacks"): {"supervisor", "admin"},
+    ("GET", "/api/callbacks?number="): {"relay", "supervisor", "admin"},
     ("GET", "/api/callbacks/{id}"): {"supervisor", "admin"},
     ("DELETE", "/api/callbacks/{id}"): {"supervisor", "admin"},
     ("GET", "/metrics"): {"metrics", "admin"},

@@ -1,4 +1,6 @@
-"""The SLA-risk webhook: one JSON POST per callback newly at risk.
+"""The SLA-risk webhook: one JSON POST per callback newly at risk; and
+``post``, one try of a webhook's delivery, which the customers'
+confirmations (``ari_app/notify``) send through as well.
 
 ``offer()`` never waits: an alert goes into a bounded queue, and when the
 queue is full (the receiver is down and alerts pile up) the new alert is
@@ -13,6 +15,7 @@ counted (``sent``, ``failed``) and a failed one is logged with the callback.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +30,31 @@ from ..timefmt import for_machines
 log = logging.getLogger(__name__)
 
 RETRYABLE = frozenset({408, 429})
+
+
+@dataclass(frozen=True)
+class Tried:
+    """What one POST came to: accepted (2xx), or why not and whether trying
+    again may help (a network error, a timeout, a 5xx, 408 or 429 may; any
+    other 4xx is the receiver refusing the payload)."""
+    ok: bool
+    retry: bool = False
+    why: str = ""
+
+
+async def post(session: aiohttp.ClientSession, url: str, data: bytes,
+               headers: dict[str, str] | None = None) -> Tried:
+    """POST ``data`` (JSON) to ``url`` once, within the session's timeout."""
+    try:
+        async with session.post(url, data=data, headers={
+                "Content-Type": "application/json", **(headers or {})}) as resp:
+            if resp.status < 300:
+                return Tried(True)
+            retry = resp.status >= 500 or resp.status in RETRYABLE
+            return Tried(False, retry, f"HTTP {resp.status}")
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        return Tried(False, True, f"{type(exc).__name__}: {exc}" if str(exc)
+                     else type(exc).__name__)
 
 
 def masked(number: str) -> str:
@@ -105,20 +133,16 @@ class Webhook:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=d.timeout))
-        pause, why = d.backoff, ""
+        pause, data = d.backoff, json.dumps(body).encode()
         for attempt in range(d.retries + 1):
             if attempt:
                 await asyncio.sleep(pause)
                 pause *= 2
-            try:
-                async with self._session.post(d.url, json=body) as resp:
-                    if resp.status < 300:
-                        return True
-                    why = f"HTTP {resp.status}"
-                    if resp.status < 500 and resp.status not in RETRYABLE:
-                        break
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            tried = await post(self._session, d.url, data)
+            if tried.ok:
+                return True
+            if not tried.retry:
+                break
         log.warning("SLA-risk alert for callback %s not delivered to %s: %s", body.get(
-            "callback_id"), d.url, why, extra={"callback": str(body.get("callback_id"))})
+            "callback_id"), d.url, tried.why, extra={"callback": str(body.get("callback_id"))})
         return False

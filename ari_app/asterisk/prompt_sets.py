@@ -39,8 +39,6 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     ("please-try-again", "请重新输入。", "please try again"),
     ("num-was-successfully", "您的回电号码已经", "number was successfully"),
     ("added", "登记成功。", "added"),
-    ("queue-less-than", "我们将在", "less than"),
-    ("queue-minutes", "分钟内给您回电。", "minutes"),
     ("please-try-call-later", "很抱歉，请稍后再拨。", "please try your call later"),
     ("goodbye", "再见。", "goodbye"),
     # The seat's whisper before a callback (dialplan/30-desk.conf).
@@ -65,14 +63,34 @@ PHRASES: tuple[tuple[str, str, str], ...] = (
     ("agent-loginok", "签入成功。", "Agent logged in."),
     ("agent-alreadyon", "您已经签入。", "That agent is already logged on."),
     ("agent-loggedoff", "签出成功。", "Agent logged off."),
-    # When the call comes (ari_app/asterisk/prompts.py promise): "tomorrow
-    # 9 o'clock 30 minutes before" in Mandarin word order; English says
-    # "tomorrow, nine thirty a.m." with the core sounds (no desk-before).
+    # Days and times in what the caller is told (ari_app/asterisk/told.py):
+    # "明天 九点 三十分" in Mandarin; English says "tomorrow, nine thirty a.m."
+    # with the core sounds.
     ("digits/today", "今天", "today"), ("digits/tomorrow", "明天", "tomorrow"),
     ("digits/oclock", "点", "o'clock"), ("minutes", "分", "minutes"),
-    ("desk-before", "之前给您回电。", "(zh only)"),
     *((f"digits/day-{n}", "星期" + "日一二三四五六"[n], "Sunday Monday Tuesday Wednesday "
        "Thursday Friday Saturday".split()[n]) for n in range(7)),
+    # The customer's time (ari_app/asterisk/told.py): the time told at capture,
+    # the slots offered, a caller whose callback is open. Generated in both
+    # languages (EN_GENERATED): no core sound says them.
+    ("desk-time-expect", "我们预计在大约", "We expect to call you back within about"),
+    ("desk-time-minutes", "分钟内给您回电。", "minutes."),
+    ("desk-time-window", "我们将在", "We will call you back"),
+    ("desk-time-from", "从", "between"),
+    ("desk-time-to", "到", "and"),
+    ("desk-time-end", "之间给您回电。", "in that time."),
+    ("desk-time-after", "以后给您回电。", "after"),
+    ("desk-time-late", "这比我们通常承诺的时间晚，非常抱歉。",
+     "That is later than we usually promise. We are sorry."),
+    ("desk-time-keep", "按这个时间回电，请按一。", "To be called at that time, press one."),
+    ("desk-time-later", "如需预约更晚的时间，", "For a later time,"),
+    ("desk-time-slot", "预约", "for"),
+    ("desk-time-not-offered", "没有这个选项。", "That is not one of the choices."),
+    ("desk-time-already", "您已经登记了回电。", "You already have a callback with us."),
+    ("desk-time-keep-or-cancel", "保留请按一，取消请按二。",
+     "To keep it, press one. To cancel it, press two."),
+    ("desk-time-kept", "好的，我们会按时给您回电。", "Thank you. We will call you as promised."),
+    ("desk-time-cancelled", "您的回电已经取消。", "Your callback is cancelled."),
     ("digits/0", "零", "zero"), ("digits/1", "一", "one"), ("digits/2", "二", "two"),
     ("digits/3", "三", "three"), ("digits/4", "四", "four"), ("digits/5", "五", "five"),
     ("digits/6", "六", "six"), ("digits/7", "七", "seven"), ("digits/8", "八", "eight"),
@@ -92,11 +110,13 @@ TONES: dict[str, tuple[str, ...]] = {
 }
 # English phrases no core sound says: generated like the Mandarin set.
 EN_GENERATED = frozenset({"desk-greeting", "desk-recording-notice", "desk-survey",
-                          "desk-survey-thanks"})
-# Phrases only Mandarin word order needs: English has none of the name.
-ZH_ONLY = frozenset({"desk-before"})
-# Core sounds only English plays ("nine thirty a.m.": ari_app/asterisk/prompts.py).
-EN_ONLY = frozenset({"digits/a-m", "digits/p-m"})
+                          "desk-survey-thanks"}) | frozenset(
+    name for name, _, _ in PHRASES if name.startswith("desk-time-"))
+# Phrases only Mandarin word order needs: English has none of the name (none now:
+# every sentence of the customer's time is generated in both languages).
+ZH_ONLY: frozenset[str] = frozenset()
+# Core sounds only English plays ("nine oh five a.m.": ari_app/asterisk/told.py).
+EN_ONLY = frozenset({"digits/a-m", "digits/p-m", "digits/oh"})
 
 _NAMES = frozenset(name for name, _, _ in PHRASES) | frozenset(TONES)
 SETS: dict[str, frozenset[str]] = {

@@ -11,7 +11,8 @@ from the controller's own code, each with where it comes from.
   hold time with ``announce-frequency``, ``periodic-announce`` with its
   frequency, ``announce``, ``queue-callerannounce``, ``reportholdtime``).
 * The controller: every prompt of the capture (``Prompts``) and every
-  callback time it can say (``promise``, over a week of deadlines), with
+  sentence of the customer's time it can say (``told``: promises, windows
+  and slot offers over nine days at every minute), with
   ``number:N`` and ``digits:N`` spelt out into the files Asterisk plays for
   that language (``main/say.c``).
 
@@ -29,7 +30,9 @@ from datetime import datetime, timedelta, timezone
 from .conffile import ConfigFile
 from .dialplan_refs import arguments, split_outside
 from .prompt_sets import SETS
-from .prompts import Prompts, promise
+from ..desk.promise import Promise, Slot, Told
+from . import told
+from .prompts import Prompts
 
 _APPS = ("playback", "background", "controlplayback", "read", "saydigits", "saynumber",
          "queue")
@@ -138,6 +141,29 @@ def _media(media: str, language: str) -> list[str]:
     return list(_DIGITS)  # digits:<any number>
 
 
+def told_sounds(language: str) -> set[str]:
+    """Every media the customer's-time sentences (``told.py``) can say in
+    ``language``: each form of promise (minutes 1-60, late or not), windows
+    and times at every minute of a day over nine days, an offer of up to
+    eight slots, a caller's open callback."""
+    now = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
+    minute = timedelta(minutes=1)
+    out: set[str] = set()
+    for n in range(1, 61):
+        for late in (False, True):
+            out.update(told.said(Promise(Told.WITHIN, now, now + n * minute, n, late),
+                                 now, timezone.utc, language))
+    for m in range(0, 9 * 24 * 60, 7):   # every minute of the day falls on some step
+        at = now + m * minute
+        for form, end in ((Told.BETWEEN, at + 60 * minute), (Told.AFTER, None)):
+            out.update(told.said(Promise(form, at, end), now, timezone.utc, language))
+    slots = [Slot(now + h * 60 * minute, now + (h + 1) * 60 * minute) for h in range(8)]
+    out.update(told.offer(slots, now, timezone.utc, language))
+    out.update(("desk-time-already", "desk-time-keep-or-cancel", "desk-time-kept",
+                "desk-time-cancelled", "desk-time-not-offered", "desk-time-late"))
+    return out
+
+
 def code_sounds() -> list[Played]:
     """Every sound the controller plays, per language it plays it in."""
     out = []
@@ -148,14 +174,9 @@ def code_sounds() -> list[Played]:
                     for m in getattr(prompts, field.name)]
     out += [Played(d, "ari_app/asterisk/capture.py (the number, digit by digit)")
             for d in _DIGITS]
-    now, hour = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc), timedelta(hours=1)
     for language in SETS:
-        told: set[str] = set()
-        for minutes in range(1, 9 * 24 * 60):   # every deadline of the next 9 days
-            told.update(promise(now, now + timedelta(minutes=minutes), timezone.utc, hour,
-                                language))
-        names = {f for media in told for f in _media(media, language)}
-        out += [Played(n, "ari_app/asterisk/prompts.py promise()", frozenset({language}))
+        names = {f for media in told_sounds(language) for f in _media(media, language)}
+        out += [Played(n, "ari_app/asterisk/told.py", frozenset({language}))
                 for n in sorted(names)]
     return out
 

@@ -9,6 +9,7 @@ instant comes in. Opening spans are half-open: open at 09:00:00, closed at
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -104,6 +105,11 @@ class ServiceCalendar:
                 yield span
         raise CalendarError(f"no opening within {max_days} days of {local:%Y-%m-%d}")
 
+    def spans_from(self, now: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Opening spans (start, end) that end after ``now``, in order (within
+        400 days: ``CalendarError`` past that)."""
+        return self._spans_from(now)
+
     def next_opening(self, now: datetime) -> datetime:
         """``now`` if the desk is open, else the start of the next opening."""
         start, _end = next(self._spans_from(now))
@@ -121,9 +127,14 @@ class ServiceCalendar:
         """
         if sla <= timedelta(0):
             raise CalendarError("the SLA must be positive")
-        left = sla
-        for start, end in self._spans_from(requested):
-            begin = max(start, requested.astimezone(self.zone))
+        return self.after_opening_time(requested, sla)
+
+    def after_opening_time(self, start: datetime, span: timedelta) -> datetime:
+        """The instant ``span`` of opening time after ``start`` (closed time
+        does not count; ``span`` 0: the next opening, or ``start`` if open)."""
+        left = max(span, timedelta(0))
+        for begin, end in self._spans_from(start):
+            begin = max(begin, start.astimezone(self.zone))
             if begin + left <= end:
                 return begin + left
             left -= end - begin

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from .promise import Booking, Told
+
 
 class Status(str, Enum):
     OPEN = "open"
@@ -114,6 +116,17 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Promised:
+    """What the customer was told when it was made (``desk.promise``): the
+    form, the earliest and latest times said (Unix s), and whether it keeps
+    a slot. A booked callback's slot is [``Times.due``, ``Times.deadline``)."""
+    told: Told | None = None        # None: nothing told (stored before promises were)
+    start: float | None = None
+    end: float | None = None        # the told time; None for "after 09:00"
+    booking: Booking = Booking.NONE
+
+
+@dataclass(frozen=True)
 class Callback:
     """A stored callback, as the store reads it (only the store builds one)."""
     id: str
@@ -122,6 +135,12 @@ class Callback:
     times: Times
     progress: Progress = Progress()
     result: Result = Result()
+    promised: Promised = Promised()
+
+    @property
+    def booked(self) -> bool:
+        """It keeps a slot: never dialled before ``times.due``."""
+        return self.promised.booking is not Booking.NONE
 
 
 class Cancel(str, Enum):
@@ -248,6 +267,13 @@ def after_attempt(outcome: Outcome, attempts: int, now: datetime, deadline: date
                                           f"the deadline {deadline:%Y-%m-%d %H:%M}")
     what = "retry" if outcome.reached_customer else "retry when a seat is free"
     return Next(Status.OPEN, due, reason=f"{outcome.value}: {what} in {pause} s")
+
+
+def late(cb: Callback, now: float) -> bool:
+    """Has this callback missed its promise with nothing done yet? Still
+    open or being offered to the desk, the customer never rung, and its
+    deadline (a booked slot's end) before ``now`` (Unix seconds)."""
+    return not cb.status.final and cb.result.first_dialled is None and cb.times.deadline < now
 
 
 def at_risk(cb: Callback, now: float, minutes: float) -> bool:

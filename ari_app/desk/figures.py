@@ -15,6 +15,9 @@ counted from Asterisk's own events (``ari_app/asterisk/desk_calls.py``):
 * ``abandoned_<where>`` and ``abandoned_<where>_seconds``: callers who
   hung up before a seat answered, by where they left (``ABANDON_PLACES``)
   and the time they had waited since the transfer reached the desk.
+* ``booked_sla_met`` and ``booked_sla_breached``: of ``sla_met`` and
+  ``sla_breached``, the callbacks booked for a slot (met: first dialled
+  inside it), so booked and unbooked promises are read apart.
 * per seat, day only: ``seat:<id>:live``, ``seat:<id>:callbacks``,
   ``seat:<id>:talk_seconds``, ``seat:<id>:pause:<code>`` (seconds paused
   with that reason code).
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 ABANDON_PLACES = ("queue", "capture", "routing")
 COUNTERS = ("transfers", "repeat", "offered", "answered", "answered_in_sl", "wait_seconds",
             "completed", "talk_seconds", "wrapup_seconds", "callbacks_requested", "callbacks_made",
-            "callbacks_failed", "sla_met", "sla_breached",
+            "callbacks_failed", "sla_met", "sla_breached", "booked_sla_met", "booked_sla_breached",
             *(f"abandoned_{p}" for p in ABANDON_PLACES),
             *(f"abandoned_{p}_seconds" for p in ABANDON_PLACES))
 TARGET_HANDLE_SECONDS = 148  # the source's data-service call, against 131 s overall
@@ -93,6 +96,7 @@ def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
     abandoned = sum(c[f"abandoned_{p}"] for p in ABANDON_PLACES)
     abandoned_wait = sum(c[f"abandoned_{p}_seconds"] for p in ABANDON_PLACES)
     judged = c["sla_met"] + c["sla_breached"]
+    booked = c["booked_sla_met"] + c["booked_sla_breached"]
     ready, busy = raw.get("seat_ready", 0), raw.get("seat_busy", 0)
     return {
         **c, "callbacks_dialled": c["callbacks_made"],
@@ -108,6 +112,10 @@ def summary(raw: dict[str, int]) -> dict[str, float | int | None]:
         "target_talk_seconds": TARGET_HANDLE_SECONDS,
         "target_handle_seconds": TARGET_HANDLE_SECONDS,
         "sla_met_percent": _share(c["sla_met"], judged),
+        # Booked and unbooked promises apart: a slot kept, the time told kept.
+        "booked_sla_met_percent": _share(c["booked_sla_met"], booked),
+        "unbooked_sla_met_percent": _share(c["sla_met"] - c["booked_sla_met"],
+                                           max(judged - booked, 0)),
         "repeat_rate_percent": _share(c["repeat"], transfers, 2),
         "occupancy_percent": _share(busy, ready + busy),
     }

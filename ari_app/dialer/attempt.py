@@ -1,5 +1,6 @@
-"""One attempt's life, in order: check the stored number, originate, keep
-the lease, await the end, read the receipt, record the ending.
+"""One attempt's life, in order: check the stored number and its due time
+(a booked callback is never dialled before its slot), originate, keep the
+lease, await the end, read the receipt, record the ending.
 
 An ``Attempt`` owns its events, as panoramisk's ``Call`` does: the attempts
 in flight (``runner.Attempts``) hand it each ``DialEnd``/``Hangup`` of its
@@ -88,6 +89,9 @@ class Attempt:
         refusal = dial_refusal(cb, self.rules.numbers)            # the stored number
         if refusal is not None:
             await self.recorder.not_placed_(cb, "number-refused", refusal)
+            return
+        if cb.times.due > self.clock():                           # a booked slot not begun
+            await self.recorder.not_yet(cb)
             return
         if not await self.recorder.may_originate(cb):             # the call rate limit
             return

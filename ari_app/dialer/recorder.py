@@ -58,6 +58,18 @@ class Recorder:
         return await self.finish(cb, Outcome.SEAT_NO_ANSWER, dialled_at=None,
                                  event="requeued", cause=cause)
 
+    async def not_yet(self, cb: Callback) -> Status | Stale:
+        """A claimed callback whose due time (a booked slot's start) has not
+        come: never dialled before it; back to wait until then. The store
+        promotes only what is due, so only a record changed behind its back
+        gets here: one WARNING names it."""
+        log.warning("callback %s: claimed before its time (due %s); NOT dialled, back to "
+                    "wait until then", cb.id, utc(cb.times.due).isoformat(),
+                    extra={"callback": cb.id})
+        return await self.store.finish(cb.id, cb.progress.fence, status=Status.OPEN,
+                                       due=cb.times.due, reason="not dialled before its time",
+                                       event="deferred", now=self.clock())
+
     async def may_originate(self, cb: Callback) -> bool:
         """The toll-fraud guard: too many calls to one number, or in all, wait."""
         if self.limits is None:
@@ -117,6 +129,8 @@ class Recorder:
             self.sla[sla.value] += 1
             if self.stats is not None:
                 await self.stats.add(f"sla_{sla.value}")
+                if cb.booked:   # its promise was its slot: counted apart too
+                    await self.stats.add(f"booked_sla_{sla.value}")
         if outcome.reached_customer and self.stats is not None:
             await self.stats.add("callbacks_made")
         if nxt_failed and self.stats is not None:

@@ -10,15 +10,15 @@ typo must not silently fall back to a default.
 
 from __future__ import annotations
 
-from .domain import (build_calendar, build_grants, build_numbers, build_policy, build_retry,
-                     build_topics, validate)
+from .domain import (build_calendar, build_grants, build_numbers, build_policy,
+                     build_promise_rules, build_retry, build_topics, validate)
 from .loading import load_settings
 from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
-                     DeskSettings, HttpSettings, LogSettings, QualitySettings, RedisSettings,
-                     Settings, SettingsError, TopicSettings)
+                     DeskSettings, HttpSettings, LogSettings, NotifySettings, QualitySettings,
+                     RedisSettings, Settings, SettingsError, TopicSettings)
 
 __all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
-           "DeskSettings", "HttpSettings", "LogSettings", "QualitySettings", "RedisSettings",
-           "Settings",
+           "DeskSettings", "HttpSettings", "LogSettings", "NotifySettings", "QualitySettings",
+           "RedisSettings", "Settings",
            "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_numbers",
-           "build_policy", "build_retry", "build_topics", "load_settings", "validate"]
+           "build_policy", "build_promise_rules", "build_retry", "build_topics", "load_settings", "validate"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from ..asterisk.foreign_replaces import endpoint_of
 from ..desk.calendar import CalendarError, ServiceCalendar
@@ -12,9 +14,10 @@ from ..desk.numbers import NumberPolicy
 from ..desk.routing import NamedUnavailable, RoutingPolicy
 from ..desk.topics import TopicCatalogue, TopicKind
 from ..roles import Grant, TokenError, grants
+from ..promises import PromiseRules
 from ..store.durable import Replication, parse_sentinels
-from .schema import (CalendarSettings, CallbackSettings, DeskSettings, HttpSettings, RedisSettings,
-                     Settings, SettingsError, TopicSettings)
+from .schema import (CalendarSettings, CallbackSettings, DeskSettings, HttpSettings,
+                     NotifySettings, RedisSettings, Settings, SettingsError, TopicSettings)
 
 
 def build_calendar(s: CalendarSettings) -> ServiceCalendar:
@@ -93,6 +96,8 @@ def validate(settings: Settings) -> Settings:
         if getattr(settings.callbacks, key) < 1:
             raise SettingsError(f"[callbacks] {key}: must be positive")
     _check_alerts(settings.callbacks)
+    build_promise_rules(settings)
+    check_notify(settings.notify)
     for key, value in (("[callbacks] language", settings.callbacks.language),
                        ("[desk] screen_language", settings.desk.screen_language)):
         if value not in LANGUAGES:
@@ -131,6 +136,47 @@ def build_grants(s: HttpSettings) -> list[Grant]:
         return grants(s.tokens, s.supervisor_tokens)
     except TokenError as exc:
         raise SettingsError(f"[http] tokens: {exc}") from exc
+
+
+def build_promise_rules(settings: Settings) -> PromiseRules:
+    """How the desk promises (``ari_app/promises.py``), from ``[callbacks]``."""
+    cb = settings.callbacks
+    if not 5 <= cb.slot_minutes <= 24 * 60:
+        raise SettingsError("[callbacks] slot_minutes: from 5 to 1440")
+    if not 0 <= cb.slots_offered <= 8:
+        raise SettingsError("[callbacks] slots_offered: from 0 to 8 (keys 2 to 9)")
+    if not 1 <= cb.book_days <= 60:
+        raise SettingsError("[callbacks] book_days: from 1 to 60")
+    return PromiseRules(timedelta(minutes=cb.slot_minutes), cb.slots_offered, cb.book_days,
+                        cb.overnight_slots, len(settings.desk.seats))
+
+
+def check_notify(s: NotifySettings) -> None:
+    """``[notify]``: an https URL, or http to a loopback address (a gateway on
+    this host); a secret of at least 16 characters with it (never echoed)."""
+    if not s.url:
+        return
+    parts = urlsplit(s.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("[notify] url: expected an https:// URL")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise SettingsError("[notify] url: must be https:// (http:// only to a loopback "
+                            "address: the confirmation carries the customer's number)")
+    if len(s.secret) < 16:
+        raise SettingsError("[notify] secret: at least 16 characters are needed to sign the "
+                            "confirmations (better: DATADESK_NOTIFY_SECRET)")
+    if not 0 < s.timeout <= 60 or not 0 < s.backoff <= s.backoff_max <= 86400:
+        raise SettingsError("[notify] timeout/backoff/backoff_max: timeout above 0 and at "
+                            "most 60 s, 0 < backoff <= backoff_max <= 86400 s")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 _CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")

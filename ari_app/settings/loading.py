@@ -2,7 +2,7 @@
 
 From a TOML file (``--config`` or ``DATADESK_CONFIG``) with secrets allowed
 from the environment (``DATADESK_AMI_SECRET``, ``DATADESK_ARI_PASSWORD``,
-``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, and the API tokens
+``DATADESK_REDIS_URL``, ``DATADESK_REDIS_PASSWORD``, ``DATADESK_NOTIFY_SECRET``, and the API tokens
 ``DATADESK_API_TOKENS``, ``ROLE:TOKEN`` entries, comma-separated; they win
 over the file). Unknown keys and wrong types are errors that name the key: a
 typo must not silently fall back to a default.
@@ -26,6 +26,7 @@ _ENV = {
     "DATADESK_ARI_PASSWORD": ("ari", "password"),
     "DATADESK_REDIS_URL": ("redis", "url"),
     "DATADESK_REDIS_PASSWORD": ("redis", "password"),
+    "DATADESK_NOTIFY_SECRET": ("notify", "secret"),
 }
 
 

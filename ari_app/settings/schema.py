@@ -190,11 +190,34 @@ class CallbackSettings:
     escalate: bool = False
     # Ready seats kept for live transfers while no callback is at risk (0: none).
     reserve: int = 0
+    # The customer's time (ari_app/desk/promise.py): the booking grid's slot
+    # length, slots offered at capture (0: none), how many days ahead a slot
+    # may be booked, and whether a request made while closed is given the
+    # first morning slot with room instead of every one sharing the first hour.
+    slot_minutes: int = 60
+    slots_offered: int = 3
+    book_days: int = 7
+    overnight_slots: bool = True
     # POST a JSON alert for each callback newly at risk ("" = none); seconds
     # per try, and tries after the first (with back-off).
     alert_url: str = ""
     alert_timeout: float = 3.0
     alert_retries: int = 3
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """[notify]: confirmations to customers through the operator's message gateway."""
+
+    # The gateway's webhook ("" = none sent): https, or http to a loopback
+    # address only. Each POST is signed with the secret (better:
+    # DATADESK_NOTIFY_SECRET): X-Datadesk-Signature: sha256=<HMAC of the body>.
+    url: str = ""
+    secret: str = ""
+    # Seconds per try; seconds before the first retry (doubling), and at most.
+    timeout: float = 5.0
+    backoff: float = 5.0
+    backoff_max: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -225,3 +248,4 @@ class Settings:
     topics: TopicSettings = field(default_factory=TopicSettings)
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)

@@ -33,6 +33,7 @@ from ..service import CallbacksService
 from ..settings import Settings, build_calendar, build_numbers, build_policy, build_topics
 from ..store.memory import MemoryCallbackStore
 from . import clock as virtual
+from .booking import maybe_book, promises_for
 from .desk import SimDesk
 
 # ASSUMPTION: the seed gives no hourly figures. Share (%) of a day's transfers
@@ -116,12 +117,15 @@ def _seated_board(settings: Settings, seats: int, since: float) -> Board:
 @dataclass
 class _Desk:
     """What a transfer meets in one run: the board, the simulated Asterisk,
-    the callback service and the rules, on the run's clock."""
+    the callback service and the rules, on the run's clock; callers who
+    choose a slot when offered one (``choosing``, drawn from ``booking``)."""
     board: Board
     asterisk: SimDesk
     service: CallbacksService
     settings: Settings
     clock: Callable[[], float]
+    choosing: float = 0.0
+    booking: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
         self.calendar = self.service.calendar
@@ -153,8 +157,9 @@ async def _transfer(desk: _Desk, run: DayRun, peak_hour: int, n: int, arrival: A
         route = "wait-ran-out"   # the dialplan sends the caller to the capture
         when = datetime.fromtimestamp(desk.clock(), timezone.utc)
     accepted = await desk.service.request(number=number, source="ivr", now=when)
-    if decision.route is Route.CALLBACK:
+    if decision.route is Route.CALLBACK and not (accepted.promise and accepted.promise.booking):
         assert accepted.deadline == decision.deadline, "two SLA rules disagree"
+    await maybe_book(desk.service, accepted, when, desk.booking, desk.choosing)
     run.routes[route] += measured
     run.peak_routes[route] += peak
     if measured and accepted.created:
@@ -162,8 +167,11 @@ async def _transfer(desk: _Desk, run: DayRun, peak_hour: int, n: int, arrival: A
 
 
 async def simulate(seats: int, per_day: int, days: int, seed: int,
-                   settings: Settings | None = None, load: Load = Load()) -> DayRun:
-    """One run on the running (virtual-clock) loop: see the module's docstring."""
+                   settings: Settings | None = None, load: Load = Load(),
+                   choosing: float = 0.0) -> DayRun:
+    """One run on the running (virtual-clock) loop: see the module's
+    docstring; ``choosing``: the share of callers offered slots who take one
+    (``booking.maybe_book``)."""
     settings = settings or Settings()
     loop = asyncio.get_running_loop()
     calendar = build_calendar(settings.calendar)
@@ -182,7 +190,10 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
                        wrapup=settings.desk.wrapup, talk_mean=load.talk_mean)
     service = CallbacksService(store, calendar, build_numbers(cb), build_topics(settings.topics),
                                build_policy(settings).sla)
-    desk = _Desk(board, asterisk, service, settings, clock)
+    service.promises = promises_for(store, calendar, board, settings, seats, load.shares,
+                                    per_day, load.talk_mean)
+    desk = _Desk(board, asterisk, service, settings, clock, choosing,
+                 random.Random(f"booking-{seed}"))
     dialer = Dialer(DialerPorts(asterisk.ami, asterisk.ari, store), board,
                     DialerRules.of(calendar, cb), clock=clock)
     asterisk.on_change = dialer.wake
@@ -211,9 +222,10 @@ async def simulate(seats: int, per_day: int, days: int, seed: int,
 
 
 def simulate_run(seats: int, per_day: int, days: int, seed: int,
-                 settings: Settings | None = None, load: Load = Load()) -> DayRun:
+                 settings: Settings | None = None, load: Load = Load(),
+                 choosing: float = 0.0) -> DayRun:
     """``simulate`` on a fresh virtual-clock loop: a day passes in seconds."""
-    return virtual.run(simulate(seats, per_day, days, seed, settings, load))
+    return virtual.run(simulate(seats, per_day, days, seed, settings, load, choosing))
 
 
 def judged(run: DayRun) -> dict[str, Callback]:

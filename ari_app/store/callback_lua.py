@@ -2,12 +2,38 @@
 them; its docstring lists the keys). Each change is one script, so a crash
 between two writes cannot leave a callback half moved."""
 
+# ARGV: P, number, now, topic, note, agent, source, deadline, due, language,
+#       booking, promise, promise_from, promise_by, room_from, room_to, capacity
+#       ('' : no room check).
+# A booking whose grid slot [room_from, room_to) already holds capacity waiting
+# callbacks (the number's own one aside) is refused ('full'); a repeat request
+# for a number with an open callback updates it, and a booking moves it to the
+# new slot (not while it is being dialled: 'dialling').
 CREATE = """
 local P, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local topic, note, agent, source = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local deadline, due = tonumber(ARGV[8]), tonumber(ARGV[9])
 local language = ARGV[10] or ''
+local booking, promise = ARGV[11] or '', ARGV[12] or ''
+local promise_from, promise_by = ARGV[13] or '', ARGV[14] or ''
+local room_from, room_to = tonumber(ARGV[15] or ''), tonumber(ARGV[16] or '')
+local capacity = tonumber(ARGV[17] or '')
+-- Due now: ready, by deadline; due later: waiting, by due time. Open either way.
+local function queue(id)
+  if due <= now then
+    redis.call('ZADD', P .. ':ready', deadline, id)
+  else
+    redis.call('ZADD', P .. ':waiting', due, id)
+  end
+  redis.call('ZADD', P .. ':open', deadline, id)
+end
 local existing = redis.call('GET', P .. ':number:' .. number)
+if capacity then
+  local taken = redis.call('ZCOUNT', P .. ':waiting', room_from, '(' .. room_to)
+  local mine = existing and tonumber(redis.call('ZMSCORE', P .. ':waiting', existing)[1])
+  if mine and mine >= room_from and mine < room_to then taken = taken - 1 end
+  if taken >= capacity then return {'', 'full'} end
+end
 if existing then
   local key = P .. ':' .. existing
   local status = redis.call('HGET', key, 'status')
@@ -18,7 +44,16 @@ if existing then
     redis.call('HSET', key, 'updated', now)
     redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'updated', 'at', now,
                'topic', topic, 'note', note, 'agent', agent, 'source', source)
-    return {existing, 'updated'}
+    if booking == '' then return {existing, 'updated'} end
+    if status ~= 'open' then return {existing, 'dialling'} end
+    redis.call('HSET', key, 'deadline', deadline, 'due', due, 'booking', booking,
+               'promise', promise, 'promise_from', promise_from, 'promise_by', promise_by)
+    redis.call('ZREM', P .. ':ready', existing)
+    redis.call('ZREM', P .. ':waiting', existing)
+    queue(existing)
+    redis.call('XADD', P .. ':log:' .. existing, '*', 'event', 'booked', 'at', now,
+               'deadline', deadline, 'due', due, 'booking', booking)
+    return {existing, 'booked'}
   end
 end
 local id = 'cb' .. redis.call('INCR', P .. ':seq')
@@ -26,17 +61,13 @@ local key = P .. ':' .. id
 redis.call('HSET', key, 'id', id, 'number', number, 'topic', topic, 'note', note,
            'agent', agent, 'source', source, 'status', 'open', 'created', now, 'updated', now,
            'deadline', deadline, 'due', due, 'attempts', 0, 'tries', 0, 'fence', 0,
-           'reason', 'waiting', 'language', language)
+           'reason', 'waiting', 'language', language, 'booking', booking, 'promise', promise,
+           'promise_from', promise_from, 'promise_by', promise_by)
 redis.call('SET', P .. ':number:' .. number, id)
-if due <= now then
-  redis.call('ZADD', P .. ':ready', deadline, id)
-else
-  redis.call('ZADD', P .. ':waiting', due, id)
-end
-redis.call('ZADD', P .. ':open', deadline, id)
+queue(id)
 redis.call('XADD', P .. ':log:' .. id, '*', 'event', 'created', 'at', now, 'number', number,
            'topic', topic, 'note', note, 'agent', agent, 'source', source,
-           'deadline', deadline, 'due', due)
+           'deadline', deadline, 'due', due, 'booking', booking)
 return {id, 'created'}
 """
 

@@ -30,8 +30,10 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from ..desk.callback import (Callback, Cancel, Cancellation, Outcome, Refused, RetryPolicy, Sla,
-                             Stale, Status, Unreadable)
+from ..desk.callback import (Callback, Cancel, Cancellation, Outcome, Promised, Refused,
+                             RetryPolicy, Sla, Stale, Status, Unreadable)
+from ..desk.promise import Room
+from ..ports import SlotFull
 from .callback_lua import CLAIM, CREATE, END, EXTEND, FINISH, FORGET_LEASE, PROMOTE
 from .records import callback_of, taken
 from .retry import once_more
@@ -41,7 +43,8 @@ P = "datadesk:cb"
 CALLBACK_FIELDS = ("id", "number", "topic", "note", "agent", "source", "status", "created",
                    "updated", "deadline", "due", "attempts", "tries", "fence", "lease_until",
                    "owner", "reason", "last_outcome", "first_dialled", "answered_at", "sla",
-                   "language", "ended_fence")
+                   "language", "ended_fence", "booking", "promise", "promise_from",
+                   "promise_by")
 
 def _decode(flat: list[Any] | None) -> dict[str, str] | None:
     if not flat:
@@ -53,6 +56,19 @@ def _readable(ids: list[str], rows: list[dict[str, str]]) -> list[Callback]:
     """The callbacks of hashes read under ``ids``, unreadable ones left out."""
     found = (callback_of(row, cb_id) for cb_id, row in zip(ids, rows) if row)
     return [cb for cb in found if cb is not None]
+
+
+def promise_args(promised: Promised) -> list[str]:
+    """CREATE's arguments for what the customer was told (as Redis stores them)."""
+    def when(value: float | None) -> str:
+        return "" if value is None else repr(float(value))
+    return [promised.booking.value, promised.told.value if promised.told else "",
+            when(promised.start), when(promised.end)]
+
+
+def room_args(room: Room | None) -> list[object]:
+    """CREATE's room check (empty: none)."""
+    return ["", "", ""] if room is None else [room.start, room.end, room.capacity]
 
 
 STALE = {s.value for s in Stale}
@@ -78,13 +94,23 @@ class CallbackStore:
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None,
-                     language: str = "") -> tuple[str, bool]:
+                     language: str = "", promised: Promised = Promised(),
+                     room: Room | None = None) -> tuple[str, bool]:
         """Store a request; returns (id, created). A number with an unfinished
         callback gets that callback updated instead (created=False); a
-        ``language`` given replaces the stored one (the customer's latest)."""
+        ``language`` given replaces the stored one (the customer's latest).
+
+        ``promised``: what the customer was told. A booking (``room``
+        given) raises ``SlotFull`` when its grid slot already holds
+        ``room.capacity`` waiting callbacks (the number's own aside); on a
+        number's open callback it moves that callback to the slot (not one
+        being dialled: its booking stays as it was)."""
         now = time.time() if now is None else now
         cb_id, what = await once_more(lambda: self._create(args=[
-            self.p, number, now, topic, note, agent, source, deadline, due, language]))
+            self.p, number, now, topic, note, agent, source, deadline, due, language,
+            *promise_args(promised), *room_args(room)]))
+        if what == "full":
+            raise SlotFull("the slot has no room left")
         return cb_id, what == "created"
 
     async def _hash(self, cb_id: str) -> dict[str, str]:
@@ -105,6 +131,12 @@ class CallbackStore:
         """The callback, or None if there is none (or it cannot be read)."""
         data = await self._hash(cb_id)
         return callback_of(data, cb_id) if data else None
+
+    async def open_for(self, number: str) -> Callback | None:
+        """The number's unfinished callback (open or being dialled), if any."""
+        cb_id = await once_more(lambda: self.r.get(f"{self.p}:number:{number}"))
+        cb = await self.get(cb_id) if cb_id else None
+        return cb if cb is not None and not cb.status.final else None
 
     async def imported(self, source_key: str) -> bool:
         """Whether a request from outside the store (an AstDB spool entry) was
@@ -144,6 +176,14 @@ class CallbackStore:
 
     async def count_open(self) -> int:
         return await once_more(lambda: self.r.zcard(f"{self.p}:open"))
+
+    async def count_ahead(self, deadline: float) -> int:
+        """Unfinished callbacks whose deadline (Unix s) is at or before ``deadline``."""
+        return await once_more(lambda: self.r.zcount(f"{self.p}:open", "-inf", deadline))
+
+    async def count_booked(self, start: float, end: float) -> int:
+        """Callbacks waiting to fall due in [``start``, ``end``): a slot's bookings."""
+        return await once_more(lambda: self.r.zcount(f"{self.p}:waiting", start, f"({end}"))
 
     async def count_overdue(self, now: float | None = None) -> int:
         """Unfinished callbacks whose deadline (Unix s) is before ``now``."""

@@ -11,17 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..desk.callback import (Callback, Cancel, Cancellation, Outcome, Refused, RetryPolicy, Sla,
-                             Stale, Status, Unreadable, claim_refusal)
+from ..desk.callback import (Callback, Outcome, Promised, Refused, RetryPolicy, Sla, Stale,
+                             Status, Unreadable, claim_refusal)
+from ..desk.promise import Room
+from ..ports import SlotFull
+from .callback_store import promise_args
+from .memory_endings import OPEN, MemoryEndings, _num
 from .records import callback_of, disagreement, taken
-
-
-OPEN = ("open", "dialling")
-
-
-def _num(x: float) -> str:
-    """A Lua number as Redis stores it: integers without a decimal point."""
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
 def _arg(x: Any) -> str:
@@ -38,7 +34,7 @@ def _score(value: Any) -> float:
     return 0.0 if number != number else number
 
 
-class MemoryCallbackStore:
+class MemoryCallbackStore(MemoryEndings):
     """In-memory ``CallbackStore``: the same async methods the dialer and
     ``CallbacksService`` use, with the semantics of its Lua scripts (each
     method says which).
@@ -59,10 +55,6 @@ class MemoryCallbackStore:
         self.marks: dict[str, str] = {}
         self.seq = 0
 
-    @staticmethod
-    def _range(zset: dict[str, float], upto: float, limit: int) -> list[str]:
-        return [i for s, i in sorted((s, i) for i, s in zset.items() if s <= upto)][:limit]
-
     def _xadd(self, cb_id: str, **fields: Any) -> None:
         self.log.setdefault(cb_id, []).append({k: _arg(v) for k, v in fields.items()})
 
@@ -75,20 +67,23 @@ class MemoryCallbackStore:
 
     async def create(self, *, number: str, topic: str, note: str, agent: str, source: str,
                      deadline: float, due: float, now: float | None = None,
-                     language: str = "") -> tuple[str, bool]:
-        """``CREATE`` (store/callback_lua.py): one unfinished callback per number (updated, not doubled)."""
+                     language: str = "", promised: Promised = Promised(),
+                     room: Room | None = None) -> tuple[str, bool]:
+        """``CREATE`` (store/callback_lua.py): one unfinished callback per number
+        (updated, not doubled; a booking moves an open one); a booking whose
+        grid slot holds ``room.capacity`` waiting callbacks (the number's own
+        aside) raises ``SlotFull``."""
         now = self.clock() if now is None else now
         existing = self.numbers.get(number)
+        if room is not None and sum(room.start <= d < room.end for i, d in self.waiting.items()
+                                    if i != existing) >= room.capacity:
+            raise SlotFull("the slot has no room left")
+        told = dict(zip(("booking", "promise", "promise_from", "promise_by"),
+                        promise_args(promised)))
         if existing is not None and self.hashes[existing]["status"] in OPEN:
-            key = self.hashes[existing]
-            if topic:
-                key["topic"] = topic
-            if note:
-                key["note"] = note
-            if language:
-                key["language"] = language
-            key["updated"] = _num(now)
-            self._xadd(existing, event="updated", at=now, topic=topic, note=note)
+            self._update(existing, now, topic=topic, note=note, language=language)
+            if told["booking"] and self.hashes[existing]["status"] == "open":
+                self._book(existing, now, deadline, due, told)
             return existing, False
         self.seq += 1
         cb_id = f"cb{self.seq}"
@@ -96,15 +91,33 @@ class MemoryCallbackStore:
             "id": cb_id, "number": number, "topic": topic, "note": note, "agent": agent,
             "source": source, "status": "open", "created": _num(now), "updated": _num(now),
             "deadline": _num(deadline), "due": _num(due), "attempts": "0", "tries": "0",
-            "fence": "0", "reason": "waiting", "language": language}
+            "fence": "0", "reason": "waiting", "language": language, **told}
         self.numbers[number] = cb_id
+        self._queue(cb_id, now, deadline, due)
+        self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
+        return cb_id, True
+
+    def _update(self, cb_id: str, now: float, **fields: str) -> None:
+        """A repeat request: what it says replaces what is stored."""
+        key = self.hashes[cb_id]
+        key.update({k: v for k, v in fields.items() if v}, updated=_num(now))
+        self._xadd(cb_id, event="updated", at=now, topic=fields["topic"], note=fields["note"])
+
+    def _book(self, cb_id: str, now: float, deadline: float, due: float,
+              told: dict[str, str]) -> None:
+        """An open callback moved to a booked slot."""
+        self.hashes[cb_id].update(deadline=_num(deadline), due=_num(due), **told)
+        self.ready.pop(cb_id, None)
+        self.waiting.pop(cb_id, None)
+        self._queue(cb_id, now, deadline, due)
+        self._xadd(cb_id, event="booked", at=now, deadline=deadline, due=due)
+
+    def _queue(self, cb_id: str, now: float, deadline: float, due: float) -> None:
         if due <= now:  # already due: straight to ready, as CREATE does
             self.ready[cb_id] = float(deadline)
         else:
             self.waiting[cb_id] = float(due)
         self.open[cb_id] = float(deadline)
-        self._xadd(cb_id, event="created", at=now, deadline=deadline, due=due)
-        return cb_id, True
 
     async def record(self, cb_id: str, status: Status = Status.DIALLING
                      ) -> Callback | Unreadable | None:
@@ -117,6 +130,11 @@ class MemoryCallbackStore:
     async def get(self, cb_id: str) -> Callback | None:
         key = self.hashes.get(cb_id)
         return callback_of(key, cb_id) if key else None
+
+    async def open_for(self, number: str) -> Callback | None:
+        """As ``CallbackStore.open_for``: the number's unfinished callback."""
+        cb = await self.get(self.numbers[number]) if number in self.numbers else None
+        return cb if cb is not None and not cb.status.final else None
 
     async def imported(self, source_key: str) -> bool:
         return source_key in self.marks
@@ -143,6 +161,14 @@ class MemoryCallbackStore:
 
     async def count_open(self) -> int:
         return len(self.open)
+
+    async def count_ahead(self, deadline: float) -> int:
+        """``ZCOUNT open -inf deadline``."""
+        return sum(d <= deadline for d in self.open.values())
+
+    async def count_booked(self, start: float, end: float) -> int:
+        """``ZCOUNT waiting start (end``."""
+        return sum(start <= d < end for d in self.waiting.values())
 
     def _promote(self, now: float, limit: int) -> None:
         for cb_id in self._range(self.waiting, now, limit):
@@ -190,26 +216,6 @@ class MemoryCallbackStore:
         self._xadd(cb_id, event="claimed", at=now, fence=key["fence"], owner=owner)
         return taken(cb_id, key, Status.DIALLING)
 
-    def _refuse(self, cb_id: str, why: str, reason: str, now: float) -> Refused:
-        """CLAIM's refusal: the record (if any) ends failed, out of every queue."""
-        key = self.hashes.get(cb_id)
-        if key is None:
-            for zset in (self.waiting, self.ready, self.open, self.leases):
-                zset.pop(cb_id, None)
-            return Refused(cb_id, why, reason)
-        key.update(status="failed", reason=reason, last_outcome="not-placed", updated=_num(now),
-                   owner="", lease_until="")
-        self._retire(key, cb_id)
-        self._xadd(cb_id, event="not-placed", at=now, outcome="not-placed", status="failed",
-                   reason=reason)
-        return Refused(cb_id, why, reason)
-
-    async def forget_lease(self, cb_id: str) -> bool:
-        """``FORGET_LEASE``: the entry goes unless its callback is being dialled."""
-        if self.hashes.get(cb_id, {}).get("status") == "dialling":
-            return False
-        return self.leases.pop(cb_id, None) is not None
-
     async def finish(self, cb_id: str, fence: str, *, status: Status, due: float = 0,
                      reason: str = "", outcome: Outcome | None = None, reached: bool = False,
                      sla: Sla | None = None, first_dialled: float | None = None,
@@ -255,45 +261,3 @@ class MemoryCallbackStore:
             self._retire(key, cb_id)
         self._xadd(cb_id, event=event, at=now, fence=fence, outcome=outcome, status=status)
         return Status(status)
-
-    async def extend(self, cb_id: str, fence: str, until: float) -> bool:
-        """``EXTEND`` (store/callback_lua.py): only under the current fence, only while dialling."""
-        key = self.hashes.get(cb_id)
-        if key is None or key["fence"] != str(fence) or key["status"] != "dialling":
-            return False
-        key["lease_until"] = _num(until)
-        self.leases[cb_id] = until
-        return True
-
-    async def expired_leases(self, now: float | None = None, limit: int = 100) -> list[str]:
-        """``ZRANGEBYSCORE leases -inf now``."""
-        return self._range(self.leases, self.clock() if now is None else now, limit)
-
-    async def serve_number(self, number: str, reason: str, now: float | None = None) -> str | None:
-        """``END`` (store/callback_lua.py) with only_open: an open callback of ``number`` ends ``served``;
-        one being dialled is left alone."""
-        cb_id = self.numbers.get(number)
-        if cb_id is None:
-            return None
-        key = self.hashes[cb_id]
-        if key["status"] != "open":
-            return None
-        now = self.clock() if now is None else now
-        key.update(status="served", reason=reason, updated=_num(now))
-        self._retire(key, cb_id)
-        self._xadd(cb_id, event="served", at=now, reason=reason)
-        return cb_id
-
-    async def cancel(self, cb_id: str, reason: str = "cancelled",
-                     now: float | None = None) -> Cancellation:
-        """``END`` without only_open: open or dialling ends ``cancelled``."""
-        key = self.hashes.get(cb_id)
-        if key is None:
-            return Cancellation(Cancel.MISSING)
-        if key["status"] not in OPEN:
-            return Cancellation(Cancel.ENDED, Status(key["status"]))
-        now = self.clock() if now is None else now
-        key.update(status="cancelled", reason=reason, updated=_num(now))
-        self._retire(key, cb_id)
-        self._xadd(cb_id, event="cancelled", at=now, reason=reason)
-        return Cancellation(Cancel.CANCELLED)

@@ -14,8 +14,9 @@ import logging
 import re
 from collections.abc import Mapping
 
-from ..desk.callback import (Callback, Outcome, Progress, Request, Result, Sla, Status, Times,
-                             Unreadable)
+from ..desk.callback import (Callback, Outcome, Progress, Promised, Request, Result, Sla, Status,
+                             Times, Unreadable)
+from ..desk.promise import Booking, Told
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,15 @@ def read(record: Mapping[str, str], cb_id: str) -> Callback:
                           record.get("fence") or "0", _outcome(record.get("last_outcome")),
                           record.get("reason", "")),
         result=Result(_time(record.get("first_dialled")), _time(record.get("answered_at")),
-                      Sla(record["sla"]) if record.get("sla") else None))
+                      Sla(record["sla"]) if record.get("sla") else None),
+        promised=_promised(record))
+
+
+def _promised(record: Mapping[str, str]) -> Promised:
+    """What the customer was told (none for a record stored before promises)."""
+    told = record.get("promise")
+    return Promised(Told(told) if told else None, _time(record.get("promise_from")),
+                    _time(record.get("promise_by")), Booking(record.get("booking") or ""))
 
 
 def callback_of(record: Mapping[str, str], cb_id: str | None = None) -> Callback | None:

@@ -16,6 +16,7 @@ from .callback_store import CallbackStore
 from .events import EventLog
 from .leases import LeaderLease
 from .limits import RateLimits
+from .outbox import Outbox
 from .stats import DeskStats
 
 
@@ -31,6 +32,7 @@ class Stores:
     events: EventLog
     limits: RateLimits
     lease: LeaderLease
+    outbox: Outbox
 
     @classmethod
     def of(cls, link: Link, settings: Settings) -> Stores:
@@ -39,4 +41,4 @@ class Stores:
         client, keep = link.client, settings.callbacks.retention
         return cls(CallbackStore(client, retention=keep * 86400),
                    DeskStats(client, ZoneInfo(settings.calendar.timezone), keep_days=keep),
-                   EventLog(client), RateLimits(client), LeaderLease(client))
+                   EventLog(client), RateLimits(client), LeaderLease(client), Outbox(client))

@@ -38,6 +38,8 @@ ROUTES: dict[tuple[str, str], frozenset[Permission]] = {
     ("GET", "/api/seats"): frozenset({Permission.SEATS}),
     ("POST", "/api/callbacks"): frozenset({Permission.REGISTER}),
     ("GET", "/api/callbacks"): frozenset({Permission.CALLBACKS}),
+    # One number's open callback, masked: the frontline's check before registering.
+    ("GET", "/api/callbacks?number="): frozenset({Permission.LOOKUP}),
     ("GET", "/api/callbacks/{id}"): frozenset({Permission.CALLBACKS}),
     ("DELETE", "/api/callbacks/{id}"): frozenset({Permission.CALLBACKS}),
     ("GET", "/metrics"): frozenset({Permission.METRICS}),
@@ -67,6 +69,15 @@ def _match(presented: str, grants: tuple[Grant, ...]) -> Grant | None:
     return found
 
 
+def route_key(method: str, canonical: str, query: object = ()) -> tuple[str, str]:
+    """The row of ``ROUTES`` a request is judged by: its method and route,
+    or the route with the query parameter that narrows it (``?number=``)."""
+    for parameter in ("number",):
+        if (method, f"{canonical}?{parameter}=") in ROUTES and parameter in query:
+            return method, f"{canonical}?{parameter}="
+    return method, canonical
+
+
 def needed(request: web.Request) -> frozenset[Permission]:
     """What the request's route needs; an unknown route (404) or method
     (405) needs nothing more than a valid token, an unlisted route everything."""
@@ -75,7 +86,7 @@ def needed(request: web.Request) -> frozenset[Permission]:
     if request.match_info.http_exception is not None or resource is None:
         return frozenset()
     method = "GET" if request.method == "HEAD" else request.method
-    return ROUTES.get((method, resource.canonical), _EVERYTHING)
+    return ROUTES.get(route_key(method, resource.canonical, request.query), _EVERYTHING)
 
 
 def _refusal(request: web.Request, role: str, wanted: frozenset[Permission]) -> Forbidden:

@@ -5,7 +5,8 @@ custom collector (``DeskCollector``) that yields the figures read at scrape
 time from the board, the connections and the callback store, one that
 yields what stalls (``web/stalls.py``), the count of phones taking over
 another endpoint's call (``asterisk/foreign_replaces.py``), the recordings'
-figures (``quality/metrics.py``), and the routing latency histograms of the
+figures (``quality/metrics.py``), the customers' confirmations
+(``notify/confirmations.py``), and the routing latency histograms of the
 controller's Stasis application (``ari_app/histograms.py``). The store is
 read before the registry is written out, since a collector cannot await:
 the text itself is the library's.
@@ -25,6 +26,7 @@ from prometheus_client.registry import Collector
 
 from .. import __version__
 from ..clock import utcnow
+from ..notify.confirmations import ConfirmationsCollector
 from ..desk.board import Board
 from ..desk.routing import Route
 from ..store.away import STORE_ERRORS
@@ -219,6 +221,7 @@ def add_routes(app: web.Application, source: MetricsSource, *,
     quality = getattr(source, "quality", None)
     if quality is not None:
         registry.register(quality.metrics)
+    registry.register(ConfirmationsCollector(source))
     timings = getattr(source.stasis, "timings", None)
     if timings is not None:
         registry.register(timings.decision)

@@ -13,12 +13,27 @@ _ERROR = {"type": "object", "required": ["error"],
 _PLAIN = ("visible text: Unicode controls (Cc), format characters (Cf), line and "
           "paragraph separators (Zl, Zp) are refused with 422")
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+# What the customer was told (null: nothing, a callback stored before promises).
+_PROMISE = {
+    "type": ["object", "null"],
+    "properties": {
+        "told": {"type": "string", "enum": ["within", "between", "after"]},
+        "minutes": {"type": "integer", "minimum": 0,
+                    "description": "within: the N of 'within about N minutes'"},
+        "from": _TIME, "by": {**_TIME, "description": "the told time (null for 'after')"},
+        "late": {"type": "boolean", "description": "past the SLA deadline, and said so"},
+        "booking": {"type": "string", "enum": ["", "chosen", "assigned"],
+                    "description": "a slot the customer chose, or one given to a request "
+                                   "made while closed: never dialled before 'from'"}},
+}
 _CALLBACK = {
     "type": "object",
     "required": ["id", "number", "status", "deadline", "attempts"],
     "properties": {
         "id": {"type": "string", "pattern": "^cb[0-9]+$"},
-        "number": {"type": "string", "pattern": "^[0-9]+$"},
+        "number": {"type": "string", "pattern": "^(\u2022*)[0-9]+$",
+                   "description": "whole, or masked to its last four digits for a role "
+                                  "that may not see numbers"},
         "topic": {"type": "string"}, "note": {"type": "string"}, "agent": {"type": "string"},
         "source": {"type": "string", "enum": ["api", "ivr"]},
         # The customer's language as captured ("": the desk's default).
@@ -29,6 +44,7 @@ _CALLBACK = {
         "attempts": {"type": "integer", "minimum": 0},
         "last_outcome": {"type": "string"}, "sla": {"type": "string", "enum": ["", "met", "breached"]},
         "first_dialled": _TIME, "answered_at": _TIME,
+        "promise": _PROMISE,
     },
 }
 _SEAT = {
@@ -86,7 +102,10 @@ def _errors(*codes: int) -> dict:
             401: "missing or wrong bearer token",
             403: "the token's role may not use this route (the body names the role and the "
                  "roles that may)",
-            404: "no such callback", 409: "the callback has already ended",
+            404: "no such callback",
+            409: "the callback has already ended; for a booking (not_before), its slot is "
+                 "full (the body names the next slots with room) or the number's callback "
+                 "is being dialled",
             413: "the body is larger than 64 KiB",
             415: "the body's charset is not UTF-8 (the body names it)",
             422: "a field was refused (the body says which and why), e.g. a number the desk "
@@ -144,16 +163,25 @@ DOCUMENT = {
                                   "description": "a topic name, e.g. wlan"},
                         "note": {"type": "string", "maxLength": 500, "description": _PLAIN},
                         "agent": {"type": "string", "maxLength": 32,
-                                  "description": _PLAIN}}}}}},
+                                  "description": _PLAIN},
+                        "not_before": {"type": "string", "maxLength": 40,
+                                       "description": "book a slot from this time: "
+                                       "YYYY-MM-DDTHH:MM[:SS] in the desk's zone (no offset, "
+                                       "or the desk's own), in the future, within opening "
+                                       "hours, at most [callbacks] book_days ahead; never "
+                                       "dialled before it"}}}}}},
                 "responses": {
                     "201": _json({"type": "object", "properties": {
                         "created": {"type": "boolean"}, "message": {"type": "string"},
                         "callback": {"$ref": "#/components/schemas/Callback"}}}, "registered"),
                     "200": _json({"type": "object"}, "the number's open callback was updated"),
-                    **_errors(400, 401, 413, 415, 422, 429, 503)}},
+                    **_errors(400, 401, 409, 413, 415, 422, 429, 503)}},
             "get": {
-                "summary": "Unfinished callbacks, earliest deadline first",
+                "summary": "Unfinished callbacks, earliest deadline first; with ?number=, that "
+                           "number's open callback (its number masked for a role that may "
+                           "not list callbacks: x-roles-number)",
                 "parameters": [
+                    {"name": "number", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
                     {"name": "offset", "in": "query",
@@ -162,7 +190,7 @@ DOCUMENT = {
                     "open": {"type": "integer"},
                     "callbacks": {"type": "array",
                                   "items": {"$ref": "#/components/schemas/Callback"}}}},
-                    "the list"), **_errors(400, 401, 503)}}},
+                    "the list"), **_errors(400, 401, 422, 503)}}},
         "/api/callbacks/{id}": {
             "parameters": [{"name": "id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
@@ -220,9 +248,11 @@ DOCUMENT = {
 def _with_roles(document: dict) -> dict:
     """Each protected operation says the roles that may use it
     (``x-roles``), read from the one table of ``auth.ROUTES``."""
-    for (method, path), wanted in ROUTES.items():
+    for (method, route), wanted in ROUTES.items():
+        path, _, query = route.partition("?")
         operation = document["paths"][path][method.lower()]
-        operation["x-roles"] = admitting(wanted)
+        # A route narrowed by a query parameter: x-roles-number, say.
+        operation[f"x-roles-{query.rstrip('=')}" if query else "x-roles"] = admitting(wanted)
     return document
 
 

@@ -23,6 +23,11 @@ async def test_each_role_is_refused_outside_its_role_with_a_403(lab):
     _, doc = await lab.controller.request("GET", "/api/openapi.json")
     documented = {(m.upper(), path): set(op["x-roles"]) for path, ops in doc["paths"].items()
                   for m, op in ops.items() if isinstance(op, dict) and "x-roles" in op}
+    # A route narrowed by a query parameter says its roles as x-roles-<parameter>.
+    documented |= {(m.upper(), f"{path}?{key[len('x-roles-'):]}="): set(roles)
+                   for path, ops in doc["paths"].items() for m, op in ops.items()
+                   if isinstance(op, dict) for key, roles in op.items()
+                   if key.startswith("x-roles-")}
     assert documented == ROUTE_ROLES
     seen = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from ari_app.asterisk.prompt_sets import EN_GENERATED
+from ari_app.asterisk.sounds_played import number_files
 from lab.prompts import within
 from lab.scenarios import PLAYING, customer_transferred, played, wait_played
 from lab.stack import SEATS
@@ -33,7 +35,7 @@ async def open_callback(lab, number: str, timeout: float = 20) -> dict:
         assert time.monotonic() < deadline, body
         await asyncio.sleep(0.2)
 
-FLOW = ["tt-allbusy", "your", "telephone-number", "is"]
+FLOW = ["your", "telephone-number", "is"]
 CONFIRM = ["if-correct-press", "digits/1", "vm-press", "digits/2", "vm-toenternumber"]
 
 
@@ -65,11 +67,12 @@ async def captured(lab, number: str, *, target: str = "8600", route: str | None 
     if route is not None:
         assert transfer.route == route
     chan = transfer.customer_channel
-    await wait_played(log, since, chan, "vm-toenternumber")
+    # The busy message, the time told and the number read back come first.
+    await wait_played(log, since, chan, "vm-toenternumber", timeout=90)
     await asyncio.sleep(listen)
     await lab.phones.dtmf(transfer.phone_channel, "1")
     cb = await open_callback(lab, number)
-    await wait_played(log, since, chan, "goodbye")
+    await wait_played(log, since, chan, "goodbye", timeout=60)
     return Capture(log, since, chan, cb)
 
 
@@ -89,14 +92,19 @@ async def test_capture_plays_every_prompt_in_the_call_language(lab, language, ex
 
     files = played(log, since, chan)
     names = [f.rsplit(".", 1)[0] for f, _ in files]
-    digits = [n.split("/")[1] for n in names[4:4 + len(number)]]
-    assert names[:4] == FLOW and digits == list(number), names      # read back digit by digit
-    assert names[4 + len(number):9 + len(number)] == CONFIRM, names
-    assert names[-1] == "goodbye" and "queue-minutes" in names and "added" in names, names
+    # Busy, then when the desk expects to call, before the number is confirmed.
+    assert names[:2] == ["tt-allbusy", "desk-time-expect"], names
+    flow = names[names.index("your"):]
+    digits = [n.split("/")[1] for n in flow[3:3 + len(number)]]
+    assert flow[:3] == FLOW and digits == list(number), names      # read back digit by digit
+    assert flow[3 + len(number):8 + len(number)] == CONFIRM, names
+    assert names[-1] == "goodbye" and "desk-time-minutes" in flow and "added" in names, names
     assert {lang for _, lang in files} == {language}, files
     # Asterisk names the codec it plays: slin is the generated 16-bit .wav,
-    # gsm the English core sounds; a zh file that fell back to en shows gsm.
-    assert [f for f, _ in files if not f.endswith("." + ext)] == [], files
+    # gsm the English core sounds; a zh file that fell back to en shows gsm
+    # (English generates only what the core sounds lack).
+    assert [f for f, _ in files if not f.endswith("." + ext)
+            and not (language == "en" and f.rsplit(".", 1)[0] in EN_GENERATED)] == [], files
     text = log.read_bytes()[since:].decode(errors="replace")
     assert "does not exist" not in text and "Unable to open" not in text
 
@@ -254,18 +262,26 @@ async def test_the_spool_without_the_controller_speaks_and_keeps_the_language(la
     finally:
         await lab.start_controller()
     names = [f.rsplit(".", 1)[0] for f, _ in files]
-    assert names[:4] == FLOW and [n.split("/")[1] for n in names[4:15]] == list(number), names
+    # The dialplan alone tells no time: busy, then straight to the number.
+    assert names[:4] == ["tt-allbusy", *FLOW], names
+    assert [n.split("/")[1] for n in names[4:15]] == list(number), names
     assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
     assert "does not exist" not in text
     cb = await open_callback(lab, number, timeout=30)
     assert cb["source"] == "spool" and cb["language"] == "zh"
 
 
+def _hour(hour: int) -> list[str]:
+    """An hour as Asterisk says it in Mandarin (digits/20 then digits/1 for 21)."""
+    return [*number_files(hour, "zh"), "digits/oclock"]
+
+
 async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
     """Closed now, opening for one hour two hours from now (or at 00:00 or
-    01:00 tomorrow): the deadline is the end of that hour by the same
-    calendar, and the caller hears "今天/明天 N点 之前给您回电" from the zh set,
-    every file found in zh, none from English."""
+    01:00 tomorrow): the request is given that hour's slot (its end is the
+    deadline, as the SLA rule says), and the caller hears "我们将在 今天/明天
+    N点 到 N+1点 之间给您回电" before confirming and again once stored, from the
+    zh set, every file found in zh, none from English."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
     number = "13800138405"
@@ -285,9 +301,11 @@ async def test_a_closed_desk_tells_the_time_of_the_call_in_mandarin(lab):
     deadline = datetime.fromisoformat(cb["deadline"].replace("Z", "+00:00")).astimezone(shanghai)
     assert (deadline.hour, deadline.minute) == (opening + 1, 0), cb
     day = "digits/today" if opening > hour else "digits/tomorrow"
-    tail = names[names.index("added") + 1:]
-    assert tail[:2] == ["queue-less-than", day], names
-    assert tail[-3:] == ["digits/oclock", "desk-before", "goodbye"], names
+    said = ["desk-time-window", day, *_hour(opening), "desk-time-to", *_hour(opening + 1),
+            "desk-time-end"]
+    assert names[2:2 + len(said)] == said, names                   # before confirming
+    assert names[names.index("added") + 1:] == said + ["goodbye"], names
+    assert cb["promise"]["booking"] == "assigned" and cb["promise"]["told"] == "between", cb
     assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("slin", "zh")}, files
 
 
@@ -302,7 +320,10 @@ async def test_a_topic_set_to_english_is_captured_and_kept_in_english(lab):
         await lab.start_controller()
     files, cb = played(capture.log, capture.since, capture.channel), capture.callback
     assert cb["language"] == "en" and cb["topic"] == "phone-bill-micropayment", cb
-    assert {(f.rsplit(".", 1)[1], lang) for f, lang in files} == {("gsm", "en")}, files
+    assert {lang for _, lang in files} == {"en"} and "desk-time-expect.slin" in dict(files), files
+    # English core sounds are gsm; only what they lack is generated (slin).
+    assert [f for f, _ in files if not f.endswith(".gsm")
+            and f.rsplit(".", 1)[0] not in EN_GENERATED] == [], files
 
 
 def test_every_name_of_every_prompt_set_is_a_file_in_the_lab_tree(lab):

@@ -10,12 +10,16 @@ import uuid
 import pytest
 import redis.asyncio as redis
 
-from ari_app.desk.callback import (Cancel, Outcome, Progress, Refused, Result, RetryPolicy, Sla,
-                                   Stale, Status, Unreadable)
+from ari_app.desk.callback import (Cancel, Outcome, Progress, Promised, Refused, Result,
+                                   RetryPolicy, Sla, Stale, Status, Unreadable)
+from ari_app.desk.promise import Booking, Room, Told
+from ari_app.ports import SlotFull
 from ari_app.store.callback_store import CallbackStore
 from ari_app.store.records import MISMATCH, UNREADABLE
 from lab.redis_server import RedisServer
 from ari_app.store.memory import MemoryCallbackStore
+from ari_app.store.memory_outbox import MemoryOutbox
+from ari_app.store.outbox import Outbox
 
 T0 = 1_800_000_000.0
 
@@ -313,3 +317,75 @@ async def test_a_claimed_record_whose_field_cannot_be_read_comes_back_unreadable
         is Status.FAILED
     assert (await raw(store, cb_id))["last_outcome"] == "not-placed"
     assert await store.count_open() == 0
+
+
+async def test_a_booking_keeps_its_promise_and_is_refused_when_its_slot_is_full(store):
+    """Two places in the 10:00-11:00 slot: two bookings take them (one made
+    from 10:20, its promise kept as told), a third is refused and stores
+    nothing, and the first number may move within the slot it holds."""
+    room = Room(T0, T0 + 3600, 2)
+    told = Promised(Told.BETWEEN, T0 + 1200, T0 + 4800, Booking.CHOSEN)
+    first, _ = await store.create(number="13800138001", topic="", note="", agent="",
+                                  source="api", deadline=T0 + 4800, due=T0 + 1200,
+                                  now=T0 - 60, promised=told, room=room)
+    await store.create(number="13800138002", topic="", note="", agent="", source="api",
+                       deadline=T0 + 3600, due=T0, now=T0 - 60, room=room,
+                       promised=Promised(Told.BETWEEN, T0, T0 + 3600, Booking.ASSIGNED))
+    with pytest.raises(SlotFull):
+        await store.create(number="13800138003", topic="", note="", agent="", source="api",
+                           deadline=T0 + 3600, due=T0, now=T0 - 60, room=room)
+    assert await store.open_for("13800138003") is None
+    assert await store.count_booked(T0, T0 + 3600) == 2
+    assert await store.count_ahead(T0 + 3600) == 1
+    cb = await store.get(first)
+    assert cb.promised == told and cb.booked and cb.times.due == T0 + 1200
+    moved, created = await store.create(number="13800138001", topic="", note="", agent="",
+                                        source="api", deadline=T0 + 5400, due=T0 + 1800,
+                                        now=T0 - 30, room=room, promised=Promised(
+                                            Told.BETWEEN, T0 + 1800, T0 + 5400,
+                                            Booking.CHOSEN))
+    assert moved == first and not created
+    assert (await store.get(first)).times.due == T0 + 1800
+    assert (await store.history(first))[-1]["event"] == "booked"
+    assert await store.claim(lease=90, owner="me", now=T0 + 1799) is not None   # the other one
+    assert await store.claim(lease=90, owner="me", now=T0 + 1799) is None       # not before
+    assert (await store.claim(lease=90, owner="me", now=T0 + 1800)).id == first
+
+
+async def test_a_booking_does_not_move_a_callback_being_dialled(store):
+    cb_id, _ = await make(store, "13800138001")
+    await store.claim(lease=90, owner="me", now=T0)
+    again, created = await store.create(
+        number="13800138001", topic="", note="", agent="", source="api",
+        deadline=T0 + 7200, due=T0 + 3600, now=T0, room=Room(T0 + 3600, T0 + 7200, 5),
+        promised=Promised(Told.BETWEEN, T0 + 3600, T0 + 7200, Booking.CHOSEN))
+    cb = await store.get(cb_id)
+    assert again == cb_id and not created and not cb.booked and cb.times.due == T0
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def outbox(request, server):
+    if request.param == "memory":
+        yield MemoryOutbox()
+        return
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    yield Outbox(client, prefix=f"contract-{uuid.uuid4().hex[:6]}:notify")
+    await client.aclose()
+
+
+async def test_the_outbox_queues_once_keeps_what_fails_and_forgets_what_is_delivered(outbox):
+    first = await outbox.enqueue("cb1:booked", '{"a":1}', event="callback-booked",
+                                 callback="cb1", now=T0, keep=60)
+    assert first and await outbox.enqueue("cb1:booked", '{"a":2}', event="callback-booked",
+                                          callback="cb1", now=T0, keep=60) is None
+    second = await outbox.enqueue("cb2:late", '{"b":1}', event="callback-late",
+                                  callback="cb2", now=T0 + 1, keep=60)
+    due = await outbox.due(T0 + 1)
+    assert [(e.id, e.body, e.tries, e.callback) for e in due] == [
+        (first, '{"a":1}', 0, "cb1"), (second, '{"b":1}', 0, "cb2")]
+    await outbox.retry(first, T0 + 30, "HTTP 503")
+    assert [e.id for e in await outbox.due(T0 + 29)] == [second]
+    assert [(e.id, e.tries) for e in await outbox.due(T0 + 30)] == [(second, 0), (first, 1)]
+    await outbox.done(second)
+    await outbox.refuse(first, T0 + 31, "HTTP 400", 60)
+    assert await outbox.due(T0 + 1000) == [] and await outbox.waiting() == 0

@@ -15,6 +15,7 @@ from ari_app.app import CONTROLLER, Clients, init_app
 from ari_app.service import CallbacksService
 from ari_app.desk.board import Board
 from ari_app.settings import HttpSettings, Settings
+from ari_app.settings.schema import NotifySettings
 from ari_app.web import callbacks_api
 from tests.fakes.ami import FakeAmi
 from tests.fakes.ari import FakeAri
@@ -117,6 +118,16 @@ async def test_metrics_say_the_links_and_leave_out_what_redis_would_tell(client)
     assert 'datadesk_recordings_retention_total{result="deleted"} 0.0' in text
     assert "datadesk_recordings_stored" not in text
     assert "_created" not in text
+
+
+async def test_metrics_carry_the_confirmations_only_with_a_gateway(aiohttp_client, client):
+    notify = NotifySettings(url="http://127.0.0.1:9/sms", secret="unit-secret-0123456789")
+    app = init_app(Settings(http=HttpSettings(tokens=(TOKEN,)), notify=notify), fakes())
+    text = await (await (await aiohttp_client(app)).get("/metrics", headers=AUTH)).text()
+    assert 'datadesk_confirmations_total{result="queued"} 0.0' in text
+    assert 'datadesk_confirmations_total{result="refused"} 0.0' in text
+    assert "datadesk_confirmations" not in await (await client.get("/metrics",
+                                                                   headers=AUTH)).text()
 
 
 @pytest.mark.parametrize("body, status, field", [

@@ -251,3 +251,25 @@ async def test_after_an_ami_reconnect_an_attempt_whose_channel_is_gone_ends_from
     assert desk.store.hashes["cb1"]["status"] == status
     assert ("cb1" in desk.dialer.active) is up
     await desk.dialer.stop()
+
+
+async def test_a_callback_claimed_before_its_booked_time_is_not_dialled_and_waits_again():
+    """A booked callback put among the due ones behind the store's back (its
+    slot starts in ten minutes): claimed, never originated, waiting again
+    until its time; then dialled."""
+    desk = Desk()
+    start = OPEN + 600
+    cb_id, _ = await desk.store.create(number="13800138009", topic="wlan", note="", agent="",
+                                       source="api", deadline=start + 3600, due=start, now=OPEN)
+    desk.store.ready[cb_id] = desk.store.waiting.pop(cb_id)   # a record moved by hand
+    await desk.dialer._step()
+    await asyncio.wait_for(asyncio.gather(*desk.dialer.active.values()), 5)
+    assert desk.placed == []
+    assert desk.store.hashes[cb_id]["status"] == "open" and desk.store.waiting[cb_id] == start
+    assert desk.store.log[cb_id][-1]["event"] == "deferred"
+    desk.clock[0] = start
+    await desk.dialer._step()
+    await asyncio.wait_for(desk.claimed(cb_id), 5)
+    await desk.settle()
+    assert len(desk.placed) == 1
+    await desk.dialer.stop()

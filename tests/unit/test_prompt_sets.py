@@ -95,9 +95,9 @@ def test_numbers_are_spelt_as_asterisk_says_them_per_language():
     assert number_files(60, "zh") == ["digits/60"] and number_files(0, "zh") == ["digits/0"]
 
 
-def test_the_english_set_lacks_only_the_mandarin_word_order_and_has_the_core_times():
-    assert SETS["zh"] - SETS["en"] == {"desk-before"}
-    assert SETS["en"] - SETS["zh"] == {"digits/a-m", "digits/p-m"}
+def test_the_english_set_has_every_phrase_and_the_core_times():
+    assert SETS["zh"] - SETS["en"] == set()
+    assert SETS["en"] - SETS["zh"] == {"digits/a-m", "digits/p-m", "digits/oh"}
     assert set(TONES) <= SETS["zh"] & SETS["en"]
 
 
@@ -115,51 +115,6 @@ def test_the_originate_carries_the_callbacks_language_and_nothing_else():
                       Times(1800000000.0, 1800000000.0), Progress(fence="1"))
         action = originate(cb, timing)
         assert f"CB_LANGUAGE={sent}" in action["Variable"], action
-
-
-from datetime import datetime, timedelta  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-from ari_app.asterisk.prompts import promise  # noqa: E402
-from ari_app.desk.calendar import ServiceCalendar  # noqa: E402
-
-SH = ZoneInfo("Asia/Shanghai")
-HOUR = timedelta(minutes=60)
-
-
-def told(hh: int, mm: int, language: str) -> tuple[str, ...]:
-    """What a caller captured at hh:mm (30 Nov 2026, Shanghai) hears, from
-    the same calendar that sets the SLA deadline (09:00-22:00)."""
-    cal = ServiceCalendar.build("Asia/Shanghai", "09:00-22:00", {}, [])
-    now = datetime(2026, 11, 30, hh, mm, tzinfo=SH)
-    return promise(now, cal.sla_deadline(now, HOUR), SH, HOUR, language)
-
-
-def test_open_desk_says_less_than_the_sla_in_minutes():
-    assert told(12, 0, "zh") == ("queue-less-than", "number:60", "queue-minutes")
-    assert told(21, 0, "en") == ("queue-less-than", "number:60", "queue-minutes")
-
-
-def test_near_closing_says_the_next_mornings_time_2130_to_0930():
-    assert told(21, 30, "zh") == ("queue-less-than", "digits/tomorrow", "number:9",
-                                  "digits/oclock", "number:30", "minutes", "desk-before")
-    assert told(21, 30, "en") == ("digits/tomorrow", "number:9", "number:30", "digits/a-m")
-
-
-def test_closed_says_today_or_tomorrow_at_the_full_hour():
-    assert told(23, 30, "zh")[1:4] == ("digits/tomorrow", "number:10", "digits/oclock")
-    assert "minutes" not in told(23, 30, "zh")
-    assert told(3, 0, "en") == ("digits/today", "number:10", "digits/a-m")
-
-
-def test_every_sound_a_promise_names_has_a_mandarin_wording():
-    for hh, mm in ((12, 0), (21, 30), (23, 30), (3, 0)):
-        for media in told(hh, mm, "zh"):
-            assert media.startswith("number:") or media in names(), media
-        # English says a.m./p.m. from the core sounds, which have no zh wording.
-        for media in told(hh, mm, "en"):
-            assert media.startswith("number:") or media in names() \
-                or media in ("digits/a-m", "digits/p-m"), media
 
 
 def test_the_prompt_document_lists_every_phrase_and_tone():

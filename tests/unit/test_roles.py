@@ -43,7 +43,10 @@ def test_every_route_the_app_serves_is_in_the_table_of_permissions():
     served = {(r.method, r.resource.canonical) for r in app.router.routes()
               if r.method != "HEAD" and r.resource.canonical not in ("/livez", "/readyz",
                                                                        "/healthz")}
-    assert served == set(ROUTES) == set(ROUTE_ROLES)
+    # A route narrowed by a query parameter (?number=) is a row of its own.
+    assert served == {(m, r.partition("?")[0]) for m, r in ROUTES} == \
+        {(m, r.partition("?")[0]) for m, r in ROUTE_ROLES}
+    assert set(ROUTES) == set(ROUTE_ROLES)
     admitted = {route: set(admitting(wanted)) for route, wanted in ROUTES.items()}
     assert admitted == ROUTE_ROLES
 

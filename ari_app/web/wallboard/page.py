@@ -27,8 +27,8 @@ BANNERS = """<div id="banners"></div><div id="lost">{lost}</div>"""
 FIGURES = """<div class="kpis" id="kpis"></div>"""
 SEATS = """<section id="seat-panel"><div id="states"></div><div id="seats"></div></section>"""
 PANELS = """<div class="cols"><section id="callback-panel"><h2>{callbacks}</h2>{store_notice}
-<div id="cbcounts"></div><table><thead><tr><th>{number}</th><th>{topic}</th><th>{status}</th><th>{attempts}</th><th>{left}</th>
-</tr></thead><tbody id="callbacks"></tbody></table></section>
+<div id="cbcounts"></div><table><thead><tr><th>{number}</th><th>{topic}</th><th>{status}</th><th>{attempts}</th><th>{promised}</th>
+<th>{left}</th></tr></thead><tbody id="callbacks"></tbody></table></section>
 <section id="today-panel"><h2>{today}</h2><table><tbody id="today"></tbody></table></section></div>"""
 PARTS = (HEADER, BANNERS, FIGURES, SEATS, PANELS)
 
@@ -39,8 +39,8 @@ def render_page(texts: dict[str, str], language: str) -> str:
     t = {k: html.escape(v) for k, v in texts.items()}
     names = dict(title=t["title"], stale=t["stale"], lost=t["lost"], callbacks=t["callbacks"],
                  number=t["col.number"], topic=t["col.topic"], status=t["col.status"],
-                 attempts=t["col.attempts"], left=t["col.left"], today=t["today"],
-                 store_notice=banners.STORE_NOTICE)
+                 attempts=t["col.attempts"], promised=t["col.promised"], left=t["col.left"],
+                 today=t["today"], store_notice=banners.STORE_NOTICE)
     body = "\n".join(part.format(**names) for part in PARTS)
     data = json.dumps(texts, ensure_ascii=False).replace("</", "<\\/")
     return (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'

@@ -68,12 +68,20 @@ function seatTile(s, now){
     `<div class="for">${esc(T.for)} <span class="since">${since}</span></div>`+
     `<div class="day handled">${day}</div><div class="day talk">${talk}</div><div class="day paused">${pauses ? esc(T["seat.pause"])+" "+pauses : "&nbsp;"}</div></div>`;
 }
+function hm(t){ return at(last.zone, {hour:"2-digit",minute:"2-digit",hour12:false}, new Date(t)); }
+function promised(p){
+  // What the customer was told: by a time, after one (closed), or a booked slot; "!" once late.
+  if(!p) return DASH;
+  if(p.told==="after") return T["promise.after"].replace("{t}", hm(p.from));
+  const said = p.booking ? hm(p.from)+DASH+hm(p.by)+" ("+T["promise.booked"]+")" : T["promise.by"].replace("{t}", hm(p.by));
+  return p.late ? said+" !" : said;
+}
 function callbackRow(c, now){
   const left = Date.parse(c.deadline)/1000 - now, cls = left<0 ? "late" : (c.at_risk ? "risk" : "");
   const topic = (c.topic_names||{})[LANG] || c.topic;
   return `<tr class="${cls}" data-callback="${esc(c.id)}"><td class="number">${esc(c.number)}</td><td>${esc(topic)}</td>`+
     `<td data-status="${esc(c.status)}">${esc(T["cbstatus."+c.status] || c.status)}</td><td>${c.attempts}</td>`+
-    `<td class="left">${left<0 ? T.late+" "+dur(-left) : dur(left)}</td></tr>`;
+    `<td class="promised">${esc(promised(c.promise))}</td><td class="left">${left<0 ? T.late+" "+dur(-left) : dur(left)}</td></tr>`;
 }
 function figures(t){
   if(!t) return `<tr><td>${esc(T.unavailable)}</td></tr>`;
