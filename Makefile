@@ -19,7 +19,7 @@ demo-sentinel: deps tree
 # (pytest-xdist: each worker its own Redis, PBX, phones and controller, on
 # ports of its own; the tests that share one expensive fixture stay on one
 # worker). Both parts run; the exit status says whether either failed.
-STACKS ?= 3
+STACKS ?= 4
 test: deps tree
 	s=0; $(BIN)/pytest tests/unit -n 2 || s=1; \
 	$(BIN)/pytest tests/integration -n $(STACKS) --dist loadgroup --durations=10 || s=1; \

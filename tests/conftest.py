@@ -67,9 +67,9 @@ def pytest_terminal_summary(terminalreporter):
 # stack or a Sentinel set of their own, a soak): they start first, so that
 # with several workers the short tests fill in around them instead of one
 # worker running a long test alone at the end.
-SLOW_FIRST = ("test_soak.py", "test_language_sip.py", "test_spool.py", "test_callbacks.py",
-              "test_quality.py",
-              "test_faults.py", "test_demo_signals.py", "test_demo.py")
+SLOW_FIRST = ("test_soak.py", "test_language_sip.py", "test_customer_time.py", "test_spool.py",
+              "test_callbacks.py", "test_quality.py", "test_faults.py", "test_demo_signals.py",
+              "test_demo.py")
 
 
 def _rank(item: pytest.Item) -> int:

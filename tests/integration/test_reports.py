@@ -238,9 +238,12 @@ async def test_a_call_answered_at_a_named_seat_counts_as_answered_live(report, l
     assert seat.startswith("PJSIP/8603-")
     await asyncio.sleep(2)  # two seconds of talk
     await lab.probe.hangup_all()
+    # A call counts as answered when the seat answers, its talk when it ends:
+    # wait for both, or the talk read may be the one before the hang-up.
     for _ in range(100):
         today = (await lab.controller.get("/api/wallboard"))["today"]
-        if today["answered"] > before["answered"]:
+        if today["answered"] > before["answered"] and \
+                today["talk_seconds"] > before["talk_seconds"]:
             break
         await asyncio.sleep(0.1)
     assert today["answered"] == before["answered"] + 1
