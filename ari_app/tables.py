@@ -91,7 +91,9 @@ def _cell(column: str, value: object, zone: ZoneInfo, lang: str) -> str:
         return ""
     if column == "topic" and value:
         return display_name(str(value), lang)
-    text = str(value)
+    # A value someone else wrote (a pause reason typed over AMI, a callback's
+    # reason) must not drive the terminal: control characters print as "?".
+    text = "".join(c if c.isprintable() else "?" for c in str(value))
     return WORDS_ZH.get(text, text) if lang == "zh" else text
 
 
