@@ -91,29 +91,26 @@ def _cell(column: str, value: object, zone: ZoneInfo, lang: str) -> str:
         return ""
     if column == "topic" and value:
         return display_name(str(value), lang)
-    text = str(value)
+    # A value someone else wrote (a pause reason typed over AMI, a callback's
+    # reason) must not drive the terminal: control characters print as "?".
+    text = "".join(c if c.isprintable() else "?" for c in str(value))
     return WORDS_ZH.get(text, text) if lang == "zh" else text
 
 
 def terminal_width(text: str) -> int:
     """Terminal columns of ``text``: a Chinese character takes two."""
-    return _width(text)
-
-
-def _width(text: str) -> int:
-    """Terminal columns: a Chinese character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - terminal_width(text))
 
 
 def table(rows: list[dict], columns: list[str], zone: ZoneInfo, lang: str = "zh") -> str:
     """``rows`` (API objects) as an aligned text table in ``lang``."""
     heads = [HEADINGS_ZH.get(c, c.upper()) if lang == "zh" else c.upper() for c in columns]
     cells = [[_cell(c, r.get(c), zone, lang) for c in columns] for r in rows]
-    widths = [max([_width(h)] + [_width(row[i]) for row in cells])
+    widths = [max([terminal_width(h)] + [terminal_width(row[i]) for row in cells])
               for i, h in enumerate(heads)]
     lines = [heads] + cells
     return "\n".join("  ".join(_pad(t, w) for t, w in zip(line, widths)).rstrip()

@@ -6,8 +6,10 @@ below it, reached from the overview's links. Pure: the data is ``reports.gather_
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from ..desk.figures import ABANDON_PLACES, FIGURES, service_level_colour
+from ..settings import DeskSettings
 from . import reports_quality
 from .reports_data import DAY_COLUMNS, HOUR_COLUMNS, SEAT_COLUMNS
 from .reports_sizing import section
@@ -107,10 +109,13 @@ def render(data: dict, language: str, token: str, *, seats: int = 6,
     of ``seats``, its pause reasons' names and its service level's colours
     (the settings' defaults when not given)."""
     t = texts(language)
-    n = data.get("service_level_seconds", 20)
+    n = data.get("service_level_seconds", DeskSettings.service_level)
     colour = service_level_colour(data["total"].get("service_level_percent"),
-                                  colours or {"green": 80, "amber": 60})
-    csv_link = f"/reports.csv?days={data['days']}&access_token={escape(token)}"
+                                  colours or DeskSettings().service_level_colours)
+    # The token is the operator's own string: URL-encoded, a "&", "#" or "+"
+    # in it still downloads the CSV.
+    csv_link = (f"/reports.csv?days={data['days']}"
+                f"&access_token={escape(quote(token, safe=''))}")
     total = {"day": t["total"], **data["total"]}
     days = _table(t, n, t["day"], DAY_COLUMNS, data["per_day"] + [total], "day").replace(
         f'<tr data-day="{escape(t["total"])}">', '<tr class="total" data-day="total">')

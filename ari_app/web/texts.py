@@ -174,6 +174,17 @@ PHRASES: dict[str, tuple[str, str]] = {
                    'seat {seat:<5}  satisfied {satisfied:>8}  average QA score {score}'),
     'fig.satisfaction_percent': ('满意率 %', 'Satisfied %'),
     'fig.rated_percent': ('参评率 %', 'Rated %'),
+    # The board's stall banners (wallboard/banners.py).
+    'stall.board': ('座席状态可能已过时', 'Board may be stale'),
+    'stall.since': ('座席状态可能已过时（自 {since} 起）', 'Board may be stale since {since}'),
+    'stall.why.silent': ('交换机无响应', 'the PBX does not answer'),
+    'stall.why.down': ('与交换机的连接中断', 'no link to the PBX'),
+    'stall.why.resync': ('正在与交换机重新同步', 'resyncing with the PBX'),
+    'stall.store': ('回电存储无法访问：暂时无法显示或登记回电',
+                    'Callback store unreachable: callbacks cannot be shown or stored now'),
+    'stall.store.since': ('回电存储自 {since} 起无法访问：暂时无法显示或登记回电',
+                          'Callback store unreachable since {since}: callbacks cannot be '
+                          'shown or stored now'),
 }
 ZH = {key: pair[0] for key, pair in PHRASES.items()}
 EN = {key: pair[1] for key, pair in PHRASES.items()}

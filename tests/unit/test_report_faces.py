@@ -6,9 +6,11 @@ distinct numbers."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -75,6 +77,12 @@ def test_a_first_days_load_plot_never_reads_2_2_1_0_0():
     labels = re.findall(r'text-anchor="end">(\d+)</text>', load_per_hour(rows, 1))
     left = labels[:len(labels) // 2 + 1]
     assert len(set(left)) == len(left), labels
+
+
+def test_the_csv_link_carries_any_token_whole():
+    page = render(data() | {"sizing": None}, "en", "a+b&c#d e", pause_reasons=DEFAULT_PAUSE_REASONS)
+    link = re.search(r'<a id="csv" href="([^"]*)"', page).group(1)
+    assert parse_qs(urlsplit(html.unescape(link)).query)["access_token"] == ["a+b&c#d e"]
 
 
 def test_the_page_shows_the_windows_figures_as_cards_and_a_table_per_seat():

@@ -19,7 +19,6 @@ from ari_app.outage import FAILED_STEPS, FAILING_SINCE, Outage
 from ari_app.spool.importer import _ami_trouble
 from ari_app.web import stalls
 from ari_app.web.health import readiness
-from ari_app.web.wallboard import banners
 from ari_app.web.wallboard.page import render_page
 from ari_app.web.texts import texts
 from lab.scrape import samples
@@ -271,5 +270,5 @@ def test_the_page_carries_both_banners_in_its_language(language):
     page = render_page(texts(language), language)
     assert '<div id="store-down" role="alert"></div>' in page
     for key in ("stall.since", "stall.store.since", "stall.why.silent"):
-        assert banners.texts(language)[key] in page
+        assert texts(language)[key] in page
     assert "showStalls(last)" in page

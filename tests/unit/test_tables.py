@@ -33,6 +33,13 @@ def test_chinese_table_reads_in_chinese_with_the_desk_zone():
     assert "已完成" in lines[2] and "已接通" in lines[2]
 
 
+def test_a_hostile_value_cannot_drive_the_terminal():
+    row = {"agent_id": "8601", "paused_reason": "\x1b]0;owned\x07\x1b[2Jlunch\nnext"}
+    text = table([row], ["agent_id", "paused_reason"], SHANGHAI, "en")
+    assert not any(c in text for c in "\x1b\x07")
+    assert text.splitlines()[1].split() == ["8601", "?]0;owned??[2Jlunch?next"]
+
+
 def test_english_table_keeps_the_api_words():
     lines = table(ROWS, COLUMNS, SHANGHAI, "en").splitlines()
     assert lines[0].split()[:4] == ["ID", "NUMBER", "TOPIC", "STATUS"]

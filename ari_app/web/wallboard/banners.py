@@ -4,25 +4,12 @@ Beside the lamp: "board may be stale since 19:02:03" (desk time) with why
 (the PBX does not answer, no link to it, resyncing), from the snapshot's
 ``stalls.board`` (``ari_app/web/stalls.py``). Where the callbacks table
 stands: "callback store unreachable since ...", from ``stalls.store``, so an
-empty table is never mistaken for no callbacks. Self-contained: its phrases,
-style and script are added to the page by ``page.render_page``.
+empty table is never mistaken for no callbacks. Its phrases (``stall.*``) are
+in ``ari_app/web/texts.py`` with the page's others; its style and script
+are added to the page by ``page.render_page``.
 """
 
 from __future__ import annotations
-
-# key: (Simplified Chinese, English)
-PHRASES: dict[str, tuple[str, str]] = {
-    "stall.board": ("座席状态可能已过时", "Board may be stale"),
-    "stall.since": ("座席状态可能已过时（自 {since} 起）", "Board may be stale since {since}"),
-    "stall.why.silent": ("交换机无响应", "the PBX does not answer"),
-    "stall.why.down": ("与交换机的连接中断", "no link to the PBX"),
-    "stall.why.resync": ("正在与交换机重新同步", "resyncing with the PBX"),
-    "stall.store": ("回电存储无法访问：暂时无法显示或登记回电",
-                    "Callback store unreachable: callbacks cannot be shown or stored now"),
-    "stall.store.since": ("回电存储自 {since} 起无法访问：暂时无法显示或登记回电",
-                          "Callback store unreachable since {since}: callbacks cannot be "
-                          "shown or stored now"),
-}
 
 STYLE = """
  #store-down{display:none;background:#d93025;color:#fff;padding:.4em .8em;border-radius:.3em;
@@ -51,8 +38,3 @@ function showStalls(s){
 # Placed where the callbacks table stands, above it.
 STORE_NOTICE = '<div id="store-down" role="alert"></div>'
 
-
-def texts(language: str) -> dict[str, str]:
-    """The banners' phrases in ``language`` (``zh`` or ``en``)."""
-    index = 0 if language == "zh" else 1
-    return {key: pair[index] for key, pair in PHRASES.items()}

@@ -35,7 +35,6 @@ PARTS = (HEADER, BANNERS, FIGURES, SEATS, PANELS)
 
 def render_page(texts: dict[str, str], language: str) -> str:
     """The whole page for one language (``texts`` from ``ari_app.web.texts``)."""
-    texts = {**texts, **banners.texts(language)}
     t = {k: html.escape(v) for k, v in texts.items()}
     names = dict(title=t["title"], stale=t["stale"], lost=t["lost"], callbacks=t["callbacks"],
                  number=t["col.number"], topic=t["col.topic"], status=t["col.status"],
