@@ -34,6 +34,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from ..desk.figures import summary
+from ..outage import Outage
 
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:stats:"
@@ -93,6 +94,10 @@ class DeskStats:
     def __init__(self, client: redis.Redis, zone: ZoneInfo, *, keep_days: int = 90) -> None:
         self.r, self.zone = client, zone
         self.keep_seconds = (keep_days + 1) * 86400
+        # Figures lost while Redis is away: one WARNING when it starts, one
+        # INFO when counting works again, every lost count in /metrics
+        # (datadesk_loop_failed_steps_total{loop="figures"}), not a line each.
+        self.outage = Outage("figures", log, every=1.0)
 
     def _local(self, when: datetime | None = None) -> datetime:
         return (when or datetime.now(self.zone)).astimezone(self.zone)
@@ -120,7 +125,9 @@ class DeskStats:
                 pipe.expire(key, self.keep_seconds)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
-            log.warning("stats: %s not counted: %s", ", ".join(amounts), exc)
+            self.outage.failed(exc)
+        else:
+            self.outage.succeeded()
 
     async def requested(self) -> None:
         await self.add("callbacks_requested")
