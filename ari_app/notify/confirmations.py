@@ -13,6 +13,9 @@ HMAC-SHA256 of the body with [notify] secret>``. The body is sent byte for
 byte as queued, so a retry carries the same signature. A failure the
 gateway may get over (network, timeout, 5xx, 408, 429) is tried again after
 ``backoff`` seconds, doubling up to ``backoff_max``, for as long as it takes;
+it also ends that step (the rest wait: a gateway that is down costs one
+timeout per step, not one per queued confirmation) and is one WARNING per
+outage (INFO for each try after, and when the gateway answers again);
 a 4xx that says the payload is refused is kept aside (``refused``), with
 one ERROR line. The secret is never logged; the URL is logged without its
 credentials and query.
@@ -149,6 +152,7 @@ class Confirmations:
         self._wake = asyncio.Event()
         self._last_late = 0.0
         self._late: set[str] = set()           # confirmed late while this replica leads
+        self._failing = False                  # the last try met a failure that may pass
         self._session: aiohttp.ClientSession | None = None
         self.worker = Worker(self._run, "confirmations")
 
@@ -200,10 +204,12 @@ class Confirmations:
                     self._late.add(cb.id)   # queued once in Redis anyway; asked once here
                     await self.confirm(Event.LATE, cb)
         for entry in await self.outbox.due(self.clock()):
-            await self._deliver(entry)
+            if not await self._deliver(entry):
+                break   # the gateway is failing: the rest wait for a later step
         self.waiting = await self.outbox.waiting()
 
-    async def _deliver(self, entry: Entry) -> None:
+    async def _deliver(self, entry: Entry) -> bool:
+        """One try of ``entry``; False when it met a failure that may pass."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.rules.timeout))
@@ -212,23 +218,28 @@ class Confirmations:
             "X-Datadesk-Signature": signature(self.rules.secret, data),
             "X-Datadesk-Event": entry.event, "X-Datadesk-Delivery": entry.id})
         where = shown(self.rules.url)
+        if self._failing and (tried.ok or not tried.retry):
+            self._failing = False
+            log.info("the confirmations' gateway %s answers again", where)
         if tried.ok:
             self.counts["delivered"] += 1
             await self.outbox.done(entry.id)
             log.info("confirmation %s (%s) of callback %s delivered to %s", entry.id,
                      entry.event, entry.callback, where, extra={"callback": entry.callback})
-            return
+            return True
         if not tried.retry:
             self.counts["refused"] += 1
             await self.outbox.refuse(entry.id, self.clock(), tried.why, KEEP)
             log.error("confirmation %s (%s) of callback %s refused by %s (%s): kept aside, "
                       "not tried again", entry.id, entry.event, entry.callback, where,
                       tried.why, extra={"callback": entry.callback})
-            return
+            return True
         pause = min(self.rules.backoff * 2 ** entry.tries, self.rules.backoff_max)
         self.counts["retried"] += 1
         await self.outbox.retry(entry.id, self.clock() + pause, tried.why)
-        (log.warning if entry.tries == 0 else log.info)(
+        (log.info if self._failing else log.warning)(
             "confirmation %s (%s) of callback %s not delivered to %s (%s); it waits, next "
             "try in %.0f s", entry.id, entry.event, entry.callback, where, tried.why, pause,
             extra={"callback": entry.callback})
+        self._failing = True
+        return False

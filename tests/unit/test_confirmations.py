@@ -154,6 +154,32 @@ async def test_a_gateway_that_is_down_loses_nothing_and_gets_it_when_back(gatewa
     await notes.stop()
 
 
+async def test_a_gateway_that_is_down_is_one_warning_and_one_try_per_step(gateway, caplog,
+                                                                          unused_tcp_port):
+    clock = [T0]
+    url = f"http://127.0.0.1:{unused_tcp_port}/sms"
+    notes, outbox = confirmations(url, clock)
+    for cb_id in ("cb1", "cb2", "cb3"):
+        await notes.confirm(Event.REGISTERED, callback(cb_id))
+    with caplog.at_level(logging.INFO, logger="ari_app.notify.confirmations"):
+        await notes.step()                     # the first try fails: the others wait
+        assert notes.counts["retried"] == 1 and await outbox.waiting() == 3
+        clock[0] += 1
+        await notes.step()
+        clock[0] += 1
+        await notes.step()
+        assert notes.counts["retried"] == 3
+        rx = Receiver()
+        await gateway(rx, port=unused_tcp_port)
+        clock[0] += 10
+        await notes.step()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "not delivered" in warnings[0].getMessage()
+    assert "answers again" in caplog.text
+    assert len(rx.got) == 3 and await outbox.waiting() == 0
+    await notes.stop()
+
+
 def scraped(source: object) -> dict[tuple[str, str], float]:
     """The confirmations' samples as a scrape writes them: (name, result) -> value."""
     registry = CollectorRegistry(auto_describe=False)
