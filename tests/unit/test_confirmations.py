@@ -28,7 +28,7 @@ from ari_app.desk.promise import Booking, Promise, Slot, Told
 from ari_app.desk.topics import TopicCatalogue
 from ari_app.notify.confirmations import (Confirmations, ConfirmationsCollector, NotifyRules,
                                           shown, signature)
-from ari_app.notify.message import Event, text
+from ari_app.notify.message import Event, body, text
 from ari_app.promises import PromiseRules, Promises, unmeasured
 from ari_app.service import CallbacksService
 from ari_app.settings import SettingsError, load_settings
@@ -94,6 +94,14 @@ def test_the_text_says_the_promised_time_in_the_desks_zone_in_the_customers_lang
     assert "between 09:00 and 10:00 on 9 Dec" in text(Event.BOOKED, slot, SH, "en")
     assert text(Event.CANCELLED, None, SH, "fr") == "您的数据专席回电请求已取消。"   # the desk's
     assert "by 8 Dec 14:25 as promised" in text(Event.LATE, within, SH, "en")
+
+
+def test_a_stored_language_the_desk_does_not_speak_is_sent_as_the_desks():
+    now = datetime.fromtimestamp(T0, timezone.utc)
+    for stored in ("<b>x</b>", "fr", ""):
+        sent = body(Event.REGISTERED, callback(language=stored), None, SH, "en", now)
+        assert sent["language"] == "en" and sent["text"].startswith("The data desk")
+    assert body(Event.REGISTERED, callback(language="zh"), None, SH, "en", now)["language"] == "zh"
 
 
 async def test_a_confirmation_is_signed_and_sent_once(gateway):
