@@ -17,7 +17,8 @@ it also ends that step (the rest wait: a gateway that is down costs one
 timeout per step, not one per queued confirmation) and is one WARNING per
 outage (INFO for each try after, and when the gateway answers again);
 a 4xx that says the payload is refused is kept aside (``refused``), with
-one ERROR line. The secret is never logged; the URL is logged without its
+one ERROR line, and so is an entry whose event or id the controller did not
+write (they go out as headers). The secret is never logged; the URL is logged without its
 credentials and query.
 """
 
@@ -28,6 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -53,6 +55,8 @@ from .message import Event, body
 
 log = logging.getLogger(__name__)
 KEEP = 7 * 86400     # seconds a queued key (and a refused entry) is remembered
+EVENTS = frozenset(e.value for e in Event)
+ENTRY_ID = re.compile(r"n[1-9][0-9]{0,17}")   # as the outbox's INCR names them
 
 
 class OutboxPort(Protocol):
@@ -210,6 +214,14 @@ class Confirmations:
 
     async def _deliver(self, entry: Entry) -> bool:
         """One try of ``entry``; False when it met a failure that may pass."""
+        if entry.event not in EVENTS or not ENTRY_ID.fullmatch(entry.id):
+            # Read from Redis and sent as headers: one the controller did not
+            # write is kept aside, never sent (nor left to block the queue).
+            self.counts["refused"] += 1
+            await self.outbox.refuse(entry.id, self.clock(), "not a confirmation", KEEP)
+            log.error("outbox entry %r (event %r) is not a confirmation the controller "
+                      "wrote: kept aside, not sent", entry.id[:40], entry.event[:40])
+            return True
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.rules.timeout))

@@ -238,6 +238,24 @@ async def test_a_refusal_is_kept_aside_not_tried_again(gateway, caplog):
     assert "refused" in caplog.text and "HTTP 400" in caplog.text
 
 
+async def test_an_outbox_entry_the_controller_did_not_write_is_kept_aside_not_sent(
+        gateway, caplog):
+    rx = Receiver()
+    clock = [T0]
+    notes, outbox = confirmations(await gateway(rx), clock)
+    outbox.entries["n1"] = {"body": "{}", "event": "callback-booked\r\nX-Evil: 1",
+                            "callback": "cb1", "tries": "0"}
+    outbox.due_at["n1"], outbox.seq = T0, 1
+    await notes.confirm(Event.BOOKED, callback())
+    with caplog.at_level(logging.ERROR):
+        await notes.step()
+    assert [json.loads(raw)["event"] for raw, _ in rx.got] == ["callback-booked"]
+    assert "X-Evil" not in rx.got[0][1] and notes.counts["refused"] == 1
+    assert "not a confirmation" in caplog.text and "\r\n" not in caplog.text
+    assert await outbox.waiting() == 0
+    await notes.stop()
+
+
 async def test_a_late_callback_is_confirmed_once(gateway):
     rx = Receiver()
     clock = [T0 + 3601]
