@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
+from .clock import utc
 from .desk.callback import Callback
 from .desk.promise import Booking, Promise, Room, Slot, Told, booked, booking_refusal
 from .promises import Promises
@@ -93,10 +94,6 @@ async def choose(promises: Promises | None, now: datetime, deadline: datetime,
     return Chosen(await promises.estimate(now, deadline))
 
 
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
-
-
 def promise_of(cb: Callback) -> Promise | None:
     """What the customer of a stored callback was told (None: nothing told,
     a callback stored before promises were)."""
@@ -106,5 +103,5 @@ def promise_of(cb: Callback) -> Promise | None:
     end = cb.promised.end
     minutes = round((end - start) / 60) if told is Told.WITHIN and end is not None else 0
     late = end is not None and cb.promised.booking is Booking.NONE and end > cb.times.deadline
-    return Promise(told, _utc(start), None if end is None else _utc(end), minutes, late,
+    return Promise(told, utc(start), None if end is None else utc(end), minutes, late,
                    cb.promised.booking)

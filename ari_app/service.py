@@ -18,9 +18,10 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from .booking import NoRoom, choose, promise_of, slot_from
+from .clock import utc
 from .desk.calendar import ServiceCalendar
 from .desk.callback import LANGUAGES, Callback, Cancel, Cancellation, Promised
 from .desk.numbers import InvalidNumber, NumberPolicy
@@ -112,10 +113,6 @@ class Accepted:
     promise: Promise | None = None
 
 
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
-
-
 def _promised(told: Promise | None) -> Promised:
     """A promise as the store keeps it."""
     if told is None:
@@ -188,8 +185,8 @@ class CallbacksService:
         moved = slot is not None and stored.times.due == slot.start.timestamp()
         if self.confirm is not None and (created or moved):
             await self.confirm(Event.BOOKED if stored.booked else Event.REGISTERED, stored)
-        return Accepted(cb_id, created, clean, _utc(stored.times.deadline),
-                        _utc(stored.times.due), promise_of(stored))
+        return Accepted(cb_id, created, clean, utc(stored.times.deadline),
+                        utc(stored.times.due), promise_of(stored))
 
     async def _within_limits(self, number: str) -> None:
         rl = self.limits

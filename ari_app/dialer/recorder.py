@@ -6,18 +6,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
 
+from ..clock import utc
 from ..desk.callback import (Callback, Outcome, Refused, Sla, Stale, Status, Unreadable,
                              after_attempt)
 from ..store.records import shown
 from .config import DialerPorts, DialerRules
 
 log = logging.getLogger("ari_app.dialer")
-
-
-def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
 
 
 class Recorder:

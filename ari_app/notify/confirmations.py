@@ -13,8 +13,12 @@ HMAC-SHA256 of the body with [notify] secret>``. The body is sent byte for
 byte as queued, so a retry carries the same signature. A failure the
 gateway may get over (network, timeout, 5xx, 408, 429) is tried again after
 ``backoff`` seconds, doubling up to ``backoff_max``, for as long as it takes;
+it also ends that step (the rest wait: a gateway that is down costs one
+timeout per step, not one per queued confirmation) and is one WARNING per
+outage (INFO for each try after, and when the gateway answers again);
 a 4xx that says the payload is refused is kept aside (``refused``), with
-one ERROR line. The secret is never logged; the URL is logged without its
+one ERROR line, and so is an entry whose event or id the controller did not
+write (they go out as headers). The secret is never logged; the URL is logged without its
 credentials and query.
 """
 
@@ -25,6 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -50,6 +55,8 @@ from .message import Event, body
 
 log = logging.getLogger(__name__)
 KEEP = 7 * 86400     # seconds a queued key (and a refused entry) is remembered
+EVENTS = frozenset(e.value for e in Event)
+ENTRY_ID = re.compile(r"n[1-9][0-9]{0,17}")   # as the outbox's INCR names them
 
 
 class OutboxPort(Protocol):
@@ -149,6 +156,7 @@ class Confirmations:
         self._wake = asyncio.Event()
         self._last_late = 0.0
         self._late: set[str] = set()           # confirmed late while this replica leads
+        self._failing = False                  # the last try met a failure that may pass
         self._session: aiohttp.ClientSession | None = None
         self.worker = Worker(self._run, "confirmations")
 
@@ -200,10 +208,20 @@ class Confirmations:
                     self._late.add(cb.id)   # queued once in Redis anyway; asked once here
                     await self.confirm(Event.LATE, cb)
         for entry in await self.outbox.due(self.clock()):
-            await self._deliver(entry)
+            if not await self._deliver(entry):
+                break   # the gateway is failing: the rest wait for a later step
         self.waiting = await self.outbox.waiting()
 
-    async def _deliver(self, entry: Entry) -> None:
+    async def _deliver(self, entry: Entry) -> bool:
+        """One try of ``entry``; False when it met a failure that may pass."""
+        if entry.event not in EVENTS or not ENTRY_ID.fullmatch(entry.id):
+            # Read from Redis and sent as headers: one the controller did not
+            # write is kept aside, never sent (nor left to block the queue).
+            self.counts["refused"] += 1
+            await self.outbox.refuse(entry.id, self.clock(), "not a confirmation", KEEP)
+            log.error("outbox entry %r (event %r) is not a confirmation the controller "
+                      "wrote: kept aside, not sent", entry.id[:40], entry.event[:40])
+            return True
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.rules.timeout))
@@ -212,23 +230,28 @@ class Confirmations:
             "X-Datadesk-Signature": signature(self.rules.secret, data),
             "X-Datadesk-Event": entry.event, "X-Datadesk-Delivery": entry.id})
         where = shown(self.rules.url)
+        if self._failing and (tried.ok or not tried.retry):
+            self._failing = False
+            log.info("the confirmations' gateway %s answers again", where)
         if tried.ok:
             self.counts["delivered"] += 1
             await self.outbox.done(entry.id)
             log.info("confirmation %s (%s) of callback %s delivered to %s", entry.id,
                      entry.event, entry.callback, where, extra={"callback": entry.callback})
-            return
+            return True
         if not tried.retry:
             self.counts["refused"] += 1
             await self.outbox.refuse(entry.id, self.clock(), tried.why, KEEP)
             log.error("confirmation %s (%s) of callback %s refused by %s (%s): kept aside, "
                       "not tried again", entry.id, entry.event, entry.callback, where,
                       tried.why, extra={"callback": entry.callback})
-            return
+            return True
         pause = min(self.rules.backoff * 2 ** entry.tries, self.rules.backoff_max)
         self.counts["retried"] += 1
         await self.outbox.retry(entry.id, self.clock() + pause, tried.why)
-        (log.warning if entry.tries == 0 else log.info)(
+        (log.info if self._failing else log.warning)(
             "confirmation %s (%s) of callback %s not delivered to %s (%s); it waits, next "
             "try in %.0f s", entry.id, entry.event, entry.callback, where, tried.why, pause,
             extra={"callback": entry.callback})
+        self._failing = True
+        return False

@@ -71,8 +71,10 @@ def text(event: Event, promise: Promise | None, zone: ZoneInfo, language: str) -
 
 def body(event: Event, cb: Callback, promise: Promise | None, zone: ZoneInfo,
          default_language: str, now: datetime) -> dict[str, object]:
-    """The JSON body (its named fields are the gateway's contract)."""
-    language = cb.request.language or default_language
+    """The JSON body (its named fields are the gateway's contract). The
+    callback's language is read from the store: one the desk does not speak
+    is sent as ``default_language``, never as written."""
+    language = cb.request.language if cb.request.language in LANGUAGES else default_language
     local = (lambda t: t.astimezone(zone).isoformat(timespec="seconds"))
     return {
         "event": event.value, "callback_id": cb.id, "number": cb.request.number,

@@ -28,7 +28,7 @@ from ari_app.desk.promise import Booking, Promise, Slot, Told
 from ari_app.desk.topics import TopicCatalogue
 from ari_app.notify.confirmations import (Confirmations, ConfirmationsCollector, NotifyRules,
                                           shown, signature)
-from ari_app.notify.message import Event, text
+from ari_app.notify.message import Event, body, text
 from ari_app.promises import PromiseRules, Promises, unmeasured
 from ari_app.service import CallbacksService
 from ari_app.settings import SettingsError, load_settings
@@ -96,6 +96,14 @@ def test_the_text_says_the_promised_time_in_the_desks_zone_in_the_customers_lang
     assert "by 8 Dec 14:25 as promised" in text(Event.LATE, within, SH, "en")
 
 
+def test_a_stored_language_the_desk_does_not_speak_is_sent_as_the_desks():
+    now = datetime.fromtimestamp(T0, timezone.utc)
+    for stored in ("<b>x</b>", "fr", ""):
+        sent = body(Event.REGISTERED, callback(language=stored), None, SH, "en", now)
+        assert sent["language"] == "en" and sent["text"].startswith("The data desk")
+    assert body(Event.REGISTERED, callback(language="zh"), None, SH, "en", now)["language"] == "zh"
+
+
 async def test_a_confirmation_is_signed_and_sent_once(gateway):
     rx = Receiver()
     clock = [T0]
@@ -154,6 +162,32 @@ async def test_a_gateway_that_is_down_loses_nothing_and_gets_it_when_back(gatewa
     await notes.stop()
 
 
+async def test_a_gateway_that_is_down_is_one_warning_and_one_try_per_step(gateway, caplog,
+                                                                          unused_tcp_port):
+    clock = [T0]
+    url = f"http://127.0.0.1:{unused_tcp_port}/sms"
+    notes, outbox = confirmations(url, clock)
+    for cb_id in ("cb1", "cb2", "cb3"):
+        await notes.confirm(Event.REGISTERED, callback(cb_id))
+    with caplog.at_level(logging.INFO, logger="ari_app.notify.confirmations"):
+        await notes.step()                     # the first try fails: the others wait
+        assert notes.counts["retried"] == 1 and await outbox.waiting() == 3
+        clock[0] += 1
+        await notes.step()
+        clock[0] += 1
+        await notes.step()
+        assert notes.counts["retried"] == 3
+        rx = Receiver()
+        await gateway(rx, port=unused_tcp_port)
+        clock[0] += 10
+        await notes.step()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "not delivered" in warnings[0].getMessage()
+    assert "answers again" in caplog.text
+    assert len(rx.got) == 3 and await outbox.waiting() == 0
+    await notes.stop()
+
+
 def scraped(source: object) -> dict[tuple[str, str], float]:
     """The confirmations' samples as a scrape writes them: (name, result) -> value."""
     registry = CollectorRegistry(auto_describe=False)
@@ -202,6 +236,24 @@ async def test_a_refusal_is_kept_aside_not_tried_again(gateway, caplog):
     await notes.step()
     assert len(rx.got) == 1 and await outbox.waiting() == 0 and outbox.refused
     assert "refused" in caplog.text and "HTTP 400" in caplog.text
+
+
+async def test_an_outbox_entry_the_controller_did_not_write_is_kept_aside_not_sent(
+        gateway, caplog):
+    rx = Receiver()
+    clock = [T0]
+    notes, outbox = confirmations(await gateway(rx), clock)
+    outbox.entries["n1"] = {"body": "{}", "event": "callback-booked\r\nX-Evil: 1",
+                            "callback": "cb1", "tries": "0"}
+    outbox.due_at["n1"], outbox.seq = T0, 1
+    await notes.confirm(Event.BOOKED, callback())
+    with caplog.at_level(logging.ERROR):
+        await notes.step()
+    assert [json.loads(raw)["event"] for raw, _ in rx.got] == ["callback-booked"]
+    assert "X-Evil" not in rx.got[0][1] and notes.counts["refused"] == 1
+    assert "not a confirmation" in caplog.text and "\r\n" not in caplog.text
+    assert await outbox.waiting() == 0
+    await notes.stop()
 
 
 async def test_a_late_callback_is_confirmed_once(gateway):
