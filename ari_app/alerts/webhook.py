@@ -19,6 +19,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -30,6 +31,14 @@ from ..timefmt import for_machines
 log = logging.getLogger(__name__)
 
 RETRYABLE = frozenset({408, 429})
+
+
+def shown(url: str) -> str:
+    """The URL fit for a log line: no credentials, no query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,8 @@ class Webhook:
         except asyncio.QueueFull:
             self.counts["dropped"] += 1
             log.warning("SLA-risk alert for callback %s dropped: %d alerts already wait for "
-                        "%s", body.get("callback_id"), self._queue.qsize(), self.delivery.url)
+                        "%s", body.get("callback_id"), self._queue.qsize(),
+                        shown(self.delivery.url))
             return False
 
     async def _run(self) -> None:
@@ -143,6 +153,7 @@ class Webhook:
                 return True
             if not tried.retry:
                 break
-        log.warning("SLA-risk alert for callback %s not delivered to %s: %s", body.get(
-            "callback_id"), d.url, tried.why, extra={"callback": str(body.get("callback_id"))})
+        cb_id = body.get("callback_id")
+        log.warning("SLA-risk alert for callback %s not delivered to %s: %s", cb_id,
+                    shown(d.url), tried.why, extra={"callback": str(cb_id)})
         return False

@@ -37,14 +37,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..alerts.webhook import post
+from ..alerts.webhook import post, shown
 from ..booking import promise_of
 from ..desk.callback import Callback, late
 from ..settings import Settings
@@ -88,14 +87,6 @@ class NotifyRules:
     backoff_max: float = 600.0  # the longest pause between tries
     every: float = 1.0          # seconds between delivery steps
     late_every: float = 30.0    # seconds between looks for late callbacks
-
-
-def shown(url: str) -> str:
-    """The URL fit for a log line: no credentials, no query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def confirmations_of(settings: Settings, stores: Stores) -> Confirmations | None:

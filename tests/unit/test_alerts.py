@@ -6,6 +6,7 @@ raises each callback newly at risk once, on the leader only."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -157,3 +158,15 @@ async def test_a_replica_that_takes_the_lead_alerts_again_what_is_still_at_risk(
     async with watch.leading():
         assert [cb.id for cb in await watch.check()] == ["cb1"]
     assert [a["callback_id"] for a in alerts] == ["cb1", "cb1"]
+
+
+async def test_a_failed_alert_names_the_webhook_without_its_credentials(serve, caplog):
+    rx = Receiver(statuses=(400,))
+    url = (await serve(rx)).replace("http://", "http://ops:s3cret@") + "?key=abc"
+    hook = Webhook(Delivery(url, retries=0))
+    with caplog.at_level(logging.WARNING, logger="ari_app.alerts.webhook"):
+        assert await hook.send(payload(callback(), NOW)) is False
+    [line] = [r.getMessage() for r in caplog.records if "not delivered" in r.getMessage()]
+    assert "s3cret" not in line and "ops" not in line and "key=abc" not in line
+    assert "/hook" in line
+    await hook.stop()
