@@ -24,7 +24,9 @@ from redis.exceptions import RedisError
 from ..service import Accepted, CallbacksService, RequestError
 from ..desk.numbers import InvalidNumber
 from ..timefmt import for_machines
+from ..logs import cause
 from ..ports import AriApplication, AriError
+from ..store.away import STORE_ERRORS
 from .capture_time import TimeSteps
 from .ivr import Caller, CallerGone, Dialog
 from .prompts import Prompts, call_language
@@ -107,7 +109,11 @@ class CallbackCapture:
         and the store answers (else the capture goes on as for anyone)."""
         try:
             return await self.service.open_for(caller)
-        except (RequestError, RedisError, OSError):
+        except RequestError:  # a number the desk does not call: nothing to look up
+            return None
+        except STORE_ERRORS as exc:
+            log.warning("capture: the store did not say whether caller %s has a callback "
+                        "open (%s); capturing as for a new request", caller, cause(exc))
             return None
 
     async def _store(self, ch: Caller, number: str, topic: str) -> Accepted | bool:
