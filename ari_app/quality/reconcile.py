@@ -13,14 +13,14 @@ rating were only in the events: they stay empty, and ``source`` says so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
 from ..ports import AriError
+from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
 from ..tasks import Worker, periodic
 from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts
@@ -72,7 +72,7 @@ class RecordingReconcile:
                 return 0
             log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
             return 0
-        except OSError as exc:
+        except (OSError, asyncio.TimeoutError) as exc:
             log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
             return 0
         names = [r.get("name", "") for r in listed if isinstance(r, dict)
@@ -91,7 +91,7 @@ class RecordingReconcile:
                 await self.store.started(name, {**said, "source": "reconciled"}, at)
                 await self.store.stored(name, seconds=facts.seconds, size=len(data),
                                         sha256=sha256(data), ended=self.clock())
-            except (FileMissing, FileUnavailable, ValueError, RedisError, OSError) as exc:
+            except (FileMissing, FileUnavailable, ValueError, *STORE_ERRORS) as exc:
                 log.warning("recording reconcile: %s not indexed now: %s", name, exc)
                 continue
             added += 1

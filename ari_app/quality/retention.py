@@ -15,8 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
+from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
 from ..tasks import Worker, periodic
 from .files import FileUnavailable, RecordingFiles
@@ -47,7 +46,7 @@ class RetentionSweep:
         try:
             names = await self.store.names_between(0, cutoff)
             records = await self.store.many(names)
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             log.warning("recording retention: store unavailable, sweep skipped: %s", exc)
             return 0
         deleted = 0
@@ -58,7 +57,7 @@ class RetentionSweep:
             try:
                 await self.files.delete(record.name)
                 await self.store.delete(record.name)
-            except (FileUnavailable, RedisError, OSError) as exc:
+            except (FileUnavailable, *STORE_ERRORS) as exc:
                 self.counts["failed"] += 1
                 log.warning("recording retention: %s not deleted now: %s", record.name, exc)
                 continue

@@ -18,8 +18,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
 
+from .away import STORE_ERRORS
 from .stats import daily_counters
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class QualityStats:
                     pipe.hincrby(key, field, amount)
                 pipe.expire(key, self.keep_seconds)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             log.warning("quality figures: %s not counted: %s", ", ".join(amounts), exc)
 
     async def rated(self, at: float, seat: str, topic: str, rating: str) -> None:
