@@ -23,7 +23,7 @@ from ..ports import AriError
 from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
 from ..tasks import Worker, periodic
-from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts
+from .files import FileMissing, FileUnavailable, RecordingFiles, digest, wav_facts
 from .names import NAME
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class RecordingReconcile:
                 at = float(said.pop("started_hint", 0) or self.clock())
                 await self.store.started(name, {**said, "source": "reconciled"}, at)
                 await self.store.stored(name, seconds=facts.seconds, size=len(data),
-                                        sha256=sha256(data), ended=self.clock())
+                                        sha256=await digest(data), ended=self.clock())
             except (FileMissing, FileUnavailable, ValueError, *STORE_ERRORS) as exc:
                 log.warning("recording reconcile: %s not indexed now: %s", name, exc)
                 continue

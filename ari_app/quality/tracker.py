@@ -29,7 +29,7 @@ from ..desk.topics import TopicCatalogue
 from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
 from ..tasks import TaskSet
-from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts
+from .files import FileMissing, FileUnavailable, RecordingFiles, digest, wav_facts
 from .names import NAME
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class RecordingTracker:
             data = await self._closed_file(name)
             facts = wav_facts(data)
             await self.store.stored(name, seconds=facts.seconds, size=len(data),
-                                    sha256=sha256(data), ended=self.clock())
+                                    sha256=await digest(data), ended=self.clock())
             log.info("recording %s stored: %.1f s, %d bytes", name, facts.seconds, len(data))
         except FileMissing:
             self.failed("file", name, "no file in ARI's stored recordings")
