@@ -22,7 +22,7 @@ from collections.abc import Callable
 from ..ports import AriError
 from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
-from ..tasks import Worker, periodic
+from ..tasks import leader_sweep
 from .files import FileMissing, FileUnavailable, RecordingFiles, digest, wav_facts
 from .names import NAME
 
@@ -48,17 +48,11 @@ def from_name(name: str) -> dict[str, str]:
 class RecordingReconcile:
     def __init__(self, ari, store: RecordingStore, files: RecordingFiles, *,
                  leading: Callable[[], bool]) -> None:
-        self.ari, self.store, self.files, self.leading = ari, store, files, leading
+        self.ari, self.store, self.files = ari, store, files
         self.clock: Callable[[], float] = time.time
-        self.worker = Worker(self._run, "recording reconcile")
+        self.worker = leader_sweep(self.reconcile, EVERY, name="recording reconcile", log=log,
+                                   leading=leading)
         self.indexed = 0
-
-    async def _run(self) -> None:
-        await periodic(self._step, EVERY, name="recording reconcile", log=log)
-
-    async def _step(self) -> None:
-        if self.leading():
-            await self.reconcile()
 
     async def reconcile(self) -> int:
         """Index every stored desk recording the index lacks; returns how many."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
-from ..tasks import Worker, periodic
+from ..tasks import leader_sweep
 from .files import FileUnavailable, RecordingFiles
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,10 @@ class RetentionSweep:
     def __init__(self, store: RecordingStore, files: RecordingFiles, days: int, *,
                  leading: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:
         self.store, self.files, self.days = store, files, days
-        self.leading, self.clock = leading, clock
+        self.clock = clock
         self.counts: Counter[str] = Counter()   # deleted, kept-under-review, failed
-        self.worker = Worker(self._run, "recording retention")
-
-    async def _run(self) -> None:
-        await periodic(self._step, SWEEP_EVERY, name="recording retention", log=log)
-
-    async def _step(self) -> None:
-        if self.leading():
-            await self.sweep()
+        self.worker = leader_sweep(self.sweep, SWEEP_EVERY, name="recording retention",
+                                   log=log, leading=leading)
 
     async def sweep(self) -> int:
         """Delete what is past its keeping; returns how many went."""
