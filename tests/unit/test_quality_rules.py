@@ -279,3 +279,12 @@ async def test_files_go_to_ari_only_under_a_checked_name():
                          ("GET", "/recordings/stored/desk-222222/file"),
                          ("GET", "/recordings/stored/desk-333333/file"),
                          ("DELETE", "/recordings/stored/desk-cb1-2")]   # nothing hostile sent
+
+
+def test_a_recording_shows_its_number_masked_but_the_last_four_unless_the_role_sees_numbers():
+    from ari_app.web.recordings_api import present
+    rec = Recording(name="desk-179666804014", number="13800138201")
+    assert present(rec, full_number=False)["number"] == "•••••••8201"
+    assert present(rec, full_number=True)["number"] == "13800138201"
+    assert present(Recording(name="desk-179666804014", number="8201"),
+                   full_number=False)["number"] == "8201"
