@@ -9,11 +9,18 @@ zone) holds ``surveyed`` (the survey was offered: the seat hung up first),
 (a changed score moves the sum, never counts twice). Keys expire after the
 recordings' retention. Read through ``stats.daily_counters``: a value that is not
 a whole count counts as nothing.
+
+The seat and topic come from a recording's record, which anyone who can
+write to Redis can change: one not of a seat's or a topic's shape (a ``#``,
+``%`` or ``@`` would split the field wrongly; a ``=`` first would be a
+spreadsheet formula in the CSV) is left out of the field names, with a
+WARNING, and the answer still counts for the day and the hour.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +32,17 @@ from .stats import daily_counters
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:quality:"
 RATED = ("satisfied", "acceptable", "dissatisfied")
+_SEAT = re.compile(r"[0-9A-Za-z]{1,32}")          # an agent ID, as the dialplan's seats
+_TOPIC = re.compile(r"[^\W_][\w.-]{0,63}")         # a topic slug: a letter or digit first
+
+
+def _shaped(what: str, value: str, shape: re.Pattern[str]) -> str:
+    """``value`` if of its ``shape`` (or empty), else empty with a WARNING."""
+    if not value or shape.fullmatch(value):
+        return value
+    log.warning("quality figures: a recording's %s %r is not one; counted without it",
+                what, value[:40])
+    return ""
 
 
 def day_key(day: date) -> str:
@@ -52,6 +70,7 @@ class QualityStats:
         """One survey answered (``rating`` satisfied/acceptable/dissatisfied/not-rated)
         for a call that started at ``at`` (epoch seconds)."""
         hour = datetime.fromtimestamp(at, self.zone).hour
+        seat, topic = _shaped("seat", seat, _SEAT), _shaped("topic", topic, _TOPIC)
         names = ["surveyed", "rated", rating.replace("-", "_")] if rating in RATED \
             else ["surveyed", "not_rated"]
         amounts: dict[str, int] = {}
@@ -65,6 +84,7 @@ class QualityStats:
     async def scored(self, at: float, seat: str, score_change: int, count_change: int) -> None:
         """A standing QA score of the seat's call changed by ``score_change``
         (``count_change`` 1 for a first score)."""
+        seat = _shaped("seat", seat, _SEAT)
         if seat and (score_change or count_change):
             await self._count(at, {f"score_sum#{seat}": score_change,
                                    f"scored#{seat}": count_change})

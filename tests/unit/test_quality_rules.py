@@ -288,3 +288,16 @@ def test_a_recording_shows_its_number_masked_but_the_last_four_unless_the_role_s
     assert present(rec, full_number=True)["number"] == "13800138201"
     assert present(Recording(name="desk-179666804014", number="8201"),
                    full_number=False)["number"] == "8201"
+
+
+@pytest.mark.parametrize("seat, topic, kept", [
+    ("8601", "wlan", ("8601", "wlan")),
+    ("8601", "手机支付", ("8601", "手机支付")),
+    ("86#01", "wlan%x", ("", "")),
+    ("=HYPERLINK(1)", "@09", ("", "")),
+    ("8601\n", "-cmd", ("", "")),
+    ("", "", ("", ""))])
+def test_a_seat_or_topic_from_a_recording_record_names_a_counter_only_in_its_shape(
+        seat, topic, kept):
+    from ari_app.store.quality_stats import _SEAT, _TOPIC, _shaped
+    assert (_shaped("seat", seat, _SEAT), _shaped("topic", topic, _TOPIC)) == kept
