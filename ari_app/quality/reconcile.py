@@ -71,11 +71,14 @@ class RecordingReconcile:
             return 0
         names = [r.get("name", "") for r in listed if isinstance(r, dict)
                  and r.get("format") == "wav" and NAME.fullmatch(str(r.get("name", "")))]
+        try:   # one round trip for the whole listing, not one per file
+            known = {record.name for record in await self.store.many(names)}
+        except STORE_ERRORS as exc:
+            log.warning("recording reconcile: store unavailable, skipped: %s", exc)
+            return 0
         added = 0
-        for name in names:
+        for name in [n for n in names if n not in known]:
             try:
-                if await self.store.get(name) is not None:
-                    continue
                 data = await self.files.read(name)
                 facts = wav_facts(data)
                 if not facts.closed:
