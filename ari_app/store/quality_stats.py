@@ -26,8 +26,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as redis
 
-from .away import STORE_ERRORS
-from .stats import daily_counters
+from .stats import count_day, daily_counters
 
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:quality:"
@@ -55,16 +54,8 @@ class QualityStats:
         self.keep_seconds = (keep_days + 1) * 86400
 
     async def _count(self, at: float, amounts: dict[str, int]) -> None:
-        local = datetime.fromtimestamp(at, self.zone)
-        key = day_key(local.date())
-        try:
-            async with self.r.pipeline(transaction=False) as pipe:
-                for field, amount in amounts.items():
-                    pipe.hincrby(key, field, amount)
-                pipe.expire(key, self.keep_seconds)
-                await pipe.execute()
-        except STORE_ERRORS as exc:
-            log.warning("quality figures: %s not counted: %s", ", ".join(amounts), exc)
+        day = datetime.fromtimestamp(at, self.zone).date()
+        await count_day(self.r, day_key(day), amounts, self.keep_seconds, what="quality figures")
 
     async def rated(self, at: float, seat: str, topic: str, rating: str) -> None:
         """One survey answered (``rating`` satisfied/acceptable/dissatisfied/not-rated)

@@ -34,6 +34,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from ..desk.figures import summary
+from .away import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 PREFIX = "datadesk:stats:"
@@ -89,6 +90,21 @@ async def daily_counters(client: redis.Redis, key_of: Callable[[date], str], fir
     return {day: counters(key_of(day), raw) for day, raw in zip(wanted, raws)}
 
 
+async def count_day(client: redis.Redis, key: str, amounts: Mapping[str, int],
+                    keep_seconds: int, *, what: str) -> None:
+    """Add ``amounts`` to the day hash ``key`` and keep it ``keep_seconds``
+    more, in one round trip; never raises: a store fault is one WARNING
+    (``what`` names the figures), the call that counted goes on."""
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for field, amount in amounts.items():
+                pipe.hincrby(key, field, amount)
+            pipe.expire(key, keep_seconds)
+            await pipe.execute()
+    except STORE_ERRORS as exc:
+        log.warning("%s: %s not counted: %s", what, ", ".join(amounts), exc)
+
+
 class DeskStats:
     def __init__(self, client: redis.Redis, zone: ZoneInfo, *, keep_days: int = 90) -> None:
         self.r, self.zone = client, zone
@@ -110,17 +126,11 @@ class DeskStats:
         """Count each field's amount on the day of ``when`` (now), and in its
         hour too unless ``hourly`` is false; one round trip, never raises."""
         local = self._local(when)
-        key = day_key(local.date())
-        try:
-            async with self.r.pipeline(transaction=False) as pipe:
-                for field, amount in amounts.items():
-                    pipe.hincrby(key, field, amount)
-                    if hourly:
-                        pipe.hincrby(key, f"{field}@{local.hour:02d}", amount)
-                pipe.expire(key, self.keep_seconds)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            log.warning("stats: %s not counted: %s", ", ".join(amounts), exc)
+        counted = dict(amounts)
+        if hourly:
+            counted.update({f"{field}@{local.hour:02d}": amount
+                            for field, amount in amounts.items()})
+        await count_day(self.r, day_key(local.date()), counted, self.keep_seconds, what="stats")
 
     async def requested(self) -> None:
         await self.add("callbacks_requested")
