@@ -155,6 +155,17 @@ async def periodic(step: Callable[[], Awaitable[object]], every: float, *, name:
             await pause(wake, every)
 
 
+def leader_sweep(step: Callable[[], Awaitable[object]], every: float, *, name: str,
+                 log: logging.Logger, leading: Callable[[], bool]) -> Worker:
+    """A ``Worker`` running ``step()`` every ``every`` seconds (``periodic``),
+    skipped while ``leading()`` is false: leadership can go between the
+    moment it is lost and the moment the leader-only part is stopped."""
+    async def gated() -> None:
+        if leading():
+            await step()
+    return Worker(lambda: periodic(gated, every, name=name, log=log), name)
+
+
 async def pause(wake: asyncio.Event, seconds: float) -> None:
     """Wait ``seconds``, or less if ``wake`` is set meanwhile; then clear it."""
     try:

@@ -79,6 +79,15 @@ FIGURES: tuple[Figure, ...] = (
 )
 
 
+def summed(raws: list[dict[str, int]]) -> dict[str, int]:
+    """The field-by-field sum of days' (or hours') counters: a period's own."""
+    total: dict[str, int] = {}
+    for raw in raws:
+        for field, value in raw.items():
+            total[field] = total.get(field, 0) + value
+    return total
+
+
 def _share(part: float, whole: float, digits: int = 1) -> float | None:
     return round(100 * part / whole, digits) if whole else None
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from ..desk.figures import summed
+
 
 def _rates(raw: dict[str, int], suffix: str = "") -> dict[str, float | int | None]:
     surveyed, rated = raw.get("surveyed" + suffix, 0), raw.get("rated" + suffix, 0)
@@ -28,18 +30,10 @@ def _keys(raws: list[dict[str, int]], mark: str) -> list[str]:
     return sorted(found)
 
 
-def _sum(raws: list[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for raw in raws:
-        for field, value in raw.items():
-            total[field] = total.get(field, 0) + value
-    return total
-
-
 def figures(days: dict[date, dict[str, int]]) -> dict:
     """Per day, per hour of day, per seat and per topic over ``days``, and the total."""
     raws = list(days.values())
-    total = _sum(raws)
+    total = summed(raws)
     per_seat = []
     for seat in _keys(raws, "#"):
         scored = total.get(f"scored#{seat}", 0)

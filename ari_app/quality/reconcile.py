@@ -13,17 +13,17 @@ rating were only in the events: they stay empty, and ``source`` says so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
 from ..ports import AriError
+from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
-from ..tasks import Worker, periodic
-from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts
+from ..tasks import leader_sweep
+from .files import FileMissing, FileUnavailable, RecordingFiles, digest, wav_facts
 from .names import NAME
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,11 @@ def from_name(name: str) -> dict[str, str]:
 class RecordingReconcile:
     def __init__(self, ari, store: RecordingStore, files: RecordingFiles, *,
                  leading: Callable[[], bool]) -> None:
-        self.ari, self.store, self.files, self.leading = ari, store, files, leading
+        self.ari, self.store, self.files = ari, store, files
         self.clock: Callable[[], float] = time.time
-        self.worker = Worker(self._run, "recording reconcile")
+        self.worker = leader_sweep(self.reconcile, EVERY, name="recording reconcile", log=log,
+                                   leading=leading)
         self.indexed = 0
-
-    async def _run(self) -> None:
-        await periodic(self._step, EVERY, name="recording reconcile", log=log)
-
-    async def _step(self) -> None:
-        if self.leading():
-            await self.reconcile()
 
     async def reconcile(self) -> int:
         """Index every stored desk recording the index lacks; returns how many."""
@@ -72,16 +66,19 @@ class RecordingReconcile:
                 return 0
             log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
             return 0
-        except OSError as exc:
+        except (OSError, asyncio.TimeoutError) as exc:
             log.warning("recording reconcile: ARI stored recordings unavailable: %s", exc)
             return 0
         names = [r.get("name", "") for r in listed if isinstance(r, dict)
                  and r.get("format") == "wav" and NAME.fullmatch(str(r.get("name", "")))]
+        try:   # one round trip for the whole listing, not one per file
+            known = {record.name for record in await self.store.many(names)}
+        except STORE_ERRORS as exc:
+            log.warning("recording reconcile: store unavailable, skipped: %s", exc)
+            return 0
         added = 0
-        for name in names:
+        for name in [n for n in names if n not in known]:
             try:
-                if await self.store.get(name) is not None:
-                    continue
                 data = await self.files.read(name)
                 facts = wav_facts(data)
                 if not facts.closed:
@@ -90,8 +87,8 @@ class RecordingReconcile:
                 at = float(said.pop("started_hint", 0) or self.clock())
                 await self.store.started(name, {**said, "source": "reconciled"}, at)
                 await self.store.stored(name, seconds=facts.seconds, size=len(data),
-                                        sha256=sha256(data), ended=self.clock())
-            except (FileMissing, FileUnavailable, ValueError, RedisError, OSError) as exc:
+                                        sha256=await digest(data), ended=self.clock())
+            except (FileMissing, FileUnavailable, ValueError, *STORE_ERRORS) as exc:
                 log.warning("recording reconcile: %s not indexed now: %s", name, exc)
                 continue
             added += 1

@@ -15,10 +15,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
+from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
-from ..tasks import Worker, periodic
+from ..tasks import leader_sweep
 from .files import FileUnavailable, RecordingFiles
 
 log = logging.getLogger(__name__)
@@ -30,16 +29,10 @@ class RetentionSweep:
     def __init__(self, store: RecordingStore, files: RecordingFiles, days: int, *,
                  leading: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:
         self.store, self.files, self.days = store, files, days
-        self.leading, self.clock = leading, clock
+        self.clock = clock
         self.counts: Counter[str] = Counter()   # deleted, kept-under-review, failed
-        self.worker = Worker(self._run, "recording retention")
-
-    async def _run(self) -> None:
-        await periodic(self._step, SWEEP_EVERY, name="recording retention", log=log)
-
-    async def _step(self) -> None:
-        if self.leading():
-            await self.sweep()
+        self.worker = leader_sweep(self.sweep, SWEEP_EVERY, name="recording retention",
+                                   log=log, leading=leading)
 
     async def sweep(self) -> int:
         """Delete what is past its keeping; returns how many went."""
@@ -47,7 +40,7 @@ class RetentionSweep:
         try:
             names = await self.store.names_between(0, cutoff)
             records = await self.store.many(names)
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             log.warning("recording retention: store unavailable, sweep skipped: %s", exc)
             return 0
         deleted = 0
@@ -58,7 +51,7 @@ class RetentionSweep:
             try:
                 await self.files.delete(record.name)
                 await self.store.delete(record.name)
-            except (FileUnavailable, RedisError, OSError) as exc:
+            except (FileUnavailable, *STORE_ERRORS) as exc:
                 self.counts["failed"] += 1
                 log.warning("recording retention: %s not deleted now: %s", record.name, exc)
                 continue

@@ -56,13 +56,8 @@ class QualityParts:
     async def leading(self) -> AsyncIterator[None]:
         """The sweeps while this replica leads: the reconcile (at once, then every
         5 min) and the retention sweep (at once, then hourly)."""
-        self.retention.worker.start()
-        self.reconcile.worker.start()
-        try:
+        async with self.retention.worker.during(), self.reconcile.worker.during():
             yield
-        finally:
-            await self.reconcile.worker.stop()
-            await self.retention.worker.stop()
 
     async def stop(self) -> None:
         await self.reconcile.worker.stop()

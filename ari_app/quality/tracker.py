@@ -25,12 +25,11 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-from redis.exceptions import RedisError
-
 from ..desk.topics import TopicCatalogue
+from ..store.away import STORE_ERRORS
 from ..store.recordings import RecordingStore
 from ..tasks import TaskSet
-from .files import FileMissing, FileUnavailable, RecordingFiles, sha256, wav_facts
+from .files import FileMissing, FileUnavailable, RecordingFiles, digest, wav_facts
 from .names import NAME
 
 log = logging.getLogger(__name__)
@@ -130,7 +129,7 @@ class RecordingTracker:
             if fields["callback"] and not fields["topic"] and self.callback_topic is not None:
                 fields["topic"] = await self.callback_topic(fields["callback"])
             await self.store.started(name, fields, self.clock())
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             self.failed("index", name, exc)
 
     async def _answered(self, name: str, seat: str) -> None:
@@ -142,7 +141,7 @@ class RecordingTracker:
             self.by_seat[seat] = name
         try:
             await self.store.update(name, {"seat": seat, "answered": f"{self.clock():.3f}"})
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             self.failed("index", name, exc)
 
     async def _rated(self, name: str, rating: str) -> None:
@@ -157,7 +156,7 @@ class RecordingTracker:
             if record is not None and self.on_rated is not None:
                 await self.on_rated(record.answered or record.started, record.seat,
                                     record.topic, rating)
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             self.failed("survey", name, exc)
 
     async def finish(self, name: str) -> None:
@@ -172,14 +171,14 @@ class RecordingTracker:
             data = await self._closed_file(name)
             facts = wav_facts(data)
             await self.store.stored(name, seconds=facts.seconds, size=len(data),
-                                    sha256=sha256(data), ended=self.clock())
+                                    sha256=await digest(data), ended=self.clock())
             log.info("recording %s stored: %.1f s, %d bytes", name, facts.seconds, len(data))
         except FileMissing:
             self.failed("file", name, "no file in ARI's stored recordings")
             await self._mark(name, "missing")
         except (FileUnavailable, ValueError) as exc:
             self.failed("file", name, exc)
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             self.failed("index", name, exc)
 
     async def _closed_file(self, name: str) -> bytes:
@@ -197,7 +196,7 @@ class RecordingTracker:
     async def _mark(self, name: str, state: str) -> None:
         try:
             await self.store.update(name, {"state": state})
-        except (RedisError, OSError):
+        except STORE_ERRORS:
             pass
 
     def failed(self, stage: str, name: str, why: object) -> None:

@@ -31,12 +31,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
 
 from ..desk.figures import summary
 from ..outage import Outage
+from .away import STORE_ERRORS
 
 log = logging.getLogger(__name__)
+# A caller ID that may name a repeat-call key: digits, an optional "+", bounded
+# (the carrier writes it; anything else is not counted as a repeat).
+_CALLER = re.compile(r"\+?[0-9]{1,31}", re.ASCII)
 PREFIX = "datadesk:stats:"
 BUSY = frozenset({"ringing", "in-call", "on-hold", "wrap-up"})
 REPEAT_WINDOW = 24 * 3600   # seconds: a transfer this soon after the last is a repeat call
@@ -90,6 +93,25 @@ async def daily_counters(client: redis.Redis, key_of: Callable[[date], str], fir
     return {day: counters(key_of(day), raw) for day, raw in zip(wanted, raws)}
 
 
+async def count_day(client: redis.Redis, key: str, amounts: Mapping[str, int],
+                    keep_seconds: int, outage: Outage) -> None:
+    """Add ``amounts`` to the day hash ``key`` and keep it ``keep_seconds``
+    more, in one round trip; never raises: a store fault goes to ``outage``
+    (one WARNING when counting starts failing, one INFO when it works again,
+    each lost count in the loops' failed-step metric), the call that counted
+    goes on."""
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            for field, amount in amounts.items():
+                pipe.hincrby(key, field, amount)
+            pipe.expire(key, keep_seconds)
+            await pipe.execute()
+    except STORE_ERRORS as exc:
+        outage.failed(exc)
+    else:
+        outage.succeeded()
+
+
 class DeskStats:
     def __init__(self, client: redis.Redis, zone: ZoneInfo, *, keep_days: int = 90) -> None:
         self.r, self.zone = client, zone
@@ -115,19 +137,12 @@ class DeskStats:
         """Count each field's amount on the day of ``when`` (now), and in its
         hour too unless ``hourly`` is false; one round trip, never raises."""
         local = self._local(when)
-        key = day_key(local.date())
-        try:
-            async with self.r.pipeline(transaction=False) as pipe:
-                for field, amount in amounts.items():
-                    pipe.hincrby(key, field, amount)
-                    if hourly:
-                        pipe.hincrby(key, f"{field}@{local.hour:02d}", amount)
-                pipe.expire(key, self.keep_seconds)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            self.outage.failed(exc)
-        else:
-            self.outage.succeeded()
+        counted = dict(amounts)
+        if hourly:
+            counted.update({f"{field}@{local.hour:02d}": amount
+                            for field, amount in amounts.items()})
+        await count_day(self.r, day_key(local.date()), counted, self.keep_seconds,
+                        self.outage)
 
     async def requested(self) -> None:
         await self.add("callbacks_requested")
@@ -139,13 +154,13 @@ class DeskStats:
         the hour of this one)."""
         await self.count({"transfers": 1, "offered": int(offered)} if offered
                          else {"transfers": 1}, when)
-        if not number:
+        if not _CALLER.fullmatch(number):   # no caller ID, or none a key should carry
             return
         at = self._local(when).timestamp()
         try:
             last = await self.r.set(f"{PREFIX}seen:{number}", repr(at), ex=REPEAT_WINDOW,
                                     get=True)
-        except (RedisError, OSError):
+        except STORE_ERRORS:   # the transfer's own count has told the outage
             return
         try:
             again = last is not None and abs(at - float(last)) <= REPEAT_WINDOW

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ..desk.numbers import mask
 from ..desk.topics import display_name
 from ..quality import review as rules
 from ..quality.files import FileMissing, FileUnavailable
@@ -40,8 +41,7 @@ def present(rec: Recording, *, full_number: bool) -> dict:
     def offset(at: object) -> float | None:
         return round(float(at) - rec.answered, 1) if isinstance(at, (int, float)) \
             and rec.answered else None
-    number = rec.number if full_number or len(rec.number) <= 4 \
-        else "•" * (len(rec.number) - 4) + rec.number[-4:]
+    number = rec.number if full_number else mask(rec.number)
     return {
         "name": rec.name, "kind": rec.kind, "call": rec.call, "callback": rec.callback or None,
         "attempt": rec.attempt or None, "number": number, "seat": rec.seat,

@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable
 from datetime import date
 
-from ..desk.figures import FIGURES, per_seat, summary
+from ..desk.figures import FIGURES, per_seat, summary, summed
 from ..quality.figures import csv_table as quality_csv
 from ..quality.figures import text_lines as quality_text
 
@@ -43,14 +43,6 @@ def _daily(raw: dict[str, int]) -> dict[str, int]:
     return day
 
 
-def _sum(raws: list[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for raw in raws:
-        for key, value in raw.items():
-            total[key] = total.get(key, 0) + value
-    return total
-
-
 def _seats(total: dict[str, int], seats: tuple[str, ...], codes: tuple[str, ...]) -> list[dict]:
     rows = []
     for agent, day in per_seat(total, seats).items():
@@ -79,7 +71,7 @@ def report(days: dict[date, dict[str, int]], seats: tuple[str, ...] = (),
         row = _row(raw)
         per_hour.append({"hour": hour, **{c: row.get(c) for c in HOUR_COLUMNS},
                          "seats_ready": round(raw.get("seat_ready", 0) / minutes, 2)})
-    total = _sum(daily)
+    total = summed(daily)
     return {"days": len(days), "first": per_day[0]["day"] if per_day else None,
             "last": per_day[-1]["day"] if per_day else None, "target_talk_seconds": 148,
             "total": _row(total), "per_day": per_day, "per_hour": per_hour,

@@ -279,3 +279,25 @@ async def test_files_go_to_ari_only_under_a_checked_name():
                          ("GET", "/recordings/stored/desk-222222/file"),
                          ("GET", "/recordings/stored/desk-333333/file"),
                          ("DELETE", "/recordings/stored/desk-cb1-2")]   # nothing hostile sent
+
+
+def test_a_recording_shows_its_number_masked_but_the_last_four_unless_the_role_sees_numbers():
+    from ari_app.web.recordings_api import present
+    rec = Recording(name="desk-179666804014", number="13800138201")
+    assert present(rec, full_number=False)["number"] == "•••••••8201"
+    assert present(rec, full_number=True)["number"] == "13800138201"
+    assert present(Recording(name="desk-179666804014", number="8201"),
+                   full_number=False)["number"] == "8201"
+
+
+@pytest.mark.parametrize("seat, topic, kept", [
+    ("8601", "wlan", ("8601", "wlan")),
+    ("8601", "手机支付", ("8601", "手机支付")),
+    ("86#01", "wlan%x", ("", "")),
+    ("=HYPERLINK(1)", "@09", ("", "")),
+    ("8601\n", "-cmd", ("", "")),
+    ("", "", ("", ""))])
+def test_a_seat_or_topic_from_a_recording_record_names_a_counter_only_in_its_shape(
+        seat, topic, kept):
+    from ari_app.store.quality_stats import _SEAT, _TOPIC, _shaped
+    assert (_shaped("seat", seat, _SEAT), _shaped("topic", topic, _TOPIC)) == kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ari_app.tasks import Background, TaskSet, Worker, periodic
+from ari_app.tasks import Background, TaskSet, Worker, leader_sweep, periodic
 
 
 async def test_a_worker_runs_once_however_often_started_and_stop_ends_it():
@@ -114,3 +114,19 @@ async def test_a_background_loop_waits_its_pause_unless_woken_and_ends_with_stop
     assert owner.rounds == 1            # the wake was used up
     await owner.stop()
     assert not any(t.get_name() == "test-rounds" for t in asyncio.all_tasks())
+
+
+async def test_a_leader_sweep_steps_only_while_this_replica_leads():
+    leads, steps, stepped = [False], [], asyncio.Event()
+
+    async def step() -> None:
+        steps.append(leads[0])
+        stepped.set()
+    worker = leader_sweep(step, 0.01, name="test-sweep", log=logging.getLogger("test"),
+                          leading=lambda: leads[0])
+    async with worker.during():
+        await asyncio.sleep(0.05)          # several periods while not leading
+        assert steps == []
+        leads[0] = True
+        await asyncio.wait_for(stepped.wait(), 10)
+    assert steps and all(steps) and not worker.running
