@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from panoramisk.message import Message
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -100,9 +99,3 @@ class ForeignReplaces(Collector):
         for label in sorted(self.phones | {OTHER}):
             family.add_metric([label], self.counts[label])
         yield family
-
-    def metric_lines(self) -> list[str]:
-        """``collect`` in the exposition format (what a scrape writes of it)."""
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self)
-        return generate_latest(registry).decode().splitlines()

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -57,9 +56,3 @@ class QualityCollector(Collector):
                                     value=count)
             yield GaugeMetricFamily("datadesk_recordings_bytes",
                                     "Disk use of the stored recordings' files.", value=size)
-
-    def metric_lines(self) -> list[str]:
-        """``collect`` in the exposition format (what a scrape writes of it)."""
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self)
-        return generate_latest(registry).decode().splitlines()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -100,10 +99,3 @@ class StallCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         return families(self.source)
-
-
-def metric_lines(source: Stalled) -> list[str]:
-    """``families`` in the exposition format (what a scrape writes of them)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StallCollector(source))
-    return generate_latest(registry).decode().splitlines()

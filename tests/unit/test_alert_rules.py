@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import yaml
 
+from lab.scrape import lines_of
+
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 
 
@@ -60,8 +62,8 @@ def test_rules_name_only_metrics_the_controller_exports():
     text = metrics.render(seats_by_activity=Counter(), waiting=0, open_callbacks=0, sla=Counter(),
                           connections={"ami": True, "redis": True}, routes=Counter(),
                           overdue_callbacks=0)
-    text += "\n".join(stalls.metric_lines(stalled()))
-    text += "\n" + "\n".join(ForeignReplaces(_NoAmi(), ["1001"]).metric_lines())
+    text += "\n".join(lines_of(stalls.StallCollector(stalled())))
+    text += "\n" + "\n".join(lines_of(ForeignReplaces(_NoAmi(), ["1001"])))
     exported = {line.split("{")[0].split(" ")[0] for line in text.splitlines()
                 if line and not line.startswith("#")}
     rules = (RULES / "datadesk.rules.yml").read_text()

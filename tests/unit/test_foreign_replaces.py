@@ -16,6 +16,7 @@ from ari_app.logs import hide_numbers
 from ari_app.settings import Settings, SettingsError
 from ari_app.settings.domain import validate
 from ari_app.settings.schema import DeskSettings
+from lab.scrape import lines_of
 
 
 class Ami:
@@ -79,7 +80,7 @@ def test_a_takeover_is_one_error_line_and_one_count_for_the_phone(caplog):
     assert "PJSIP/carrier-00000012 (caller •••••••8350)" in line   # the call taken over
     assert "13800138350" not in line and "13800138351" not in line
     assert watch.counts == {"1004": 1}
-    assert f'{METRIC}{{endpoint="1004"}} 1.0' in watch.metric_lines()
+    assert f'{METRIC}{{endpoint="1004"}} 1.0' in lines_of(watch)
 
 
 def test_a_phones_own_attended_transfer_is_neither_logged_nor_counted(caplog):
@@ -99,7 +100,7 @@ def test_labels_stay_the_configured_phones_and_other_whatever_the_channel(caplog
     for orig in ("PJSIP/9999-00000001", "Local/evil\"}-00000001;1", "PJSIP/1001-0000000Z"):
         ami.handlers["AttendedTransfer"](attended(orig, "PJSIP/carrier-00000002", "Fail"))
     assert watch.counts == {OTHER: 3}
-    samples = [line for line in watch.metric_lines() if not line.startswith("#")]
+    samples = [line for line in lines_of(watch) if not line.startswith("#")]
     assert samples == [f'{METRIC}{{endpoint="1001"}} 0.0', f'{METRIC}{{endpoint="other"}} 3.0']
     assert all("tried to take over" in r.getMessage() for r in caplog.records)
 

@@ -16,6 +16,7 @@ from ari_app.quality.pause import with_span
 from ari_app.roles import TokenError, may, parse_entry, Permission, UNSCOPED
 from ari_app.store.recordings import Recording
 from ari_app.web.byte_ranges import RangeNotSatisfiable, byte_range
+from lab.scrape import lines_of
 
 
 @pytest.mark.parametrize("name", ["desk-179666804014", "desk-cb12-3", "desk-123456"])
@@ -216,7 +217,7 @@ async def test_metrics_name_failures_and_leave_out_the_store_when_redis_is_away(
     async def scraped() -> dict[str, float]:
         await collector.read()
         return {name: float(value) for name, value in (
-            line.rsplit(" ", 1) for line in collector.metric_lines() if not line.startswith("#"))}
+            line.rsplit(" ", 1) for line in lines_of(collector) if not line.startswith("#"))}
     values = await scraped()
     assert values['datadesk_recording_failures_total{stage="file"}'] == 2
     assert values['datadesk_recording_failures_total{stage="pause"}'] == 0

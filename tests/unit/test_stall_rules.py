@@ -21,7 +21,7 @@ from ari_app.web import stalls
 from ari_app.web.health import readiness
 from ari_app.web.wallboard.page import render_page
 from ari_app.web.texts import texts
-from lab.scrape import samples
+from lab.scrape import lines_of, samples
 
 TIMING = HeartbeatTiming(interval=2.0, timeout=4.0)
 
@@ -253,7 +253,7 @@ def test_the_snapshot_and_the_metrics_say_the_same():
     part = stalls.wallboard_part(source, store_read=False)
     assert part == {"board": {"stale": True, "why": "silent", "since": "2025-12-07T09:33:20Z"},
                     "store": {"reachable": False, "since": "2025-12-07T09:33:30Z"}}
-    text = "\n".join(stalls.metric_lines(source))
+    text = "\n".join(lines_of(stalls.StallCollector(source)))
     values = samples(text)
     assert values["datadesk_board_stale"] == 1
     assert values["datadesk_board_stale_since_seconds"] == 1765100000.0
@@ -262,7 +262,7 @@ def test_the_snapshot_and_the_metrics_say_the_same():
     source.ami.ready, source.board.synced = Flag(True), True
     assert stalls.wallboard_part(source, True)["board"] == {"stale": False, "why": None,
                                                             "since": None}
-    assert samples("\n".join(stalls.metric_lines(source)))["datadesk_board_stale"] == 0
+    assert samples("\n".join(lines_of(stalls.StallCollector(source))))["datadesk_board_stale"] == 0
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
