@@ -6,15 +6,26 @@ supervisor task that reconnects with capped back-off and runs the
 ``on_connected`` hooks after each connect (to reconcile channels left in the
 application). A websocket closed cleanly by Asterisk ends the read loop
 rather than spinning on it.
+
+An open websocket does not prove that Asterisk still routes the application
+to it: any other websocket naming the same application replaces it (Asterisk
+sends ``ApplicationReplaced``), and that websocket's close unregisters the
+application for everyone. This happens without anyone else: a connect that
+timed out while Asterisk was frozen sits in its listen backlog and is
+accepted when it resumes. So while connected the client asks Asterisk every
+``app_check`` seconds whether the application exists, and registers it again
+(a new websocket) when it does not or when it was replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,7 +39,8 @@ log = logging.getLogger(__name__)
 
 class AriClient:
     def __init__(self, url: str, username: str, password: str, app: str, *,
-                 request_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
+                 request_timeout: float = 5.0, max_backoff: float = 10.0,
+                 app_check: float = 2.0) -> None:
         self.base = url.rstrip("/") + "/ari"
         self.app = app
         self.username = username
@@ -45,6 +57,12 @@ class AriClient:
         self._handling = TaskSet("ARI event handlers")
         self.connected = asyncio.Event()
         self.connects = 0
+        self.app_check = app_check
+        # Times Asterisk stopped routing the application to this client's
+        # websocket (replaced or unregistered by another one), since start.
+        self.applications_lost = 0
+        self._lost: str | None = None   # why the current websocket is given up
+        self._lost_wait, self._lost_last = 0.1, -1e9
         # The websocket (the application) is held only while this is set.
         self.holding = asyncio.Event()
         self.holding.set()
@@ -127,7 +145,7 @@ class AriClient:
                 async with self._session.ws_connect(url, params=params, heartbeat=10,
                                                     timeout=aiohttp.ClientWSTimeout(ws_close=5)
                                                     ) as ws:
-                    self._ws = ws
+                    self._ws, self._lost = ws, None
                     self.connects += 1
                     backoff = 0.2
                     self._repeats.clear()
@@ -136,16 +154,19 @@ class AriClient:
                     self.connected.set()
                     log.info("ARI: application '%s' connected (connection %d)",
                              self.app, self.connects)
-                    async for msg in ws:
-                        if msg.type == aiohttp.WSMsgType.TEXT:
-                            self._dispatch(msg.data)
-                        elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
-                            break
+                    await self._read(ws)
                 if not self.holding.is_set():
                     log.info("ARI: application '%s' released", self.app)
                     backoff = 0.2
                     continue
-                log.warning("ARI: websocket of '%s' closed; reconnecting", self.app)
+                if self._lost is not None:
+                    # Lost again and again: someone holds it on purpose; back off.
+                    backoff = self._loss_backoff()
+                    log.warning("ARI: Asterisk no longer routes application '%s' to this "
+                                "controller: %s; registering it again (lost %d time(s) "
+                                "since start)", self.app, self._lost, self.applications_lost)
+                else:
+                    log.warning("ARI: websocket of '%s' closed; reconnecting", self.app)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # network errors, handshake refusals
@@ -163,6 +184,48 @@ class AriClient:
             delay = backoff * (1 + random.random() / 4)
             await asyncio.sleep(delay)
             backoff = min(backoff * 2, self.max_backoff)
+
+    def _loss_backoff(self) -> float:
+        """The wait before registering a lost application again: short for a
+        loss now and then, growing while losses come within 30 s of each other."""
+        now = time.monotonic()
+        wait = self._lost_wait * 2 if now - self._lost_last < 30 else 0.2
+        self._lost_wait, self._lost_last = min(wait, self.max_backoff), now
+        return self._lost_wait
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Dispatch the websocket's events until it closes, checking meanwhile
+        that Asterisk still has the application."""
+        watch = asyncio.create_task(self._watch(ws), name=f"ari-{self.app}-check")
+        try:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    self._dispatch(msg.data)
+                elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
+                    break
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+
+    async def _watch(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        while not ws.closed:
+            await asyncio.sleep(self.app_check)
+            try:
+                await self.request("GET", f"/applications/{self.app}")
+            except AriError as exc:
+                if exc.status == 404:
+                    await self._give_up(ws, "it is not registered any more (another "
+                                            "websocket for it was closed)")
+                    return
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass  # the websocket's heartbeat and AMI's tell of an unreachable PBX
+
+    async def _give_up(self, ws: aiohttp.ClientWebSocketResponse, why: str) -> None:
+        if self._lost is None:
+            self._lost = why
+            self.applications_lost += 1
+        await ws.close()
 
     def refusal(self, exc: BaseException) -> tuple[str, str]:
         """What went wrong with a websocket connect, and what to check."""
@@ -188,6 +251,10 @@ class AriClient:
             event = json.loads(data)
         except ValueError:
             log.warning("ARI: undecodable event dropped: %r", data[:200])
+            return
+        if event.get("type") == "ApplicationReplaced" and self._ws is not None:
+            self._handling.spawn(self._give_up(self._ws, "another websocket registered it "
+                                                         "(ApplicationReplaced)"))
             return
         for handler in self._handlers.get(event.get("type", ""), ()):
             result = handler(event)

@@ -28,6 +28,7 @@ class Stalled(Protocol):
 
     board: Any  # .synced
     ami: Any    # .ready, .trouble, .stale_since, .heartbeats_missed
+    ari: Any    # .applications_lost
     store: Any  # .up, .down_since
 
 
@@ -78,6 +79,11 @@ def families(source: Stalled) -> Iterator[Metric]:
     yield CounterMetricFamily("datadesk_ami_heartbeats_missed_total", "AMI links given up "
                               "because Asterisk answered nothing, not even a Ping (since start).",
                               value=source.ami.heartbeats_missed)
+    yield CounterMetricFamily("datadesk_ari_application_lost_total", "Times Asterisk stopped "
+                              "routing the ARI application to this controller (another "
+                              "websocket replaced or unregistered it; registered again at "
+                              "once) (since start).",
+                              value=source.ari.applications_lost)
     loops = sorted(set(LOOPS) | set(FAILED_STEPS))
     failed = CounterMetricFamily("datadesk_loop_failed_steps_total", "Failed steps of a "
                                  "periodic loop (Redis or Asterisk away), by loop (since start).",

@@ -24,6 +24,7 @@ class FakeAri(SimAri):
         if connected:
             self.connected.set()
         self.holding = asyncio.Event()
+        self.applications_lost = 0
         self.handlers: dict[str, list[Callable]] = {}
         self.hooks: list[Callable] = []
         self.requests: list[tuple[str, str, dict | None]] = []

@@ -8,6 +8,7 @@ Only this stack's processes are stopped, by pid, and always resumed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -19,6 +20,7 @@ import aiohttp
 
 from lab.browser import Browser
 from lab.configs import LAB_SERVICE_LEVEL
+from lab.scenarios import customer_transferred
 from lab.scrape import samples
 from tests.integration.test_callbacks import log_entries
 from tests.integration.test_wallboard import board_url, wait_page
@@ -180,3 +182,51 @@ async def test_a_hung_redis_says_the_store_is_unreachable_where_the_callbacks_st
     report(f"hung Redis for 20 s: the dialer wrote {len(warnings)} WARNING and one line when "
            f"it worked again ({back[0]})")
     await lab.controller.request("DELETE", f"/api/callbacks/{created['callback']['id']}")
+
+
+async def test_a_websocket_left_over_from_a_frozen_pbx_does_not_take_the_desk_from_the_controller(
+        report, lab):
+    """A connection to ARI opened while Asterisk is stopped and given up on
+    (as the controller's own timed-out reconnect is) is accepted by Asterisk
+    when it resumes: it registers the application, replacing the controller's
+    websocket, and its close unregisters it. Unless the controller notices,
+    every transfer after that goes to the dialplan fallback with /readyz
+    saying ARI connected."""
+    since_log = lab.controller.log.stat().st_size
+    pid = lab.pbx.pid
+    assert pid is not None
+    url = f"ws://127.0.0.1:{lab.ports.pbx_http}/ari/events"
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        login = {"Authorization": aiohttp.encode_basic_auth("datadesk", lab.keys.ari)}
+        async with aiohttp.ClientSession(headers=login) as http:
+            with contextlib.suppress(asyncio.TimeoutError, aiohttp.ClientError):
+                async with asyncio.timeout(2):
+                    await http.ws_connect(url, params={"app": "datadesk"})
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    resumed = time.monotonic()
+    # Asterisk takes the abandoned upgrade from its backlog, registers the
+    # application to it, fails to answer it and unregisters the application.
+    lost = await wait_log(lab, since_log, lambda m: m.startswith("ARI: Asterisk no longer "), 30)
+    report(f"controller's line: {lost}")
+    await lab.controller.wait_healthy()
+    report(f"abandoned ARI websocket after a freeze: application held again "
+           f"{time.monotonic() - resumed:.1f} s after SIGCONT")
+    transfer = await customer_transferred(lab, customer="13800138702")
+    assert transfer.route == "queue"
+    await lab.phones.hangup_all()
+    figures = await metrics(lab)
+    assert figures["datadesk_ari_application_lost_total"] >= 1
+
+
+async def wait_log(lab, since: int, test, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [e.get("msg", "") for e in log_entries(lab.controller.log, since)]
+        found = [m for m in lines if test(m)]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no such line in the controller's log: {lines}")
+        await asyncio.sleep(0.1)

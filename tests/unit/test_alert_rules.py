@@ -51,7 +51,7 @@ def stalled() -> SimpleNamespace:
     ami = SimpleNamespace(ready=asyncio.Event(), trouble="no answer from Asterisk",
                           stale_since=1_765_100_000.0, heartbeats_missed=1)
     return SimpleNamespace(board=SimpleNamespace(synced=False), ami=ami,
-                           store=SimpleNamespace(up=True, down_since=None))
+                           ari=SimpleNamespace(applications_lost=0), store=SimpleNamespace(up=True, down_since=None))
 
 
 def test_rules_name_only_metrics_the_controller_exports():

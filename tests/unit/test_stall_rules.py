@@ -6,6 +6,7 @@ wallboard's snapshot and page, and ``/metrics`` say of it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -233,7 +234,7 @@ def frozen_pbx() -> Part:
     ami = Part(ready=Flag(False), trouble="no answer from Asterisk for 6 s (a Ping unanswered "
                "after 4 s): the PBX is frozen or overloaded", stale_since=1_765_100_000.0,
                heartbeats_missed=1)
-    return Part(board=Part(synced=False), ami=ami,
+    return Part(board=Part(synced=False), ami=ami, ari=Part(applications_lost=2),
                 store=Part(up=False, down_since=1_765_100_010.0))
 
 
@@ -258,6 +259,7 @@ def test_the_snapshot_and_the_metrics_say_the_same():
     assert values["datadesk_board_stale"] == 1
     assert values["datadesk_board_stale_since_seconds"] == 1765100000.0
     assert values["datadesk_ami_heartbeats_missed_total"] == 1
+    assert values["datadesk_ari_application_lost_total"] == 2
     assert 'datadesk_loop_failed_steps_total{loop="dialer"}' in values
     source.ami.ready, source.board.synced = Flag(True), True
     assert stalls.wallboard_part(source, True)["board"] == {"stale": False, "why": None,
@@ -272,3 +274,77 @@ def test_the_page_carries_both_banners_in_its_language(language):
     for key in ("stall.since", "stall.store.since", "stall.why.silent"):
         assert texts(language)[key] in page
     assert "showStalls(last)" in page
+
+
+# -- ARI: the application held, not only the websocket -------------------------
+def test_an_application_lost_now_and_then_is_registered_again_at_once_and_in_a_row_backs_off():
+    ari = AriClient("http://127.0.0.1:8088", "datadesk", "pw", "datadesk", max_backoff=1.0)
+    assert [ari._loss_backoff() for _ in range(5)] == [0.2, 0.4, 0.8, 1.0, 1.0]
+    ari._lost_last -= 31    # the last loss half a minute ago
+    assert ari._loss_backoff() == 0.2
+
+
+class FakeAsteriskAri:
+    """An HTTP server shaped as ARI's two routes the client's supervisor uses:
+    the events websocket and ``GET /applications/{app}`` (404 while
+    ``registered`` is false, as Asterisk answers once the application is
+    unregistered). ``replace()`` sends ``ApplicationReplaced`` down the open
+    websocket, as Asterisk does when another websocket registers the app."""
+
+    def __init__(self) -> None:
+        self.registered, self.connects = True, 0
+        self.sockets: list = []
+
+    async def events(self, request):
+        from aiohttp import web
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.connects += 1
+        self.registered = True
+        self.sockets.append(ws)
+        async for _ in ws:
+            pass
+        return ws
+
+    async def application(self, request):
+        from aiohttp import web
+        if not self.registered:
+            return web.json_response({"message": "Application not found"}, status=404)
+        return web.json_response({"name": request.match_info["app"]})
+
+    async def replace(self) -> None:
+        await self.sockets[-1].send_str(json.dumps({"type": "ApplicationReplaced",
+                                                    "application": "datadesk"}))
+
+
+async def test_the_client_registers_the_application_again_when_asterisk_loses_it(caplog):
+    from aiohttp import web
+    fake = FakeAsteriskAri()
+    app = web.Application()
+    app.router.add_get("/ari/events", fake.events)
+    app.router.add_get("/ari/applications/{app}", fake.application)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    ari = AriClient(f"http://127.0.0.1:{port}", "datadesk", "pw", "datadesk", app_check=0.05)
+    ari.start()
+    try:
+        async def until(check) -> None:
+            async with asyncio.timeout(5):
+                while not check():
+                    await asyncio.sleep(0.01)
+        await until(lambda: ari.connected.is_set() and fake.connects == 1)
+        fake.registered = False                  # another websocket's close unregistered it
+        await until(lambda: fake.connects == 2 and ari.connected.is_set())
+        assert ari.applications_lost == 1
+        await fake.replace()                     # another websocket registered it
+        await until(lambda: fake.connects == 3 and ari.connected.is_set())
+        assert ari.applications_lost == 2
+        lost = [r.getMessage() for r in caplog.records if "no longer routes" in r.getMessage()]
+        assert len(lost) == 2 and "not registered any more" in lost[0] \
+            and "ApplicationReplaced" in lost[1], lost
+    finally:
+        await ari.stop()
+        await runner.cleanup()
