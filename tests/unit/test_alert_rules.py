@@ -34,7 +34,7 @@ def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent():
              for c in t["alert_rule_test"]]
     assert alerts == {"DatadeskNotReadyAnywhere", "DatadeskNoLeader", "DatadeskAmiOutOfSync",
                       "DatadeskRedisDown", "DatadeskCallbackPastDeadline", "DatadeskBoardStale",
-                      "DatadeskLoopKeepsFailing",
+                      "DatadeskLoopKeepsFailing", "DatadeskAriApplicationContested",
                       "DatadeskCallTakenOver"}
     for alert in alerts:
         assert any(c["alertname"] == alert and c["exp_alerts"] for c in cases), alert
