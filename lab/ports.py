@@ -17,8 +17,12 @@ import os
 import random
 import socket
 
-# Servers (SIP, AMI, HTTP, Redis, relays); RTP blocks, above them.
-SERVICE_PORTS = (20000, 40000)
+# Servers (SIP, AMI, HTTP, Redis, relays): below Linux's ephemeral range
+# (32768-60999 by default), so that a port a server is restarted on cannot
+# meanwhile have been handed to an outgoing connection; and below the compose
+# lab's fixed Sentinel ports (26379-26381). RTP blocks (UDP, which outgoing
+# TCP connections never take) above them.
+SERVICE_PORTS = (10000, 26000)
 RTP_PORTS = (40000, 60000)
 SLOT_VARIABLE = "DATADESK_LAB_SLOT"
 # A slot's RTP band holds at least this many blocks: a worker's stack (two

@@ -4,6 +4,8 @@ out twice."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lab import ports
@@ -44,3 +46,14 @@ def test_a_bad_slot_is_refused_with_the_variable_named(monkeypatch, text):
     monkeypatch.setenv(ports.SLOT_VARIABLE, text)
     with pytest.raises(ValueError, match=ports.SLOT_VARIABLE):
         ports.band(ports.SERVICE_PORTS)
+
+
+def test_server_ports_are_outside_the_kernels_ephemeral_range():
+    """A controller restarted on its port must find it free: a port in the
+    ephemeral range can meanwhile be any outgoing connection's local port."""
+    table = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    if not table.exists():
+        pytest.skip("no /proc ephemeral port range here")
+    first, last = (int(p) for p in table.read_text().split())
+    low, high = ports.SERVICE_PORTS
+    assert high <= first or low > last, (ports.SERVICE_PORTS, first, last)
