@@ -39,8 +39,7 @@ log = logging.getLogger(__name__)
 
 class AriClient:
     def __init__(self, url: str, username: str, password: str, app: str, *,
-                 request_timeout: float = 5.0, max_backoff: float = 10.0,
-                 app_check: float = 2.0) -> None:
+                 request_timeout: float = 5.0, max_backoff: float = 10.0) -> None:
         self.base = url.rstrip("/") + "/ari"
         self.app = app
         self.username = username
@@ -57,7 +56,7 @@ class AriClient:
         self._handling = TaskSet("ARI event handlers")
         self.connected = asyncio.Event()
         self.connects = 0
-        self.app_check = app_check
+        self.app_check = 2.0   # seconds between asking Asterisk for the application
         # Times Asterisk stopped routing the application to this client's
         # websocket (replaced or unregistered by another one), since start.
         self.applications_lost = 0

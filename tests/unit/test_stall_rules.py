@@ -328,7 +328,8 @@ async def test_the_client_registers_the_application_again_when_asterisk_loses_it
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    ari = AriClient(f"http://127.0.0.1:{port}", "datadesk", "pw", "datadesk", app_check=0.05)
+    ari = AriClient(f"http://127.0.0.1:{port}", "datadesk", "pw", "datadesk")
+    ari.app_check = 0.05
     ari.start()
     try:
         async def until(check) -> None:
