@@ -74,6 +74,8 @@ FIGURES: tuple[Figure, ...] = (
     Figure("sla_breached", per_hour=False, on_board=False),
     Figure("callbacks_failed", per_hour=False, on_board=False),
     Figure("sla_met_percent", "percent", per_hour=False),
+    Figure("booked_sla_met_percent", "percent", per_hour=False, on_board=False),
+    Figure("unbooked_sla_met_percent", "percent", per_hour=False, on_board=False),
     Figure("repeat_rate_percent", "percent", per_hour=False),
     Figure("occupancy_percent", "percent"),
 )

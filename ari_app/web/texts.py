@@ -112,6 +112,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     'fig.sla_breached': ('回电超时', 'Callback SLA breached'),
     'fig.callbacks_failed': ('回电失败', 'Callbacks failed'),
     'fig.sla_met_percent': ('回电时限达成率 %', 'Callback SLA met %'),
+    'fig.booked_sla_met_percent': ('预约回电守约率 %', 'Booked callbacks kept %'),
+    'fig.unbooked_sla_met_percent': ('未预约回电守约率 %', 'Unbooked callbacks kept %'),
     'fig.repeat_rate_percent': ('重复来电率 %', 'Repeat calls %'),
     'fig.occupancy_percent': ('座席占用率 %', 'Seat occupancy %'),
     'fig.seats_ready': ('就绪座席（平均）', 'Seats ready (avg)'),

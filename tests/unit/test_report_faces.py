@@ -26,7 +26,9 @@ DAYS = {date(2026, 12, 1): {"transfers": 10, "transfers@10": 10, "offered": 8, "
                             "abandoned_queue_seconds": 40, "abandoned_capture": 1,
                             "abandoned_capture_seconds": 20, "seat:8601:live": 4,
                             "seat:8601:callbacks": 1, "seat:8601:talk_seconds": 500,
-                            "seat:8601:pause:lunch": 1800, "seat:8602:live": 2},
+                            "seat:8601:pause:lunch": 1800, "seat:8602:live": 2,
+                            "sla_met": 7, "sla_breached": 3, "booked_sla_met": 4,
+                            "booked_sla_breached": 0},
         date(2026, 12, 2): {}}
 CODES = tuple(DEFAULT_PAUSE_REASONS)
 
@@ -41,6 +43,11 @@ def test_the_csv_holds_the_days_figures_and_each_seats():
     assert day["service_level_percent"] == "50.0" and day["abandoned"] == "2"
     assert day["abandoned_percent"] == "20.0" and day["average_speed_of_answer_seconds"] == "15.0"
     assert day["average_handle_seconds"] == "115.0" and day["abandoned_queue"] == "1"
+    # Booked and unbooked promises apart: 4 of 4 slots kept, 3 of 6 told times.
+    assert (day["sla_met_percent"], day["booked_sla_met_percent"],
+            day["unbooked_sla_met_percent"]) == ("70.0", "100.0", "50.0")
+    empty = next(r for r in rows if r["scope"] == "day" and r["period"] == "2026-12-02")
+    assert empty["booked_sla_met_percent"] == "" and empty["unbooked_sla_met_percent"] == ""
     hour = next(r for r in rows if r["scope"] == "hour" and r["period"] == "10")
     assert hour["transfers"] == "10" and hour["answered"] == "6"
     seat = next(r for r in rows if r["scope"] == "seat" and r["seat"] == "8601")
