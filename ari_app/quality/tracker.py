@@ -194,10 +194,12 @@ class RecordingTracker:
             await asyncio.sleep(CLOSE_POLL)
 
     async def _mark(self, name: str, state: str) -> None:
+        """Note ``state`` in the recording's record; a store that cannot is
+        a failure of the index, told and counted like any other."""
         try:
             await self.store.update(name, {"state": state})
-        except STORE_ERRORS:
-            pass
+        except STORE_ERRORS as exc:
+            self.failed("index", name, f"cannot mark it {state}: {exc}")
 
     def failed(self, stage: str, name: str, why: object) -> None:
         self.failures[stage] += 1

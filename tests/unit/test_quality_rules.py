@@ -302,3 +302,26 @@ def test_a_seat_or_topic_from_a_recording_record_names_a_counter_only_in_its_sha
         seat, topic, kept):
     from ari_app.store.quality_stats import _SEAT, _TOPIC, _shaped
     assert (_shaped("seat", seat, _SEAT), _shaped("topic", topic, _TOPIC)) == kept
+
+
+async def test_a_record_the_store_cannot_mark_is_an_index_failure_told_and_counted(caplog):
+    from ari_app.quality.tracker import RecordingTracker
+
+    class Ami:
+        def on_event(self, *_):
+            pass
+
+        def on_connected(self, *_):
+            pass
+
+    class Away:
+        async def update(self, name, fields):
+            raise ConnectionError("Redis away")
+
+    tracker = RecordingTracker(Ami(), Away(), None, None, is_seat=lambda _: True,
+                               leading=lambda: True)
+    with caplog.at_level("ERROR"):
+        await tracker._mark("desk-1796000000123", "missing")
+    assert tracker.failures["index"] == 1
+    assert any("desk-1796000000123" in r.getMessage() and "missing" in r.getMessage()
+               and "Redis away" in r.getMessage() for r in caplog.records)
