@@ -88,6 +88,12 @@ class SpoolImporter(Background):
         self._unremoved: set[str] = set()   # stored, removal not confirmed yet
         self._lock = asyncio.Lock()
 
+    @property
+    def kept_aside(self) -> int:
+        """Entries refused and left in AstDB (a customer's request not
+        scheduled until an operator looks at it)."""
+        return len(self._aside)
+
     async def on_ami_connected(self, *_: object) -> None:
         self.wake()
 

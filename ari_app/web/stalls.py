@@ -29,6 +29,7 @@ class Stalled(Protocol):
     board: Any  # .synced
     ami: Any    # .ready, .trouble, .stale_since, .heartbeats_missed
     ari: Any    # .applications_lost
+    spool: Any  # .kept_aside
     store: Any  # .up, .down_since
 
 
@@ -84,6 +85,11 @@ def families(source: Stalled) -> Iterator[Metric]:
                               "websocket replaced or unregistered it; registered again at "
                               "once) (since start).",
                               value=source.ari.applications_lost)
+    yield GaugeMetricFamily("datadesk_spool_entries_kept_aside", "Entries of the dialplan's "
+                            "callback spool (AstDB) the import refused and left there: callback "
+                            "requests not scheduled until an operator removes or mends them "
+                            "(the leader's count; its ERROR line names each).",
+                            value=source.spool.kept_aside)
     loops = sorted(set(LOOPS) | set(FAILED_STEPS))
     failed = CounterMetricFamily("datadesk_loop_failed_steps_total", "Failed steps of a "
                                  "periodic loop (Redis or Asterisk away), by loop (since start).",

@@ -9,6 +9,7 @@ import asyncio
 import time
 from datetime import datetime
 
+from lab.scrape import samples
 from lab.scenarios import customer_transferred
 from lab.stack import SEATS
 
@@ -200,6 +201,8 @@ async def test_a_spool_entry_the_import_cannot_read_is_kept_aside_and_the_others
         assert not [e for e in entries if "spool import round failed" in e.get("msg", "")]
         _, body = await lab.controller.request("GET", "/api/callbacks?limit=1000")
         assert "13800138314" not in {c["number"] for c in body["callbacks"]}
+        figures = samples(await lab.controller.text("/metrics"))
+        assert figures["datadesk_spool_entries_kept_aside"] == 1
         mark = lab.probe.log.mark()
         await lab.probe.pause(["8605"], paused=False)
         done = await wait_status(lab, cb["id"], {"done", "failed"})

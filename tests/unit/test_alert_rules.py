@@ -35,6 +35,7 @@ def test_every_alert_has_a_case_that_fires_and_one_that_stays_silent():
     assert alerts == {"DatadeskNotReadyAnywhere", "DatadeskNoLeader", "DatadeskAmiOutOfSync",
                       "DatadeskRedisDown", "DatadeskCallbackPastDeadline", "DatadeskBoardStale",
                       "DatadeskLoopKeepsFailing", "DatadeskAriApplicationContested",
+                      "DatadeskSpoolEntryKeptAside",
                       "DatadeskCallTakenOver"}
     for alert in alerts:
         assert any(c["alertname"] == alert and c["exp_alerts"] for c in cases), alert
@@ -51,7 +52,8 @@ def stalled() -> SimpleNamespace:
     ami = SimpleNamespace(ready=asyncio.Event(), trouble="no answer from Asterisk",
                           stale_since=1_765_100_000.0, heartbeats_missed=1)
     return SimpleNamespace(board=SimpleNamespace(synced=False), ami=ami,
-                           ari=SimpleNamespace(applications_lost=0), store=SimpleNamespace(up=True, down_since=None))
+                           ari=SimpleNamespace(applications_lost=0),
+                           spool=SimpleNamespace(kept_aside=0), store=SimpleNamespace(up=True, down_since=None))
 
 
 def test_rules_name_only_metrics_the_controller_exports():

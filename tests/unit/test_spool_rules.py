@@ -104,6 +104,10 @@ async def test_a_refused_entry_stays_and_does_not_stop_the_others(caplog):
     assert list(spool.entries_) == ["1"]
     told = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(told) == 1 and "database del desk-spool 1" in told[0].getMessage()
+    assert importer.kept_aside == 1              # what /metrics shows
+    del spool.entries_["1"]                      # the operator removed it
+    await importer.run_once()
+    assert importer.kept_aside == 0
 
 
 async def test_a_rate_limited_entry_is_kept_for_the_next_round():

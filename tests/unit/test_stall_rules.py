@@ -235,6 +235,7 @@ def frozen_pbx() -> Part:
                "after 4 s): the PBX is frozen or overloaded", stale_since=1_765_100_000.0,
                heartbeats_missed=1)
     return Part(board=Part(synced=False), ami=ami, ari=Part(applications_lost=2),
+                spool=Part(kept_aside=1),
                 store=Part(up=False, down_since=1_765_100_010.0))
 
 
@@ -260,6 +261,7 @@ def test_the_snapshot_and_the_metrics_say_the_same():
     assert values["datadesk_board_stale_since_seconds"] == 1765100000.0
     assert values["datadesk_ami_heartbeats_missed_total"] == 1
     assert values["datadesk_ari_application_lost_total"] == 2
+    assert values["datadesk_spool_entries_kept_aside"] == 1
     assert 'datadesk_loop_failed_steps_total{loop="dialer"}' in values
     source.ami.ready, source.board.synced = Flag(True), True
     assert stalls.wallboard_part(source, True)["board"] == {"stale": False, "why": None,
