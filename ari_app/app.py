@@ -20,7 +20,7 @@ from aiohttp import web
 
 from .alerts.watch import RiskRule, RiskWatch
 from .alerts.webhook import Delivery, Webhook
-from .asterisk.ami import AmiClient
+from .asterisk.ami import AmiClient, AmiTuning
 from .asterisk.ari_ import AriClient
 from .asterisk.capture import CallbackCapture
 from .asterisk.foreign_replaces import ForeignReplaces
@@ -41,8 +41,8 @@ from .leadership import LeaseClock, Leadership
 from .measured import MeasuredFigures
 from .notify.confirmations import confirmations_of
 from .promises import Promises
-from .settings import (Settings, build_calendar, build_grants, build_numbers, build_policy,
-                       build_promise_rules, build_topics)
+from .settings import (Settings, build_calendar, build_grants, build_heartbeat, build_numbers,
+                       build_policy, build_promise_rules, build_topics)
 from .store.callback_store import CallbackStore
 from .store.connection import RedisStore
 from .store.seat_sampler import SeatSampler
@@ -73,7 +73,8 @@ def connect(settings: Settings) -> Clients:
     return Clients(
         board=Board(settings.desk.queue, settings.desk.seats),
         ami=AmiClient(settings.ami.host, settings.ami.port, settings.ami.username,
-                      settings.ami.secret, name="ami"),
+                      settings.ami.secret, name="ami",
+                      tuning=AmiTuning(heartbeat=build_heartbeat(settings.ami))),
         ari=AriClient(settings.ari.url, settings.ari.username, settings.ari.password,
                       settings.ari.app),
         store=RedisStore.from_settings(settings.redis))

@@ -10,7 +10,7 @@ typo must not silently fall back to a default.
 
 from __future__ import annotations
 
-from .domain import (build_calendar, build_grants, build_numbers, build_policy,
+from .domain import (build_calendar, build_grants, build_heartbeat, build_numbers, build_policy,
                      build_promise_rules, build_retry, build_topics, validate)
 from .loading import load_settings
 from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSettings,
@@ -20,5 +20,6 @@ from .schema import (AmiSettings, AriSettings, CalendarSettings, CallbackSetting
 __all__ = ["AmiSettings", "AriSettings", "CalendarSettings", "CallbackSettings",
            "DeskSettings", "HttpSettings", "LogSettings", "NotifySettings", "QualitySettings",
            "RedisSettings", "Settings",
-           "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_numbers",
+           "SettingsError", "TopicSettings", "build_calendar", "build_grants", "build_heartbeat",
+           "build_numbers",
            "build_policy", "build_promise_rules", "build_retry", "build_topics", "load_settings", "validate"]

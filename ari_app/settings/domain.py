@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from ..asterisk.foreign_replaces import endpoint_of
+from ..asterisk.heartbeat import HeartbeatTiming
 from ..desk.calendar import CalendarError, ServiceCalendar
 from ..desk.callback import LANGUAGES, RetryPolicy
 from ..desk.numbers import NumberPolicy
@@ -16,7 +17,7 @@ from ..desk.topics import TopicCatalogue, TopicKind
 from ..roles import Grant, TokenError, grants
 from ..promises import PromiseRules
 from ..store.durable import Replication, parse_sentinels
-from .schema import (CalendarSettings, CallbackSettings, DeskSettings, HttpSettings,
+from .schema import (AmiSettings, CalendarSettings, CallbackSettings, DeskSettings, HttpSettings,
                      NotifySettings, RedisSettings, Settings, SettingsError, TopicSettings)
 
 
@@ -87,6 +88,17 @@ def build_replication(s: RedisSettings) -> Replication:
     return Replication(sentinels, s.master_name, s.wait_replicas, s.wait_timeout)
 
 
+def build_heartbeat(s: AmiSettings) -> HeartbeatTiming:
+    """The AMI link's heartbeat from ``[ami]``: a ping after 0.5-60 s of
+    silence (0: no heartbeat), given up 1-120 s after an unanswered ping."""
+    if s.heartbeat_interval != 0 and not 0.5 <= s.heartbeat_interval <= 60:
+        raise SettingsError("[ami] heartbeat_interval: 0 (no heartbeat) or from 0.5 to 60 "
+                            "seconds")
+    if not 1 <= s.heartbeat_timeout <= 120:
+        raise SettingsError("[ami] heartbeat_timeout: from 1 to 120 seconds")
+    return HeartbeatTiming(interval=s.heartbeat_interval, timeout=s.heartbeat_timeout)
+
+
 def validate(settings: Settings) -> Settings:
     """Build every domain object once so that a bad value fails at load."""
     build_retry(settings.callbacks)
@@ -116,6 +128,7 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise SettingsError(f"{key}: must not be negative")
     build_grants(settings.http)
+    build_heartbeat(settings.ami)
     if not 1 <= settings.quality.survey_wait <= 30:
         raise SettingsError("[quality] survey_wait: from 1 to 30 seconds")
     if settings.quality.retention_days < 1:

@@ -26,6 +26,11 @@ class AmiSettings:
     # The manager.conf user; least privilege is checked by check-config.
     username: str = "datadesk"
     secret: str = ""  # better: DATADESK_AMI_SECRET
+    # The link's heartbeat: a Ping after this many seconds without a word
+    # from Asterisk (0: none), the link given up when nothing at all came
+    # back this many seconds after it (a frozen PBX: the board is stale).
+    heartbeat_interval: float = 2.0
+    heartbeat_timeout: float = 4.0
 
 
 @dataclass(frozen=True)

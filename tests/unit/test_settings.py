@@ -43,6 +43,10 @@ def test_the_example_file_loads_and_equals_the_defaults():
     ('[topics]\nunknown = "maybe"\n', "[topics] unknown"),
     ('[desk]\nnamed_unavailable = "queue"\n', "[desk] named_unavailable"),
     ('[calendar]\nsla_minutes = 0\n', "[calendar] sla_minutes"),
+    ('[ami]\nheartbeat_interval = 0.1\n', "[ami] heartbeat_interval"),
+    ('[ami]\nheartbeat_interval = -2\n', "[ami] heartbeat_interval"),
+    ('[ami]\nheartbeat_timeout = 0\n', "[ami] heartbeat_timeout"),
+    ('[ami]\nheartbeat_timeout = 600\n', "[ami] heartbeat_timeout"),
 ])
 def test_bad_domain_values_name_the_section(tmp_path, text, named):
     f = tmp_path / "d.toml"
@@ -70,3 +74,15 @@ def test_the_retry_defaults_are_the_domain_s_own():
     from ari_app.desk.callback import RetryPolicy
     from ari_app.settings.domain import build_retry
     assert build_retry(load_settings(None, env={}).callbacks) == RetryPolicy()
+
+
+def test_the_ami_heartbeat_is_the_settings_and_reaches_the_client(tmp_path):
+    from ari_app.app import connect
+    f = tmp_path / "d.toml"
+    f.write_text('[ami]\nheartbeat_interval = 5\nheartbeat_timeout = 12.5\n')
+    timing = connect(load_settings(f, env={})).ami._timing
+    assert (timing.interval, timing.timeout) == (5.0, 12.5)
+    f.write_text('[ami]\nheartbeat_interval = 0\n')            # off
+    assert connect(load_settings(f, env={})).ami._timing.interval == 0
+    default = connect(load_settings(None, env={})).ami._timing
+    assert (default.interval, default.timeout) == (2.0, 4.0)
