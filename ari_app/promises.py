@@ -12,9 +12,10 @@ booked from a ``not_before``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice, takewhile
 from typing import Protocol
 
 from .desk.board import Board
@@ -25,7 +26,7 @@ from .desk.promise import slots as grid
 from .desk.sizing import TALK_MEAN
 
 log = logging.getLogger(__name__)
-# Slots one offer looks at, at most (each is one read of the store).
+# Slots one offer looks at, at most (their bookings are read in one round trip).
 LOOKED_AT = 40
 
 
@@ -34,7 +35,7 @@ class PromiseIndex(Protocol):
 
     async def count_ahead(self, deadline: float) -> int: ...
 
-    async def count_booked(self, start: float, end: float) -> int: ...
+    async def count_booked(self, spans: Sequence[tuple[float, float]]) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -92,21 +93,28 @@ class Promises:
 
     async def room(self, slot: Slot) -> Slot:
         """``slot`` with its room (capacity less the callbacks booked in it)."""
-        taken = await self.index.count_booked(slot.start.timestamp(), slot.end.timestamp())
+        (taken,) = await self.index.count_booked([(slot.start.timestamp(),
+                                                   slot.end.timestamp())])
         return with_room(slot, self.capacity(slot), taken)
 
     async def slots(self, now: datetime, after: datetime, count: int) -> list[Slot]:
         """The first ``count`` slots with room that start at or after
         ``after``, within ``book_days`` of ``now`` (at most ``LOOKED_AT``
         slots are looked at: a week of full slots is not read whole)."""
-        found: list[Slot] = []
         horizon = now + timedelta(days=self.rules.book_days)
-        for looked, slot in enumerate(grid(self.calendar, after, self.rules.slot,
-                                           self.rules.book_days)):
-            if len(found) >= count or slot.start > horizon or looked >= LOOKED_AT:
+        looked = islice(grid(self.calendar, after, self.rules.slot, self.rules.book_days),
+                        LOOKED_AT)
+        candidates = [s for s in takewhile(lambda s: s.start <= horizon, looked)
+                      if s.start >= after]
+        if count <= 0 or not candidates:
+            return []
+        taken = await self.index.count_booked([(s.start.timestamp(), s.end.timestamp())
+                                               for s in candidates])
+        found: list[Slot] = []
+        for slot, booked_ in zip(candidates, taken):
+            found += offer([with_room(slot, self.capacity(slot), booked_)], after, 1)
+            if len(found) >= count:
                 break
-            if slot.start >= after:
-                found += offer([await self.room(slot)], after, 1)
         return found
 
     def window(self, start: datetime) -> Slot:

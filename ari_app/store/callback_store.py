@@ -26,6 +26,7 @@ of writes can be lost in a power cut (``always`` loses none, slower).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as redis
@@ -181,9 +182,15 @@ class CallbackStore:
         """Unfinished callbacks whose deadline (Unix s) is at or before ``deadline``."""
         return await once_more(lambda: self.r.zcount(f"{self.p}:open", "-inf", deadline))
 
-    async def count_booked(self, start: float, end: float) -> int:
-        """Callbacks waiting to fall due in [``start``, ``end``): a slot's bookings."""
-        return await once_more(lambda: self.r.zcount(f"{self.p}:waiting", start, f"({end}"))
+    async def count_booked(self, spans: Sequence[tuple[float, float]]) -> list[int]:
+        """Callbacks waiting to fall due in each [start, end) of ``spans``
+        (slots' bookings), all in one round trip."""
+        async def read() -> list[int]:
+            async with self.r.pipeline(transaction=False) as pipe:
+                for start, end in spans:
+                    pipe.zcount(f"{self.p}:waiting", start, f"({end}")
+                return await pipe.execute()
+        return await once_more(read)
 
     async def count_overdue(self, now: float | None = None) -> int:
         """Unfinished callbacks whose deadline (Unix s) is before ``now``."""

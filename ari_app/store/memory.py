@@ -8,7 +8,7 @@ against it and a real Redis, so it cannot drift from them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..desk.callback import (Callback, Outcome, Promised, Refused, RetryPolicy, Sla, Stale,
@@ -166,9 +166,9 @@ class MemoryCallbackStore(MemoryEndings):
         """``ZCOUNT open -inf deadline``."""
         return sum(d <= deadline for d in self.open.values())
 
-    async def count_booked(self, start: float, end: float) -> int:
-        """``ZCOUNT waiting start (end``."""
-        return sum(start <= d < end for d in self.waiting.values())
+    async def count_booked(self, spans: Sequence[tuple[float, float]]) -> list[int]:
+        """``ZCOUNT waiting start (end`` for each span."""
+        return [sum(start <= d < end for d in self.waiting.values()) for start, end in spans]
 
     def _promote(self, now: float, limit: int) -> None:
         for cb_id in self._range(self.waiting, now, limit):

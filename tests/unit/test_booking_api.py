@@ -169,3 +169,31 @@ async def test_overnight_requests_fill_the_first_morning_slot_then_the_next(book
         given.append((promise.start.astimezone(night.tzinfo).hour,
                       promise.end.astimezone(night.tzinfo).hour))
     assert given == [(9, 10)] * 6 + [(10, 11)], given
+
+
+async def test_an_offer_reads_every_slots_bookings_in_one_round_trip():
+    """The capture's offer looks at up to 40 slots: their bookings are one
+    read of the store, and full slots are passed over as before."""
+    from ari_app.desk.board import Board
+    from ari_app.settings import CalendarSettings, build_calendar
+
+    class Counting(MemoryCallbackStore):
+        reads = 0
+
+        async def count_booked(self, spans):
+            self.reads += 1
+            return await super().count_booked(spans)
+
+    calendar = build_calendar(CalendarSettings())
+    store = Counting(clock=time.time)
+    promises = Promises(store, calendar, Board("desk", ("8601",)), PromiseRules(seats=1),
+                        lambda: Measured((0.0,) * 24, 3600.0))   # one callback an hour
+    zone = calendar.zone
+    now = datetime(2026, 12, 8, 6, 0, tzinfo=zone)           # closed; opens at 09:00
+    store.waiting = {"cb1": datetime(2026, 12, 8, 9, 10, tzinfo=zone).timestamp(),
+                     "cb2": datetime(2026, 12, 8, 11, 0, tzinfo=zone).timestamp()}
+    found = await promises.slots(now, datetime(2026, 12, 8, 9, 0, tzinfo=zone), 3)
+    assert [s.start.hour for s in found] == [10, 12, 13]    # 09:00 and 11:00 full
+    assert store.reads == 1
+    assert await promises.slots(now, datetime(2026, 12, 8, 9, 0, tzinfo=zone), 0) == []
+    assert store.reads == 1
