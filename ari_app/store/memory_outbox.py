@@ -28,11 +28,8 @@ class MemoryOutbox:
         return entry_id
 
     async def due(self, now: float, limit: int = 20) -> list[Entry]:
-        ids = [i for _, i in sorted((t, i) for i, t in self.due_at.items() if t <= now)]
-
-        async def read(entry_id: str) -> dict[str, str]:
-            return self.entries.get(entry_id, {})
-        return await entries(ids[:limit], read, self.done)
+        ids = [i for _, i in sorted((t, i) for i, t in self.due_at.items() if t <= now)][:limit]
+        return await entries(ids, [self.entries.get(i, {}) for i in ids], self.done)
 
     async def done(self, entry_id: str) -> None:
         self.entries.pop(entry_id, None)

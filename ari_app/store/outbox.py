@@ -90,13 +90,14 @@ def entry_of(entry_id: str, record: dict[str, str]) -> Entry | None:
                  int(tries) if tries.isascii() and tries.isdigit() and len(tries) < 9 else 0)
 
 
-async def entries(ids: list[str], read: Callable[[str], Awaitable[dict[str, str]]],
+async def entries(ids: list[str], records: list[dict[str, str]],
                   drop: Callable[[str], Awaitable[None]]) -> list[Entry]:
-    """The entries of ``ids``, each read with ``read``; an id with nothing
-    to send behind it is dropped (``drop``), never sent."""
+    """The entries of ``ids`` from their stored ``records`` (in the same
+    order); an id with nothing to send behind it is dropped (``drop``),
+    never sent."""
     out = []
-    for entry_id in ids:
-        entry = entry_of(entry_id, await read(entry_id))
+    for entry_id, record in zip(ids, records, strict=True):
+        entry = entry_of(entry_id, record)
         if entry is None:
             await drop(entry_id)
         else:
@@ -125,7 +126,13 @@ class Outbox:
         hash is gone is dropped."""
         ids = await once_more(lambda: self.r.zrangebyscore(f"{self.p}:due", "-inf", now,
                                                            start=0, num=limit))
-        return await entries(ids, lambda i: self.r.hgetall(f"{self.p}:e:{i}"), self.done)
+
+        async def read() -> list[dict[str, str]]:     # all of them in one round trip
+            async with self.r.pipeline(transaction=False) as pipe:
+                for entry_id in ids:
+                    pipe.hgetall(f"{self.p}:e:{entry_id}")
+                return await pipe.execute()
+        return await entries(ids, await once_more(read), self.done)
 
     async def done(self, entry_id: str) -> None:
         await once_more(lambda: self._done(args=[self.p, entry_id]))
