@@ -76,7 +76,8 @@ def seat_from_event(msg: Message, now: float, queue_wrapup: int = 0) -> Seat:
 def state_since(msg: Message, now: float) -> float:
     """When a QueueStatus member row entered its present state, from
     Asterisk's own stamps (Unix seconds), so that a controller restart keeps
-    each seat's time in state (live events are stamped when they arrive): a
+    each seat's time in state (live events are stamped when they arrive, a
+    pause with its ``LastPause`` as here): a
     paused member since ``LastPause``; a free one since the latest
     of ``LoginTime``, ``LastCall`` (its last queue call ended) and
     ``LastPause`` (a lower bound: Asterisk does not stamp the unpause). A
@@ -150,7 +151,12 @@ class DeskPresence:
                 self._strays.discard(msg.get("Interface", ""))
                 seat = self.board.leave(agent_id_of(msg.get("Interface", "")), now)
             else:
-                seat = self._member(seat_from_event(msg, now, self.wrapup))
+                seat = seat_from_event(msg, now, self.wrapup)
+                if event == "QueueMemberPause" and seat.paused:
+                    # Paused since Asterisk's own stamp, the instant a resync
+                    # reads too: a restart does not move it across a second.
+                    seat = replace(seat, changed_at=state_since(msg, now))
+                seat = self._member(seat)
         elif event == "ContactStatus":
             seat = self.board.change(msg.get("EndpointName") or msg.get("AOR", ""), now,
                                      registered=msg.get("ContactStatus") not in _GONE)

@@ -55,6 +55,23 @@ def test_member_events_update_the_board_in_order():
     assert [s.agent_id for s in p.board.ready_seats(NOW)] == ["8601", "8603", "8604", "8605", "8606"]
 
 
+def test_a_pause_is_dated_by_asterisks_stamp_as_a_resync_would_date_it():
+    """The recorded pause says LastPause 1795929215; the controller hears it
+    85 s later (a slow link): the seat is paused since Asterisk's second,
+    the instant a resync after a restart reads from QueueStatus."""
+    p = presence()
+    rows = [m for m in messages("queuestatus-desk.txt") if m.get("Event") == "QueueMember"]
+    p.board.replace_members([seat_from_event(r, NOW, 15) for r in rows], NOW)
+    pause = messages("member-events.txt")[0]
+    p.on_event(pause)
+    assert p.board.get("8602").changed_at == 1795929215 == float(pause["LastPause"])
+    # A stamp from the future (a PBX clock ahead of ours) is not believed.
+    ahead = Message({**pause, "MemberName": "8603", "Interface": "PJSIP/8603",
+                     "StateInterface": "PJSIP/8603", "LastPause": str(int(NOW) + 30)})
+    p.on_event(ahead)
+    assert p.board.get("8603").changed_at == NOW
+
+
 def test_events_of_other_queues_are_ignored():
     p = presence()
     event = messages("member-events.txt")[0]
