@@ -36,6 +36,8 @@ class SharedSnapshot:
         if task is None or task.done() or self._task_generation != generation:
             self._task_generation = generation
             task = self._task = asyncio.ensure_future(self._run(generation))
+            # Its failure is each waiter's; with every waiter gone, nobody's.
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
         # A viewer that leaves does not cancel the build the others wait for.
         return await asyncio.shield(task)
 
