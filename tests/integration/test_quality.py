@@ -288,6 +288,19 @@ async def test_callback_is_recorded_from_the_customer_answer_and_rated_on_hang_u
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+async def echoing_handset(lab: Stack, timeout: float = 10) -> str:
+    """The simulator's channel of a phone the PBX rang that now runs Echo()."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [c["Channel"] for c in await lab.phones.channels()
+                 if c["Channel"].startswith("PJSIP/pbx-") and c.get("Application") == "Echo"]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no handset in Echo(): {await lab.phones.channels()}")
+        await asyncio.sleep(0.1)
+
+
 async def test_a_paused_span_is_silent_in_the_file_and_listed_in_the_record(lab):
     """Seat 8601 is named: it keys *7 (pause); its specialist resumes through
     the API. The customer speaks all along, so only the pause can make the
@@ -300,9 +313,10 @@ async def test_a_paused_span_is_silent_in_the_file_and_listed_in_the_record(lab)
     answered = await lab.probe.log.wait_for(_user_event("DeskRecording", Stage="answered"),
                                             since=transfer.mark, timeout=10)
     name = answered["Name"]
-    # The seat's handset: the simulator's call from the PBX that answered with echo.
-    seat_phone = next(c["Channel"] for c in await lab.phones.channels()
-                      if c["Channel"].startswith("PJSIP/pbx-") and c.get("Application") == "Echo")
+    # The seat's handset: the simulator's call from the PBX that answered with
+    # echo (Answer() comes first: on a loaded machine the simulator may not
+    # have reached Echo() yet when the PBX says answered).
+    seat_phone = await echoing_handset(lab)
     await asyncio.sleep(2)
     await lab.phones.dtmf(seat_phone, "*7", gap=0.1)
     paused = await lab.probe.log.wait_for(_user_event("DeskRecordingPause", Muted="1"),
