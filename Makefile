@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 APT_PACKAGES := debootstrap redis-server chromium prometheus sip-tester fonts-noto-cjk espeak-ng sox
 
 .PHONY: demo demo-sentinel test test-failover test-compose unit soak bench deps system venv tree sounds clean check-config wheel
-.PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes bench-wallboard
+.PHONY: bench-decision bench-ami bench-sla bench-store bench-routing bench-capacity bench-nodes
 
 demo: deps tree
 	$(BIN)/python -m lab.demo
@@ -63,7 +63,7 @@ soak: deps tree
 # measured in the same run; `make bench` runs them all and goes on past a
 # missed target (the exit status then says one was missed).
 bench:
-	@failed=""; for b in decision ami sla store routing capacity nodes wallboard; do \
+	@failed=""; for b in decision ami sla store routing capacity nodes; do \
 	  $(MAKE) --no-print-directory bench-$$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "[bench] targets missed in:$$failed"; exit 1; fi
 
@@ -88,9 +88,6 @@ bench-capacity: deps tree
 
 bench-nodes: deps tree
 	$(BIN)/python -m bench.nodes
-
-bench-wallboard: deps tree
-	$(BIN)/python -m bench.wallboard
 
 deps: system venv
 

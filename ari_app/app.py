@@ -93,7 +93,6 @@ class Controller:
         stores = self.stores = Stores.of(self.store, settings)
         self.stats, self.events, self.limits = stores.stats, stores.events, stores.limits
         self.changed = asyncio.Event()
-        self.generation = 0     # board changes since start
         self.lamp = DeskLamp(self.ari, self.board, self.calendar,
                              device=settings.desk.lamp_device)
         lease = stores.lease
@@ -178,7 +177,6 @@ class Controller:
         self.calls.seat_changed(seat)
         self.lamp.refresh()
         self.dialer.wake()
-        self.generation += 1    # the wallboard's shared snapshot is older now
         self.changed.set()
         self.changed.clear()
 
@@ -283,7 +281,15 @@ def init_app(settings: Settings, clients: Clients | None = None) -> web.Applicat
     seats.add_routes(app, controller.board, controller.calendar)
     openapi.add_routes(app)
     metrics_.add_routes(app, controller)
-    wallboard.wire(app, controller, settings)
+    app[wallboard.CONFIG] = board = wallboard.BoardConfig(
+        zone=settings.calendar.timezone, seat_names=dict(settings.desk.seat_names),
+        at_risk_minutes=settings.callbacks.at_risk, language=settings.desk.screen_language,
+        service_level=settings.desk.service_level,
+        service_level_colours=dict(settings.desk.service_level_colours),
+        pause_reasons=dict(settings.desk.pause_reasons))
+    app[wallboard.SNAPSHOT] = lambda: wallboard.build_snapshot(controller, board)
+    app[wallboard.CHANGED] = controller.changed
+    wallboard.add_routes(app)
     recordings_api.add_routes(app, controller.quality, controller.calendar.zone)
     quality_page.add_routes(app)
     reports.add_routes(app, reports.ReportSource(

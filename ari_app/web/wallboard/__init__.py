@@ -3,8 +3,7 @@
 ``/wallboard`` serves the page (in the viewer's language); ``/api/wallboard``
 the snapshot it shows (JSON); ``/api/wallboard/events`` pushes a new snapshot
 every second and at once on any board change, and ends when the server
-stops (so that a stop never waits on an open wallboard). Every viewer gets
-the same snapshot, built once for all who ask together (``shared.py``). A browser cannot put a bearer
+stops (so that a stop never waits on an open wallboard). A browser cannot put a bearer
 token on an EventSource, so these two routes also take it as
 ``?access_token=``. Customer numbers are masked here, on the server, for any
 token whose role may not see them (``wallboard``; ``supervisor`` and
@@ -22,10 +21,9 @@ from aiohttp import web
 from ..auth import sees_numbers
 from ..texts import choose, texts
 from .page import render_page
-from .shared import SharedSnapshot
 from .snapshot import BoardConfig, build_snapshot, for_viewer, mask
 
-__all__ = ["BoardConfig", "build_snapshot", "for_viewer", "mask", "add_routes", "wire",
+__all__ = ["BoardConfig", "build_snapshot", "for_viewer", "mask", "add_routes",
            "SNAPSHOT", "CHANGED", "CONFIG", "STOPPING"]
 
 Snapshot = Callable[[], Awaitable[dict]]
@@ -85,21 +83,6 @@ async def page(request: web.Request) -> web.Response:
     return web.Response(text=render_page(texts(language), language), content_type="text/html",
                         charset="utf-8", headers={"Content-Language": language, "Vary":
                                                   "Accept-Language"})
-
-
-def wire(app: web.Application, controller, settings) -> None:
-    """The wallboard of ``controller`` on ``app``, as ``settings`` describe
-    it, with one snapshot shared by its viewers (``shared.py``)."""
-    desk = settings.desk
-    app[CONFIG] = board = BoardConfig(
-        zone=settings.calendar.timezone, seat_names=dict(desk.seat_names),
-        at_risk_minutes=settings.callbacks.at_risk, language=desk.screen_language,
-        service_level=desk.service_level, service_level_colours=dict(desk.service_level_colours),
-        pause_reasons=dict(desk.pause_reasons))
-    app[SNAPSHOT] = SharedSnapshot(lambda: build_snapshot(controller, board),
-                                   lambda: controller.generation)
-    app[CHANGED] = controller.changed
-    add_routes(app)
 
 
 def add_routes(app: web.Application) -> None:
