@@ -100,10 +100,15 @@ class SpoolImporter(Background):
     @asynccontextmanager
     async def leading(self) -> AsyncIterator[None]:
         """Import while the block runs; an entry kept aside is named once
-        again (its ERROR line) by the replica that takes the lead."""
+        again (its ERROR line) by the replica that takes the lead, and a
+        replica that stops leading counts none (the leader's count is the
+        one ``kept_aside`` shows)."""
         self._aside.clear()
-        async with self.during():
-            yield
+        try:
+            async with self.during():
+                yield
+        finally:
+            self._aside.clear()
 
     async def _loop(self) -> None:
         while True:

@@ -110,6 +110,18 @@ async def test_a_refused_entry_stays_and_does_not_stop_the_others(caplog):
     assert importer.kept_aside == 0
 
 
+async def test_a_replica_that_stops_leading_counts_no_entry_kept_aside():
+    """Only the leader's count is true: a former leader keeping its count
+    would hold the alert on after the new leader's entry was removed."""
+    spool = Spool({"1": f"0044123456789,{EPOCH},"})
+    submit, _ = submitter({"0044123456789": RequestError("number", "not allowed")})
+    importer = SpoolImporter(spool, submit, clock=lambda: NOW, every=3600)
+    async with importer.leading():
+        await importer.run_once()
+        assert importer.kept_aside == 1
+    assert importer.kept_aside == 0
+
+
 async def test_a_rate_limited_entry_is_kept_for_the_next_round():
     spool = Spool({"1": f"13800138401,{EPOCH},"})
     submit, _ = submitter({"13800138401": RateLimited("number", "too many", 60)})
