@@ -221,6 +221,8 @@ class AriClient:
                 pass  # the websocket's heartbeat and AMI's tell of an unreachable PBX
 
     async def _give_up(self, ws: aiohttp.ClientWebSocketResponse, why: str) -> None:
+        if ws is not self._ws:      # that websocket is gone already: nothing to give up
+            return
         if self._lost is None:
             self._lost = why
             self.applications_lost += 1
